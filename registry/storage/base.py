@@ -1,0 +1,63 @@
+"""The BlobStore protocol: flat keys to immutable-or-CAS'd byte blobs.
+
+Packs are written once (put_if_absent); the per-repo refs document is changed only by
+compare-and-swap (put_if_match against the version read). Both backends pass one contract suite.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol, runtime_checkable
+
+from ..errors import NotFound, RegistryError
+
+
+class BlobNotFound(NotFound):
+    code = "blob_not_found"
+
+
+class PreconditionFailed(RegistryError):
+    """A create-only or compare-and-swap write found the blob not as expected."""
+
+    code = "precondition_failed"
+
+
+@dataclass(frozen=True)
+class Blob:
+    data: bytes
+    version: str  # opaque; pass back to put_if_match
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    def get(self, key: str) -> Blob:
+        """The blob and its version; BlobNotFound if absent."""
+
+    def put(self, key: str, data: bytes) -> str:
+        """Unconditional write; returns the new version."""
+
+    def put_if_absent(self, key: str, data: bytes) -> str:
+        """Create-only write; PreconditionFailed if the key exists."""
+
+    def put_if_match(self, key: str, data: bytes, version: str) -> str:
+        """Write only if the current version is `version`; PreconditionFailed otherwise."""
+
+    def put_file_if_absent(self, key: str, path: Path) -> bool:
+        """Create-only upload of a local file; False if the key already existed."""
+
+    def download(self, key: str, dest: Path) -> None:
+        """Copy a blob into a local file (written atomically)."""
+
+    def local_path(self, key: str) -> Path | None:
+        """A readable local path for the blob when the medium is the local disk, else None."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove a blob; absent keys are not an error."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys starting with `prefix`, in lexical order."""
+
+    def copy(self, src: str, dst: str) -> None:
+        """Server-side copy: no bytes pass through this process where the medium allows."""

@@ -1,0 +1,107 @@
+"""Real services the tests start: a moto server over HTTP, redis-server, `registry serve`."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server in its own process; yields its endpoint URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/moto-api/", proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def make_bucket(endpoint: str, name: str) -> None:
+    import boto3
+
+    env = aws_env(endpoint)
+    boto3.client(
+        "s3", endpoint_url=endpoint, region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    ).create_bucket(Bucket=name)
+
+
+class Server:
+    """A running `registry serve` process and the environment it was started with."""
+
+    def __init__(self, env: dict[str, str], url: str, proc: subprocess.Popen) -> None:
+        self.env, self.url, self.proc = env, url, proc
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        res = subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], env=self.env, capture_output=True, text=True,
+        )
+        if check and res.returncode != 0:
+            raise AssertionError(f"registry {' '.join(args)} failed: {res.stderr}")
+        return res
+
+
+@contextmanager
+def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
+    env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    env.update(extra_env or {})
+    log = open(data_dir.parent / f"server-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/healthz", proc)
+        yield Server(env, url, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
