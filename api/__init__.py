@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI app, git smart HTTP, JSON API, (later) web pages."""

@@ -1,0 +1,52 @@
+"""The app factory: one Registry, the error table, git smart HTTP and the JSON API."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from registry.services import Registry
+
+from . import errors, git_http
+from .routes import templates
+
+REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
+
+
+def create_app(registry: Registry, base_url: str) -> FastAPI:
+    app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None)
+    app.state.registry = registry
+    app.state.base_url = base_url.rstrip("/")
+    errors.install(app)
+
+    app.add_middleware(_CountRequests)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(templates.router)
+    app.include_router(git_http.router)
+    return app
+
+
+class _CountRequests:
+    """Pure ASGI middleware (BaseHTTPMiddleware would buffer streamed git responses)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def counting_send(message) -> None:
+            if message["type"] == "http.response.start":
+                REQUESTS.labels(scope["method"], str(message["status"])).inc()
+            await send(message)
+
+        await self.app(scope, receive, counting_send)

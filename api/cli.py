@@ -1,0 +1,86 @@
+"""The `registry` command. User mistakes end in one line on stderr and a non-zero exit."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from registry.errors import RegistryError
+from registry.services import Registry
+from registry.settings import get_settings
+
+
+def _registry() -> Registry:
+    return Registry.from_settings(get_settings())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = get_settings()
+    base_url = settings.public_base_url(args.host, args.port)
+    app = create_app(_registry(), base_url)
+    print(f"registry listening on {base_url} (storage: {settings.storage}, data: {settings.data_dir})", flush=True)
+    print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    user = _registry().add_user(args.name, args.email, args.admin)
+    print(f"created user {user.name}" + (" (admin)" if user.is_admin else ""))
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    print(_registry().create_token(args.user, args.scope, args.expires_days))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--email")
+    add.add_argument("--admin", action="store_true")
+    add.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="create a token and print it (only once)")
+    create.add_argument("user")
+    create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
+    create.add_argument("--expires-days", type=float)
+    create.set_defaults(func=cmd_token_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RegistryError as exc:
+        print(f"registry: {exc.message}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"registry: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

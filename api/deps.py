@@ -1,0 +1,40 @@
+"""Request-scoped dependencies: the Registry and the calling Actor."""
+from __future__ import annotations
+
+import base64
+
+from fastapi import Request
+
+from registry.access import ANONYMOUS, Actor
+from registry.errors import Unauthenticated
+from registry.services import Registry
+
+
+def get_registry(request: Request) -> Registry:
+    return request.app.state.registry
+
+
+def actor_from_header(registry: Registry, header: str | None, allow_basic: bool = True) -> Actor:
+    """Bearer TOKEN, or Basic user:token (git's credential helpers). No header: anonymous."""
+    if not header:
+        return ANONYMOUS
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme in ("bearer", "token"):
+        return registry.authenticate(value.strip())
+    if scheme == "basic" and allow_basic:
+        try:
+            user, _, token = base64.b64decode(value.strip()).decode().partition(":")
+        except ValueError:
+            raise Unauthenticated("malformed Basic credentials") from None
+        if not token:
+            raise Unauthenticated("use an API token as the password")
+        actor = registry.authenticate(token)
+        if user and user not in (actor.name, "token", "x-access-token"):
+            raise Unauthenticated("the token does not belong to that user")
+        return actor
+    raise Unauthenticated("unsupported Authorization scheme")
+
+
+def get_actor(request: Request) -> Actor:
+    return actor_from_header(get_registry(request), request.headers.get("authorization"))

@@ -1,0 +1,58 @@
+"""Domain errors to HTTP, in one table. Every error body is {"error": {"code", "message"}}."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry import errors
+from registry.storage import PreconditionFailed
+
+log = logging.getLogger("api")
+
+STATUS: list[tuple[type[errors.RegistryError], int]] = [
+    (errors.InvalidInput, 400),
+    (errors.Unauthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.AlreadyExists, 409),
+    (errors.Conflict, 409),
+    (PreconditionFailed, 412),
+    (errors.TooLarge, 413),
+    (errors.StorageError, 503),
+]
+
+
+def status_for(exc: errors.RegistryError) -> int:
+    return next((status for cls, status in STATUS if isinstance(exc, cls)), 500)
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.RegistryError)
+    async def registry_error(request: Request, exc: errors.RegistryError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
+        return error_response(status, exc.code, exc.message, headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal server error")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response(422, "validation_error", f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))

@@ -1,0 +1,108 @@
+"""What a push may do, checked for every ref update before the refs document is swapped.
+
+dulwich's receive-pack validates none of this (DESIGN.md pitfall 5): ref names, targets that
+exist and have the right type, connectivity of the new pack, fast-forward, protection.
+Every check returns a short reason, shown to git users as `! [remote rejected] ref (reason)`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from dulwich.graph import can_fast_forward
+from dulwich.objects import Blob, Commit, Tag, Tree
+from dulwich.pack import Pack
+from dulwich.refs import check_ref_format
+
+from .refsdoc import ZERO_SHA
+
+WRITABLE_PREFIXES = ("refs/heads/", "refs/tags/")
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    ref: str
+    old: str
+    new: str
+
+    @property
+    def is_delete(self) -> bool:
+        return self.new == ZERO_SHA
+
+    @property
+    def is_create(self) -> bool:
+        return self.old == ZERO_SHA
+
+
+@dataclass(frozen=True)
+class BranchRule:
+    """The part of branch protection that governs pushes (the rest governs merges)."""
+
+    allow_force_push: bool = False
+    allow_deletion: bool = False
+
+
+RuleLookup = Callable[[str], "BranchRule | None"]
+
+
+def ref_name_problem(ref: str) -> str | None:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in ref):
+        return "invalid ref name (control character)"
+    if not ref.startswith(WRITABLE_PREFIXES):
+        if ref.startswith("refs/pull/"):
+            return "refs/pull/ is managed by the registry"
+        return "only refs/heads/* and refs/tags/* may be pushed"
+    if not check_ref_format(ref.encode("utf-8", "surrogateescape")):
+        return "invalid ref name"
+    return None
+
+
+def update_problem(repo, update: RefUpdate, current: str, rule: BranchRule | None, default_branch: str) -> str | None:
+    """Why this single update must be refused, or None. `current` is the ref's value now."""
+    problem = ref_name_problem(update.ref)
+    if problem:
+        return problem
+    if current != update.old:
+        return "stale info: the ref moved; fetch first"
+    if update.is_delete:
+        if update.ref == default_branch:
+            return "refusing to delete the default branch"
+        if rule is not None and not rule.allow_deletion:
+            return "protected branch: deletion is not allowed"
+        return None
+    try:
+        obj = repo.object_store[update.new.encode()]
+    except KeyError:
+        return f"missing object {update.new}"
+    if update.ref.startswith("refs/heads/") and not isinstance(obj, Commit):
+        return f"{update.ref} must point at a commit, not a {obj.type_name.decode()}"
+    if not isinstance(obj, (Commit, Tag)):
+        return f"a tag must point at a commit or tag object, not a {obj.type_name.decode()}"
+    if update.ref.startswith("refs/heads/") and not update.is_create:
+        fast_forward = can_fast_forward(repo, update.old.encode(), update.new.encode())
+        if not fast_forward and rule is not None and not rule.allow_force_push:
+            return "protected branch: force push is not allowed"
+    return None
+
+
+def connectivity_problem(store, packs: Iterable[Pack]) -> str | None:
+    """Every object the new packs reference must exist. Stored packs were checked when they
+    arrived, so looking one level down from each new object proves the whole graph."""
+    for pack in packs:
+        for obj in pack.iterobjects():
+            for sha in _references(obj):
+                if sha not in store:
+                    return f"missing object {sha.decode()} (referenced by {obj.id.decode()})"
+    return None
+
+
+def _references(obj) -> list[bytes]:
+    if isinstance(obj, Commit):
+        return [obj.tree, *obj.parents]
+    if isinstance(obj, Tree):
+        # Gitlinks (mode 160000) name commits of another repository.
+        return [entry.sha for entry in obj.iteritems() if entry.mode != 0o160000]
+    if isinstance(obj, Tag):
+        return [obj.object[1]]
+    assert isinstance(obj, Blob)
+    return []

@@ -1,0 +1,107 @@
+"""A template's git repository: dulwich's BaseRepo over a refs document and blob packs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dulwich.config import ConfigFile
+from dulwich.refs import DictRefsContainer
+from dulwich.repo import BaseRepo
+
+from ..errors import Conflict
+from ..storage import BlobStore
+from . import refsdoc
+from .objects import BlobPackObjectStore
+from .refsdoc import ZERO_SHA, RefsDocument
+
+
+class TemplateRepo(BaseRepo):
+    """One snapshot of a repo: reads see the refs document as it was opened.
+
+    Writes go through `commit_updates`, which publishes staged packs and swaps the refs
+    document in one compare-and-swap.
+    """
+
+    def __init__(self, blobs: BlobStore, repo_id: str, doc: RefsDocument, cache_dir: Path) -> None:
+        self.blobs, self.repo_id, self.doc = blobs, repo_id, doc
+        store = BlobPackObjectStore(blobs, doc.packs, cache_dir, refsdoc.pack_prefix(repo_id))
+        super().__init__(store, DictRefsContainer(self._ref_dict(doc)))
+
+    @staticmethod
+    def _ref_dict(doc: RefsDocument) -> dict[bytes, bytes]:
+        refs = {k.encode(): v.encode() for k, v in doc.refs.items()}
+        refs[b"HEAD"] = b"ref: " + doc.head.encode()
+        return refs
+
+    # -- BaseRepo's storage hooks: a bare repo with no files of its own ----------------
+    def get_config(self) -> ConfigFile:
+        return ConfigFile()
+
+    def get_config_stack(self) -> ConfigFile:
+        return ConfigFile()
+
+    def get_description(self) -> bytes | None:
+        return None
+
+    def get_named_file(self, path, basedir=None):
+        return None
+
+    def _determine_file_mode(self) -> bool:
+        return False
+
+    def _determine_symlinks(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Drop staged packs and close open pack files."""
+        self.object_store.close()
+
+    # -- reading ------------------------------------------------------------------
+    @property
+    def default_branch(self) -> str:
+        return self.doc.head
+
+    def ref_value(self, ref: str) -> str:
+        return self.doc.refs.get(ref, ZERO_SHA)
+
+    # -- writing ------------------------------------------------------------------
+    def commit_updates(self, updates: dict[str, str], expected: dict[str, str], retries: int = 5) -> RefsDocument:
+        """Publish staged packs and apply `updates` (ref -> new sha) in one CAS.
+
+        `expected` holds each ref's value the caller validated against. A CAS lost to an
+        unrelated change (another ref) is retried on the fresh document; one where any of
+        our refs moved raises Conflict, and the packs uploaded for it are removed again.
+        """
+        store: BlobPackObjectStore = self.object_store  # type: ignore[assignment]
+        keys = store.publish() if store.has_pending else []
+        doc = self.doc
+        try:
+            for _ in range(retries):
+                moved = [ref for ref, old in expected.items() if doc.refs.get(ref, ZERO_SHA) != old]
+                if moved:
+                    raise Conflict(f"{', '.join(moved)} changed concurrently; fetch and try again", refs=moved)
+                head = self._head_after(doc, updates)
+                try:
+                    new = refsdoc.swap(self.blobs, self.repo_id, doc, doc.with_changes(updates, keys, head))
+                    break
+                except Conflict:
+                    doc = refsdoc.load(self.blobs, self.repo_id)
+            else:
+                raise Conflict("refs are too busy; try again")
+        except Conflict:
+            for key in keys:
+                self.blobs.delete(key + ".idx")
+                self.blobs.delete(key + ".pack")
+            store.discard()
+            raise
+        store.adopt_published(keys)
+        self.doc = new
+        self.refs = DictRefsContainer(self._ref_dict(new))
+        return new
+
+    @staticmethod
+    def _head_after(doc: RefsDocument, updates: dict[str, str]) -> str | None:
+        """An empty repo's first pushed branch becomes HEAD when the default is absent (as GitHub)."""
+        if doc.head in doc.refs or doc.head in updates and updates[doc.head] != ZERO_SHA:
+            return None
+        branches = sorted(r for r, s in updates.items() if r.startswith("refs/heads/") and s != ZERO_SHA)
+        return branches[0] if branches and not any(r.startswith("refs/heads/") for r in doc.refs) else None

@@ -1,0 +1,143 @@
+"""Git smart-HTTP services (upload-pack, receive-pack) on a TemplateRepo, free of any web framework.
+
+The adapter hands in the request body as a file and gets the response bytes back. The
+receive side replaces dulwich's ref handling (DESIGN.md pitfalls 4-6): the pack is staged,
+every update checked by `policy`, and all accepted updates land in one CAS of the refs document.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterator
+
+from dulwich.errors import ApplyDeltaError, ChecksumMismatch, GitProtocolError, ObjectFormatException
+from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
+from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
+
+from ..errors import Conflict, StorageError, TooLarge
+from .policy import BranchRule, RefUpdate, connectivity_problem, update_problem
+from .refsdoc import ZERO_SHA
+from .repo import TemplateRepo
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("git-upload-pack", "git-receive-pack")
+_UNPACK_ERRORS = (OSError, ChecksumMismatch, ApplyDeltaError, AssertionError, ObjectFormatException,
+                  GitProtocolError, ValueError, KeyError, __import__("zlib").error)
+
+
+@dataclass
+class PushContext:
+    """What the caller decides about a push: limits, rules, and what happens after it lands."""
+
+    max_push_bytes: int
+    rule_for: Callable[[str], BranchRule | None] = lambda ref: None
+    on_pushed: Callable[[list[RefUpdate]], None] = lambda updates: None
+    accepted: list[RefUpdate] = field(default_factory=list)
+
+
+class _Backend(Backend):
+    def __init__(self, repo: TemplateRepo) -> None:
+        self.repo = repo
+
+    def open_repository(self, path: str) -> TemplateRepo:  # type: ignore[override]
+        return self.repo
+
+
+class _UploadPack(UploadPackHandler):
+    def capabilities(self) -> list[bytes]:
+        # Partial clone breaks checkout with dulwich (pitfall 8): don't offer it, git falls back.
+        return [c for c in super().capabilities() if c != CAPABILITY_FILTER]
+
+
+class _ReceivePack(ReceivePackHandler):
+    ctx: PushContext
+
+    def _apply_pack(self, refs):  # type: ignore[override]
+        repo: TemplateRepo = self.repo  # type: ignore[assignment]
+        updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode(), n.decode()) for o, n, r in refs]
+        try:
+            statuses = self._receive(repo, updates)
+        finally:
+            repo.object_store.discard()  # type: ignore[attr-defined]
+        yield from statuses
+
+    def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
+        def refuse_all(unpack: str, reason: str) -> list[tuple[bytes, bytes]]:
+            return [(b"unpack", unpack.encode())] + [(u.ref.encode(), reason.encode()) for u in updates]
+
+        store = repo.object_store
+        if any(not u.is_delete for u in updates):
+            try:
+                pack = store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
+                                           max_input_size=self.ctx.max_push_bytes)
+            except TooLarge as exc:
+                return refuse_all("pack too large", exc.message)
+            except _UNPACK_ERRORS as exc:
+                log.info("unpack failed: %s", exc)
+                return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")
+            problem = connectivity_problem(store, [pack])
+            if problem:
+                return refuse_all("ok", problem)
+
+        reasons: dict[str, str] = {}
+        seen: set[str] = set()
+        for u in updates:
+            if u.ref in seen:
+                reasons[u.ref] = "duplicate ref in one push"
+            seen.add(u.ref)
+            problem = reasons.get(u.ref) or update_problem(
+                repo, u, repo.ref_value(u.ref), self.ctx.rule_for(u.ref), repo.default_branch)
+            if problem:
+                reasons[u.ref] = problem
+        if reasons and self.has_capability(CAPABILITY_ATOMIC):
+            return [(b"unpack", b"ok")] + [
+                (u.ref.encode(), reasons.get(u.ref, "atomic push failed").encode()) for u in updates]
+
+        accepted = [u for u in updates if u.ref not in reasons]
+        if accepted:
+            try:
+                repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted})
+            except Conflict as exc:
+                reasons.update({u.ref: exc.message for u in accepted})
+                accepted = []
+            except StorageError as exc:
+                log.exception("storage failed during push")
+                reasons.update({u.ref: f"storage unavailable: {exc.message}" for u in accepted})
+                accepted = []
+        self.ctx.accepted = accepted
+        return [(b"unpack", b"ok")] + [(u.ref.encode(), reasons.get(u.ref, "ok").encode()) for u in updates]
+
+    def _on_post_receive(self, client_refs) -> None:
+        # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
+        if self.ctx.accepted:
+            self.ctx.on_pushed(list(self.ctx.accepted))
+
+
+def advertise(repo: TemplateRepo, service: str) -> bytes:
+    """The body of GET info/refs?service=...: the ref advertisement."""
+    out = io.BytesIO()
+    proto = ReceivableProtocol(io.BytesIO().read, out.write)
+    proto.write_pkt_line(b"# service=" + service.encode() + b"\n")
+    proto.write_pkt_line(None)
+    handler_cls = _UploadPack if service == "git-upload-pack" else _ReceivePack
+    handler = handler_cls(_Backend(repo), ["/"], proto, stateless_rpc=True, advertise_refs=True)
+    handler.handle()
+    return out.getvalue()
+
+
+def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: PushContext | None = None) -> None:
+    """Serve one stateless-RPC request: read `body`, write the response to `out`."""
+    proto = ReceivableProtocol(body.read, out.write)
+    if service == "git-upload-pack":
+        _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
+        return
+    handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
+    handler.ctx = ctx or PushContext(max_push_bytes=0)
+    handler.handle()
+
+
+def iter_chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+    while chunk := f.read(size):
+        yield chunk

@@ -1,0 +1,143 @@
+"""The use cases the adapters call. Each takes an Actor and plain values, returns plain data."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import access
+from .access import Actor, Level
+from .errors import InvalidInput, PermissionDenied
+from .git import RepoStore, TemplateRepo, browse
+from .git.policy import BranchRule, RefUpdate
+from .git.service import PushContext
+from .meta import ROLES, MetaStore, Protection, Template, User
+from .names import check_name
+from .settings import Settings
+from .storage import BlobStore, open_blob_store
+
+PushListener = Callable[[Template, list[RefUpdate]], None]
+
+
+@dataclass
+class Registry:
+    settings: Settings
+    meta: MetaStore
+    blobs: BlobStore
+    repos: RepoStore
+    push_listeners: list[PushListener]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Registry":
+        from .meta import SqliteMetaStore
+
+        blobs = open_blob_store(settings)
+        return cls(settings, SqliteMetaStore(settings.metadata_db), blobs,
+                   RepoStore(blobs, settings.pack_cache), [])
+
+    # -- users and tokens -----------------------------------------------------------
+    def add_user(self, name: str, email: str | None = None, is_admin: bool = False) -> User:
+        return self.meta.add_user(check_name(name, "user name"), email, is_admin)
+
+    def create_token(self, user_name: str, scope: str = "write", expires_days: float | None = None) -> str:
+        return access.issue_token(self.meta, self.meta.get_user(user_name), scope, expires_days)
+
+    def authenticate(self, token: str) -> Actor:
+        return access.authenticate(self.meta, token)
+
+    # -- templates -----------------------------------------------------------------
+    def create_template(self, actor: Actor, name: str, owner: str | None = None,
+                        visibility: str = "public", description: str = "") -> Template:
+        if actor.user is None:
+            raise access.Unauthenticated("sign in to create templates")
+        owner = owner or actor.user.name
+        check_name(name, "template name")
+        if visibility not in ("public", "private"):
+            raise InvalidInput("visibility must be public or private")
+        if actor.scope == "read":
+            raise PermissionDenied("a read-scoped token cannot create templates")
+        if owner != actor.user.name and not actor.is_admin:
+            raise PermissionDenied(f"{actor.name} may not create templates for {owner}")
+        self.meta.get_user(owner)
+        now = time.time()
+        template = self.meta.add_template(Template(uuid.uuid4().hex, owner, name, visibility,
+                                                   description or "", None, now, now))
+        try:
+            self.repos.create(template.id)
+        except BaseException:
+            self.meta.delete_template(template.id)  # no template row without its repo
+            raise
+        return template
+
+    def get_template(self, actor: Actor, owner: str, name: str, needed: Level = Level.READ) -> Template:
+        template = self.meta.get_template(owner, name)
+        access.require(self.meta, actor, template, needed)
+        return template
+
+    def list_templates(self, actor: Actor, owner: str | None, page: int, per_page: int) -> tuple[list[Template], int]:
+        # Visibility filtering happens after the page is read; good enough until search lands.
+        items, total = self.meta.list_templates(owner, (page - 1) * per_page, per_page)
+        return [t for t in items if access.level(self.meta, actor, t) >= Level.READ], total
+
+    def delete_template(self, actor: Actor, owner: str, name: str) -> None:
+        template = self.get_template(actor, owner, name, Level.OWN)
+        self.meta.delete_template(template.id)
+        self.repos.delete(template.id)
+
+    def open_repo(self, template: Template) -> TemplateRepo:
+        return self.repos.open(template.id)
+
+    def describe(self, actor: Actor, owner: str, name: str) -> dict[str, Any]:
+        template = self.get_template(actor, owner, name)
+        repo = self.open_repo(template)
+        try:
+            tags = browse.tags(repo)
+            head = repo.doc.refs.get(repo.default_branch)
+        finally:
+            repo.close()
+        return {"template": template, "default_branch": repo.default_branch.removeprefix("refs/heads/"),
+                "head": head, "versions": [t["name"] for t in tags]}
+
+    # -- collaborators and protection ---------------------------------------------------
+    def set_collaborator(self, actor: Actor, owner: str, name: str, user_name: str, role: str) -> None:
+        template = self.get_template(actor, owner, name, Level.OWN)
+        if role not in ROLES or role == "owner":
+            raise InvalidInput("role must be reader, writer or maintainer")
+        self.meta.set_collaborator(template.id, self.meta.get_user(user_name).id, role)
+
+    def remove_collaborator(self, actor: Actor, owner: str, name: str, user_name: str) -> None:
+        template = self.get_template(actor, owner, name, Level.OWN)
+        self.meta.remove_collaborator(template.id, self.meta.get_user(user_name).id)
+
+    def set_protection(self, actor: Actor, owner: str, name: str, protection: Protection) -> None:
+        template = self.get_template(actor, owner, name, Level.MAINTAIN)
+        self.meta.set_protection(template.id, protection)
+
+    def remove_protection(self, actor: Actor, owner: str, name: str, branch: str) -> None:
+        template = self.get_template(actor, owner, name, Level.MAINTAIN)
+        self.meta.delete_protection(template.id, branch)
+
+    # -- git ------------------------------------------------------------------------
+    def push_context(self, template: Template) -> PushContext:
+        def rule_for(ref: str) -> BranchRule | None:
+            if not ref.startswith("refs/heads/"):
+                return None
+            p = self.meta.get_protection(template.id, ref.removeprefix("refs/heads/"))
+            return BranchRule(p.allow_force_push, p.allow_deletion) if p else None
+
+        def on_pushed(updates: list[RefUpdate]) -> None:
+            self.meta.touch_template(template.id)
+            for listener in self.push_listeners:
+                listener(template, updates)
+
+        return PushContext(self.settings.max_push_bytes, rule_for, on_pushed)
+
+
+def page_args(page: int, per_page: int) -> tuple[int, int]:
+    if page < 1 or page > 100_000:
+        raise InvalidInput("page must be between 1 and 100000")
+    if per_page < 1 or per_page > 100:
+        raise InvalidInput("per_page must be between 1 and 100")
+    return page, per_page
+
