@@ -11,11 +11,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
-from dulwich.errors import ApplyDeltaError, ChecksumMismatch, GitProtocolError, ObjectFormatException
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    GitProtocolError,
+    HangupException,
+    ObjectFormatException,
+)
 from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 
-from ..errors import Conflict, StorageError, TooLarge
+from ..errors import Conflict, InvalidInput, StorageError, TooLarge
 from .policy import BranchRule, RefUpdate, connectivity_problem, update_problem
 from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
@@ -53,6 +59,20 @@ class _UploadPack(UploadPackHandler):
 
 class _ReceivePack(ReceivePackHandler):
     ctx: PushContext
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        read_pkt_line = self.proto.read_pkt_line
+
+        def skip_shallow() -> bytes | None:
+            # A shallow client names its boundary commits first; dulwich can't parse them.
+            # We hold full history, and the connectivity check covers what it sends.
+            line = read_pkt_line()
+            while line is not None and line.startswith(b"shallow "):
+                line = read_pkt_line()
+            return line
+
+        self.proto.read_pkt_line = skip_shallow  # type: ignore[method-assign]
 
     def _apply_pack(self, refs):  # type: ignore[override]
         repo: TemplateRepo = self.repo  # type: ignore[assignment]
@@ -130,12 +150,15 @@ def advertise(repo: TemplateRepo, service: str) -> bytes:
 def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: PushContext | None = None) -> None:
     """Serve one stateless-RPC request: read `body`, write the response to `out`."""
     proto = ReceivableProtocol(body.read, out.write)
-    if service == "git-upload-pack":
-        _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
-        return
-    handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
-    handler.ctx = ctx or PushContext(max_push_bytes=0)
-    handler.handle()
+    try:
+        if service == "git-upload-pack":
+            _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
+            return
+        handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
+        handler.ctx = ctx or PushContext(max_push_bytes=0)
+        handler.handle()
+    except (GitProtocolError, HangupException) as exc:
+        raise InvalidInput(f"git protocol error: {exc}") from None
 
 
 def iter_chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from tests.services import Server, aws_env, make_bucket, registry_server
+
+MAX_PUSH = 8 * 1024 * 1024
+
+
+@dataclass
+class Env:
+    server: Server
+    backend: str
+    tokens: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def api(self, user: str | None = "alice") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=30)
+
+    def create(self, name: str, user: str = "alice", **body) -> dict:
+        with self.api(user) as c:
+            resp = c.post("/templates", json={"name": name, **body})
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
+    def blob_keys(self, template_id: str) -> list[str]:
+        """Every stored blob of a repo (works for both backends through the registry itself)."""
+        from registry.settings import Settings
+        from registry.storage import open_blob_store
+
+        settings = Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.server.env.items()
+                               if k.startswith("REGISTRY_")})
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in self.server.env.items():
+                if key.startswith("AWS_"):
+                    mp.setenv(key, value)
+            return sorted(open_blob_store(settings).list(f"repos/{template_id}/"))
+
+
+def _start(tmp: Path, backend: str, moto: str | None) -> Iterator[Env]:
+    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH)}
+    if backend == "s3":
+        assert moto
+        make_bucket(moto, "registry-it")
+        extra |= aws_env(moto) | {"REGISTRY_STORAGE": "s3", "REGISTRY_S3_BUCKET": "registry-it",
+                                  "REGISTRY_S3_PREFIX": "it"}
+    with registry_server(tmp / "data", extra) as server:
+        server.cli("user", "add", "alice")
+        server.cli("user", "add", "bob")
+        server.cli("user", "add", "carol")
+        tokens = {u: server.cli("token", "create", u).stdout.strip() for u in ("alice", "bob", "carol")}
+        tokens["carol-ro"] = server.cli("token", "create", "carol", "--scope", "read").stdout.strip()
+        yield Env(server, backend, tokens)
+
+
+@pytest.fixture(scope="module", params=["local", "s3"])
+def env(request, tmp_path_factory) -> Iterator[Env]:
+    moto = request.getfixturevalue("moto_endpoint") if request.param == "s3" else None
+    yield from _start(tmp_path_factory.mktemp(f"srv-{request.param}"), request.param, moto)
+
+
+@pytest.fixture(scope="module")
+def local_env(tmp_path_factory) -> Iterator[Env]:
+    yield from _start(tmp_path_factory.mktemp("srv-local"), "local", None)

@@ -1,0 +1,140 @@
+"""The stock git CLI against `registry serve`, on the local disk and on S3 (moto over HTTP)."""
+from __future__ import annotations
+
+import filecmp
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.gitcli import authed, commit_file, git
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def repo(env, tmp_path_factory):
+    """A template with a little history, cloned into a working copy pushed to main."""
+    info = env.create("flow")
+    work = tmp_path_factory.mktemp("flow") / "work"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    commit_file(work, "template.json", '{"title": "Flow"}\n', "add manifest")
+    commit_file(work, "prompts/system.md", "You are helpful.\n", "add prompt")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    return info, work
+
+
+def test_clone_push_pull_roundtrip_byte_identical(env, repo, tmp_path):
+    info, work = repo
+    other = tmp_path / "other"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(other))
+    assert filecmp.cmpfiles(work, other, ["template.json", "prompts/system.md"], shallow=False)[0] == [
+        "template.json", "prompts/system.md"]
+    head = commit_file(other, "README.md", "# Flow\n")
+    git("push", "-q", "origin", "main", cwd=other)
+    git("pull", "-q", "--ff-only", "origin", "main", cwd=work)
+    assert git("rev-parse", "HEAD", cwd=work).stdout.strip() == head
+    assert (work / "README.md").read_text() == "# Flow\n"
+    git("fsck", "--strict", "--no-dangling", cwd=other)
+    with env.api() as c:
+        commits = c.get(f"/templates/alice/flow/commits", params={"ref": "main"}).json()
+        assert commits[0]["sha"] == head and len(commits) == 3
+        assert c.get("/templates/alice/flow/raw/main/README.md").content == b"# Flow\n"
+        tree = c.get("/templates/alice/flow/tree/main/prompts").json()
+        assert [e["name"] for e in tree["entries"]] == ["system.md"]
+
+
+def test_branches_tags_delete_ls_remote(env, repo):
+    _, work = repo
+    git("checkout", "-q", "-b", "feature/x", cwd=work)
+    feature = commit_file(work, "notes.txt", "x\n")
+    git("push", "-q", "origin", "feature/x", cwd=work)
+    git("tag", "-a", "v1.0.0", "-m", "first release", cwd=work)
+    git("tag", "light", cwd=work)
+    git("push", "-q", "origin", "v1.0.0", "light", cwd=work)
+    remote = git("ls-remote", "origin", cwd=work).stdout
+    assert f"{feature}\trefs/heads/feature/x" in remote
+    assert "refs/tags/v1.0.0^{}" in remote and "refs/tags/light" in remote
+    with env.api() as c:
+        assert {b["name"] for b in c.get("/templates/alice/flow/branches").json()} >= {"main", "feature/x"}
+        tags = {t["name"]: t for t in c.get("/templates/alice/flow/tags").json()}
+        assert tags["v1.0.0"]["commit"] == feature and tags["light"]["sha"] == feature
+        assert c.get("/templates/alice/flow/raw/feature/x/notes.txt").content == b"x\n"
+    git("push", "-q", "origin", "--delete", "feature/x", cwd=work)
+    assert "feature/x" not in git("ls-remote", "--heads", "origin", cwd=work).stdout
+    git("checkout", "-q", "main", cwd=work)
+
+
+def test_atomic_push_all_or_nothing(env, tmp_path):
+    info = env.create("atomic")
+    work = tmp_path / "atomic"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    base = commit_file(work, "a.txt", "0\n")
+    side_tip = commit_file(work, "a.txt", "1\n")
+    git("push", "-q", "origin", "HEAD:main", "HEAD:side", cwd=work)
+    with env.api() as c:
+        assert c.put("/templates/alice/atomic/protection/side", json={}).status_code == 200
+    new_main = commit_file(work, "b.txt", "b\n")
+    git("branch", "-f", "side", base, cwd=work)  # rewinding side is a forbidden force push
+    atomic = git("push", "--atomic", "origin", "main", "+side:side", cwd=work, check=False)
+    assert atomic.returncode != 0
+    assert "(protected branch: force push is not allowed)" in atomic.stderr
+    remote = git("ls-remote", "origin", cwd=work).stdout
+    assert f"{side_tip}\trefs/heads/main" in remote and f"{side_tip}\trefs/heads/side" in remote
+    # Without --atomic the good update lands and only the refused one is reported.
+    plain = git("push", "origin", "main", "+side:side", cwd=work, check=False)
+    assert plain.returncode != 0 and "protected branch" in plain.stderr
+    remote = git("ls-remote", "origin", cwd=work).stdout
+    assert f"{new_main}\trefs/heads/main" in remote and f"{side_tip}\trefs/heads/side" in remote
+
+
+def test_shallow_clone_depth_1(env, repo, tmp_path):
+    info, work = repo
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "1", info["clone_url"], str(shallow))
+    assert git("rev-list", "--count", "HEAD", cwd=shallow).stdout.strip() == "1"
+    assert (shallow / "template.json").exists()
+    # a shallow clone can still push on top of what it has
+    git("remote", "set-url", "origin", authed(info["clone_url"], "alice", env.tokens["alice"]), cwd=shallow)
+    git("pull", "-q", "--ff-only", "origin", "main", cwd=shallow)
+    head = commit_file(shallow, "from-shallow.txt", "s\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=shallow)
+    assert head in git("ls-remote", "origin", "main", cwd=shallow).stdout
+
+
+def test_push_over_5_mib_and_fsck(env, tmp_path):
+    info = env.create("bigpush")
+    work = tmp_path / "big"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    data = os.urandom(6 * 1024 * 1024)  # incompressible: the pack really is > 5 MiB
+    head = commit_file(work, "data.bin", data)
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    copy = tmp_path / "copy"
+    git("clone", "-q", info["clone_url"], str(copy))
+    assert (copy / "data.bin").read_bytes() == data
+    assert git("rev-parse", "HEAD", cwd=copy).stdout.strip() == head
+    git("fsck", "--strict", cwd=copy)
+
+
+def test_force_push_allowed_unless_protected(env, tmp_path):
+    info = env.create("forceful")
+    work = tmp_path / "force"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    commit_file(work, "a.txt", "1\n")
+    second = commit_file(work, "a.txt", "2\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("reset", "-q", "--hard", "HEAD~1", cwd=work)
+    rewritten = commit_file(work, "a.txt", "rewritten\n")
+    plain = git("push", "origin", "HEAD:main", cwd=work, check=False)
+    assert plain.returncode != 0 and "rejected" in plain.stderr  # client-side non-fast-forward
+    with env.api() as c:
+        resp = c.put("/templates/alice/forceful/protection/main", json={"allow_force_push": False})
+        assert resp.status_code == 200, resp.text
+    forced = git("push", "--force", "origin", "HEAD:main", cwd=work, check=False)
+    assert forced.returncode != 0
+    assert "[remote rejected] HEAD -> main (protected branch: force push is not allowed)" in forced.stderr
+    assert second in git("ls-remote", "origin", "main", cwd=work).stdout
+    with env.api() as c:
+        c.delete("/templates/alice/forceful/protection/main")
+    git("push", "-q", "--force", "origin", "HEAD:main", cwd=work)
+    assert rewritten in git("ls-remote", "origin", "main", cwd=work).stdout

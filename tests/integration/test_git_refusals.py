@@ -1,0 +1,140 @@
+"""Pushes and requests that must be refused with a clear reason, storing nothing."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gitcli import authed, commit_file, git, raw_receive_pack
+from tests.integration.conftest import MAX_PUSH
+
+pytestmark = pytest.mark.timeout(600)
+ZERO = "0" * 40
+
+
+@pytest.fixture(scope="module")
+def seeded(env, tmp_path_factory):
+    info = env.create("guarded")
+    work = tmp_path_factory.mktemp("guarded") / "work"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    head = commit_file(work, "template.json", "{}\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    return info, work, head
+
+
+def _snapshot(env, info, work):
+    """What a refused push must leave untouched: stored blobs, refs, and no staged leftovers."""
+    staging = Path(env.server.env["REGISTRY_DATA_DIR"]) / "cache" / "packs" / ".staging"
+    leftovers = [p for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
+    assert leftovers == []
+    return env.blob_keys(info["id"]), git("ls-remote", "origin", cwd=work).stdout
+
+
+def test_anonymous_and_read_only_pushes_refused(env, seeded):
+    info, work, _ = seeded
+    before = _snapshot(env, info, work)
+    commit_file(work, "x.txt", "x\n")
+    anon = git("push", info["clone_url"], "HEAD:main", cwd=work, check=False)
+    assert anon.returncode != 0 and "could not read Username" in anon.stderr  # the server asked for auth
+    resp = httpx.get(info["clone_url"] + "/info/refs?service=git-receive-pack")
+    assert resp.status_code == 401 and resp.headers["www-authenticate"].startswith("Basic")
+    for user in ("bob", "carol-ro"):
+        name = user.split("-")[0]
+        res = git("push", authed(info["clone_url"], name, env.tokens[user]), "HEAD:main", cwd=work, check=False)
+        assert res.returncode != 0 and "403" in res.stderr, res.stderr
+    git("reset", "-q", "--hard", "HEAD~1", cwd=work)
+    assert _snapshot(env, info, work) == before
+
+
+def test_private_template_is_404_to_strangers(env, tmp_path):
+    info = env.create("secret", visibility="private")
+    with env.api("alice") as c:
+        assert c.put("/templates/alice/secret/collaborators/carol", json={"role": "reader"}).status_code == 204
+    with env.api("bob") as c:
+        resp = c.get("/templates/alice/secret")
+        assert resp.status_code == 404 and resp.json()["error"]["code"] == "template_not_found"
+    with env.api(None) as c:
+        assert c.get("/templates/alice/secret").status_code == 404
+    res = git("clone", authed(info["clone_url"], "bob", env.tokens["bob"]), str(tmp_path / "b"), check=False)
+    assert res.returncode != 0 and "not found" in res.stderr.lower()
+    anon = git("clone", info["clone_url"], str(tmp_path / "a"), check=False)
+    assert anon.returncode != 0 and "could not read Username" in anon.stderr
+    # anonymous callers get the same 401 for a private template as for a missing one
+    for name in ("secret", "no-such-template"):
+        resp = httpx.get(f"{env.url}/alice/{name}.git/info/refs?service=git-upload-pack")
+        assert resp.status_code == 401
+    # a reader may clone but not push
+    work = tmp_path / "c"
+    git("clone", "-q", authed(info["clone_url"], "carol", env.tokens["carol"]), str(work))
+    commit_file(work, "x.txt", "x\n")
+    res = git("push", "origin", "HEAD:main", cwd=work, check=False)
+    assert res.returncode != 0 and "403" in res.stderr
+
+
+@pytest.mark.parametrize("ref, reason", [
+    (b"refs/heads/../x", b"invalid ref name"),
+    (b"HEAD", b"only refs/heads/* and refs/tags/* may be pushed"),
+    (b"refs/heads/x.lock", b"invalid ref name"),
+    (b"refs/heads/a\x01b", b"invalid ref name (control character)"),
+    (b"refs/heads/a~b", b"invalid ref name"),
+    (b"refs/heads/x/", b"invalid ref name"),
+    (b"refs/tags/v1..2", b"invalid ref name"),
+    (b"refs/pull/1/head", b"refs/pull/ is managed by the registry"),
+    (b"refs/meta/config", b"only refs/heads/* and refs/tags/* may be pushed"),
+])
+def test_bad_ref_names_refused(env, seeded, ref, reason):
+    info, work, head = seeded
+    before = _snapshot(env, info, work)
+    url = info["clone_url"]
+    status = raw_receive_pack(url, ("alice", env.tokens["alice"]), [(ZERO, head, ref)])
+    assert status[b"unpack"] == b"ok"
+    assert status[ref] == reason
+    assert _snapshot(env, info, work) == before
+
+
+def test_missing_object_and_wrong_old_value_refused(env, seeded):
+    info, work, head = seeded
+    before = _snapshot(env, info, work)
+    auth = ("alice", env.tokens["alice"])
+    missing = "1234567890" * 4
+    status = raw_receive_pack(info["clone_url"], auth, [(ZERO, missing, b"refs/heads/dangling")])
+    assert status[b"refs/heads/dangling"] == f"missing object {missing}".encode()
+    status = raw_receive_pack(info["clone_url"], auth, [(missing, head, b"refs/heads/main")])
+    assert status[b"refs/heads/main"].startswith(b"stale info")
+    status = raw_receive_pack(info["clone_url"], auth, [(head, ZERO, b"refs/heads/main")])
+    assert status[b"refs/heads/main"] == b"refusing to delete the default branch"
+    assert _snapshot(env, info, work) == before
+
+
+def test_oversized_push_refused_and_nothing_stored(env, seeded, tmp_path):
+    info, work, _ = seeded
+    before = _snapshot(env, info, work)
+    commit_file(work, "huge.bin", os.urandom(MAX_PUSH + 1024 * 1024))
+    res = git("push", "origin", "HEAD:main", cwd=work, check=False)
+    assert res.returncode != 0
+    assert f"push exceeds the maximum size of {MAX_PUSH} bytes" in res.stderr, res.stderr
+    git("reset", "-q", "--hard", "HEAD~1", cwd=work)
+    assert _snapshot(env, info, work) == before
+
+
+@pytest.mark.parametrize("path", [
+    "/alice/%2e%2e.git/info/refs?service=git-upload-pack",
+    "/alice/...git/info/refs?service=git-upload-pack",
+    "/%2e%2e/guarded.git/info/refs?service=git-upload-pack",
+    "/alice/gu%00arded.git/info/refs?service=git-upload-pack",
+    "/alice/a%2fb.git/info/refs?service=git-upload-pack",
+    "/alice/guarded.git/info/refs?service=git-upload-archive",
+])
+def test_bad_repo_paths_refused_with_json_error(env, path):
+    resp = httpx.get(env.url + path)
+    assert resp.status_code in (400, 404), resp.text
+    assert resp.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name", ["..", "../x", "a/b", "x.git", "Upper", "a\x00b", "-x", "", "a" * 64])
+def test_bad_template_names_refused(env, name):
+    with env.api() as c:
+        resp = c.post("/templates", json={"name": name})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_name", resp.text
