@@ -85,6 +85,16 @@ def update_problem(repo, update: RefUpdate, current: str, rule: BranchRule | Non
     return None
 
 
+def is_rewrite(repo, update: RefUpdate) -> bool:
+    """Whether an (accepted) update may leave objects unreachable: a deletion, a moved tag,
+    or a branch moved to a commit that does not descend from its old one."""
+    if update.is_create:
+        return False
+    if update.is_delete or not update.ref.startswith("refs/heads/"):
+        return True
+    return not can_fast_forward(repo, update.old.encode(), update.new.encode())
+
+
 def connectivity_problem(store, packs: Iterable[Pack]) -> str | None:
     """Every object the new packs reference must exist. Stored packs were checked when they
     arrived, so looking one level down from each new object proves the whole graph."""

@@ -29,19 +29,26 @@ class RefsDocument:
     refs: dict[str, str] = field(default_factory=dict)
     # Blob keys (without .pack/.idx) of every pack this repo reads; forks share their parent's.
     packs: tuple[str, ...] = ()
+    # True while every object in `packs` is reachable from `refs`: a clone may then be sent
+    # all stored objects verbatim. A deletion or rewrite clears it (until a repack).
+    exact: bool = True
     version: str | None = None  # the blob version it was read at; None for a new doc
 
     def to_bytes(self) -> bytes:
-        body = {"head": self.head, "refs": dict(sorted(self.refs.items())), "packs": list(self.packs)}
+        body = {"head": self.head, "refs": dict(sorted(self.refs.items())), "packs": list(self.packs),
+                "exact": self.exact}
         return json.dumps(body, indent=1).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes, version: str | None) -> "RefsDocument":
         body = json.loads(data)
-        return cls(head=body["head"], refs=dict(body["refs"]), packs=tuple(body["packs"]), version=version)
+        return cls(head=body["head"], refs=dict(body["refs"]), packs=tuple(body["packs"]),
+                   exact=body.get("exact", False), version=version)
 
-    def with_changes(self, updates: dict[str, str], new_packs: list[str], head: str | None = None) -> "RefsDocument":
-        """A copy with refs set (ZERO_SHA deletes) and packs appended."""
+    def with_changes(self, updates: dict[str, str], new_packs: list[str], head: str | None = None,
+                     rewrite: bool = False) -> "RefsDocument":
+        """A copy with refs set (ZERO_SHA deletes) and packs appended; `rewrite` if any
+        update deletes a ref or moves it to a non-descendant."""
         refs = dict(self.refs)
         for name, sha in updates.items():
             if sha == ZERO_SHA:
@@ -49,7 +56,7 @@ class RefsDocument:
             else:
                 refs[name] = sha
         packs = self.packs + tuple(p for p in new_packs if p not in self.packs)
-        return replace(self, refs=refs, packs=packs, head=head or self.head)
+        return replace(self, refs=refs, packs=packs, head=head or self.head, exact=self.exact and not rewrite)
 
 
 def load(store: BlobStore, repo_id: str) -> RefsDocument:

@@ -64,7 +64,8 @@ class TemplateRepo(BaseRepo):
         return self.doc.refs.get(ref, ZERO_SHA)
 
     # -- writing ------------------------------------------------------------------
-    def commit_updates(self, updates: dict[str, str], expected: dict[str, str], retries: int = 5) -> RefsDocument:
+    def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
+                       retries: int = 5) -> RefsDocument:
         """Publish staged packs and apply `updates` (ref -> new sha) in one CAS.
 
         `expected` holds each ref's value the caller validated against. A CAS lost to an
@@ -81,7 +82,7 @@ class TemplateRepo(BaseRepo):
                     raise Conflict(f"{', '.join(moved)} changed concurrently; fetch and try again", refs=moved)
                 head = self._head_after(doc, updates)
                 try:
-                    new = refsdoc.swap(self.blobs, self.repo_id, doc, doc.with_changes(updates, keys, head))
+                    new = refsdoc.swap(self.blobs, self.repo_id, doc, doc.with_changes(updates, keys, head, rewrite))
                     break
                 except Conflict:
                     doc = refsdoc.load(self.blobs, self.repo_id)

@@ -22,7 +22,8 @@ from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivablePro
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
-from .policy import BranchRule, RefUpdate, connectivity_problem, update_problem
+from .clone import eligible, parse_clone_request, serve_clone
+from .policy import BranchRule, RefUpdate, connectivity_problem, is_rewrite, update_problem
 from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 
@@ -118,7 +119,8 @@ class _ReceivePack(ReceivePackHandler):
         accepted = [u for u in updates if u.ref not in reasons]
         if accepted:
             try:
-                repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted})
+                repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted},
+                                    rewrite=any(is_rewrite(repo, u) for u in accepted))
             except Conflict as exc:
                 reasons.update({u.ref: exc.message for u in accepted})
                 accepted = []
@@ -152,6 +154,11 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: Pu
     proto = ReceivableProtocol(body.read, out.write)
     try:
         if service == "git-upload-pack":
+            request = parse_clone_request(data := body.read())
+            if request is not None and eligible(repo, request):
+                serve_clone(repo, request, proto)
+                return
+            proto = ReceivableProtocol(io.BytesIO(data).read, out.write)
             _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
             return
         handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)

@@ -1,0 +1,97 @@
+"""Clone and push of a 2,000-commit, 50-file template: registry vs C git http-backend, same run.
+
+    make bench   (or: python -m bench.bench_git [--commits N] [--runs R])
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.githttp_baseline import serve_http_backend
+from tests.gitcli import authed, git
+from tests.services import registry_server
+
+
+def make_history(dest: Path, commits: int, files: int) -> None:
+    """A realistic-shaped history via fast-import: each commit edits one of `files` prompt files."""
+    git("init", "-q", str(dest))
+    lines = []
+    contents = {f: [f"# prompt {f}\n"] + [f"line {i} of file {f}: be concise and cite sources.\n" for i in range(40)]
+                for f in range(files)}
+    for c in range(commits):
+        f = c % files
+        contents[f][(c // files) % 40 + 1] = f"line edited in commit {c}: {'lorem ipsum ' * 3}\n"
+        data = "".join(contents[f]).encode()
+        msg = f"commit {c}\n".encode()
+        lines.append(b"commit refs/heads/main\n")
+        lines.append(b"committer Bench <b@example.com> %d +0000\n" % (1_700_000_000 + c * 60))
+        lines.append(b"data %d\n%s" % (len(msg), msg))
+        if c == 0:
+            for g in range(files):
+                d = "".join(contents[g]).encode()
+                lines.append(b"M 100644 inline prompts/p%02d.md\ndata %d\n%s\n" % (g, len(d), d))
+        else:
+            lines.append(b"M 100644 inline prompts/p%02d.md\ndata %d\n%s\n" % (f, len(data), data))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=dest, input=b"".join(lines), check=True)
+    git("reset", "-q", "--hard", "main", cwd=dest)
+    git("gc", "-q", "--aggressive", cwd=dest)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commits", type=int, default=2000)
+    parser.add_argument("--files", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        source = tmp / "source"
+        make_history(source, args.commits, args.files)
+        size = sum(p.stat().st_size for p in (source / ".git" / "objects").rglob("*") if p.is_file())
+        print(f"repo: {args.commits} commits, {args.files} files, {size / 1e6:.2f} MB packed")
+
+        root = tmp / "baseline"
+        root.mkdir()
+        server, base_url = serve_http_backend(root)
+        times: dict[str, dict[str, list[float]]] = {"http-backend": {"push": [], "clone": []},
+                                                    "registry": {"push": [], "clone": []}}
+        with registry_server(tmp / "reg") as reg:
+            reg.cli("user", "add", "bench")
+            token = reg.cli("token", "create", "bench").stdout.strip()
+            for run in range(args.runs):
+                name = f"bench{run}"
+                git("init", "-q", "--bare", str(root / f"{name}.git"))
+                import httpx
+
+                httpx.post(f"{reg.url}/api/v1/templates", json={"name": name},
+                           headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+                targets = {"http-backend": f"{base_url}/{name}.git",
+                           "registry": authed(f"{reg.url}/bench/{name}.git", "bench", token)}
+                for label, url in targets.items():
+                    times[label]["push"].append(timed(lambda: git("push", "-q", url, "main", cwd=source)))
+                for label, url in targets.items():
+                    dest = tmp / f"clone-{label}-{run}"
+                    times[label]["clone"].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))
+                    assert git("rev-parse", "main", cwd=dest).stdout == git("rev-parse", "main", cwd=source).stdout
+        server.shutdown()
+        for op in ("clone", "push"):
+            base = statistics.median(times["http-backend"][op])
+            ours = statistics.median(times["registry"][op])
+            print(f"{op:5s}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "
+                  f"(median of {args.runs}; local backend)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The full-clone fast path of upload-pack.
+
+A clone (wants every branch and tag tip, has nothing, no shallow, no filter) of a repo whose
+packs hold only reachable objects is answered with every stored object, copied verbatim
+(packwriter). Anything else goes through dulwich's negotiation and object walk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dulwich.protocol import (
+    CAPABILITY_OFS_DELTA,
+    CAPABILITY_SIDE_BAND_64K,
+    SIDE_BAND_CHANNEL_DATA,
+    SIDE_BAND_CHANNEL_PROGRESS,
+    Protocol,
+)
+
+from . import packwriter
+from .repo import TemplateRepo
+
+
+@dataclass(frozen=True)
+class CloneRequest:
+    wants: frozenset[str]
+    capabilities: frozenset[bytes]
+
+
+def parse_clone_request(body: bytes) -> CloneRequest | None:
+    """The wants of a plain clone request, or None if it is anything else."""
+    wants: set[str] = set()
+    caps: set[bytes] = set()
+    pos, flushed, done = 0, False, False
+    while pos + 4 <= len(body):
+        try:
+            size = int(body[pos:pos + 4], 16)
+        except ValueError:
+            return None
+        if size == 0:
+            flushed, pos = True, pos + 4
+            continue
+        line = body[pos + 4:pos + size].rstrip(b"\n")
+        pos += size
+        if line.startswith(b"want ") and not flushed:
+            sha, *rest = line[5:].split(b" ")
+            wants.add(sha.decode("ascii", "replace"))
+            caps.update(rest)
+        elif line == b"done" and flushed:
+            done = True
+        else:
+            return None  # have, shallow, deepen, filter, or anything unexpected
+    if not (wants and flushed and done and pos == len(body)):
+        return None
+    if any(c.startswith(b"filter") for c in caps) or CAPABILITY_OFS_DELTA not in caps:
+        return None
+    return CloneRequest(frozenset(wants), frozenset(caps))
+
+
+def eligible(repo: TemplateRepo, request: CloneRequest) -> bool:
+    doc = repo.doc
+    tips = {sha for ref, sha in doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
+    return doc.exact and request.wants == tips and request.wants <= set(doc.refs.values())
+
+
+def serve_clone(repo: TemplateRepo, request: CloneRequest, proto: Protocol) -> None:
+    """Answer a clone: NAK (nothing in common), then every stored object as one pack."""
+    proto.write_pkt_line(b"NAK\n")
+    store = repo.object_store
+    if CAPABILITY_SIDE_BAND_64K in request.capabilities:
+        def write(data: bytes) -> None:
+            proto.write_sideband(SIDE_BAND_CHANNEL_DATA, data)
+    else:
+        write = proto.write  # type: ignore[assignment]
+    count = packwriter.write_all_objects(store.packs, store.get_raw, write)
+    if CAPABILITY_SIDE_BAND_64K in request.capabilities and b"no-progress" not in request.capabilities:
+        proto.write_sideband(SIDE_BAND_CHANNEL_PROGRESS, f"Total {count} (reused {count})\n".encode())
+    if CAPABILITY_SIDE_BAND_64K in request.capabilities:
+        proto.write_pkt_line(None)
