@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from dulwich.object_store import BucketBasedObjectStore
-from dulwich.objects import ShaFile
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, parse_tree, sha_to_hex
 from dulwich.pack import (
     Pack,
     PackData,
     PackIndexer,
-    PackInflater,
     PackStreamCopier,
+    UnpackedObject,
     extend_pack,
     write_pack_index,
 )
@@ -31,6 +31,44 @@ from ..errors import TooLarge
 from ..storage import BlobStore
 
 PENDING = "pending:"
+GITLINK = 0o160000
+
+
+def references(obj: ShaFile) -> list[bytes]:
+    """The objects `obj` points at (hex): a commit's tree and parents, a tree's entries
+    (gitlinks name another repository's commits), a tag's target."""
+    if isinstance(obj, Commit):
+        return [obj.tree, *obj.parents]
+    if isinstance(obj, Tree):
+        return [entry.sha for entry in obj.iteritems() if entry.mode != GITLINK]
+    if isinstance(obj, Tag):
+        return [obj.object[1]]
+    return []
+
+
+class _CheckingIndexer(PackIndexer):
+    """Indexes a pack and, in the same pass, parses every non-blob object (a malformed one
+    raises) and notes what the pack references but does not contain."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.contained: set[bytes] = set()
+        self.referenced: set[bytes] = set()
+
+    def _result(self, unpacked: UnpackedObject):
+        entry = super()._result(unpacked)
+        self.contained.add(sha_to_hex(entry[0]))
+        kind = unpacked.obj_type_num
+        if kind == Tree.type_num:  # the bulk of a push: parse without building objects
+            text = b"".join(unpacked.obj_chunks)
+            self.referenced.update(sha for _, mode, sha in parse_tree(text, 20, strict=True) if mode != GITLINK)
+        elif kind != Blob.type_num:
+            self.referenced.update(references(ShaFile.from_raw_chunks(kind, unpacked.obj_chunks)))
+        return entry
+
+    @property
+    def outside(self) -> set[bytes]:
+        return self.referenced - self.contained
 
 
 class BlobPackObjectStore(BucketBasedObjectStore):
@@ -43,6 +81,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self._pack_keys = list(pack_keys)
         self._staging: Path | None = None
         self._pending: dict[str, Path] = {}  # "pending:pack-<hex>" -> local basename
+        # Objects that staged packs point at without containing: they must already be stored.
+        self.outside_refs: set[bytes] = set()
 
     # -- reading -----------------------------------------------------------------
     def _iter_pack_names(self) -> Iterator[str]:
@@ -88,7 +128,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             read_all, read_some = _bounded(read_all, read_some, max_input_size)
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         with os.fdopen(fd, "w+b") as f:
-            indexer = PackIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw)
+            indexer = _CheckingIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw)
             copier = PackStreamCopier(self.object_format.hash_func, read_all, read_some, f, delta_iter=indexer)
             copier.verify(progress=progress)
             f.flush()
@@ -97,6 +137,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 indexer.set_pack_data(data)
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
+            self.outside_refs |= indexer.outside
             return self._stage(f, Path(path), entries, ext_refs)
 
     def add_pack(self) -> tuple[BinaryIO, Callable[[], Pack | None], Callable[[], None]]:
@@ -109,9 +150,10 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 return None
             f.seek(0)
             with PackData(path, file=f, object_format=self.object_format) as data:
-                indexer = PackIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
+                indexer = _CheckingIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
+            self.outside_refs |= indexer.outside
             return self._stage(f, Path(path), entries, ext_refs)
 
         def abort() -> None:
@@ -135,9 +177,6 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 write_pack_index(idx, entries, pack_sha)
             pack = Pack(str(base), object_format=self.object_format)
             pack.check_length_and_checksum()
-            # Materialise every object so a malformed one is refused before it is stored.
-            for _ in PackInflater.for_pack_data(pack.data, resolve_ext_ref=self.get_raw):
-                pass
         except BaseException:
             f.close()
             path.unlink(missing_ok=True)
@@ -185,6 +224,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         for name in list(self._pending):
             self._pack_cache.pop(name).close()
         self._pending.clear()
+        self.outside_refs = set()
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None

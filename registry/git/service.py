@@ -91,14 +91,14 @@ class _ReceivePack(ReceivePackHandler):
         store = repo.object_store
         if any(not u.is_delete for u in updates):
             try:
-                pack = store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
+                store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
                                            max_input_size=self.ctx.max_push_bytes)
             except TooLarge as exc:
                 return refuse_all("pack too large", exc.message)
             except _UNPACK_ERRORS as exc:
                 log.info("unpack failed: %s", exc)
                 return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")
-            problem = connectivity_problem(store, [pack])
+            problem = connectivity_problem(store)
             if problem:
                 return refuse_all("ok", problem)
 

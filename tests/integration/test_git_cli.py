@@ -138,3 +138,41 @@ def test_force_push_allowed_unless_protected(env, tmp_path):
         c.delete("/templates/alice/forceful/protection/main")
     git("push", "-q", "--force", "origin", "HEAD:main", cwd=work)
     assert rewritten in git("ls-remote", "origin", "main", cwd=work).stdout
+
+
+def test_clone_after_many_pushes_passes_strict_fsck(env, tmp_path):
+    """Several packs (thin packs completed with duplicate bases) stream as one valid pack."""
+    info = env.create("layers")
+    work = tmp_path / "layers"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    body = "".join(f"line {i}\n" for i in range(200))
+    for round_no in range(4):
+        for i in range(3):
+            body = body.replace(f"line {round_no * 10 + i}\n", f"edited {round_no}-{i}\n")
+            commit_file(work, "prompts/long.md", body)
+        git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("tag", "-a", "v0.1.0", "-m", "tagged", cwd=work)
+    git("push", "-q", "origin", "v0.1.0", cwd=work)
+    copy = tmp_path / "copy"
+    git("-c", "transfer.fsckObjects=true", "clone", "-q", info["clone_url"], str(copy))
+    git("fsck", "--strict", "--no-dangling", cwd=copy)
+    assert git("rev-parse", "HEAD", cwd=copy).stdout == git("rev-parse", "HEAD", cwd=work).stdout
+    assert git("rev-list", "--count", "--all", cwd=copy).stdout.strip() == "12"
+    assert git("rev-parse", "v0.1.0^{commit}", cwd=copy).stdout == git("rev-parse", "HEAD", cwd=work).stdout
+
+
+def test_deleted_branch_objects_are_not_served_to_cloners(env, tmp_path):
+    info = env.create("forgetful")
+    work = tmp_path / "forgetful"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    commit_file(work, "a.txt", "public\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("checkout", "-q", "-b", "oops", cwd=work)
+    commit_file(work, "leak.txt", "a secret pushed by mistake\n")
+    leaked = git("rev-parse", "HEAD:leak.txt", cwd=work).stdout.strip()
+    git("push", "-q", "origin", "oops", cwd=work)
+    git("push", "-q", "origin", "--delete", "oops", cwd=work)
+    copy = tmp_path / "copy"
+    git("clone", "-q", "--mirror", info["clone_url"], str(copy))
+    assert git("cat-file", "-e", leaked, cwd=copy, check=False).returncode != 0
+    git("fsck", "--strict", cwd=copy)

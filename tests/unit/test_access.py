@@ -1,0 +1,59 @@
+import time
+
+import pytest
+
+from registry.access import ANONYMOUS, Actor, Level, authenticate, issue_token, level, require
+from registry.errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
+from registry.meta import SqliteMetaStore, Template
+
+
+@pytest.fixture
+def meta(tmp_path):
+    store = SqliteMetaStore(tmp_path / "m.sqlite3")
+    for name in ("alice", "bob", "root"):
+        store.add_user(name, None, name == "root")
+    return store
+
+
+def _template(meta, visibility):
+    return meta.add_template(Template(f"id-{visibility}", "alice", f"t-{visibility}", visibility, "", None, 0, 0))
+
+
+def test_tokens_are_hashed_scoped_expiring_and_revocable(meta):
+    alice = meta.get_user("alice")
+    token = issue_token(meta, alice, "read")
+    assert authenticate(meta, token).scope == "read"
+    assert token not in (meta.path.read_bytes().decode("latin-1"))  # only the hash is stored
+    expired = issue_token(meta, alice, "write", expires_days=1)
+    found, _ = meta.find_token(__import__("registry.access", fromlist=["hash_token"]).hash_token(expired))
+    with meta._conn() as c:
+        c.execute("UPDATE tokens SET expires_at=? WHERE id=?", (time.time() - 1, found.id))
+    with pytest.raises(Unauthenticated, match="expired"):
+        authenticate(meta, expired)
+    meta.revoke_token(meta.find_token(__import__("registry.access", fromlist=["hash_token"]).hash_token(token))[0].id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        authenticate(meta, token)
+    with pytest.raises(Unauthenticated):
+        authenticate(meta, "rgt_nonsense")
+    with pytest.raises(InvalidInput):
+        issue_token(meta, alice, "superuser")
+
+
+def test_levels_by_role_visibility_and_scope(meta):
+    alice, bob, root = (meta.get_user(n) for n in ("alice", "bob", "root"))
+    public, private = _template(meta, "public"), _template(meta, "private")
+    assert level(meta, ANONYMOUS, public) == Level.READ
+    assert level(meta, ANONYMOUS, private) == Level.NONE
+    assert level(meta, Actor(alice, "write"), private) == Level.OWN
+    assert level(meta, Actor(alice, "read"), private) == Level.READ  # scope caps the role
+    assert level(meta, Actor(bob, "write"), private) == Level.NONE
+    meta.set_collaborator(private.id, bob.id, "writer")
+    assert level(meta, Actor(bob, "write"), private) == Level.WRITE
+    assert level(meta, Actor(root, "admin"), private) == Level.OWN
+    assert level(meta, Actor(root, "write"), private) == Level.NONE  # admin powers need an admin token
+    with pytest.raises(TemplateNotFound):
+        require(meta, ANONYMOUS, private, Level.READ)
+    with pytest.raises(Unauthenticated):
+        require(meta, ANONYMOUS, public, Level.WRITE)
+    with pytest.raises(PermissionDenied):
+        require(meta, Actor(bob, "write"), private, Level.MAINTAIN)
