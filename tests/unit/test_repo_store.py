@@ -1,0 +1,92 @@
+"""The git layer without HTTP: staging, publishing, the pack cache, deletion."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dulwich.objects import Blob, Commit, Tree
+
+from registry.errors import Conflict
+from registry.git import RepoStore
+from registry.storage import LocalBlobStore
+
+
+class RemoteLike(LocalBlobStore):
+    """A local store that pretends to be remote (no local paths) and counts downloads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.downloads: list[str] = []
+
+    def local_path(self, key: str):
+        return None
+
+    def download(self, key: str, dest: Path) -> None:
+        self.downloads.append(key)
+        super().download(key, dest)
+
+
+def _commit(repo, text: bytes, parents=()) -> Commit:
+    blob = Blob.from_string(text)
+    tree = Tree()
+    tree.add(b"template.json", 0o100644, blob.id)
+    commit = Commit()
+    commit.tree, commit.parents = tree.id, list(parents)
+    commit.author = commit.committer = b"T <t@example.com>"
+    commit.author_time = commit.commit_time = 1_700_000_000
+    commit.author_timezone = commit.commit_timezone = 0
+    commit.message = b"m"
+    repo.object_store.add_objects([(blob, None), (tree, None), (commit, None)])
+    return commit
+
+
+@pytest.fixture
+def blobs(tmp_path):
+    return RemoteLike(tmp_path / "blobs")
+
+
+def test_published_packs_are_cached_and_not_downloaded_again(blobs, tmp_path):
+    repos = RepoStore(blobs, tmp_path / "cache")
+    repos.create("r1")
+    repo = repos.open("r1")
+    c1 = _commit(repo, b"{}")
+    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    repo.close()
+    assert blobs.downloads == []  # the pusher's own staged copy became the cache entry
+    other_cache = RepoStore(blobs, tmp_path / "cache2")
+    for _ in range(3):
+        r = other_cache.open("r1")
+        assert r.object_store[c1.id].tree == c1.tree
+        r.close()
+    assert sorted(blobs.downloads) == sorted(k for k in blobs.list("repos/r1/packs/"))  # once each
+
+
+def test_lost_race_removes_uploaded_blobs(blobs, tmp_path):
+    repos = RepoStore(blobs, tmp_path / "cache")
+    repos.create("r1")
+    first, second = repos.open("r1"), repos.open("r1")
+    c1 = _commit(first, b"{\"a\": 1}")
+    first.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    packs_after_first = sorted(blobs.list("repos/r1/packs/"))
+    c2 = _commit(second, b"{\"b\": 2}")
+    with pytest.raises(Conflict):
+        second.commit_updates({"refs/heads/main": c2.id.decode()}, {"refs/heads/main": "0" * 40})
+    assert sorted(blobs.list("repos/r1/packs/")) == packs_after_first
+    assert repos.open("r1").doc.refs == {"refs/heads/main": c1.id.decode()}
+    # an unrelated ref moving meanwhile is not a conflict: the CAS is retried on the new document
+    third, fourth = repos.open("r1"), repos.open("r1")
+    c3 = _commit(third, b"3", [c1.id])
+    third.commit_updates({"refs/heads/a": c3.id.decode()}, {"refs/heads/a": "0" * 40})
+    c4 = _commit(fourth, b"4", [c1.id])
+    fourth.commit_updates({"refs/heads/b": c4.id.decode()}, {"refs/heads/b": "0" * 40})
+    assert set(repos.open("r1").doc.refs) == {"refs/heads/main", "refs/heads/a", "refs/heads/b"}
+
+
+def test_delete_removes_document_and_packs(blobs, tmp_path):
+    repos = RepoStore(blobs, tmp_path / "cache")
+    repos.create("r1")
+    repo = repos.open("r1")
+    c1 = _commit(repo, b"{}")
+    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    repos.delete("r1")
+    assert list(blobs.list("repos/r1/")) == []
