@@ -41,6 +41,14 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gc(args: argparse.Namespace) -> int:
+    from registry.git.gc import run_gc
+
+    report = run_gc(_registry().repos, args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
+    print(f"{report.repos} repos, {report.repacked} repacked, {report.packs_removed} unreferenced packs removed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
     create.add_argument("--expires-days", type=float)
     create.set_defaults(func=cmd_token_create)
+
+    gc = sub.add_parser("gc", help="repack repos and drop packs no repo names")
+    gc.add_argument("--grace-seconds", type=float, default=3600.0,
+                    help="keep unnamed packs younger than this (a push may be about to name them)")
+    gc.set_defaults(func=cmd_gc)
     return parser
 
 

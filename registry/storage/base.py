@@ -53,6 +53,9 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def modified(self, key: str) -> float:
+        """When the blob was last written (epoch seconds); BlobNotFound if absent."""
+
     def delete(self, key: str) -> None:
         """Remove a blob; absent keys are not an error."""
 

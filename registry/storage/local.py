@@ -121,6 +121,12 @@ class LocalBlobStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def modified(self, key: str) -> float:
+        try:
+            return self._path(key).stat().st_mtime
+        except FileNotFoundError:
+            raise BlobNotFound(f"no blob {key!r}") from None
+
     def delete(self, key: str) -> None:
         with self._lock(key), _suppress_missing():
             self._path(key).unlink()

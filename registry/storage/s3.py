@@ -98,6 +98,9 @@ class S3BlobStore:
             return False
         return True
 
+    def modified(self, key: str) -> float:
+        return self._call(self.client.head_object, key, Key=self._key(key))["LastModified"].timestamp()
+
     def delete(self, key: str) -> None:
         self._call(self.client.delete_object, key, Key=self._key(key))
 

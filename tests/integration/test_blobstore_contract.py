@@ -32,6 +32,15 @@ def test_put_get_roundtrip_and_version_changes(store):
     assert v2 != v1 and store.get("a/b").data == b"two"
 
 
+def test_modified_time(store):
+    import time
+
+    store.put("m", b"x")
+    assert abs(store.modified("m") - time.time()) < 120
+    with pytest.raises(BlobNotFound):
+        store.modified("nope")
+
+
 def test_put_if_absent_is_create_only(store):
     store.put_if_absent("k", b"first")
     with pytest.raises(PreconditionFailed):

@@ -176,3 +176,10 @@ def test_deleted_branch_objects_are_not_served_to_cloners(env, tmp_path):
     git("clone", "-q", "--mirror", info["clone_url"], str(copy))
     assert git("cat-file", "-e", leaked, cwd=copy, check=False).returncode != 0
     git("fsck", "--strict", cwd=copy)
+    # gc repacks to exactly the reachable objects; clones stay whole and the secret stays gone
+    out = env.server.cli("gc", "--grace-seconds", "0").stdout
+    assert "repacked" in out
+    again = tmp_path / "again"
+    git("-c", "transfer.fsckObjects=true", "clone", "-q", "--mirror", info["clone_url"], str(again))
+    assert git("cat-file", "-e", leaked, cwd=again, check=False).returncode != 0
+    assert git("rev-parse", "main", cwd=again).stdout == git("rev-parse", "main", cwd=copy).stdout

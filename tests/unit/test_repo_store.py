@@ -90,3 +90,29 @@ def test_delete_removes_document_and_packs(blobs, tmp_path):
     repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
     repos.delete("r1")
     assert list(blobs.list("repos/r1/")) == []
+
+
+def test_gc_repacks_to_exact_and_drops_unnamed_packs(blobs, tmp_path):
+    from registry.git.gc import run_gc
+
+    repos = RepoStore(blobs, tmp_path / "cache")
+    repos.create("r1")
+    repo = repos.open("r1")
+    c1 = _commit(repo, b"{}")
+    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    c2 = _commit(repo, b"secret", [c1.id])
+    repo.commit_updates({"refs/heads/oops": c2.id.decode()}, {"refs/heads/oops": "0" * 40})
+    repo.commit_updates({"refs/heads/oops": "0" * 40}, {"refs/heads/oops": c2.id.decode()}, rewrite=True)
+    assert not repos.open("r1").doc.exact and len(repos.open("r1").doc.packs) == 2
+    report = run_gc(repos, grace_seconds=3600)
+    doc = repos.open("r1").doc
+    assert report.repacked == 1 and doc.exact and len(doc.packs) == 1
+    assert report.packs_removed == 0  # the old packs are still within the grace period
+    assert len(list(blobs.list("repos/r1/packs/"))) == 6
+    report = run_gc(repos, grace_seconds=0)
+    assert report.repacked == 0 and report.packs_removed == 2
+    assert sorted(blobs.list("repos/r1/packs/")) == sorted(f"{doc.packs[0]}{ext}" for ext in (".idx", ".pack"))
+    fresh = RepoStore(blobs, tmp_path / "cache3").open("r1")
+    assert fresh.object_store[c1.id].id == c1.id
+    with pytest.raises(KeyError):
+        fresh.object_store[c2.id]  # the deleted branch's commit is gone for good

@@ -1,0 +1,89 @@
+"""`registry gc`: repack each repo into one exact pack, then drop packs no refs document names.
+
+Repacking restores the clone fast path after deletions and force pushes (the repo's packs
+hold only reachable objects again). Unnamed packs are deleted only once older than a grace
+period, so a push between uploading its pack and swapping its refs is never robbed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from ..errors import Conflict
+from ..storage import BlobNotFound, BlobStore
+from . import RepoStore, refsdoc
+
+DOC_SUFFIX = "/refs.json"
+
+
+@dataclass
+class GcReport:
+    repos: int = 0
+    repacked: int = 0
+    packs_removed: int = 0
+
+
+def repack(repos: RepoStore, repo_id: str) -> bool:
+    """Rewrite one repo's objects as a single pack of exactly its reachable objects."""
+    repo = repos.open(repo_id)
+    try:
+        doc = repo.doc
+        if len(doc.packs) <= 1 and doc.exact:
+            return False
+        store = repo.object_store
+        wants = sorted({sha.encode() for sha in doc.refs.values()})
+        if wants:
+            count, objects = store.generate_pack_data([], wants)
+            store.add_pack_data(count, objects)
+        keys = store.publish() if store.has_pending else []
+        try:
+            refsdoc.swap(repos.blobs, repo_id, doc, replace(doc, packs=tuple(keys), exact=True))
+        except Conflict:  # a push landed meanwhile: leave this repo for the next run
+            for key in keys:
+                repos.blobs.delete(key + ".idx")
+                repos.blobs.delete(key + ".pack")
+            return False
+        return True
+    finally:
+        repo.close()
+
+
+def collect(blobs: BlobStore, grace_seconds: float, now: float | None = None) -> int:
+    """Delete pack blobs that no refs document names and that are older than the grace period."""
+    now = time.time() if now is None else now
+    keys = list(blobs.list("repos/"))
+    named: set[str] = set()
+    for key in keys:
+        if key.endswith(DOC_SUFFIX):
+            try:
+                named.update(refsdoc.load(blobs, key[len("repos/"):-len(DOC_SUFFIX)]).packs)
+            except Exception:  # a repo deleted while we scan names nothing
+                continue
+    removed = 0
+    for key in keys:
+        base, dot, ext = key.rpartition(".")
+        if ext not in ("pack", "idx") or "/packs/" not in key or base in named:
+            continue
+        try:
+            if now - blobs.modified(key) < grace_seconds:
+                continue
+        except BlobNotFound:
+            continue
+        blobs.delete(key)
+        removed += ext == "pack"
+    return removed
+
+
+def run_gc(repos: RepoStore, grace_seconds: float, progress: Callable[[str], None] = lambda msg: None) -> GcReport:
+    report = GcReport()
+    for key in list(repos.blobs.list("repos/")):
+        if not key.endswith(DOC_SUFFIX):
+            continue
+        repo_id = key[len("repos/"):-len(DOC_SUFFIX)]
+        report.repos += 1
+        if repack(repos, repo_id):
+            report.repacked += 1
+            progress(f"repacked {repo_id}")
+    report.packs_removed = collect(repos.blobs, grace_seconds)
+    return report
