@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import access
+from . import access, secrets_scan
 from .access import Actor, Level
 from .errors import InvalidInput, PermissionDenied
 from .git import RepoStore, TemplateRepo, browse
@@ -131,7 +131,16 @@ class Registry:
             for listener in self.push_listeners:
                 listener(template, updates)
 
-        return PushContext(self.settings.max_push_bytes, rule_for, on_pushed)
+        limit = self.settings.max_file_bytes
+
+        def inspect_blob(data: bytes) -> str | None:
+            if len(data) > limit:
+                return f"file of {len(data)} bytes exceeds the limit of {limit} bytes"
+            kind = secrets_scan.find_secret(data)
+            return f"secret detected ({kind})" if kind else None
+
+        return PushContext(max_push_bytes=self.settings.max_push_bytes, rule_for=rule_for, on_pushed=on_pushed,
+                           inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)
 
 
 def page_args(page: int, per_page: int) -> tuple[int, int]:

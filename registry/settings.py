@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     base_url: str | None = None
     # Largest pack a single push may send; larger pushes are refused whole.
     max_push_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    # Largest single file a push may add.
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 

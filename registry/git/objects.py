@@ -31,6 +31,7 @@ from ..errors import TooLarge
 from ..storage import BlobStore
 
 PENDING = "pending:"
+BlobInspector = Callable[[bytes], "str | None"]  # a blob's content -> why it may not be stored
 GITLINK = 0o160000
 
 
@@ -50,20 +51,31 @@ class _CheckingIndexer(PackIndexer):
     """Indexes a pack and, in the same pass, parses every non-blob object (a malformed one
     raises) and notes what the pack references but does not contain."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, inspect_blob: "BlobInspector | None" = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.contained: set[bytes] = set()
         self.referenced: set[bytes] = set()
+        self.commits: list[bytes] = []
+        self.blob_problems: dict[bytes, str] = {}
+        self.inspect_blob = inspect_blob
 
     def _result(self, unpacked: UnpackedObject):
         entry = super()._result(unpacked)
         self.contained.add(sha_to_hex(entry[0]))
         kind = unpacked.obj_type_num
-        if kind == Tree.type_num:  # the bulk of a push: parse without building objects
+        if kind == Blob.type_num:
+            if self.inspect_blob is not None and not self.blob_problems:
+                problem = self.inspect_blob(b"".join(unpacked.obj_chunks))
+                if problem:
+                    self.blob_problems[sha_to_hex(entry[0])] = problem
+        elif kind == Tree.type_num:  # the bulk of a push: parse without building objects
             text = b"".join(unpacked.obj_chunks)
             self.referenced.update(sha for _, mode, sha in parse_tree(text, 20, strict=True) if mode != GITLINK)
-        elif kind != Blob.type_num:
-            self.referenced.update(references(ShaFile.from_raw_chunks(kind, unpacked.obj_chunks)))
+        else:
+            obj = ShaFile.from_raw_chunks(kind, unpacked.obj_chunks)
+            self.referenced.update(references(obj))
+            if kind == Commit.type_num:
+                self.commits.append(obj.id)
         return entry
 
     @property
@@ -81,8 +93,11 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self._pack_keys = list(pack_keys)
         self._staging: Path | None = None
         self._pending: dict[str, Path] = {}  # "pending:pack-<hex>" -> local basename
-        # Objects that staged packs point at without containing: they must already be stored.
-        self.outside_refs: set[bytes] = set()
+        # What staging learnt about the new objects, for the push policy:
+        self.outside_refs: set[bytes] = set()  # pointed at, not contained: must already be stored
+        self.new_commits: list[bytes] = []
+        self.blob_problems: dict[bytes, str] = {}  # blob sha -> why it may not be stored
+        self.inspect_blob: BlobInspector | None = None
 
     # -- reading -----------------------------------------------------------------
     def _iter_pack_names(self) -> Iterator[str]:
@@ -128,7 +143,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             read_all, read_some = _bounded(read_all, read_some, max_input_size)
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         with os.fdopen(fd, "w+b") as f:
-            indexer = _CheckingIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw)
+            indexer = _CheckingIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw,
+                                       inspect_blob=self.inspect_blob)
             copier = PackStreamCopier(self.object_format.hash_func, read_all, read_some, f, delta_iter=indexer)
             copier.verify(progress=progress)
             f.flush()
@@ -137,8 +153,13 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 indexer.set_pack_data(data)
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
-            self.outside_refs |= indexer.outside
+            self._learn(indexer)
             return self._stage(f, Path(path), entries, ext_refs)
+
+    def _learn(self, indexer: _CheckingIndexer) -> None:
+        self.outside_refs |= indexer.outside
+        self.new_commits += indexer.commits
+        self.blob_problems.update(indexer.blob_problems)
 
     def add_pack(self) -> tuple[BinaryIO, Callable[[], Pack | None], Callable[[], None]]:
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
@@ -153,7 +174,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 indexer = _CheckingIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
-            self.outside_refs |= indexer.outside
+            self._learn(indexer)
             return self._stage(f, Path(path), entries, ext_refs)
 
         def abort() -> None:
@@ -224,7 +245,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         for name in list(self._pending):
             self._pack_cache.pop(name).close()
         self._pending.clear()
-        self.outside_refs = set()
+        self.outside_refs, self.new_commits, self.blob_problems = set(), [], {}
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None

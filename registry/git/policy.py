@@ -101,3 +101,41 @@ def connectivity_problem(store) -> str | None:
         if sha not in store:
             return f"missing object {sha.decode()}"
     return None
+
+
+def content_problem(store, inspect_manifest: Callable[[bytes], "str | None"]) -> str | None:
+    """Why the new objects may not be stored: a blob the inspector refused (a secret, a file
+    over the size limit), or a new template.json with a literal credential."""
+    for sha, problem in store.blob_problems.items():
+        path = _path_of(store, store.new_commits, sha)
+        return f"{problem} in {path}" if path else problem
+    seen: set[bytes] = set()
+    for commit_sha in store.new_commits:
+        tree = store[store[commit_sha].tree]
+        try:
+            _, blob_sha = tree[b"template.json"]
+        except KeyError:
+            continue
+        if blob_sha in seen or blob_sha in store.outside_refs:
+            continue  # already stored: it was checked when it arrived
+        seen.add(blob_sha)
+        path = inspect_manifest(store[blob_sha].as_raw_string())
+        if path:
+            return f"literal credential in template.json at {path}: use a ${{secrets.NAME}} reference"
+    return None
+
+
+def _path_of(store, commits: list[bytes], blob_sha: bytes, limit: int = 20_000) -> str | None:
+    """Where a blob sits in the first new commit that holds it (for the refusal message)."""
+    visited = 0
+    for commit_sha in commits:
+        stack = [(b"", store[commit_sha].tree)]
+        while stack and visited < limit:
+            prefix, tree_sha = stack.pop()
+            visited += 1
+            for entry in store[tree_sha].iteritems():
+                if entry.sha == blob_sha:
+                    return (prefix + entry.path).decode("utf-8", "replace")
+                if entry.mode == 0o040000:
+                    stack.append((prefix + entry.path + b"/", entry.sha))
+    return None

@@ -23,7 +23,14 @@ from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
 from .clone import eligible, parse_clone_request, serve_clone
-from .policy import BranchRule, RefUpdate, connectivity_problem, is_rewrite, update_problem
+from .policy import (
+    BranchRule,
+    RefUpdate,
+    connectivity_problem,
+    content_problem,
+    is_rewrite,
+    update_problem,
+)
 from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 
@@ -40,6 +47,8 @@ class PushContext:
 
     max_push_bytes: int
     rule_for: Callable[[str], BranchRule | None] = lambda ref: None
+    inspect_blob: Callable[[bytes], str | None] | None = None  # why a new file may not be stored
+    inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
     on_pushed: Callable[[list[RefUpdate]], None] = lambda updates: None
     accepted: list[RefUpdate] = field(default_factory=list)
 
@@ -80,6 +89,11 @@ class _ReceivePack(ReceivePackHandler):
         updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode(), n.decode()) for o, n, r in refs]
         try:
             statuses = self._receive(repo, updates)
+        except Exception:
+            # Never a half-applied push: report a refusal the client can print, store nothing.
+            log.exception("push to %s failed", repo.repo_id)
+            statuses = [(b"unpack", b"internal error")] + [(u.ref.encode(), b"internal server error")
+                                                         for u in updates]
         finally:
             repo.object_store.discard()  # type: ignore[attr-defined]
         yield from statuses
@@ -90,6 +104,7 @@ class _ReceivePack(ReceivePackHandler):
 
         store = repo.object_store
         if any(not u.is_delete for u in updates):
+            store.inspect_blob = self.ctx.inspect_blob
             try:
                 store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
                                            max_input_size=self.ctx.max_push_bytes)
@@ -98,7 +113,7 @@ class _ReceivePack(ReceivePackHandler):
             except _UNPACK_ERRORS as exc:
                 log.info("unpack failed: %s", exc)
                 return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")
-            problem = connectivity_problem(store)
+            problem = connectivity_problem(store) or content_problem(store, self.ctx.inspect_manifest)
             if problem:
                 return refuse_all("ok", problem)
 
@@ -134,7 +149,10 @@ class _ReceivePack(ReceivePackHandler):
     def _on_post_receive(self, client_refs) -> None:
         # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
         if self.ctx.accepted:
-            self.ctx.on_pushed(list(self.ctx.accepted))
+            try:
+                self.ctx.on_pushed(list(self.ctx.accepted))
+            except Exception:  # the refs moved already: the checks reconciler catches up later
+                log.exception("post-push hook failed for %s", self.repo.repo_id)
 
 
 def advertise(repo: TemplateRepo, service: str) -> bytes:

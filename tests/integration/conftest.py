@@ -10,6 +10,7 @@ import pytest
 from tests.services import Server, aws_env, make_bucket, registry_server
 
 MAX_PUSH = 8 * 1024 * 1024
+MAX_FILE = 7 * 1024 * 1024
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Env:
 
 
 def _start(tmp: Path, backend: str, moto: str | None) -> Iterator[Env]:
-    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH)}
+    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH), "REGISTRY_MAX_FILE_BYTES": str(MAX_FILE)}
     if backend == "s3":
         assert moto
         make_bucket(moto, "registry-it")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.gitcli import authed, commit_file, git, raw_receive_pack
-from tests.integration.conftest import MAX_PUSH
+from tests.integration.conftest import MAX_FILE, MAX_PUSH
 
 pytestmark = pytest.mark.timeout(600)
 ZERO = "0" * 40
@@ -138,3 +138,34 @@ def test_bad_template_names_refused(env, name):
     with env.api() as c:
         resp = c.post("/templates", json={"name": name})
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_name", resp.text
+
+
+@pytest.mark.parametrize("path, content, reason", [
+    ("notes/keys.txt", "aws = AKIAIOSFODNN7EXAMPLE\n", "secret detected (AWS access key) in notes/keys.txt"),
+    ("prompts/system.md", "Use key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789\n",
+     "secret detected (API key (sk-...)) in prompts/system.md"),
+    ("id_rsa", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+     "secret detected (private key) in id_rsa"),
+    ("template.json", '{"saasIntegrations": [{"provider": "kling", "service": "t2v", '
+                      '"configuration": {"apiKey": "plain-literal-key"}}]}\n',
+     "literal credential in template.json at $.saasIntegrations[0].configuration.apiKey"),
+])
+def test_secrets_refused_with_reason_and_nothing_stored(env, seeded, path, content, reason):
+    info, work, _ = seeded
+    before = _snapshot(env, info, work)
+    commit_file(work, path, content)
+    res = git("push", "origin", "HEAD:main", cwd=work, check=False)
+    assert res.returncode != 0 and "[remote rejected]" in res.stderr and reason in res.stderr, res.stderr
+    git("reset", "-q", "--hard", "HEAD~1", cwd=work)
+    assert _snapshot(env, info, work) == before
+
+
+def test_file_over_size_limit_refused(env, seeded):
+    info, work, _ = seeded
+    before = _snapshot(env, info, work)
+    commit_file(work, "big/model.bin", os.urandom(MAX_FILE + 1))
+    res = git("push", "origin", "HEAD:main", cwd=work, check=False)
+    assert res.returncode != 0
+    assert f"exceeds the limit of {MAX_FILE} bytes in big/model.bin" in res.stderr, res.stderr
+    git("reset", "-q", "--hard", "HEAD~1", cwd=work)
+    assert _snapshot(env, info, work) == before

@@ -1,0 +1,114 @@
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from registry.errors import RefNotFound, TemplateNotFound
+from registry.manifest import check, merge
+from registry.secrets_scan import find_secret, literal_secrets
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
+MINIMAL = json.loads((EXAMPLES / "minimal.template.json").read_text())
+RICH = json.loads((EXAMPLES / "rich.template.json").read_text())
+
+
+def files_of(manifest, **extra):
+    data = {"template.json": json.dumps(manifest).encode(), **{k: v.encode() for k, v in extra.items()}}
+    return lambda path: data.get(path)
+
+
+def no_parents(template, ref):
+    raise TemplateNotFound(f"template {template} not found")
+
+
+def repos(**by_key):
+    """A parent loader over {"owner/name@ref": FileSource}."""
+    def load(template, ref):
+        if f"{template}@{ref}" in by_key:
+            return by_key[f"{template}@{ref}"]
+        if any(k.startswith(template + "@") for k in by_key):
+            raise RefNotFound(f"no branch, tag or commit {ref!r}")
+        raise TemplateNotFound(f"template {template} not found")
+    return load
+
+
+def test_minimal_example_validates():
+    result = check(files_of(MINIMAL), no_parents)
+    assert result.problems == []
+
+
+def test_rich_example_validates_once_parent_and_prompt_file_exist():
+    parent = copy.deepcopy(MINIMAL)
+    parent["promptConfig"]["parameters"] = []
+    parent["promptConfig"]["userPromptTemplate"] = "{{ logline }}"
+    parent["promptConfig"]["parameters"] = [{"name": "logline", "type": "string"}]
+    loader = repos(**{"studio/drama-base@v1.2.0": files_of(parent)})
+    result = check(files_of(RICH, **{"prompts/system.md": "You plan short dramas."}), loader)
+    assert result.problems == []
+    assert result.manifest["promptConfig"]["systemPrompt"] == "You plan short dramas."
+    assert not check(files_of(RICH), loader).ok  # prompt file missing
+
+
+@pytest.mark.parametrize("mutate, path, fragment", [
+    (lambda m: m.update(industry="space"), "$.industry", "is not one of"),
+    (lambda m: m.pop("title"), "$", "'title' is a required property"),
+    (lambda m: m["promptConfig"]["parameters"][0].update(type="text"), "$.promptConfig.parameters[0].type", ""),
+    (lambda m: m["promptConfig"].update(userPromptTemplate="{{ portfolio } for"), "$.promptConfig.userPromptTemplate",
+     "Jinja2 syntax error"),
+    (lambda m: m["promptConfig"].update(userPromptTemplate="{{ region }} {{ quarter }} {{ portfolio }}"),
+     "$.promptConfig.userPromptTemplate", "variable 'region' is not a declared parameter"),
+    (lambda m: m["promptConfig"]["parameters"].append({"name": "quarter", "type": "string"}),
+     "$.promptConfig.parameters[2].name", "declared twice"),
+    (lambda m: m["promptConfig"]["parameters"][0].update(default=3), "$.promptConfig.parameters[0].default",
+     "not of type string"),
+    (lambda m: m.update(mcpServers=[{"serverId": "x", "serverType": "custom", "tools": [
+        {"name": "t", "inputSchema": {"type": "strin"}}]}]), "$.mcpServers[0].tools[0].inputSchema",
+     "not a valid JSON Schema"),
+    (lambda m: m.update(agentConfig={"steps": [{"id": "a", "uses": "mcp:nope/tool"}]}), "$.agentConfig.steps[0].uses",
+     "no MCP tool"),
+    (lambda m: m.update(saasIntegrations=[{"provider": "kling", "service": "t2v",
+                                           "configuration": {"apiKey": "plain-text"}}]),
+     "$.saasIntegrations[0].configuration.apiKey", "does not match"),
+])
+def test_invalid_manifests_name_the_json_path(mutate, path, fragment):
+    manifest = copy.deepcopy(MINIMAL)
+    mutate(manifest)
+    problems = check(files_of(manifest), no_parents).problems
+    assert any(p.path == path and fragment in p.message for p in problems), problems
+
+
+def test_bad_json_and_missing_manifest():
+    assert check(lambda p: b"{nope" if p == "template.json" else None, no_parents).problems[0].message.startswith(
+        "invalid JSON")
+    assert "missing" in check(lambda p: None, no_parents).problems[0].message
+
+
+def test_extends_missing_parent_ref_and_cycles():
+    child = {**copy.deepcopy(MINIMAL), "extends": {"template": "a/base", "ref": "v1"}}
+    assert check(files_of(child), no_parents).problems[0].path == "$.extends.template"
+    other = repos(**{"a/base@v2": files_of(MINIMAL)})
+    assert check(files_of(child), other).problems[0].path == "$.extends.ref"
+    a = {**copy.deepcopy(MINIMAL), "extends": {"template": "x/b", "ref": "v1"}}
+    b = {**copy.deepcopy(MINIMAL), "extends": {"template": "x/a", "ref": "v1"}}
+    loader = repos(**{"x/a@v1": files_of(a), "x/b@v1": files_of(b)})
+    problems = check(files_of(a), loader).problems
+    assert problems[0].path == "$.extends" and "cycle" in problems[0].message
+
+
+def test_merge_by_name():
+    parent = {"promptConfig": {"parameters": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}}
+    child = {"promptConfig": {"parameters": [{"name": "b", "type": "integer"}, {"name": "c", "type": "string"}]}}
+    merged = merge(parent, child)["promptConfig"]["parameters"]
+    assert [(p["name"], p["type"]) for p in merged] == [("a", "string"), ("b", "integer"), ("c", "string")]
+
+
+def test_secret_patterns_and_literal_secret_fields():
+    assert find_secret(b"key = AKIAABCDEFGHIJKLMNOP") == "AWS access key"
+    assert find_secret(b"OPENAI=sk-proj-abcdefghijklmnopqrstuvwxyz012345") == "API key (sk-...)"
+    assert find_secret(b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc") == "private key"
+    assert find_secret(b"use ${secrets.KLING_API_KEY} and ask for sk- prefixes") is None
+    assert list(literal_secrets(RICH)) == []
+    bad = copy.deepcopy(RICH)
+    bad["mcpServers"][0]["configuration"]["authentication"]["token"] = "hunter2"
+    assert list(literal_secrets(bad)) == ["$.mcpServers[0].configuration.authentication.token"]
