@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
 from pydantic import ValidationError
 
@@ -21,10 +22,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
+    from workers.pipeline import build
+
     settings = get_settings()
     base_url = settings.public_base_url(args.host, args.port)
-    app = create_app(_registry(), base_url)
-    print(f"registry listening on {base_url} (storage: {settings.storage}, data: {settings.data_dir})", flush=True)
+    registry = _registry()
+    pipeline = build(registry)
+    registry.push_listeners.append(pipeline.on_push)
+    # Embedded: nothing else runs checks, so whatever is pending is owed now. With Redis,
+    # only what has waited past the requeue delay.
+    pipeline.reconcile(full=True, older_than=None if settings.redis_url else time.time() + 1)
+    pipeline.start()
+    app = create_app(registry, base_url)
+    queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
+    print(f"registry listening on {base_url} (storage: {settings.storage}, queue: {queue}, "
+          f"data: {settings.data_dir})", flush=True)
     print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
@@ -46,6 +58,29 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
     report = run_gc(_registry().repos, args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
     print(f"{report.repos} repos, {report.repacked} repacked, {report.packs_removed} unreferenced packs removed")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.rq_queue import run_worker
+
+    settings = get_settings()
+    print(f"worker on {', '.join(args.queues)} ({settings.redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
+    run_worker(settings, args.queues, args.burst)
+    return 0
+
+
+def cmd_checks_requeue(args: argparse.Namespace) -> int:
+    from workers.pipeline import build
+
+    registry = _registry()
+    pipeline = build(registry)
+    count = pipeline.reconcile(full=True, older_than=time.time() + 1)
+    dispatcher = pipeline.dispatcher
+    if hasattr(dispatcher, "join"):  # embedded: run them here and now
+        dispatcher.join(timeout=600)
+    pipeline.stop()
+    print(f"handed checks of {count} commits to the queue")
     return 0
 
 
@@ -71,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
     create.add_argument("--expires-days", type=float)
     create.set_defaults(func=cmd_token_create)
+
+    worker = sub.add_parser("worker", help="run an RQ worker for the checks (needs REGISTRY_REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
+    worker.add_argument("--queues", nargs="+", default=["checks", "sandbox"], choices=["checks", "sandbox"])
+    worker.set_defaults(func=cmd_worker)
+
+    checks = sub.add_parser("checks", help="the push checks").add_subparsers(dest="checks_command", required=True)
+    requeue = checks.add_parser("requeue", help="hand every owed or missing check to the queue again")
+    requeue.set_defaults(func=cmd_checks_requeue)
 
     gc = sub.add_parser("gc", help="repack repos and drop packs no repo names")
     gc.add_argument("--grace-seconds", type=float, default=3600.0,

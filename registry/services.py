@@ -12,7 +12,7 @@ from .errors import InvalidInput, PermissionDenied
 from .git import RepoStore, TemplateRepo, browse
 from .git.policy import BranchRule, RefUpdate
 from .git.service import PushContext
-from .meta import ROLES, MetaStore, Protection, Template, User
+from .meta import ROLES, MetaStore, Protection, Status, Template, User
 from .names import check_name
 from .settings import Settings
 from .storage import BlobStore, open_blob_store
@@ -98,6 +98,18 @@ class Registry:
             repo.close()
         return {"template": template, "default_branch": repo.default_branch.removeprefix("refs/heads/"),
                 "head": head, "versions": [t["name"] for t in tags]}
+
+    def statuses(self, actor: Actor, owner: str, name: str, ref: str) -> list[Status]:
+        """The checks of a commit (a full sha, or a ref resolved to its commit)."""
+        template = self.get_template(actor, owner, name)
+        sha = ref.lower()
+        if not (len(sha) == 40 and all(c in "0123456789abcdef" for c in sha)):
+            repo = self.open_repo(template)
+            try:
+                sha = browse.resolve_commit(repo, ref).id.decode()
+            finally:
+                repo.close()
+        return self.meta.get_statuses(template.id, sha)
 
     # -- collaborators and protection ---------------------------------------------------
     def set_collaborator(self, actor: Actor, owner: str, name: str, user_name: str, role: str) -> None:

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     max_push_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     # Largest single file a push may add.
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Checks pipeline: worker heartbeat (a killed worker's job is retried after ~2 of these),
+    # RQ registry maintenance, and how often owed-but-unqueued checks are handed over again.
+    job_heartbeat_seconds: int = Field(default=30, ge=1)
+    worker_maintenance_seconds: int = Field(default=60, ge=1)
+    reconcile_seconds: float = Field(default=10.0, gt=0)
+    requeue_after_seconds: float = Field(default=300.0, gt=0)
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 

@@ -105,3 +105,36 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> 
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def redis_server(port: int | None = None) -> Iterator[str]:
+    """A real redis-server (Debian's) on its own port, persisting nothing."""
+    port = port or free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def start_worker(env: dict[str, str], log_path: Path, module: str = "api.cli") -> subprocess.Popen:
+    """A separate `registry worker` process in its own process group (so it can be killed whole)."""
+    log = open(log_path, "ab")
+    return subprocess.Popen([sys.executable, "-m", module, "worker"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)

@@ -73,9 +73,19 @@ def get_template(owner: str, name: str, request: Request, actor: Actor = Depends
                 manifest = json.loads(browse.raw(repo, info["head"], "template.json"))
             except (browse.PathNotFound, ValueError):
                 manifest = None
+    statuses = registry.statuses(actor, owner, name, info["head"]) if info["head"] else []
     return _summary(request, info["template"]) | {
         "default_branch": info["default_branch"], "head_sha": info["head"], "manifest": manifest,
-        "versions": info["versions"], "stars": 0, "checks": {}}
+        "versions": info["versions"], "stars": 0,
+        "checks": {s.context: {"state": s.state, "description": s.description} for s in statuses}}
+
+
+@router.get("/templates/{owner}/{name}/commits/{sha}/statuses")
+def commit_statuses(owner: str, name: str, sha: str, actor: Actor = Depends(get_actor),
+                    registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    return [{"context": s.context, "state": s.state, "description": s.description, "target_url": s.target_url,
+             "problems": s.problems, "updated_at": s.updated_at}
+            for s in registry.statuses(actor, owner, name, sha)]
 
 
 @router.delete("/templates/{owner}/{name}", status_code=204)

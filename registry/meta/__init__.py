@@ -1,5 +1,5 @@
 """Metadata: users, tokens, templates, collaborators, protection rules."""
-from .base import ROLES, SCOPES, MetaStore, Protection, Template, Token, User
+from .base import ROLES, SCOPES, MetaStore, Protection, Status, Template, Token, User
 from .sqlite import SqliteMetaStore
 
-__all__ = ["ROLES", "SCOPES", "MetaStore", "Protection", "Template", "Token", "User", "SqliteMetaStore"]
+__all__ = ["ROLES", "SCOPES", "MetaStore", "Protection", "Status", "Template", "Token", "User", "SqliteMetaStore"]

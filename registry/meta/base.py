@@ -1,7 +1,7 @@
 """Metadata records and the MetaStore protocol (SQLite now; DynamoDB later)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 ROLES = ("reader", "writer", "maintainer", "owner")
@@ -50,6 +50,20 @@ class Protection:
     required_approvals: int
 
 
+@dataclass(frozen=True)
+class Status:
+    """A commit status: context validate|index|sandbox, state pending|success|failure|error."""
+
+    template_id: str
+    sha: str
+    context: str
+    state: str
+    description: str
+    problems: list = field(default_factory=list)  # [{"path": JSON path, "message": ...}]
+    target_url: str | None = None
+    updated_at: float = 0.0
+
+
 class MetaStore(Protocol):
     def add_user(self, name: str, email: str | None, is_admin: bool) -> User: ...
     def get_user(self, name: str) -> User: ...
@@ -69,3 +83,9 @@ class MetaStore(Protocol):
     def set_protection(self, template_id: str, protection: Protection) -> None: ...
     def get_protection(self, template_id: str, branch: str) -> Protection | None: ...
     def delete_protection(self, template_id: str, branch: str) -> None: ...
+    def add_pending_statuses(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> list[str]: ...
+    def set_status(self, status: Status) -> None: ...
+    def mark_enqueued(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> None: ...
+    def get_statuses(self, template_id: str, sha: str) -> list[Status]: ...
+    def waiting_statuses(self, older_than: float, limit: int = 500) -> list[Status]: ...
+    def has_statuses(self, template_id: str, sha: str) -> bool: ...

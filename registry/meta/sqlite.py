@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
 from .base import Protection, Template, Token, User
+from .sqlite_statuses import STATUS_SCHEMA, StatusMixin
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -29,10 +31,10 @@ CREATE TABLE IF NOT EXISTS collaborators (
 CREATE TABLE IF NOT EXISTS protections (
   template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE, branch TEXT NOT NULL,
   rule TEXT NOT NULL, PRIMARY KEY (template_id, branch));
-"""
+""" + STATUS_SCHEMA
 
 
-class SqliteMetaStore:
+class SqliteMetaStore(StatusMixin):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,7 +43,8 @@ class SqliteMetaStore:
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or self._local.pid != os.getpid():  # never share a connection across fork
+            self._local.pid = os.getpid()
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")

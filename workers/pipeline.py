@@ -1,0 +1,95 @@
+"""From a landed push to queued checks, and the reconciler that makes sure none is lost.
+
+The push writes pending statuses synchronously (the durable record); handing them to the
+queue happens in a background thread, so a slow or absent Redis never delays `git push`.
+The reconciler re-submits whatever is still owed: unqueued checks, checks pending for too
+long, and (on a full pass) branch and tag tips that have no statuses at all.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from registry import checks
+from registry.git.policy import RefUpdate
+from registry.meta import Template
+from registry.services import Registry
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    def enqueue(self, template_id: str, sha: str, contexts: list[str], registry=None) -> None: ...
+
+
+class Pipeline:
+    def __init__(self, registry: Registry, dispatcher: Dispatcher) -> None:
+        self.registry = registry
+        self.dispatcher = dispatcher
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enqueue")
+        self._stop = threading.Event()
+
+    def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
+        for sha, contexts in checks.record_push(self.registry.meta, template, updates).items():
+            self._executor.submit(self.submit, template.id, sha, contexts)
+
+    def submit(self, template_id: str, sha: str, contexts: list[str]) -> bool:
+        try:
+            self.dispatcher.enqueue(template_id, sha, contexts, registry=self.registry)
+        except Exception as exc:  # Redis down: the statuses stay unqueued for the reconciler
+            log.warning("could not enqueue checks for %s@%s: %s", template_id, sha[:12], exc)
+            return False
+        self.registry.meta.mark_enqueued(template_id, sha, tuple(contexts))
+        return True
+
+    def reconcile(self, full: bool = False, older_than: float | None = None) -> int:
+        """Submit owed checks; returns how many commits were handed over."""
+        if older_than is None:
+            older_than = time.time() - self.registry.settings.requeue_after_seconds
+        work = checks.waiting(self.registry.meta, older_than)
+        if full:
+            for template in self._all_templates():
+                for sha, contexts in checks.record_tips(self.registry, template).items():
+                    work.setdefault((template.id, sha), []).extend(contexts)
+        return sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
+
+    def _all_templates(self):
+        page = 0
+        while True:
+            items, total = self.registry.meta.list_templates(None, page * 200, 200)
+            yield from items
+            page += 1
+            if page * 200 >= total:
+                return
+
+    def start(self, full_every: float = 300.0) -> None:
+        """Reconcile in the background: quickly and often, fully now and then."""
+        def loop() -> None:
+            last_full = 0.0
+            while not self._stop.wait(self.registry.settings.reconcile_seconds):
+                try:
+                    full = time.monotonic() - last_full > full_every
+                    self.reconcile(full=full)
+                    last_full = time.monotonic() if full else last_full
+                except Exception:
+                    log.exception("reconcile failed")
+
+        threading.Thread(target=loop, name="reconcile", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=True)
+
+
+def build(registry: Registry) -> Pipeline:
+    """RQ when REGISTRY_REDIS_URL is set, else the embedded in-process queue."""
+    if registry.settings.redis_url:
+        from .rq_queue import RQDispatcher, connect
+
+        return Pipeline(registry, RQDispatcher(connect(registry.settings.redis_url)))
+    from .embedded import EmbeddedDispatcher
+
+    return Pipeline(registry, EmbeddedDispatcher())
