@@ -84,6 +84,37 @@ def cmd_checks_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from registry import importer
+    from registry.access import Actor
+    from workers.pipeline import build
+
+    registry = _registry()
+    actor = Actor(registry.meta.get_user(args.owner), "write")
+    folders = importer.candidates(Path(args.dir))
+    if not folders:
+        raise RegistryError(f"no sub-folder of {args.dir} holds a system.md")
+    pipeline = build(registry)
+    registry.push_listeners.append(pipeline.on_push)
+    failed = 0
+    for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
+        try:
+            template, sha = registry.import_folder(actor, folder)
+            tqdm.write(f"{template.full_name} {sha[:12]}", file=sys.stderr)
+        except RegistryError as exc:
+            failed += 1
+            tqdm.write(f"skipped {folder.name}: {exc.message}", file=sys.stderr)
+    pipeline.stop()
+    if hasattr(pipeline.dispatcher, "join"):
+        pipeline.dispatcher.join(timeout=600)
+    print(f"imported {len(folders) - failed} of {len(folders)} templates for {args.owner}")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
     create.add_argument("--expires-days", type=float)
     create.set_defaults(func=cmd_token_create)
+
+    imp = sub.add_parser("import", help="turn each sub-folder holding system.md into a template")
+    imp.add_argument("dir")
+    imp.add_argument("--owner", required=True)
+    imp.set_defaults(func=cmd_import)
 
     worker = sub.add_parser("worker", help="run an RQ worker for the checks (needs REGISTRY_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")

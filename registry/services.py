@@ -111,6 +111,40 @@ class Registry:
                 repo.close()
         return self.meta.get_statuses(template.id, sha)
 
+    def import_folder(self, actor: Actor, folder, owner: str | None = None) -> tuple[Template, str]:
+        """Create a template from a folder of prompts (registry.importer); returns it and its commit."""
+        from . import importer
+        from .git.write import commit_files
+
+        files = importer.template_files(folder)
+        template = self.create_template(actor, importer.slug(folder), owner, "public",
+                                        f"Imported from {folder.name}")
+        repo = self.open_repo(template)
+        try:
+            sha = commit_files(repo, files, f"Import {folder.name}\n", f"{actor.name} <{actor.name}@registry>")
+        except BaseException:
+            repo.close()
+            self.delete_template(actor, template.owner, template.name)  # no half-imported template
+            raise
+        repo.close()
+        self.meta.touch_template(template.id)
+        updates = [RefUpdate("refs/heads/main", "0" * 40, sha)]
+        for listener in self.push_listeners:
+            listener(template, updates)
+        return template, sha
+
+    def resolved_manifest(self, actor: Actor, owner: str, name: str, ref: str | None):
+        """The manifest at `ref` with extends merged and prompt files read (see registry.manifest)."""
+        from . import checks
+        from .manifest import check
+
+        template = self.get_template(actor, owner, name)
+        if ref is None:
+            repo = self.open_repo(template)
+            ref = repo.default_branch
+            repo.close()
+        return check(checks.commit_files(self, template, ref), checks.parent_loader(self, template))
+
     # -- collaborators and protection ---------------------------------------------------
     def set_collaborator(self, actor: Actor, owner: str, name: str, user_name: str, role: str) -> None:
         template = self.get_template(actor, owner, name, Level.OWN)

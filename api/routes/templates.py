@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from registry.access import Actor
+from registry.errors import InvalidInput
 from registry.git import browse
+from registry.mcp import client_config
 from registry.meta import Protection, Template
 from registry.services import Registry, page_args
 
@@ -78,6 +80,17 @@ def get_template(owner: str, name: str, request: Request, actor: Actor = Depends
         "default_branch": info["default_branch"], "head_sha": info["head"], "manifest": manifest,
         "versions": info["versions"], "stars": 0,
         "checks": {s.context: {"state": s.state, "description": s.description} for s in statuses}}
+
+
+@router.get("/templates/{owner}/{name}/mcp-config")
+def mcp_config(owner: str, name: str, ref: str | None = None, actor: Actor = Depends(get_actor),
+               registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    """The template's MCP servers as a client `mcpServers` block (secrets stay references)."""
+    result = registry.resolved_manifest(actor, owner, name, ref)
+    if result.manifest is None or not result.ok:
+        first = result.problems[0]
+        raise InvalidInput(f"the manifest is invalid at {first.path}: {first.message}")
+    return client_config(result.manifest)
 
 
 @router.get("/templates/{owner}/{name}/commits/{sha}/statuses")

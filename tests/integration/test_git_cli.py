@@ -183,3 +183,24 @@ def test_deleted_branch_objects_are_not_served_to_cloners(env, tmp_path):
     git("-c", "transfer.fsckObjects=true", "clone", "-q", "--mirror", info["clone_url"], str(again))
     assert git("cat-file", "-e", leaked, cwd=again, check=False).returncode != 0
     assert git("rev-parse", "main", cwd=again).stdout == git("rev-parse", "main", cwd=copy).stdout
+
+
+def test_mcp_config_export_endpoint(env, tmp_path):
+    import json as _json
+
+    info = env.create("mcp")
+    work = tmp_path / "mcp"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    manifest = _json.loads(Path(__file__).resolve().parents[3].joinpath(
+        "shared/examples/rich.template.json").read_text())
+    manifest.pop("extends")
+    commit_file(work, "template.json", _json.dumps(manifest))
+    commit_file(work, "prompts/system.md", "You plan dramas.\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    with env.api() as c:
+        cfg = c.get("/templates/alice/mcp/mcp-config").json()
+        assert cfg["mcpServers"]["firecrawl"]["url"] == "https://api.firecrawl.dev"
+        commit_file(work, "template.json", "{}")
+        git("push", "-q", "origin", "HEAD:main", cwd=work)
+        bad = c.get("/templates/alice/mcp/mcp-config")
+        assert bad.status_code == 400 and "invalid" in bad.json()["error"]["message"]

@@ -112,3 +112,17 @@ def test_secret_patterns_and_literal_secret_fields():
     bad = copy.deepcopy(RICH)
     bad["mcpServers"][0]["configuration"]["authentication"]["token"] = "hunter2"
     assert list(literal_secrets(bad)) == ["$.mcpServers[0].configuration.authentication.token"]
+
+
+def test_mcp_client_config_export():
+    from registry.mcp import client_config
+
+    assert client_config(RICH) == {"mcpServers": {"firecrawl": {
+        "type": "http", "url": "https://api.firecrawl.dev",
+        "headers": {"Authorization": "Bearer ${secrets.FIRECRAWL_API_KEY}"}}}}
+    packaged = copy.deepcopy(RICH)
+    packaged["mcpServers"][0]["registry"]["packages"] = [
+        {"registryType": "npm", "identifier": "firecrawl-mcp", "environmentVariables": [{"name": "FIRECRAWL_API_KEY"}]}]
+    assert client_config(packaged)["mcpServers"]["firecrawl"] == {
+        "command": "npx", "args": ["-y", "firecrawl-mcp@1.7.0"], "env": {"FIRECRAWL_API_KEY": "${secrets.FIRECRAWL_API_KEY}"}}
+    assert client_config(MINIMAL) == {"mcpServers": {}}

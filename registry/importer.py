@@ -1,0 +1,92 @@
+"""`registry import DIR`: each sub-folder holding system.md becomes a template repository.
+
+The folder's system.md, user.md and README.md become files of the repo; template.json is
+generated so that it validates: parameters are the variables the prompts use.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, meta
+
+from .errors import InvalidInput
+from .manifest import JINJA, check
+
+SLUG = re.compile(r"[^a-z0-9._-]+")
+
+
+def candidates(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise InvalidInput(f"{root} is not a directory")
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "system.md").is_file())
+
+
+def slug(folder: Path) -> str:
+    name = SLUG.sub("-", folder.name.lower()).strip("-._")[:63]
+    return (name[:-4] + "-git") if name.endswith(".git") else name
+
+
+def template_files(folder: Path) -> dict[str, bytes]:
+    """The files of the new repo, with a generated template.json; InvalidInput if it can't validate."""
+    files = {"prompts/system.md": (folder / "system.md").read_bytes()}
+    if (folder / "user.md").is_file():
+        files["prompts/user.md"] = (folder / "user.md").read_bytes()
+    readme = (folder / "README.md").read_text("utf-8", "replace") if (folder / "README.md").is_file() else ""
+    if readme:
+        files["README.md"] = readme.encode()
+    manifest = _manifest(folder, files, readme)
+    files["template.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+    result = check(files.get, _no_parents)
+    if not result.ok:
+        first = result.problems[0]
+        raise InvalidInput(f"{folder.name}: generated manifest is invalid at {first.path}: {first.message}")
+    return files
+
+
+def _manifest(folder: Path, files: dict[str, bytes], readme: str) -> dict[str, Any]:
+    user = files.get("prompts/user.md")
+    variables: set[str] = set()
+    for path in ("prompts/system.md", "prompts/user.md"):
+        if path in files:
+            try:
+                variables |= meta.find_undeclared_variables(JINJA.parse(files[path].decode("utf-8")))
+            except (TemplateSyntaxError, UnicodeDecodeError) as exc:
+                raise InvalidInput(f"{folder.name}/{Path(path).name}: {exc}") from None
+    if user is None:
+        variables.add("input")
+    title, description = _title_and_description(folder, readme)
+    return {
+        "title": title,
+        "description": description,
+        "industry": "other",
+        "useCase": "general",
+        "tags": ["imported"],
+        "status": "draft",
+        "promptConfig": {
+            "systemPrompt": {"file": "prompts/system.md"},
+            "userPromptTemplate": {"file": "prompts/user.md"} if user is not None else "{{ input }}",
+            "parameters": [{"name": v, "type": "string", "description": v.replace("_", " "), "required": True}
+                           for v in sorted(variables)],
+            "constraints": {},
+        },
+        "mcpServers": [],
+        "saasIntegrations": [],
+        "agentConfig": {},
+        "metadata": {"importedFrom": folder.name},
+    }
+
+
+def _title_and_description(folder: Path, readme: str) -> tuple[str, str]:
+    title = folder.name.replace("-", " ").replace("_", " ").strip().capitalize() or folder.name
+    paragraphs = [p.strip() for p in readme.split("\n\n") if p.strip()]
+    if paragraphs and paragraphs[0].startswith("# "):
+        title = paragraphs.pop(0).splitlines()[0][2:].strip() or title
+    body = next((p for p in paragraphs if not p.startswith("#")), "")
+    return title[:200], (" ".join(body.split())[:500] or f"Imported from {folder.name}")
+
+
+def _no_parents(template: str, ref: str):
+    raise InvalidInput("imported templates do not extend others")

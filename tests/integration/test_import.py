@@ -1,0 +1,54 @@
+"""`registry import DIR --owner USER` against a served registry."""
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.gitcli import git
+from tests.services import registry_server
+
+
+def test_import_folders_as_valid_templates(tmp_path):
+    src = tmp_path / "prompts"
+    (src / "Risk Report").mkdir(parents=True)
+    (src / "Risk Report" / "system.md").write_text("You analyse {{ portfolio }} risk.\n")
+    (src / "Risk Report" / "user.md").write_text("Summarise {{ quarter }} for {{ audience }}.\n")
+    (src / "Risk Report" / "README.md").write_text("# Quarterly risk\n\nDrafts a risk summary.\n")
+    (src / "plain").mkdir()
+    (src / "plain" / "system.md").write_text("Be brief.\n")
+    (src / "broken").mkdir()
+    (src / "broken" / "system.md").write_text("Hello {{ name \n")
+    (src / "notes").mkdir()
+    (src / "notes" / "README.md").write_text("not a template\n")
+    with registry_server(tmp_path / "data") as server:
+        server.cli("user", "add", "alice")
+        res = server.cli("import", str(src), "--owner", "alice", check=False)
+        assert res.returncode == 1, res.stderr  # one folder could not be imported
+        assert "imported 2 of 3 templates for alice" in res.stdout
+        assert "skipped broken:" in res.stderr and "importing" in res.stderr  # the progress bar
+        with httpx.Client(base_url=server.url + "/api/v1") as api:
+            risk = api.get("/templates/alice/risk-report").json()
+            assert risk["manifest"]["title"] == "Quarterly risk"
+            assert [p["name"] for p in risk["manifest"]["promptConfig"]["parameters"]] == [
+                "audience", "portfolio", "quarter"]
+            assert risk["checks"]["validate"]["state"] == "success", risk["checks"]
+            plain = api.get("/templates/alice/plain").json()
+            assert plain["manifest"]["promptConfig"]["userPromptTemplate"] == "{{ input }}"
+            assert api.get("/templates/alice/broken").status_code == 404
+            assert api.get("/templates/alice/notes").status_code == 404
+        clone = tmp_path / "clone"
+        git("clone", "-q", f"{server.url}/alice/risk-report.git", str(clone))
+        assert (clone / "prompts" / "user.md").read_text() == "Summarise {{ quarter }} for {{ audience }}.\n"
+        assert json.loads((clone / "template.json").read_text())["metadata"]["importedFrom"] == "Risk Report"
+        again = server.cli("import", str(src), "--owner", "alice", check=False)
+        assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_import_errors_are_one_line(tmp_path):
+    with registry_server(tmp_path / "data") as server:
+        res = server.cli("import", str(tmp_path / "nope"), "--owner", "alice", check=False)
+        assert res.returncode != 0 and res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
+        server.cli("user", "add", "alice")
+        res = server.cli("import", str(tmp_path), "--owner", "alice", check=False)
+        assert res.returncode != 0 and "no sub-folder" in res.stderr
