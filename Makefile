@@ -21,6 +21,7 @@ test: install
 
 bench: install
 	$(PY) -m bench.bench_git
+	$(PY) -m bench.bench_pipeline
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache

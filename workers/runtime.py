@@ -1,8 +1,8 @@
-"""One Registry per process (rebuilt after fork), and a check run with the retry policy."""
+"""One Registry per worker (built before RQ forks its work-horses, which inherit it: the
+metadata store reopens its connection in a new process), and a check run with the retry policy."""
 from __future__ import annotations
 
 import logging
-import os
 from typing import Callable
 
 from registry import checks
@@ -10,14 +10,14 @@ from registry.services import Registry
 from registry.settings import get_settings
 
 log = logging.getLogger(__name__)
-_cached: tuple[int, Registry] | None = None
+_cached: Registry | None = None
 
 
 def registry() -> Registry:
     global _cached
-    if _cached is None or _cached[0] != os.getpid():
-        _cached = (os.getpid(), Registry.from_settings(get_settings()))
-    return _cached[1]
+    if _cached is None:
+        _cached = Registry.from_settings(get_settings())
+    return _cached
 
 
 def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], bool]) -> None:
@@ -34,3 +34,14 @@ def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], 
     except Exception as exc:
         log.exception("%s %s@%s failed", context, template_id, sha[:12])
         checks.give_up(reg, context, template_id, sha, exc)
+
+
+def warm() -> None:
+    """Do once in the worker what every forked work-horse would otherwise redo per job."""
+    from registry import schemas
+
+    from . import jobs  # noqa: F401  (RQ resolves "workers.jobs.*" by name in the horse)
+
+    registry()
+    schemas.validator("template.schema.json")
+    schemas.secret_fields()
