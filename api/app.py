@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from registry.services import Registry
 
 from . import errors, git_http
-from .routes import templates
+from .routes import gallery, templates
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -30,6 +30,7 @@ def create_app(registry: Registry, base_url: str) -> FastAPI:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(templates.router)
+    app.include_router(gallery.router)
     app.include_router(git_http.router)
     return app
 

@@ -115,6 +115,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from registry import gallery
+
+    count = gallery.reindex_all(_registry())
+    print(f"indexed {count} templates")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     checks = sub.add_parser("checks", help="the push checks").add_subparsers(dest="checks_command", required=True)
     requeue = checks.add_parser("requeue", help="hand every owed or missing check to the queue again")
     requeue.set_defaults(func=cmd_checks_requeue)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search index from storage")
+    reindex.set_defaults(func=cmd_reindex)
 
     gc = sub.add_parser("gc", help="repack repos and drop packs no repo names")
     gc.add_argument("--grace-seconds", type=float, default=3600.0,

@@ -118,8 +118,18 @@ def _validate(registry, template: Template, sha: str) -> Status:
 
 
 def _index(registry, template: Template, sha: str) -> Status:
-    # Search indexing lands with the gallery search issue; the check is wired and visible now.
-    return Status(template.id, sha, "index", "success", "recorded for indexing")
+    """Only the default branch is in the gallery: other tips pass without touching the index."""
+    from . import gallery
+
+    repo = registry.open_repo(template)
+    try:
+        head = repo.doc.refs.get(repo.default_branch)
+    finally:
+        repo.close()
+    if head != sha:
+        return Status(template.id, sha, "index", "success", "not the default branch head: not indexed")
+    gallery.refresh(registry, registry.meta.get_template_by_id(template.id))
+    return Status(template.id, sha, "index", "success", "indexed for search")
 
 
 def _sandbox(registry, template: Template, sha: str) -> Status:

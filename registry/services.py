@@ -28,6 +28,15 @@ class Registry:
     repos: RepoStore
     push_listeners: list[PushListener]
 
+    @property
+    def search_index(self):
+        """The gallery's search index, opened on first use (it lives under data_dir)."""
+        if getattr(self, "_search_index", None) is None:
+            from .search import WhooshIndex
+
+            self._search_index = WhooshIndex(self.settings.data_dir / "search")
+        return self._search_index
+
     @classmethod
     def from_settings(cls, settings: Settings) -> "Registry":
         from .meta import SqliteMetaStore
@@ -84,6 +93,7 @@ class Registry:
         template = self.get_template(actor, owner, name, Level.OWN)
         self.meta.delete_template(template.id)
         self.repos.delete(template.id)
+        self.search_index.remove(template.id)
 
     def open_repo(self, template: Template) -> TemplateRepo:
         return self.repos.open(template.id)
@@ -151,10 +161,19 @@ class Registry:
         if role not in ROLES or role == "owner":
             raise InvalidInput("role must be reader, writer or maintainer")
         self.meta.set_collaborator(template.id, self.meta.get_user(user_name).id, role)
+        self._refresh_readers(template)
 
     def remove_collaborator(self, actor: Actor, owner: str, name: str, user_name: str) -> None:
         template = self.get_template(actor, owner, name, Level.OWN)
         self.meta.remove_collaborator(template.id, self.meta.get_user(user_name).id)
+        self._refresh_readers(template)
+
+    def _refresh_readers(self, template: Template) -> None:
+        """Who may find a private template in search changed with its collaborators."""
+        if template.visibility != "public":
+            from . import gallery
+
+            gallery.refresh(self, template)
 
     def set_protection(self, actor: Actor, owner: str, name: str, protection: Protection) -> None:
         template = self.get_template(actor, owner, name, Level.MAINTAIN)

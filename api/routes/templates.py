@@ -76,9 +76,10 @@ def get_template(owner: str, name: str, request: Request, actor: Actor = Depends
             except (browse.PathNotFound, ValueError):
                 manifest = None
     statuses = registry.statuses(actor, owner, name, info["head"]) if info["head"] else []
+    stars, rating, ratings = registry.meta.social(info["template"].id)
     return _summary(request, info["template"]) | {
         "default_branch": info["default_branch"], "head_sha": info["head"], "manifest": manifest,
-        "versions": info["versions"], "stars": 0,
+        "versions": info["versions"], "stars": stars, "rating": rating, "ratings": ratings,
         "checks": {s.context: {"state": s.state, "description": s.description} for s in statuses}}
 
 

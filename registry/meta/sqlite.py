@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
 from .base import Protection, Template, Token, User
+from .sqlite_social import SOCIAL_SCHEMA, SocialMixin
 from .sqlite_statuses import STATUS_SCHEMA, StatusMixin
 
 SCHEMA = """
@@ -31,10 +32,10 @@ CREATE TABLE IF NOT EXISTS collaborators (
 CREATE TABLE IF NOT EXISTS protections (
   template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE, branch TEXT NOT NULL,
   rule TEXT NOT NULL, PRIMARY KEY (template_id, branch));
-""" + STATUS_SCHEMA
+""" + STATUS_SCHEMA + SOCIAL_SCHEMA
 
 
-class SqliteMetaStore(StatusMixin):
+class SqliteMetaStore(StatusMixin, SocialMixin):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,88 @@
+"""What the gallery searches: one document per template, built from its default branch."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import InvalidInput
+
+SORTS = ("relevance", "stars", "updated", "rating")
+MAX_QUERY = 500
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    id: str
+    owner: str
+    name: str
+    title: str
+    description: str = ""
+    readme: str = ""
+    prompt: str = ""
+    industry: str = ""
+    use_case: str = ""
+    tags: tuple[str, ...] = ()
+    stars: int = 0
+    rating: float = 0.0
+    updated_at: float = 0.0
+    # Who may find it: ("*",) for public templates, else the user names that may read it.
+    readers: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str = ""
+    industry: str | None = None
+    use_case: str | None = None
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    reader: str | None = None  # the caller's user name; None is anonymous
+    see_all: bool = False  # admins
+
+    def __post_init__(self) -> None:
+        if len(self.q) > MAX_QUERY:
+            raise InvalidInput(f"q is longer than {MAX_QUERY} characters")
+        if self.q.count('"') % 2:
+            raise InvalidInput("q has an unbalanced quote")
+        if self.sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise InvalidInput(f"page must be between 1 and {MAX_PAGE}")
+        if not 1 <= self.per_page <= 100:
+            raise InvalidInput("per_page must be between 1 and 100")
+        if len(self.tags) > 20:
+            raise InvalidInput("at most 20 tags")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    owner: str
+    name: str
+    title: str
+    description: str
+    industry: str
+    use_case: str
+    tags: list[str]
+    stars: int
+    rating: float
+    updated_at: float
+    highlights: dict[str, str] = field(default_factory=dict)  # HTML-escaped, matches in <mark>
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    total: int
+    results: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+
+
+class SearchIndex(Protocol):
+    def upsert(self, doc: SearchDoc) -> None: ...
+    def upsert_many(self, docs: list[SearchDoc], replace_all: bool = False) -> None: ...
+    def remove(self, template_id: str) -> None: ...
+    def search(self, query: SearchQuery) -> SearchResults: ...
+    def count(self) -> int: ...

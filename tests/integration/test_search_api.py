@@ -1,0 +1,118 @@
+"""GET /api/v1/search against a served registry fed by pushes (embedded queue)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gitcli import authed, commit_file, git
+
+pytestmark = pytest.mark.timeout(300)
+BASE = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
+
+
+def _push(env, tmp: Path, name: str, visibility: str = "public", branch: str = "main", **fields) -> str:
+    info = env.create(name, visibility=visibility)
+    work = tmp / name
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    sha = commit_file(work, "template.json", json.dumps({**BASE, **fields}))
+    commit_file(work, "README.md", f"# {fields.get('title', name)}\n\nReadme of {name}.\n")
+    git("push", "-q", "origin", f"HEAD:{branch}", cwd=work)
+    return git("rev-parse", "HEAD", cwd=work).stdout.strip() or sha
+
+
+def _wait_indexed(env, name: str, sha: str) -> float:
+    deadline = time.monotonic() + 20
+    with env.api() as c:
+        while time.monotonic() < deadline:
+            states = {s["context"]: s for s in c.get(f"/templates/alice/{name}/commits/{sha}/statuses").json()}
+            if states.get("index", {}).get("state") == "success":
+                return time.monotonic()
+            time.sleep(0.05)
+    raise AssertionError(f"{name} never indexed")
+
+
+@pytest.fixture(scope="module")
+def corpus(local_env, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("corpus")
+    env = local_env
+    pushed = {
+        "loan-risk": _push(env, tmp, "loan-risk", title="Loan risk scorer", description="Scores loan applications.",
+                           industry="financial-services", tags=["risk", "loans"]),
+        "story-teller": _push(env, tmp, "story-teller", title="Bedtime story teller",
+                              description="Writes stories; never risky.", industry="media-entertainment",
+                              tags=["stories"]),
+        "secret-risk": _push(env, tmp, "secret-risk", visibility="private", title="Secret risk model",
+                             industry="financial-services", tags=["risk"]),
+    }
+    for name, sha in pushed.items():
+        _wait_indexed(env, name, sha)
+    return env
+
+
+def _search(env, user="alice", **params):
+    with env.api(user) as c:
+        return c.get("/search", params=params)
+
+
+def test_search_finds_ranks_filters_and_facets(corpus):
+    body = _search(corpus, None, q="risk").json()
+    names = [r["name"] for r in body["results"]]
+    assert names[0] == "loan-risk" and "secret-risk" not in names
+    assert body["total"] == len(names) and sum(body["facets"]["industry"].values()) == body["total"]
+    hit = body["results"][0]
+    assert hit["owner"] == "alice" and hit["title"] == "Loan risk scorer" and "<mark" in hit["highlights"]["title"]
+    assert [r["name"] for r in _search(corpus, None, tags="risk,loans").json()["results"]] == ["loan-risk"]
+    assert _search(corpus, None, industry="media-entertainment").json()["total"] == 1
+    owner_view = {r["name"] for r in _search(corpus, "alice", q="risk").json()["results"]}
+    assert "secret-risk" in owner_view
+    assert "secret-risk" not in {r["name"] for r in _search(corpus, "bob", q="risk").json()["results"]}
+    resp = _search(corpus, None, q="risk", per_page=1)
+    assert 'rel="next"' in resp.headers["link"]
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"q": '"unbalanced'}, 400), ({"q": "x" * 10_000}, 422), ({"sort": "price"}, 422),
+    ({"page": 10 ** 9}, 422), ({"per_page": 1000}, 422), ({"page": "abc"}, 422),
+])
+def test_bad_queries_are_4xx_with_message(corpus, params, status):
+    resp = _search(corpus, None, **params)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["error"]["message"]
+
+
+def test_update_visible_within_a_second_other_branches_ignored_delete_removes(corpus, tmp_path):
+    env = corpus
+    sha = _push(env, tmp_path, "fresh", title="Fresh zebra prompt", industry="retail", tags=["zebra"])
+    done = _wait_indexed(env, "fresh", sha)
+    while not _search(env, None, q="zebra").json()["total"]:
+        assert time.monotonic() - done < 1.0, "not visible within a second of the index job"
+        time.sleep(0.02)
+    main = _push(env, tmp_path, "branchy", title="Plain on main")
+    _wait_indexed(env, "branchy", main)
+    work = tmp_path / "branchy"
+    side = commit_file(work, "template.json", json.dumps({**BASE, "title": "Quokka on a branch"}))
+    git("push", "-q", "origin", "HEAD:feature", cwd=work)
+    _wait_indexed(env, "branchy", side)
+    assert _search(env, None, q="quokka").json()["total"] == 0
+    assert _search(env, None, q="plain").json()["total"] == 1
+    with env.api() as c:
+        assert c.delete("/templates/alice/fresh").status_code == 204
+    assert _search(env, None, q="zebra").json()["total"] == 0
+
+
+def test_stars_ratings_sort_and_reindex(corpus):
+    env = corpus
+    with env.api("bob") as c:
+        assert c.put("/templates/alice/story-teller/star").json()["stars"] == 1
+        assert c.post("/templates/alice/story-teller/ratings", json={"score": 5}).status_code == 201
+        assert c.post("/templates/alice/loan-risk/ratings", json={"score": 9}).status_code == 422
+    results = _search(env, None, sort="stars").json()["results"]
+    assert results[0]["name"] == "story-teller" and results[0]["stars"] == 1 and results[0]["rating"] == 5.0
+    out = env.server.cli("reindex").stdout
+    assert "indexed" in out
+    assert _search(env, None, sort="stars").json()["results"][0]["name"] == "story-teller"
+    assert httpx.get(f"{env.url}/api/v1/templates/alice/story-teller").json()["stars"] == 1

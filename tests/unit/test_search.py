@@ -1,0 +1,113 @@
+"""Relevance, filters, facets and sorting of the whoosh index on a small realistic corpus."""
+from __future__ import annotations
+
+import pytest
+
+from registry.errors import InvalidInput
+from registry.search import SearchDoc, SearchQuery, WhooshIndex
+
+CORPUS = [
+    SearchDoc("1", "acme", "risk-report", "Quarterly risk report writer", "Drafts a credit risk summary from a loan book.",
+              industry="financial-services", use_case="risk-assessment", tags=("risk", "credit", "reporting"),
+              stars=12, rating=4.5, updated_at=1000),
+    SearchDoc("2", "studio", "drama-planner", "Short drama episode planner",
+              "Plans a vertical short drama; flags production risk for the producer.",
+              industry="media-entertainment", use_case="short-drama-production", tags=("short-drama", "video"),
+              stars=40, rating=3.9, updated_at=3000),
+    SearchDoc("3", "shop", "product-copy", "Product description generator", "Writes retail product descriptions.",
+              readme="Generates SEO copy for catalogues.", industry="retail", use_case="copywriting",
+              tags=("seo", "copy"), stars=3, rating=4.9, updated_at=2000),
+    SearchDoc("4", "clinic", "discharge-summary", "Discharge summary assistant",
+              "Summarises a hospital stay for patients.", prompt="You are a careful clinician. Avoid risky advice.",
+              industry="healthcare-life-science", use_case="summarisation", tags=("summary", "risky"),
+              stars=7, rating=4.1, updated_at=4000),
+    SearchDoc("5", "acme", "fraud-triage", "Fraud alert triage", "Ranks card fraud alerts by risk.",
+              industry="financial-services", use_case="risk-assessment", tags=("fraud", "risk"),
+              stars=25, rating=4.7, updated_at=500),
+    SearchDoc("6", "acme", "internal-risk", "Internal risk memo", "Private to acme.",
+              industry="financial-services", tags=("risk",), readers=("acme", "carol")),
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    ix = WhooshIndex(tmp_path_factory.mktemp("ix"))
+    ix.upsert_many(CORPUS)
+    return ix
+
+
+def names(results):
+    return [hit.name for hit in results.results]
+
+
+def test_title_match_ranks_above_body_match(index):
+    found = names(index.search(SearchQuery(q="risk")))
+    assert found.index("risk-report") < found.index("drama-planner")
+    assert found.index("fraud-triage") < found.index("drama-planner")  # "risk" in description only, twice less
+    assert "internal-risk" not in found  # private
+
+
+def test_stemming_phrase_and_prefix(index):
+    assert "product-copy" in names(index.search(SearchQuery(q="generates descriptions")))
+    assert names(index.search(SearchQuery(q='"credit risk summary"'))) == ["risk-report"]
+    assert names(index.search(SearchQuery(q='"risk credit"'))) == []
+    assert "discharge-summary" in names(index.search(SearchQuery(q="discha")))  # type-ahead
+    assert "discharge-summary" in names(index.search(SearchQuery(q="clinician")))  # prompt text
+
+
+def test_filters_are_exact(index):
+    assert sorted(names(index.search(SearchQuery(industry="financial-services")))) == ["fraud-triage", "risk-report"]
+    assert sorted(names(index.search(SearchQuery(tags=("risk",))))) == ["fraud-triage", "risk-report"]  # not "risky"
+    assert names(index.search(SearchQuery(tags=("risk", "credit")))) == ["risk-report"]  # all must match
+    assert names(index.search(SearchQuery(q="risk", owner="studio"))) == ["drama-planner"]
+    assert names(index.search(SearchQuery(use_case="copywriting"))) == ["product-copy"]
+    assert index.search(SearchQuery(industry="financial")).total == 0
+
+
+def test_facets_add_up(index):
+    results = index.search(SearchQuery(q="risk"))
+    assert sum(results.facets["industry"].values()) == results.total
+    everything = index.search(SearchQuery(per_page=2))
+    assert everything.total == 5 and len(everything.results) == 2
+    assert everything.facets["industry"] == {"financial-services": 2, "healthcare-life-science": 1,
+                                             "media-entertainment": 1, "retail": 1}
+    assert everything.facets["tags"]["risk"] == 2 and everything.facets["tags"]["seo"] == 1
+
+
+def test_sort_orders(index):
+    assert names(index.search(SearchQuery(sort="stars"))) == [
+        "drama-planner", "fraud-triage", "risk-report", "discharge-summary", "product-copy"]
+    assert names(index.search(SearchQuery(sort="rating")))[:2] == ["product-copy", "fraud-triage"]
+    assert names(index.search(SearchQuery(sort="updated")))[0] == "discharge-summary"
+    page2 = index.search(SearchQuery(sort="stars", page=2, per_page=2))
+    assert names(page2) == ["risk-report", "discharge-summary"] and page2.total == 5
+
+
+def test_private_templates_only_for_their_readers(index):
+    assert "internal-risk" in names(index.search(SearchQuery(q="risk", reader="carol")))
+    assert "internal-risk" not in names(index.search(SearchQuery(q="risk", reader="bob")))
+    assert "internal-risk" in names(index.search(SearchQuery(q="memo", see_all=True)))
+
+
+def test_highlights_are_escaped_with_marks(tmp_path):
+    ix = WhooshIndex(tmp_path)
+    ix.upsert(SearchDoc("x", "o", "n", "<script>alert(1)</script> risk", "a <b>risk</b> text"))
+    hit = ix.search(SearchQuery(q="risk")).results[0]
+    assert "<script" not in hit.highlights["title"] and "&lt;/script&gt;" in hit.highlights["title"]
+    assert '<mark class="hl t0">risk</mark>' in hit.highlights["description"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(q='"unbalanced'), dict(q="x" * 10_000), dict(sort="price"),
+                                    dict(page=10 ** 9), dict(per_page=0), dict(tags=tuple("abcdefghijklmnopqrstu"))])
+def test_bad_queries_are_invalid_input(kwargs):
+    with pytest.raises(InvalidInput):
+        SearchQuery(**kwargs)
+
+
+def test_update_and_remove(tmp_path):
+    ix = WhooshIndex(tmp_path)
+    ix.upsert(CORPUS[0])
+    ix.upsert(SearchDoc("1", "acme", "risk-report", "Renamed", "nothing here"))
+    assert ix.count() == 1 and ix.search(SearchQuery(q="renamed")).total == 1
+    ix.remove("1")
+    assert ix.count() == 0
