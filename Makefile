@@ -22,6 +22,7 @@ test: install
 bench: install
 	$(PY) -m bench.bench_git
 	$(PY) -m bench.bench_pipeline
+	$(PY) -m bench.bench_search
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache

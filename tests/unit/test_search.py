@@ -94,7 +94,10 @@ def test_highlights_are_escaped_with_marks(tmp_path):
     ix.upsert(SearchDoc("x", "o", "n", "<script>alert(1)</script> risk", "a <b>risk</b> text"))
     hit = ix.search(SearchQuery(q="risk")).results[0]
     assert "<script" not in hit.highlights["title"] and "&lt;/script&gt;" in hit.highlights["title"]
-    assert '<mark class="hl t0">risk</mark>' in hit.highlights["description"]
+    assert hit.highlights["description"] == 'a &lt;b&gt;<mark class="hl">risk</mark>&lt;/b&gt; text'
+    ix.upsert(SearchDoc("y", "o", "m", "Reports", "reporting " + "filler " * 80 + "final report here"))
+    assert ix.search(SearchQuery(q="report", owner="o")).results[0].highlights["title"] == '<mark class="hl">Reports</mark>'
+
 
 
 @pytest.mark.parametrize("kwargs", [dict(q='"unbalanced'), dict(q="x" * 10_000), dict(sort="price"),
