@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.stats import pct
+
 from tests.gitcli import authed, commit_file, git
 from tests.services import redis_server, registry_server, start_worker
 
@@ -35,10 +37,6 @@ def wait_green(api: httpx.Client, name: str, shas: list[str], timeout: float = 1
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(pending)} commits not green after {timeout}s")
         time.sleep(0.01)
-
-
-def pct(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.stats import pct
+
 from registry.search import SearchDoc, SearchQuery, WhooshIndex
 from tests.services import registry_server
 
@@ -65,10 +67,6 @@ def mixed_queries(n: int, rnd: random.Random) -> list[dict]:
             q["industry"] = rnd.choice(INDUSTRIES)
         out.append(q)
     return out
-
-
-def pct(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def main() -> int:

@@ -45,12 +45,18 @@ def blobs(tmp_path):
     return RemoteLike(tmp_path / "blobs")
 
 
-def test_published_packs_are_cached_and_not_downloaded_again(blobs, tmp_path):
+def _repo_with_main(blobs, tmp_path):
+    """Repo r1 with one commit on main; returns (RepoStore, open repo, commit)."""
     repos = RepoStore(blobs, tmp_path / "cache")
     repos.create("r1")
     repo = repos.open("r1")
     c1 = _commit(repo, b"{}")
     repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    return repos, repo, c1
+
+
+def test_published_packs_are_cached_and_not_downloaded_again(blobs, tmp_path):
+    repos, repo, c1 = _repo_with_main(blobs, tmp_path)
     repo.close()
     assert blobs.downloads == []  # the pusher's own staged copy became the cache entry
     other_cache = RepoStore(blobs, tmp_path / "cache2")
@@ -83,11 +89,7 @@ def test_lost_race_removes_uploaded_blobs(blobs, tmp_path):
 
 
 def test_delete_removes_document_and_packs(blobs, tmp_path):
-    repos = RepoStore(blobs, tmp_path / "cache")
-    repos.create("r1")
-    repo = repos.open("r1")
-    c1 = _commit(repo, b"{}")
-    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    repos, _, _ = _repo_with_main(blobs, tmp_path)
     repos.delete("r1")
     assert list(blobs.list("repos/r1/")) == []
 
@@ -95,11 +97,7 @@ def test_delete_removes_document_and_packs(blobs, tmp_path):
 def test_gc_repacks_to_exact_and_drops_unnamed_packs(blobs, tmp_path):
     from registry.git.gc import run_gc
 
-    repos = RepoStore(blobs, tmp_path / "cache")
-    repos.create("r1")
-    repo = repos.open("r1")
-    c1 = _commit(repo, b"{}")
-    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40})
+    repos, repo, c1 = _repo_with_main(blobs, tmp_path)
     c2 = _commit(repo, b"secret", [c1.id])
     repo.commit_updates({"refs/heads/oops": c2.id.decode()}, {"refs/heads/oops": "0" * 40})
     repo.commit_updates({"refs/heads/oops": "0" * 40}, {"refs/heads/oops": c2.id.decode()}, rewrite=True)
