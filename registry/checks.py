@@ -6,13 +6,14 @@ the pending statuses first, so they are the durable list of owed work even if th
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .errors import NotFound, RefNotFound, StorageError, TemplateNotFound
 from .git import browse
 from .git.policy import RefUpdate
 from .git.refsdoc import ZERO_SHA
-from .manifest import FileSource, check
+from .manifest import Checked, FileSource, check
 from .meta import Status, Template
 
 log = logging.getLogger(__name__)
@@ -72,43 +73,47 @@ def give_up(registry, context: str, template_id: str, sha: str, error: BaseExcep
     registry.meta.set_status(Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
 
 
-def commit_files(registry, template: Template, ref: str) -> FileSource:
-    """Read files of one commit of a template (the repo is opened per call: jobs are short)."""
-    repo = registry.open_repo(template)
-    try:
-        commit_id = browse.resolve_commit(repo, ref).id.decode()
-    finally:
-        repo.close()
+@contextmanager
+def manifest_at(registry, template: Template, ref: str) -> Iterator[Checked]:
+    """The checked manifest of `template` at `ref` (extends resolved). Each repo involved is
+    opened once for all the files read, and closed when the block ends."""
+    opened: dict[str, Any] = {}
 
-    def read(path: str) -> bytes | None:
-        repo = registry.open_repo(template)
-        try:
-            return browse.raw(repo, commit_id, path)
-        except NotFound:
-            return None
-        finally:
-            repo.close()
+    def files_at(t: Template, at: str) -> FileSource:
+        repo = opened.get(t.id) or opened.setdefault(t.id, registry.open_repo(t))
+        commit_id = browse.resolve_commit(repo, at).id.decode()
 
-    return read
+        def read(path: str) -> bytes | None:
+            try:
+                return browse.raw(repo, commit_id, path)
+            except NotFound:
+                return None
 
+        return read
 
-def parent_loader(registry, child: Template) -> Callable[[str, str], FileSource]:
-    def load(full_name: str, ref: str) -> FileSource:
+    def parents(full_name: str, at: str) -> FileSource:
         owner, _, name = full_name.partition("/")
         parent = registry.meta.get_template(owner, name)
-        if parent.visibility != "public" and parent.owner != child.owner:
+        if parent.visibility != "public" and parent.owner != template.owner:
             raise TemplateNotFound(f"template {full_name} not found")
-        return commit_files(registry, parent, ref)
+        return files_at(parent, at)
 
-    return load
+    try:
+        files = files_at(template, ref)
+        result = check(files, parents)
+        result.files = files
+        yield result
+    finally:
+        for repo in opened.values():
+            repo.close()
 
 
 def _validate(registry, template: Template, sha: str) -> Status:
     try:
-        files = commit_files(registry, template, sha)
+        with manifest_at(registry, template, sha) as result:
+            pass
     except RefNotFound:
         return Status(template.id, sha, "validate", "error", f"commit {sha} not found")
-    result = check(files, parent_loader(registry, template))
     if result.ok:
         return Status(template.id, sha, "validate", "success", "manifest is valid")
     first = result.problems[0]

@@ -12,8 +12,7 @@ from .search import SearchDoc, SearchQuery, SearchResults
 
 def build_doc(registry, template: Template) -> SearchDoc | None:
     """The search document of a template's default branch head (None while it has no commits)."""
-    from . import checks
-    from .manifest import check
+    from .checks import manifest_at
 
     repo = registry.open_repo(template)
     try:
@@ -22,11 +21,11 @@ def build_doc(registry, template: Template) -> SearchDoc | None:
         repo.close()
     if head is None:
         return None
-    files = checks.commit_files(registry, template, head)
-    manifest: dict[str, Any] = check(files, checks.parent_loader(registry, template)).manifest or {}
+    with manifest_at(registry, template, head) as checked:
+        manifest: dict[str, Any] = checked.manifest or {}
+        readme = (checked.files("README.md") or b"").decode("utf-8", "replace")
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
     prompt = " ".join(v for v in (config.get("systemPrompt"), config.get("userPromptTemplate")) if isinstance(v, str))
-    readme = (files("README.md") or b"").decode("utf-8", "replace")
     stars, rating, _ = registry.meta.social(template.id)
     readers = ("*",) if template.visibility == "public" else \
         (template.owner, *registry.meta.collaborator_names(template.id))

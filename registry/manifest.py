@@ -39,6 +39,7 @@ class Checked:
 
     manifest: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
+    files: FileSource | None = None  # where it was read from, while that is open
 
     @property
     def ok(self) -> bool:

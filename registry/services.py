@@ -145,15 +145,15 @@ class Registry:
 
     def resolved_manifest(self, actor: Actor, owner: str, name: str, ref: str | None):
         """The manifest at `ref` with extends merged and prompt files read (see registry.manifest)."""
-        from . import checks
-        from .manifest import check
+        from .checks import manifest_at
 
         template = self.get_template(actor, owner, name)
         if ref is None:
             repo = self.open_repo(template)
             ref = repo.default_branch
             repo.close()
-        return check(checks.commit_files(self, template, ref), checks.parent_loader(self, template))
+        with manifest_at(self, template, ref) as checked:
+            return checked
 
     # -- collaborators and protection ---------------------------------------------------
     def set_collaborator(self, actor: Actor, owner: str, name: str, user_name: str, role: str) -> None:
