@@ -79,6 +79,34 @@ class Registry:
             raise
         return template
 
+    def fork_template(self, actor: Actor, owner: str, name: str, new_owner: str | None = None,
+                      new_name: str | None = None) -> Template:
+        """Fork: a new template linked to its parent, sharing its packs (cost independent of size)."""
+        parent = self.get_template(actor, owner, name, Level.READ)
+        if actor.user is None:
+            raise access.Unauthenticated("sign in to fork templates")
+        if actor.scope == "read":
+            raise PermissionDenied("a read-scoped token cannot fork templates")
+        new_owner = new_owner or actor.user.name
+        new_name = check_name(new_name or parent.name, "template name")
+        if new_owner != actor.user.name and not actor.is_admin:
+            raise PermissionDenied(f"{actor.name} may not create templates for {new_owner}")
+        self.meta.get_user(new_owner)
+        now = time.time()
+        fork = self.meta.add_template(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
+                                               parent.description, parent.id, now, now))
+        try:
+            self.repos.fork(parent.id, fork.id)
+        except BaseException:
+            self.meta.delete_template(fork.id)
+            raise
+        repo = self.open_repo(fork)
+        tips = [RefUpdate(ref, "0" * 40, sha) for ref, sha in sorted(repo.doc.refs.items())]
+        repo.close()
+        for listener in self.push_listeners:  # the fork's tips get their own checks and index entry
+            listener(fork, tips)
+        return fork  # a private parent gives a private fork, readable by its owner only
+
     def get_template(self, actor: Actor, owner: str, name: str, needed: Level = Level.READ) -> Template:
         template = self.meta.get_template(owner, name)
         access.require(self.meta, actor, template, needed)
@@ -91,8 +119,9 @@ class Registry:
 
     def delete_template(self, actor: Actor, owner: str, name: str) -> None:
         template = self.get_template(actor, owner, name, Level.OWN)
+        shared = self.repos.packs_named([f.id for f in self.meta.forks_of(template.id)])
         self.meta.delete_template(template.id)
-        self.repos.delete(template.id)
+        self.repos.delete(template.id, keep=shared)
         self.search_index.remove(template.id)
 
     def open_repo(self, template: Template) -> TemplateRepo:

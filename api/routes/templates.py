@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from registry.access import Actor
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, NotFound
 from registry.git import browse
 from registry.mcp import client_config
 from registry.meta import Protection, Template
@@ -38,12 +38,24 @@ class ProtectionRule(BaseModel):
     allow_deletion: bool = False
 
 
+class Fork(BaseModel):
+    owner: str | None = None
+    name: str | None = None
+
+
 def _summary(request: Request, t: Template) -> dict[str, Any]:
     base = request.app.state.base_url
+    parent = None
+    if t.parent_id:
+        try:
+            p = request.app.state.registry.meta.get_template_by_id(t.parent_id)
+            parent = {"owner": p.owner, "name": p.name, "full_name": p.full_name}
+        except NotFound:  # the parent was deleted; the fork lives on
+            parent = None
     return {"id": t.id, "owner": t.owner, "name": t.name, "full_name": t.full_name,
             "visibility": t.visibility, "description": t.description,
             "clone_url": f"{base}/{t.owner}/{t.name}.git", "created_at": t.created_at,
-            "updated_at": t.updated_at, "fork_parent": t.parent_id}
+            "updated_at": t.updated_at, "fork_parent": parent}
 
 
 @router.post("/templates", status_code=201)
@@ -51,6 +63,13 @@ def create_template(body: CreateTemplate, request: Request, actor: Actor = Depen
                     registry: Registry = Depends(get_registry)) -> dict[str, Any]:
     t = registry.create_template(actor, body.name, body.owner, body.visibility, body.description)
     return _summary(request, t) | {"default_branch": "main"}
+
+
+@router.post("/templates/{owner}/{name}/forks", status_code=201)
+def fork_template(owner: str, name: str, request: Request, body: Fork | None = None,
+                  actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    body = body or Fork()
+    return _summary(request, registry.fork_template(actor, owner, name, body.owner, body.name))
 
 
 @router.get("/templates")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import TemplateNotFound
 from ..storage import BlobStore
 from . import refsdoc
 from .refsdoc import RefsDocument
@@ -19,13 +20,30 @@ class RepoStore:
     def create(self, repo_id: str, default_branch: str = "main") -> None:
         refsdoc.create(self.blobs, repo_id, RefsDocument(head=f"refs/heads/{default_branch}"))
 
+    def fork(self, parent_id: str, repo_id: str) -> None:
+        """A new repo whose refs and pack list copy the parent's: no pack byte is copied, so
+        the cost does not grow with the repo's size. The fork's own pushes add packs of its own."""
+        parent = refsdoc.load(self.blobs, parent_id)
+        refsdoc.create(self.blobs, repo_id, RefsDocument(head=parent.head, refs=dict(parent.refs),
+                                                          packs=parent.packs, exact=parent.exact))
+
+    def packs_named(self, repo_ids: list[str]) -> set[str]:
+        """Pack keys the refs documents of these repos name (those that still exist)."""
+        named: set[str] = set()
+        for repo_id in repo_ids:
+            try:
+                named.update(refsdoc.load(self.blobs, repo_id).packs)
+            except TemplateNotFound:
+                continue
+        return named
+
     def open(self, repo_id: str) -> TemplateRepo:
         return TemplateRepo(self.blobs, repo_id, refsdoc.load(self.blobs, repo_id), self.cache_dir)
 
-    def delete(self, repo_id: str) -> None:
-        """Remove the refs document first (the repo is gone at once), then its packs.
-
-        Forks that share these packs must be accounted for here once forks exist."""
+    def delete(self, repo_id: str, keep: set[str] = frozenset()) -> None:
+        """Remove the refs document first (the repo is gone at once), then its packs, except
+        those in `keep` (named by forks, which share their parent's packs)."""
         self.blobs.delete(refsdoc.doc_key(repo_id))
         for key in list(self.blobs.list(refsdoc.pack_prefix(repo_id))):
-            self.blobs.delete(key)
+            if key.rsplit(".", 1)[0] not in keep:
+                self.blobs.delete(key)

@@ -126,6 +126,14 @@ class SqliteMetaStore(StatusMixin, SocialMixin):
                          (*args, limit, offset)).fetchall()
         return [Template(**dict(r)) for r in rows], total
 
+    def forks_of(self, template_id: str) -> list[Template]:
+        """Every template forked from this one, directly or through other forks."""
+        rows = self._conn().execute(
+            "WITH RECURSIVE tree(id) AS (SELECT id FROM templates WHERE parent_id=? UNION "
+            "SELECT t.id FROM templates t JOIN tree ON t.parent_id = tree.id) "
+            "SELECT * FROM templates WHERE id IN (SELECT id FROM tree)", (template_id,)).fetchall()
+        return [Template(**dict(r)) for r in rows]
+
     def delete_template(self, template_id: str) -> None:
         with self._conn() as c:
             c.execute("DELETE FROM templates WHERE id=?", (template_id,))

@@ -114,3 +114,16 @@ def test_gc_repacks_to_exact_and_drops_unnamed_packs(blobs, tmp_path):
     assert fresh.object_store[c1.id].id == c1.id
     with pytest.raises(KeyError):
         fresh.object_store[c2.id]  # the deleted branch's commit is gone for good
+
+
+def test_fork_shares_packs_and_survives_parent_deletion_and_gc(blobs, tmp_path):
+    from registry.git.gc import run_gc
+
+    repos, repo, c1 = _repo_with_main(blobs, tmp_path)
+    repos.fork("r1", "f1")
+    assert repos.open("f1").doc.packs == repo.doc.packs  # the parent's pack keys, not copies
+    assert list(blobs.list("repos/f1/packs/")) == []
+    repos.delete("r1", keep=repos.packs_named(["f1"]))
+    assert run_gc(repos, grace_seconds=0).packs_removed == 0  # still named by the fork
+    fresh = RepoStore(blobs, tmp_path / "cache-f").open("f1")
+    assert fresh.object_store[c1.id].id == c1.id
