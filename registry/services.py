@@ -221,7 +221,10 @@ class Registry:
             return BranchRule(p.allow_force_push, p.allow_deletion) if p else None
 
         def on_pushed(updates: list[RefUpdate]) -> None:
+            from . import pulls
+
             self.meta.touch_template(template.id)
+            pulls.refresh_from_push(self, template, updates)
             for listener in self.push_listeners:
                 listener(template, updates)
 

@@ -65,10 +65,11 @@ class TemplateRepo(BaseRepo):
 
     # -- writing ------------------------------------------------------------------
     def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
-                       retries: int = 5) -> RefsDocument:
+                       retries: int = 5, adopt: tuple[str, ...] = ()) -> RefsDocument:
         """Publish staged packs and apply `updates` (ref -> new sha) in one CAS.
 
-        `expected` holds each ref's value the caller validated against. A CAS lost to an
+        `adopt` names packs stored elsewhere (a fork's) that this repo starts to read, without a
+        copy. `expected` holds each ref's value the caller validated against. A CAS lost to an
         unrelated change (another ref) is retried on the fresh document; one where any of
         our refs moved raises Conflict, and the packs uploaded for it are removed again.
         """
@@ -82,7 +83,8 @@ class TemplateRepo(BaseRepo):
                     raise Conflict(f"{', '.join(moved)} changed concurrently; fetch and try again", refs=moved)
                 head = self._head_after(doc, updates)
                 try:
-                    new = refsdoc.swap(self.blobs, self.repo_id, doc, doc.with_changes(updates, keys, head, rewrite))
+                    changed = doc.with_changes(updates, keys + list(adopt), head, rewrite)
+                    new = refsdoc.swap(self.blobs, self.repo_id, doc, changed)
                     break
                 except Conflict:
                     doc = refsdoc.load(self.blobs, self.repo_id)

@@ -1,0 +1,79 @@
+"""/api/v1/templates/{owner}/{name}/pulls: open, list, read, edit; files and commits."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from registry import pulls
+from registry.access import Actor
+from registry.meta.sqlite_pulls import Pull
+from registry.services import Registry, page_args
+
+from ..deps import get_actor, get_registry
+from ..pagination import link_header
+
+router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/pulls")
+
+
+class NewPull(BaseModel):
+    title: str = Field(max_length=300)
+    body: str = Field(default="", max_length=65_536)
+    head: str = Field(max_length=300)
+    base: str = Field(default="main", max_length=255)
+
+
+class PullEdit(BaseModel):
+    title: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(default=None, max_length=65_536)
+    state: str | None = None
+
+
+def _shape(registry: Registry, pull: Pull) -> dict[str, Any]:
+    head = registry.meta.get_template_by_id(pull.head_template_id)
+    return {"number": pull.number, "title": pull.title, "body": pull.body, "state": pull.state,
+            "author": pull.author, "head": {"owner": head.owner, "name": head.name, "branch": pull.head_branch,
+                                            "sha": pull.head_sha, "ref": f"refs/pull/{pull.number}/head"},
+            "base": {"branch": pull.base_branch}, "merged_sha": pull.merged_sha,
+            "created_at": pull.created_at, "updated_at": pull.updated_at}
+
+
+@router.post("", status_code=201)
+def create(owner: str, name: str, body: NewPull, actor: Actor = Depends(get_actor),
+           registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return _shape(registry, pulls.open_pull(registry, actor, owner, name, body.title, body.body, body.head, body.base))
+
+
+@router.get("")
+def index(owner: str, name: str, request: Request, response: Response, state: str = "open", page: int = 1,
+          per_page: int = 30, actor: Actor = Depends(get_actor),
+          registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    page, per_page = page_args(page, per_page)
+    items, total = pulls.list_pulls(registry, actor, owner, name, state, page, per_page)
+    response.headers["Link"] = link_header(request, page, per_page, total)
+    return [_shape(registry, p) for p in items]
+
+
+@router.get("/{number}")
+def show(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+         registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return _shape(registry, pulls.get_pull(registry, actor, owner, name, number)[1])
+
+
+@router.patch("/{number}")
+def edit(owner: str, name: str, number: int, body: PullEdit, actor: Actor = Depends(get_actor),
+         registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return _shape(registry, pulls.update_pull(registry, actor, owner, name, number, body.title, body.body, body.state))
+
+
+@router.get("/{number}/files")
+def files(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+          registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    return pulls.files(registry, actor, owner, name, number)
+
+
+@router.get("/{number}/commits")
+def commits(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+            registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    return pulls.commits(registry, actor, owner, name, number)

@@ -1,0 +1,84 @@
+"""Pull requests in SQLite (mixed into SqliteMetaStore)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..errors import NotFound
+
+PULLS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pulls (
+  template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE, number INTEGER NOT NULL,
+  title TEXT NOT NULL, body TEXT NOT NULL, author TEXT NOT NULL,
+  head_template_id TEXT NOT NULL, head_branch TEXT NOT NULL, base_branch TEXT NOT NULL,
+  state TEXT NOT NULL, head_sha TEXT NOT NULL, merged_sha TEXT,
+  created_at REAL NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (template_id, number));
+CREATE INDEX IF NOT EXISTS pulls_by_head ON pulls(head_template_id, head_branch, state);
+"""
+
+
+@dataclass(frozen=True)
+class Pull:
+    template_id: str
+    number: int
+    title: str
+    body: str
+    author: str
+    head_template_id: str
+    head_branch: str
+    base_branch: str
+    state: str  # open | closed | merged
+    head_sha: str
+    merged_sha: str | None
+    created_at: float
+    updated_at: float
+
+
+class PullNotFound(NotFound):
+    code = "pull_not_found"
+
+
+class PullsMixin:
+    def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
+                 head_branch: str, base_branch: str, head_sha: str) -> Pull:
+        now = time.time()
+        with self._conn() as c:
+            number = c.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM pulls WHERE template_id=?",
+                               (template_id,)).fetchone()[0]
+            c.execute("INSERT INTO pulls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                      (template_id, number, title, body, author, head_template_id, head_branch, base_branch,
+                       "open", head_sha, None, now, now))
+        return self.get_pull(template_id, number)
+
+    def get_pull(self, template_id: str, number: int) -> Pull:
+        row = self._conn().execute("SELECT * FROM pulls WHERE template_id=? AND number=?",
+                                   (template_id, number)).fetchone()
+        if row is None:
+            raise PullNotFound(f"no pull request #{number}")
+        return Pull(**dict(row))
+
+    def list_pulls(self, template_id: str, state: str, offset: int, limit: int) -> tuple[list[Pull], int]:
+        where, args = ("template_id=?", [template_id])
+        if state != "all":
+            where, args = where + " AND state=?", args + [state]
+        c = self._conn()
+        total = c.execute(f"SELECT COUNT(*) FROM pulls WHERE {where}", args).fetchone()[0]
+        rows = c.execute(f"SELECT * FROM pulls WHERE {where} ORDER BY number DESC LIMIT ? OFFSET ?",
+                         (*args, limit, offset)).fetchall()
+        return [Pull(**dict(r)) for r in rows], total
+
+    def update_pull(self, template_id: str, number: int, **fields) -> Pull:
+        allowed = {"title", "body", "state", "head_sha", "merged_sha"}
+        sets = {k: v for k, v in fields.items() if k in allowed and v is not None}
+        if sets:
+            assignments = ", ".join(f"{k}=?" for k in sets)
+            with self._conn() as c:
+                c.execute(f"UPDATE pulls SET {assignments}, updated_at=? WHERE template_id=? AND number=?",
+                          (*sets.values(), time.time(), template_id, number))
+        return self.get_pull(template_id, number)
+
+    def open_pulls_from(self, head_template_id: str, head_branch: str) -> list[Pull]:
+        rows = self._conn().execute("SELECT * FROM pulls WHERE head_template_id=? AND head_branch=? AND state='open'",
+                                    (head_template_id, head_branch)).fetchall()
+        return [Pull(**dict(r)) for r in rows]
+
