@@ -8,12 +8,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry import errors
+from registry import errors, merging
 from registry.storage import PreconditionFailed
 
 log = logging.getLogger("api")
 
 STATUS: list[tuple[type[errors.RegistryError], int]] = [
+    (merging.StaleHead, 412),
+    (merging.MergeBlocked, 405),
     (errors.InvalidInput, 400),
     (errors.Unauthenticated, 401),
     (errors.PermissionDenied, 403),
@@ -30,8 +32,10 @@ def status_for(exc: errors.RegistryError) -> int:
     return next((status for cls, status in STATUS if isinstance(exc, cls)), 500)
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   details: dict | None = None) -> JSONResponse:
+    body = {"code": code, "message": message, **(details or {})}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -39,7 +43,7 @@ def install(app: FastAPI) -> None:
     async def registry_error(request: Request, exc: errors.RegistryError) -> JSONResponse:
         status = status_for(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
-        return error_response(status, exc.code, exc.message, headers)
+        return error_response(status, exc.code, exc.message, headers, exc.details)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

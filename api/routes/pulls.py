@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from registry import pulls
+from registry import merging, pulls
 from registry.access import Actor
 from registry.meta.sqlite_pulls import Pull
 from registry.services import Registry, page_args
@@ -22,6 +22,24 @@ class NewPull(BaseModel):
     body: str = Field(default="", max_length=65_536)
     head: str = Field(max_length=300)
     base: str = Field(default="main", max_length=255)
+
+
+class NewComment(BaseModel):
+    body: str = Field(max_length=65_536)
+    path: str | None = Field(default=None, max_length=1000)
+    line: int | None = None
+    side: str | None = None
+
+
+class NewReview(BaseModel):
+    event: str
+    body: str = Field(default="", max_length=65_536)
+    comments: list[NewComment] = Field(default_factory=list, max_length=200)
+
+
+class Merge(BaseModel):
+    method: str = "merge"
+    expected_head_sha: str | None = None
 
 
 class PullEdit(BaseModel):
@@ -77,3 +95,37 @@ def files(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
 def commits(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
             registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
     return pulls.commits(registry, actor, owner, name, number)
+
+
+@router.get("/{number}/comments")
+def comments(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+             registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    base, _ = pulls.get_pull(registry, actor, owner, name, number)
+    return registry.meta.comments(base.id, number)
+
+
+@router.post("/{number}/comments", status_code=201)
+def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_actor),
+                registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return merging.comment(registry, actor, owner, name, number, body.body, body.path, body.line, body.side)
+
+
+@router.post("/{number}/reviews", status_code=201)
+def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor = Depends(get_actor),
+               registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    review_id = merging.review(registry, actor, owner, name, number, body.event, body.body,
+                               [c.model_dump() for c in body.comments])
+    return {"id": review_id, "event": body.event}
+
+
+@router.get("/{number}/mergeability")
+def mergeability(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+                 registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return merging.mergeability(registry, actor, owner, name, number)
+
+
+@router.post("/{number}/merge")
+def merge(owner: str, name: str, number: int, body: Merge, actor: Actor = Depends(get_actor),
+          registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return {"sha": merging.merge(registry, actor, owner, name, number, body.method, body.expected_head_sha),
+            "merged": True}

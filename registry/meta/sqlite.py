@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
 from .base import Protection, Template, Token, User
-from .sqlite_pulls import PULLS_SCHEMA, PullsMixin
+from .sqlite_pulls import PULLS_SCHEMA, PullsMixin, ReviewsMixin
 from .sqlite_social import SOCIAL_SCHEMA, SocialMixin
 from .sqlite_statuses import STATUS_SCHEMA, StatusMixin
 
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS protections (
 """ + STATUS_SCHEMA + SOCIAL_SCHEMA + PULLS_SCHEMA
 
 
-class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin):
+class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

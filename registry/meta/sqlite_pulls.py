@@ -14,6 +14,14 @@ CREATE TABLE IF NOT EXISTS pulls (
   state TEXT NOT NULL, head_sha TEXT NOT NULL, merged_sha TEXT,
   created_at REAL NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (template_id, number));
 CREATE INDEX IF NOT EXISTS pulls_by_head ON pulls(head_template_id, head_branch, state);
+CREATE TABLE IF NOT EXISTS reviews (
+  id INTEGER PRIMARY KEY, template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL, author TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL,
+  sha TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS comments (
+  id INTEGER PRIMARY KEY, template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL, path TEXT, line INTEGER,
+  side TEXT, review_id INTEGER, sha TEXT NOT NULL, created_at REAL NOT NULL);
 """
 
 
@@ -82,3 +90,36 @@ class PullsMixin:
                                     (head_template_id, head_branch)).fetchall()
         return [Pull(**dict(r)) for r in rows]
 
+
+
+class ReviewsMixin:
+    def add_review(self, template_id: str, number: int, author: str, event: str, body: str, sha: str,
+                   comments: list[dict]) -> int:
+        now = time.time()
+        with self._conn() as c:
+            review_id = c.execute("INSERT INTO reviews(template_id, number, author, event, body, sha, created_at) "
+                                  "VALUES (?,?,?,?,?,?,?)", (template_id, number, author, event, body, sha, now)).lastrowid
+            for cm in comments:
+                c.execute("INSERT INTO comments(template_id, number, author, body, path, line, side, review_id, sha, "
+                          "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)", (template_id, number, author, cm["body"],
+                                                                      cm.get("path"), cm.get("line"), cm.get("side"),
+                                                                      review_id, sha, now))
+        return review_id
+
+    def reviews(self, template_id: str, number: int) -> list[dict]:
+        rows = self._conn().execute("SELECT * FROM reviews WHERE template_id=? AND number=? ORDER BY id",
+                                    (template_id, number)).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_comment(self, template_id: str, number: int, author: str, body: str, path: str | None,
+                    line: int | None, side: str | None, sha: str) -> dict:
+        with self._conn() as c:
+            cid = c.execute("INSERT INTO comments(template_id, number, author, body, path, line, side, review_id, sha, "
+                            "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            (template_id, number, author, body, path, line, side, None, sha, time.time())).lastrowid
+        return dict(self._conn().execute("SELECT * FROM comments WHERE id=?", (cid,)).fetchone())
+
+    def comments(self, template_id: str, number: int) -> list[dict]:
+        rows = self._conn().execute("SELECT * FROM comments WHERE template_id=? AND number=? ORDER BY id",
+                                    (template_id, number)).fetchall()
+        return [dict(r) for r in rows]
