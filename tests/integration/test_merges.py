@@ -156,3 +156,23 @@ def test_protection_blocks_until_approved_and_checks_pass(local_env, tmp_path):
         assert state["blocked_by"] == ["needs 1 approval(s) of the current head, has 0"]  # stale approval dismissed
         c.post(url + "/reviews", json={"event": "APPROVE"})
         assert c.post(url + "/merge", json={"expected_head_sha": second}).status_code == 200
+
+
+def test_roles_maintainer_merges_and_protected_branch_is_not_deleted(local_env, tmp_path):
+    env = local_env
+    info, work = _setup(env, tmp_path, "roles")
+    _branch(work, "keep", {"k.txt": "k\n"})
+    with env.api("alice") as c:
+        assert c.put("/templates/alice/roles/protection/keep", json={}).status_code == 200
+        number = _pr(c, "roles", "keep")
+    with env.api("bob") as c:  # a reader (public template) may comment but not merge or protect
+        assert c.post(f"/templates/alice/roles/pulls/{number}/comments", json={"body": "+1"}).status_code == 201
+        assert c.post(f"/templates/alice/roles/pulls/{number}/merge", json={}).status_code == 403
+        assert c.put("/templates/alice/roles/protection/main", json={}).status_code == 403
+    with env.api("alice") as c:
+        assert c.put("/templates/alice/roles/collaborators/bob", json={"role": "maintainer"}).status_code == 204
+    with env.api("bob") as c:
+        assert c.delete("/templates/alice/roles/collaborators/carol").status_code == 403  # owners only
+        assert c.post(f"/templates/alice/roles/pulls/{number}/merge", json={"method": "squash"}).status_code == 200
+    res = git("push", "origin", "--delete", "keep", cwd=work, check=False)
+    assert res.returncode != 0 and "protected branch: deletion is not allowed" in res.stderr
