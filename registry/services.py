@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from . import access, secrets_scan
 from .access import Actor, Level
-from .errors import InvalidInput, PermissionDenied
+from .errors import InvalidInput, PermissionDenied, TemplateNotFound
 from .git import RepoStore, TemplateRepo, browse
 from .git.policy import BranchRule, RefUpdate
 from .git.service import PushContext
@@ -79,6 +79,16 @@ class Registry:
             raise
         return template
 
+    def _ancestors(self, template: Template) -> list[str]:
+        ids, parent_id = [], template.parent_id
+        while parent_id and parent_id not in ids:
+            ids.append(parent_id)
+            try:
+                parent_id = self.meta.get_template_by_id(parent_id).parent_id
+            except TemplateNotFound:
+                break
+        return ids
+
     def fork_template(self, actor: Actor, owner: str, name: str, new_owner: str | None = None,
                       new_name: str | None = None) -> Template:
         """Fork: a new template linked to its parent, sharing its packs (cost independent of size)."""
@@ -119,7 +129,8 @@ class Registry:
 
     def delete_template(self, actor: Actor, owner: str, name: str) -> None:
         template = self.get_template(actor, owner, name, Level.OWN)
-        shared = self.repos.packs_named([f.id for f in self.meta.forks_of(template.id)])
+        # Forks read their parent's packs; ancestors read a fork's packs through its pull requests.
+        shared = self.repos.packs_named([f.id for f in self.meta.forks_of(template.id)] + self._ancestors(template))
         self.meta.delete_template(template.id)
         self.repos.delete(template.id, keep=shared)
         self.search_index.remove(template.id)

@@ -74,3 +74,25 @@ def test_pull_errors(local_env, tmp_path):
         assert c.get(url + "/99").status_code == 404
     with env.api("bob") as c:  # a reader of a public template may not open PRs from its branches
         assert c.post(url, json={"title": "x", "head": "same", "base": "main"}).status_code == 403
+
+
+def test_deleting_a_fork_keeps_the_packs_its_pull_requests_lent_the_base(local_env, tmp_path):
+    env = local_env
+    info = env.create("lender")
+    work = tmp_path / "lender"
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    commit_file(work, "a.txt", "a\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    with env.api("bob") as c:
+        fork = c.post("/templates/alice/lender/forks", json={}).json()
+    mine = tmp_path / "mine"
+    git("clone", "-q", authed(fork["clone_url"], "bob", env.tokens["bob"]), str(mine))
+    head = commit_file(mine, "b.txt", "b\n")
+    git("push", "-q", "origin", "HEAD:idea", cwd=mine)
+    with env.api("bob") as c:
+        assert c.post("/templates/alice/lender/pulls", json={"title": "i", "head": "bob:idea"}).status_code == 201
+        assert c.delete("/templates/bob/lender").status_code == 204
+    copy = tmp_path / "copy"
+    git("clone", "-q", "--mirror", info["clone_url"], str(copy))
+    assert git("rev-parse", "refs/pull/1/head", cwd=copy).stdout.strip() == head
+    git("fsck", "--strict", cwd=copy)
