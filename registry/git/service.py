@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 SERVICES = ("git-upload-pack", "git-receive-pack")
 _UNPACK_ERRORS = (OSError, ChecksumMismatch, ApplyDeltaError, AssertionError, ObjectFormatException,
-                  GitProtocolError, ValueError, KeyError, __import__("zlib").error)
+                  GitProtocolError, ValueError, KeyError, zlib.error)
 
 
 @dataclass

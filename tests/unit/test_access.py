@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from registry.access import ANONYMOUS, Actor, Level, authenticate, issue_token, level, require
+from registry.access import ANONYMOUS, Actor, Level, authenticate, hash_token, issue_token, level, require
 from registry.errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
 from registry.meta import SqliteMetaStore, Template
 
@@ -25,12 +25,12 @@ def test_tokens_are_hashed_scoped_expiring_and_revocable(meta):
     assert authenticate(meta, token).scope == "read"
     assert token not in (meta.path.read_bytes().decode("latin-1"))  # only the hash is stored
     expired = issue_token(meta, alice, "write", expires_days=1)
-    found, _ = meta.find_token(__import__("registry.access", fromlist=["hash_token"]).hash_token(expired))
+    found, _ = meta.find_token(hash_token(expired))
     with meta._conn() as c:
         c.execute("UPDATE tokens SET expires_at=? WHERE id=?", (time.time() - 1, found.id))
     with pytest.raises(Unauthenticated, match="expired"):
         authenticate(meta, expired)
-    meta.revoke_token(meta.find_token(__import__("registry.access", fromlist=["hash_token"]).hash_token(token))[0].id)
+    meta.revoke_token(meta.find_token(hash_token(token))[0].id)
     with pytest.raises(Unauthenticated, match="revoked"):
         authenticate(meta, token)
     with pytest.raises(Unauthenticated):
