@@ -29,9 +29,6 @@ class Settings(BaseSettings):
     worker_maintenance_seconds: int = Field(default=60, ge=1)
     reconcile_seconds: float = Field(default=10.0, gt=0)
     requeue_after_seconds: float = Field(default=300.0, gt=0)
-    # Sandbox runs: wall-clock limit and memory (address space) per run.
-    sandbox_timeout_seconds: float = Field(default=30.0, gt=0)
-    sandbox_memory_mb: int = Field(default=1024, ge=128)
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 
