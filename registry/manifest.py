@@ -20,7 +20,7 @@ from .errors import NotFound
 MANIFEST = "template.json"
 FileSource = Callable[[str], "bytes | None"]  # a path in one commit's tree -> its bytes
 ParentLoader = Callable[[str, str], FileSource]  # ("owner/name", ref) -> that commit's files
-JINJA = SandboxedEnvironment()
+JINJA = SandboxedEnvironment(optimized=False)  # no constant folding: never build "{{ 'x' * 4e9 }}" here
 PY_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 
 
