@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError
 
 from .errors import InvalidInput
-from .manifest import JINJA, check
+from .manifest import JINJA, check, used_variables
 
 SLUG = re.compile(r"[^a-z0-9._-]+")
 
@@ -52,7 +52,7 @@ def _manifest(folder: Path, files: dict[str, bytes], readme: str) -> dict[str, A
     for path in ("prompts/system.md", "prompts/user.md"):
         if path in files:
             try:
-                variables |= meta.find_undeclared_variables(JINJA.parse(files[path].decode("utf-8")))
+                variables |= used_variables(JINJA.parse(files[path].decode("utf-8")))
             except (TemplateSyntaxError, UnicodeDecodeError) as exc:
                 raise InvalidInput(f"{folder.name}/{Path(path).name}: {exc}") from None
     if user is None:

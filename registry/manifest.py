@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import schemas
@@ -20,7 +20,7 @@ from .errors import NotFound
 MANIFEST = "template.json"
 FileSource = Callable[[str], "bytes | None"]  # a path in one commit's tree -> its bytes
 ParentLoader = Callable[[str, str], FileSource]  # ("owner/name", ref) -> that commit's files
-JINJA = SandboxedEnvironment(optimized=False)  # no constant folding: never build "{{ 'x' * 4e9 }}" here
+JINJA = SandboxedEnvironment()  # parses only: nothing from a manifest is compiled or run here
 PY_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
 
 
@@ -184,7 +184,21 @@ def template_problems(text: str, path: str, declared: set[str]) -> list[Problem]
     except TemplateSyntaxError as exc:
         return [Problem(path, f"Jinja2 syntax error on line {exc.lineno}: {exc.message}")]
     return [Problem(path, f"variable {name!r} is not a declared parameter")
-            for name in sorted(meta.find_undeclared_variables(ast) - declared)]
+            for name in sorted(used_variables(ast) - declared)]
+
+
+def used_variables(ast: nodes.Template) -> set[str]:
+    """Names a template reads and never sets itself (by `set`, `for`, `with`, macro arguments).
+
+    Walks the syntax tree instead of jinja2.meta.find_undeclared_variables, whose code generator
+    folds constants: `{{ 'x' * 4000000000 }}` would build a 4 GB string in the server. Scopes
+    are ignored (a name set anywhere counts as set), which can only miss a problem, never invent one.
+    """
+    loaded, stored = set(), set(JINJA.globals) | {"loop", "caller", "varargs", "kwargs", "self"}
+    for name in ast.find_all(nodes.Name):
+        (loaded if name.ctx == "load" else stored).add(name.name)
+    stored |= {m.name for m in ast.find_all(nodes.Macro)}
+    return loaded - stored
 
 
 def _is(value: Any, expected: Any) -> bool:

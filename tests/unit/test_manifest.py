@@ -1,5 +1,6 @@
 import copy
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,14 @@ def test_mcp_client_config_export():
     assert client_config(packaged)["mcpServers"]["firecrawl"] == {
         "command": "npx", "args": ["-y", "firecrawl-mcp@1.7.0"], "env": {"FIRECRAWL_API_KEY": "${secrets.FIRECRAWL_API_KEY}"}}
     assert client_config(MINIMAL) == {"mcpServers": {}}
+
+
+def test_used_variables_without_running_the_template():
+    from registry.manifest import JINJA, used_variables
+
+    text = ("{% set tone = 'calm' %}{% for item in items %}{{ loop.index }} {{ item }}{% endfor %}"
+            "{% macro m(arg) %}{{ arg }}{{ other }}{% endmacro %}{{ m(1) }}{{ tone }}{{ range(3) }}")
+    assert used_variables(JINJA.parse(text)) == {"items", "other"}
+    started = time.monotonic()  # folding this constant would build a 4 GB string
+    assert used_variables(JINJA.parse("{{ 'x' * 4000000000 }}{{ 'y' | center(4000000000) }}")) == set()
+    assert time.monotonic() - started < 1
