@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     registry = _registry()
     pipeline = build(registry)
     registry.push_listeners.append(pipeline.on_push)
+    registry.run_listeners.append(pipeline.on_run)
     # Embedded: nothing else runs checks, so whatever is pending is owed now. With Redis,
     # only what has waited past the requeue delay.
     pipeline.reconcile(full=True, older_than=None if settings.redis_url else time.time() + 1)

@@ -70,6 +70,12 @@ def give_up(registry, context: str, template_id: str, sha: str, error: BaseExcep
         registry.meta.get_template_by_id(template_id)
     except TemplateNotFound:
         return
+    if context == "sandbox":
+        from .sandbox import runs
+
+        run = registry.meta.find_run(template_id, sha, "push")
+        if run is not None:
+            runs.abandon(registry, run, error)
     registry.meta.set_status(Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
 
 
@@ -138,13 +144,14 @@ def _index(registry, template: Template, sha: str) -> Status:
 
 
 def _sandbox(registry, template: Template, sha: str) -> Status:
+    from .sandbox import runs
+
     validate = {s.context: s for s in registry.meta.get_statuses(template.id, sha)}.get("validate")
     if validate is not None and validate.state == "pending":
         raise NotReady("validate has not finished")
     if validate is not None and validate.state in ("failure", "error"):
         return Status(template.id, sha, "sandbox", "failure", "skipped: the manifest did not validate")
-    # Sandbox runs land with the sandbox issue; until then the check passes trivially.
-    return Status(template.id, sha, "sandbox", "success", "no sandbox runner configured yet")
+    return runs.execute(registry, runs.for_push(registry, template, sha).id)
 
 
 RUNNERS: dict[str, Callable[..., Status]] = {"validate": _validate, "index": _index, "sandbox": _sandbox}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import access, secrets_scan
@@ -27,6 +27,7 @@ class Registry:
     blobs: BlobStore
     repos: RepoStore
     push_listeners: list[PushListener]
+    run_listeners: list[Callable[[Any], None]] = field(default_factory=list)  # manual sandbox runs to queue
 
     @property
     def search_index(self):

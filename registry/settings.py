@@ -29,6 +29,30 @@ class Settings(BaseSettings):
     worker_maintenance_seconds: int = Field(default=60, ge=1)
     reconcile_seconds: float = Field(default=10.0, gt=0)
     requeue_after_seconds: float = Field(default=300.0, gt=0)
+    # Sandbox runs: wall-clock limit, memory and vCPUs per run (local rlimits; Fargate task size
+    # comes from its task definition, these figures price it).
+    sandbox_timeout_seconds: float = Field(default=30.0, gt=0)
+    sandbox_memory_mb: int = Field(default=1024, ge=128)
+    sandbox_vcpu: float = Field(default=0.25, gt=0)
+    # Fargate on-demand prices (us-east-1, Linux/x86): per vCPU-second and per GB-second.
+    price_vcpu_second: float = Field(default=0.04048 / 3600, ge=0)
+    price_gb_second: float = Field(default=0.004445 / 3600, ge=0)
+    # REGISTRY_SANDBOX=fargate: where tasks run (subnets and security groups comma-separated),
+    # where their logs go, and the longest pause between two polls of a task.
+    fargate_cluster: str = "sandbox"
+    fargate_task_definition: str = "sandbox"
+    fargate_container: str = "sandbox"
+    fargate_subnets: str = ""
+    fargate_security_groups: str = ""
+    fargate_assign_public_ip: bool = False
+    fargate_log_group: str = "/registry/sandbox"
+    fargate_log_stream_prefix: str = "sandbox"
+    fargate_poll_max_seconds: float = Field(default=10.0, gt=0)
+    # An OpenAI- or Anthropic-compatible endpoint for tests that target the model's output.
+    sandbox_provider_url: str | None = None
+    sandbox_provider_kind: Literal["openai", "anthropic"] = "openai"
+    sandbox_provider_model: str = "gpt-4o-mini"
+    sandbox_provider_key: str | None = None
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 
@@ -39,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def pack_cache(self) -> Path:
         return self.pack_cache_dir or (self.data_dir / "cache" / "packs")
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [part.strip() for part in value.split(",") if part.strip()]
 
     def public_base_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
         return (self.base_url or f"http://{host}:{port}").rstrip("/")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rq import get_current_job
 
-from .runtime import run_check
+from .runtime import run_check, run_manual
 
 
 def _may_retry() -> bool:
@@ -26,3 +26,7 @@ def index(template_id: str, sha: str) -> None:
 
 def sandbox(template_id: str, sha: str) -> None:
     run_check("sandbox", template_id, sha, _may_retry)
+
+
+def run(run_id: str) -> None:
+    run_manual(run_id, _may_retry)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 class Dispatcher(Protocol):
     def enqueue(self, template_id: str, sha: str, contexts: list[str], registry=None) -> None: ...
+    def enqueue_run(self, run_id: str) -> None: ...
 
 
 class Pipeline:
@@ -35,6 +36,18 @@ class Pipeline:
     def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
         for sha, contexts in checks.record_push(self.registry.meta, template, updates).items():
             self._executor.submit(self.submit, template.id, sha, contexts)
+
+    def on_run(self, run) -> None:
+        """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
+        self._executor.submit(self.submit_run, run.id)
+
+    def submit_run(self, run_id: str) -> bool:
+        try:
+            self.dispatcher.enqueue_run(run_id)
+        except Exception as exc:
+            log.warning("could not enqueue run %s: %s", run_id, exc)
+            return False
+        return True
 
     def submit(self, template_id: str, sha: str, contexts: list[str]) -> bool:
         try:
@@ -54,7 +67,9 @@ class Pipeline:
             for template in self._all_templates():
                 for sha, contexts in checks.record_tips(self.registry, template).items():
                     work.setdefault((template.id, sha), []).extend(contexts)
-        return sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
+        handed = sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
+        # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
+        return handed + sum(self.submit_run(run.id) for run in self.registry.meta.queued_runs(older_than))
 
     def _all_templates(self):
         page = 0

@@ -63,6 +63,15 @@ class RQDispatcher:
             except DuplicateJobError:
                 pass
 
+    def enqueue_run(self, run_id: str) -> None:
+        """A sandbox run asked for by hand (`POST .../runs`), on the sandbox queue."""
+        try:
+            self.queues["sandbox"].enqueue("workers.jobs.run", run_id, job_id=f"run-{run_id}", unique=True,
+                                           retry=Retry(max=3), job_timeout=TIMEOUTS["sandbox"],
+                                           result_ttl=3600, failure_ttl=7 * 86400)
+        except DuplicateJobError:
+            pass
+
     @staticmethod
     def _validate_pending(registry, template_id: str, sha: str) -> bool:
         if registry is None:

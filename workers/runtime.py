@@ -36,6 +36,28 @@ def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], 
         checks.give_up(reg, context, template_id, sha, exc)
 
 
+def run_manual(run_id: str, may_retry: Callable[[], bool]) -> None:
+    """Carry out a sandbox run asked for by hand, and give its commit the run's status."""
+    from registry.meta.sqlite_runs import RunNotFound
+    from registry.sandbox import runs
+
+    reg = registry()
+    try:
+        run = reg.meta.get_run(run_id)
+    except RunNotFound:
+        return  # its template was deleted
+    try:
+        reg.meta.set_status(runs.execute(reg, run_id))
+    except checks.TRANSIENT as exc:
+        if may_retry():
+            log.warning("run %s: %s; will retry", run_id, exc)
+            raise
+        runs.abandon(reg, run, exc)
+    except Exception as exc:
+        log.exception("run %s failed", run_id)
+        runs.abandon(reg, run, exc)
+
+
 def warm() -> None:
     """Do once in the worker what every forked work-horse would otherwise redo per job."""
     from registry import schemas

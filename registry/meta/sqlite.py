@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
 from .base import Protection, Template, Token, User
 from .sqlite_pulls import PULLS_SCHEMA, PullsMixin, ReviewsMixin
+from .sqlite_runs import RUNS_SCHEMA, RunsMixin
 from .sqlite_social import SOCIAL_SCHEMA, SocialMixin
 from .sqlite_statuses import STATUS_SCHEMA, StatusMixin
 
@@ -33,10 +34,10 @@ CREATE TABLE IF NOT EXISTS collaborators (
 CREATE TABLE IF NOT EXISTS protections (
   template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE, branch TEXT NOT NULL,
   rule TEXT NOT NULL, PRIMARY KEY (template_id, branch));
-""" + STATUS_SCHEMA + SOCIAL_SCHEMA + PULLS_SCHEMA
+""" + STATUS_SCHEMA + SOCIAL_SCHEMA + PULLS_SCHEMA + RUNS_SCHEMA
 
 
-class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin):
+class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin, RunsMixin):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,11 @@ class S3BlobStore:
     def modified(self, key: str) -> float:
         return self._call(self.client.head_object, key, Key=self._key(key))["LastModified"].timestamp()
 
+    def download_url(self, key: str, expires_s: int = 3600) -> str:
+        """A presigned GET URL: how a Fargate task reads its input without credentials for the bucket."""
+        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
+                                                  ExpiresIn=expires_s)
+
     def delete(self, key: str) -> None:
         self._call(self.client.delete_object, key, Key=self._key(key))
 

@@ -1,0 +1,53 @@
+"""Sandbox runs: list a template's runs, read one (state, logs, metrics, cost), ask for one."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from registry.access import Actor
+from registry.meta.sqlite_runs import Run
+from registry.sandbox import runs
+from registry.services import Registry, page_args
+
+from ..deps import get_actor, get_registry
+from ..pagination import link_header
+
+router = APIRouter(prefix="/api/v1")
+
+
+class NewRun(BaseModel):
+    ref: str = Field(default="main", min_length=1, max_length=255)
+
+
+def shape(run: Run, owner: str, name: str, full: bool = True) -> dict[str, Any]:
+    body = {"id": run.id, "template": f"{owner}/{name}", "sha": run.sha, "ref": run.ref, "trigger": run.trigger,
+            "requested_by": run.requested_by, "state": run.state, "backend": run.backend, "task": run.task_arn,
+            "attempts": run.attempts, "summary": run.summary, "metrics": run.metrics, "cost": run.cost,
+            "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
+    if full:
+        body |= {"logs": run.logs, "report": run.report}
+    return body
+
+
+@router.get("/templates/{owner}/{name}/runs")
+def index(owner: str, name: str, request: Request, response: Response, page: int = 1, per_page: int = 30,
+          actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+    page, per_page = page_args(page, per_page)
+    template = registry.get_template(actor, owner, name)
+    items, total = registry.meta.list_runs(template.id, (page - 1) * per_page, per_page)
+    response.headers["Link"] = link_header(request, page, per_page, total)
+    return [shape(r, owner, name, full=False) for r in items]
+
+
+@router.post("/templates/{owner}/{name}/runs", status_code=202)
+def create(owner: str, name: str, body: NewRun, actor: Actor = Depends(get_actor),
+           registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    return shape(runs.request(registry, actor, owner, name, body.ref), owner, name)
+
+
+@router.get("/runs/{run_id}")
+def show(run_id: str, actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> dict[str, Any]:
+    run, template = runs.get(registry, actor, run_id)
+    return shape(run, template.owner, template.name)

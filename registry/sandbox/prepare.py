@@ -1,0 +1,47 @@
+"""Check out a template at a sha for a sandbox run: its resolved manifest (extends applied,
+prompt files read) and its test cases (tests/*.json, each file checked against
+test-case.schema.json). The result is the runner's whole input: runs need no repo access."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import schemas
+from ..git import browse
+from ..meta import Status, Template
+
+
+def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, list[tuple[str, dict]], list[str]]:
+    """(resolved manifest, [(file, case)], problems) of a commit; problems are one-line
+    sentences that start with the file they are about."""
+    from ..checks import manifest_at
+
+    with manifest_at(registry, template, sha) as checked:
+        if not checked.ok:
+            first = checked.problems[0]
+            return None, [], [f"template.json {first.path}: the manifest does not validate: {first.message}"]
+        repo = registry.open_repo(template)
+        try:
+            try:
+                listing = browse.tree(repo, sha, "tests")
+            except browse.PathNotFound:
+                listing = {"type": "dir", "entries": []}
+        finally:
+            repo.close()
+        cases: list[tuple[str, dict]] = []
+        problems: list[str] = []
+        validator = schemas.validator("test-case.schema.json")
+        for entry in listing.get("entries", []):
+            if entry["type"] != "file" or not entry["name"].endswith(".json"):
+                continue
+            try:
+                data: Any = json.loads(checked.files(entry["path"]) or b"")
+            except ValueError as exc:
+                problems.append(f"{entry['path']}: bad test file: invalid JSON ({exc})")
+                continue
+            errors = list(validator.iter_errors(data))
+            if errors:
+                problems.append(f"{entry['path']} {errors[0].json_path}: bad test file: {errors[0].message}")
+                continue
+            cases += [(entry["path"], case) for case in (data if isinstance(data, list) else [data])]
+        return checked.manifest, cases, problems

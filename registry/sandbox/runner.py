@@ -1,0 +1,154 @@
+"""What a sandbox run does: render the prompts of each test case (Jinja2, sandboxed), ask the
+model when a provider is configured, and check the case's assertions. Also the entry point of
+the isolated child process and of the Fargate container:
+
+    python -m registry.sandbox.runner [--input FILE|-] [--memory-mb N] [--cpu-seconds N] [--timeout S]
+
+The input (the resolved manifest and the cases, see `prepare.py`) comes from FILE, stdin, or
+the environment (SANDBOX_INPUT_URL, a presigned URL; SANDBOX_INPUT_B64). Logs go to stdout as
+they happen; the last line is `SANDBOX-REPORT {json}`, valid against sandbox-report.schema.json.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import sys
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import provider as providers
+
+ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+REPORT_PREFIX = "SANDBOX-REPORT "
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token: the usual estimate for English with BPE tokenizers."""
+    return math.ceil(len(text) / 4)
+
+
+def _check(assertion: dict[str, Any], text: str) -> str | None:
+    kind, value = assertion["type"], assertion.get("value")
+    if kind == "contains" and str(value) not in text:
+        return f"contains {value!r}: not found"
+    if kind == "not-contains" and str(value) in text:
+        return f"not-contains {value!r}: found"
+    if kind == "regex" and not re.search(str(value), text):
+        return f"regex {value!r}: no match"
+    if kind == "max-tokens" and estimate_tokens(text) > int(value):
+        return f"max-tokens {value}: about {estimate_tokens(text)} tokens"
+    if kind == "json":
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            return f"json: not valid JSON ({exc})"
+    return None
+
+
+def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None) -> dict:
+    config = manifest.get("promptConfig") or {}
+    params = {p["name"]: p["default"] for p in config.get("parameters", []) if "default" in p}
+    params.update(case.get("parameters") or {})
+    result: dict[str, Any] = {"name": case.get("name", "?"), "file": file, "failures": []}
+    try:
+        system = ENV.from_string(str(config.get("systemPrompt", ""))).render(params)
+        user = ENV.from_string(str(config.get("userPromptTemplate", ""))).render(params)
+    except (TemplateError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
+        result.update(outcome="error", failures=[f"render failed: {type(exc).__name__}: {exc}"])
+        return result
+    result["prompt_tokens"] = estimate_tokens(system) + estimate_tokens(user)
+    output = None
+    if model is not None and any(a.get("target") == "output" for a in case.get("assert", [])):
+        try:
+            output = model.complete(system, user, config.get("constraints") or {})
+        except providers.ProviderError as exc:
+            result.update(outcome="error", failures=[f"model call failed: {exc}"])
+            return result
+        result["output"] = output[:2000]
+    for assertion in case.get("assert", []):
+        if assertion.get("target") == "output":
+            if output is None:
+                result["failures"].append(f"{assertion['type']}: targets the model output, "
+                                          "but no model provider is configured")
+                continue
+            target = output
+        else:
+            target = user if assertion["type"] == "json" else f"{system}\n\n{user}"
+        problem = _check(assertion, target)
+        if problem:
+            result["failures"].append(problem)
+    result["outcome"] = "failed" if result["failures"] else "passed"
+    return result
+
+
+def run(manifest: dict[str, Any], cases: list, model: providers.Provider | None = None) -> dict[str, Any]:
+    results = []
+    for file, case in cases:
+        results.append(run_case(manifest, case, file, model))
+        print(f"case {results[-1]['name']!r} ({file}): {results[-1]['outcome']}", flush=True)
+    count = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "error")}
+    return {"cases": results, "passed": count["passed"], "failed": count["failed"], "errors": count["error"],
+            "provider": model.name if model else None}
+
+
+def confine(memory_mb: int, cpu_seconds: int, timeout_s: int) -> None:
+    """Address-space, CPU and wall-clock limits on this process, set before anything is rendered
+    (the wall clock too, so a child orphaned by a killed worker still ends)."""
+    import resource
+    import signal
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(max(1, timeout_s))
+
+
+def self_metrics() -> dict[str, float]:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_memory_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+def read_input(source: str | None) -> dict[str, Any]:
+    if source == "-":
+        return json.load(sys.stdin)
+    if source:
+        with open(source, encoding="utf-8") as fh:
+            return json.load(fh)
+    if os.environ.get("SANDBOX_INPUT_URL"):
+        import httpx
+
+        response = httpx.get(os.environ["SANDBOX_INPUT_URL"], timeout=60)
+        response.raise_for_status()
+        return response.json()
+    if os.environ.get("SANDBOX_INPUT_B64"):
+        return json.loads(base64.b64decode(os.environ["SANDBOX_INPUT_B64"]))
+    raise SystemExit("no input: pass --input FILE, or set SANDBOX_INPUT_URL or SANDBOX_INPUT_B64")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="registry.sandbox.runner")
+    parser.add_argument("--input", help="a JSON file, or - for stdin (default: the environment)")
+    parser.add_argument("--memory-mb", type=int, default=int(os.environ.get("SANDBOX_MEMORY_MB", 1024)))
+    parser.add_argument("--cpu-seconds", type=int, default=int(os.environ.get("SANDBOX_CPU_SECONDS", 60)))
+    parser.add_argument("--timeout", type=int, default=int(os.environ.get("SANDBOX_TIMEOUT_SECONDS", 120)))
+    args = parser.parse_args(argv)
+    payload = read_input(args.input)  # before the limits: fetching may need more than rendering
+    confine(args.memory_mb, args.cpu_seconds, args.timeout)
+    report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], providers.from_env())
+    report["metrics"] = self_metrics()
+    print(REPORT_PREFIX + json.dumps(report), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
