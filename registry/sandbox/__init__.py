@@ -1,1 +1,2 @@
-"""Sandbox runs of a template's tests/*.json: what a run does (runner) and where it runs (local)."""
+"""Sandbox runs of a template's tests/*.json: what a run does (runner), where it runs (local
+process, Fargate task), what it costs, and the run records (runs)."""
