@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from registry.services import Registry
 
-from . import errors, git_http
+from . import errors, git_http, web
 from .routes import gallery, pulls, runs, templates
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
@@ -34,6 +34,7 @@ def create_app(registry: Registry, base_url: str) -> FastAPI:
     app.include_router(pulls.router)
     app.include_router(runs.router)
     app.include_router(git_http.router)
+    web.install(app)
     return app
 
 

@@ -5,7 +5,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry import errors, merging
@@ -40,8 +40,10 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.RegistryError)
-    async def registry_error(request: Request, exc: errors.RegistryError) -> JSONResponse:
+    async def registry_error(request: Request, exc: errors.RegistryError) -> Response:
         status = status_for(exc)
+        if getattr(request.state, "web", False):
+            return _page(request, status, exc.message)
         headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
         return error_response(status, exc.code, exc.message, headers, exc.details)
 
@@ -51,12 +53,21 @@ def install(app: FastAPI) -> None:
         return error_response(500, "internal_error", "internal server error")
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
+        if getattr(request.state, "web", False):
+            return _page(request, 422, f"{where}: {first.get('msg', 'invalid request')}")
         return error_response(422, "validation_error", f"{where}: {first.get('msg', 'invalid request')}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    """The same error for a person: an HTML page (web routes mark their requests)."""
+    from .web.render import page
+
+    return page(request, "error.html", status_code=status, title=f"Error {status}", status=status, message=message)

@@ -61,7 +61,12 @@ def issue_token(meta: MetaStore, user: User, scope: str = "write", expires_days:
 
 
 def authenticate(meta: MetaStore, token: str) -> Actor:
-    found = meta.find_token(hash_token(token))
+    return authenticate_hash(meta, hash_token(token))
+
+
+def authenticate_hash(meta: MetaStore, token_hash: str) -> Actor:
+    """As `authenticate`, from the stored hash (what a browser session keeps instead of the token)."""
+    found = meta.find_token(token_hash)
     if found is None:
         raise Unauthenticated("invalid token")
     tok, user = found

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     sandbox_provider_kind: Literal["openai", "anthropic"] = "openai"
     sandbox_provider_model: str = "gpt-4o-mini"
     sandbox_provider_key: str | None = None
+    # Signs browser session cookies; unset = a key kept in data_dir (set it when several api
+    # processes serve the pages).
+    secret_key: str | None = None
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 

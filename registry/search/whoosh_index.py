@@ -148,8 +148,11 @@ class _View:
         self.searcher = searcher
         reader = searcher.reader()
         self.all = set(reader.all_doc_ids())
-        self.columns = {name: list(reader.column_reader(name)) for name in ("stars", "rating", "updated_at")}
-        self.industry = list(reader.column_reader("industry"))
+        # An index with no segment yet has a reader without columns (whoosh raises NotImplementedError).
+        columns = reader.has_column("stars") if self.all else False
+        self.columns = {name: list(reader.column_reader(name)) if columns else []
+                        for name in ("stars", "rating", "updated_at")}
+        self.industry = list(reader.column_reader("industry")) if columns else []
         self.tags = {tag.decode(): set(searcher.docs_for_query(Term("tags", tag))) for tag in reader.lexicon("tags")}
         self.public = set(searcher.docs_for_query(Term("readers", "*")))
         self._terms: dict[tuple[str, str], set[int]] = {}

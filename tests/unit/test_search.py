@@ -114,3 +114,11 @@ def test_update_and_remove(tmp_path):
     assert ix.count() == 1 and ix.search(SearchQuery(q="renamed")).total == 1
     ix.remove("1")
     assert ix.count() == 0
+
+
+def test_an_empty_index_answers_with_nothing(tmp_path):
+    from registry.search import WhooshIndex
+    from registry.search.base import SearchQuery
+
+    found = WhooshIndex(tmp_path / "empty").search(SearchQuery(q="risk", industry="retail"))
+    assert found.total == 0 and found.results == [] and found.facets["industry"] == {}

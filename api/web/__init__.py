@@ -1,0 +1,16 @@
+"""The web pages adapter: Jinja2 pages, forms, static files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from . import forms, pages
+
+
+def install(app: FastAPI) -> None:
+    """Last, after the API and git routes: `/{owner}/{name}` would otherwise shadow them."""
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(forms.router)
+    app.include_router(pages.router)

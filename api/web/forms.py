@@ -1,0 +1,79 @@
+"""Form POSTs of the pages. Each checks origin and CSRF token first, calls one use case and
+redirects (303) back to the page, so a reload never re-submits."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from registry import merging, pulls
+from registry.access import Actor
+from registry.errors import InvalidInput, Unauthenticated
+
+from . import session as sessions
+from .pages import mark_web
+from .render import HEADERS, page
+
+router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
+
+
+def _posting(request: Request, csrf: str | None = Form(None)) -> Actor:
+    sessions.check_post(request, csrf)
+    return sessions.actor(request)
+
+
+def _back(request: Request, url: str, session: sessions.Session | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303, headers=HEADERS)
+    if session is not None:
+        sessions.cookie(request, response, session)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, user: str = Form(max_length=64), token: str = Form(max_length=200),
+          next_url: str = Form("/", alias="next"), _: Actor = Depends(_posting)):
+    try:
+        session = sessions.sign_in(request, user, token)
+    except Unauthenticated as exc:
+        return page(request, "login.html", status_code=401, title="Sign in", error=exc.message, user=user)
+    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
+    return _back(request, target, session)
+
+
+@router.post("/logout")
+def logout(request: Request, _: Actor = Depends(_posting)):
+    return _back(request, "/", sessions.sign_out(request))
+
+
+@router.post("/{owner}/{name}/pulls")
+def open_pull(request: Request, owner: str, name: str, title: str = Form(max_length=300),
+              head: str = Form(max_length=300), base: str = Form("main", max_length=255),
+              body: str = Form("", max_length=65_536), actor: Actor = Depends(_posting)):
+    pull = pulls.open_pull(request.app.state.registry, actor, owner, name, title, body, head, base)
+    return _back(request, f"/{owner}/{name}/pulls/{pull.number}")
+
+
+@router.post("/{owner}/{name}/pulls/{number}/comments")
+def comment(request: Request, owner: str, name: str, number: int, body: str = Form(max_length=65_536),
+            path: str | None = Form(None, max_length=1000), line: str | None = Form(None),
+            side: str | None = Form(None), actor: Actor = Depends(_posting)):
+    if line not in (None, "") and not line.isdigit():
+        raise InvalidInput("line must be a number")
+    at = int(line) if line else None
+    merging.comment(request.app.state.registry, actor, owner, name, number, body, path or None, at,
+                    (side or "RIGHT") if at else None)
+    anchor = "#files" if at else "#conversation"
+    return _back(request, f"/{owner}/{name}/pulls/{number}{anchor}")
+
+
+@router.post("/{owner}/{name}/pulls/{number}/reviews")
+def review(request: Request, owner: str, name: str, number: int, event: str = Form(),
+           body: str = Form("", max_length=65_536), actor: Actor = Depends(_posting)):
+    merging.review(request.app.state.registry, actor, owner, name, number, event, body, [])
+    return _back(request, f"/{owner}/{name}/pulls/{number}#reviews")
+
+
+@router.post("/{owner}/{name}/pulls/{number}/merge")
+def merge(request: Request, owner: str, name: str, number: int, method: str = Form("merge"),
+          expected_head_sha: str | None = Form(None), actor: Actor = Depends(_posting)):
+    merging.merge(request.app.state.registry, actor, owner, name, number, method, expected_head_sha or None)
+    return _back(request, f"/{owner}/{name}/pulls/{number}")

@@ -1,0 +1,109 @@
+"""HTML for the pages: one Jinja2 environment (autoescaped: everything from a repository is
+hostile), README markdown rendered without raw HTML and sanitized to an allowlist, unified
+diffs split into numbered rows, and the security headers every page carries."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nh3
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from . import session as sessions
+
+HERE = Path(__file__).resolve().parent
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+           "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+_TAGS = {"a", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "code", "pre",
+         "blockquote", "table", "thead", "tbody", "tr", "th", "td", "img", "del"}
+_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+def markdown(text: str) -> Markup:
+    """README markdown: raw HTML is not rendered, and the result keeps only allowlisted tags,
+    attributes and URL schemes (no javascript:, no data: links)."""
+    html = _MD.render(text)
+    return Markup(nh3.clean(html, tags=_TAGS, attributes=_ATTRS, url_schemes={"http", "https", "mailto"},
+                            link_rel="noopener noreferrer nofollow"))
+
+
+def diff_rows(patch: str | None) -> list[dict[str, Any]]:
+    """Unified diff -> rows {kind: hunk|add|del|ctx, old, new, text} with line numbers."""
+    rows: list[dict[str, Any]] = []
+    old = new = 0
+    for line in (patch or "").splitlines():
+        if line.startswith(("--- ", "+++ ")) and not rows:
+            continue
+        match = HUNK.match(line)
+        if match:
+            old, new = int(match.group(1)), int(match.group(2))
+            rows.append({"kind": "hunk", "old": None, "new": None, "text": line})
+        elif line.startswith("+"):
+            rows.append({"kind": "add", "old": None, "new": new, "text": line[1:]})
+            new += 1
+        elif line.startswith("-"):
+            rows.append({"kind": "del", "old": old, "new": None, "text": line[1:]})
+            old += 1
+        elif line.startswith(" "):
+            rows.append({"kind": "ctx", "old": old, "new": new, "text": line[1:]})
+            old, new = old + 1, new + 1
+    return rows
+
+
+def split_rows(rows: list[dict[str, Any]]) -> list[tuple[dict | None, dict | None]]:
+    """Side-by-side pairs: deletions beside the additions that follow them."""
+    pairs: list[tuple[dict | None, dict | None]] = []
+    dels: list[dict] = []
+    adds: list[dict] = []
+
+    def flush() -> None:
+        for i in range(max(len(dels), len(adds))):
+            pairs.append((dels[i] if i < len(dels) else None, adds[i] if i < len(adds) else None))
+        dels.clear(), adds.clear()
+
+    for row in rows:
+        if row["kind"] == "del":
+            if adds:
+                flush()
+            dels.append(row)
+        elif row["kind"] == "add":
+            adds.append(row)
+        else:
+            flush()
+            pairs.append((row, row))
+    flush()
+    return pairs
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+ENV.filters.update(json=_json, short=_short, markdown=markdown)
+ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
+
+
+def page(request: Request, template_name: str, /, status_code: int = 200, **context: Any) -> HTMLResponse:
+    session = sessions.load(request)
+    me = sessions.actor(request)
+    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, **context)
+    response = HTMLResponse(html, status_code=status_code, headers=HEADERS)
+    sessions.cookie(request, response, session)
+    return response

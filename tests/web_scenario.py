@@ -1,0 +1,52 @@
+"""A template built to be hostile to its web pages: a README, manifest title, branch name, file
+name and commit message that would run script if any page failed to escape them; a protected
+main (one approval) and a pull-request branch that changes the manifest and a prompt line."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.gitcli import authed, commit_file, git
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+XSS_TITLE = "<script>alert('title')</script> risk writer"
+XSS_BRANCH = 'x"><svg/onload=alert(1)>'
+XSS_FILE = "notes <img src=x onerror=alert(2)>.md"
+XSS_COMMIT = "<img src=x onerror=alert(3)> tune the prompt"
+README = """# Risk writer
+
+Drafts **credit risk** summaries. <script>alert('readme')</script>
+
+[click me](javascript:alert('link')) and <img src=x onerror=alert('img')>
+"""
+
+
+@dataclass
+class Scenario:
+    owner: str
+    name: str
+    base_sha: str
+    head_sha: str
+
+
+def build(env, name: str, tmp: Path) -> Scenario:
+    """In `env` (tests/integration/conftest.Env): alice's template with bob as maintainer."""
+    info = env.create(name)
+    work = tmp / name
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    manifest = json.loads((EXAMPLES / "minimal.template.json").read_text())
+    manifest["title"] = XSS_TITLE
+    commit_file(work, "README.md", README)
+    base = commit_file(work, "template.json", json.dumps(manifest, indent=2) + "\n", "first version")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("checkout", "-q", "-b", XSS_BRANCH, cwd=work)
+    manifest["promptConfig"]["constraints"]["maxTokens"] = 400
+    manifest["tags"] = [*manifest["tags"], "quarterly"]
+    commit_file(work, "template.json", json.dumps(manifest, indent=2) + "\n", "shorter answers")
+    head = commit_file(work, XSS_FILE, "some notes\n", XSS_COMMIT)
+    git("push", "-q", "origin", f"HEAD:refs/heads/{XSS_BRANCH}", cwd=work)
+    with env.api() as c:
+        assert c.put(f"/templates/alice/{name}/collaborators/bob", json={"role": "maintainer"}).status_code == 204
+        assert c.put(f"/templates/alice/{name}/protection/main", json={"required_approvals": 1}).status_code == 200
+    return Scenario("alice", name, base, head)
