@@ -28,6 +28,7 @@ class Scenario:
     name: str
     base_sha: str
     head_sha: str
+    comment_line: int  # the line of template.json (new side) where maxTokens changed
 
 
 def build(env, name: str, tmp: Path) -> Scenario:
@@ -43,10 +44,12 @@ def build(env, name: str, tmp: Path) -> Scenario:
     git("checkout", "-q", "-b", XSS_BRANCH, cwd=work)
     manifest["promptConfig"]["constraints"]["maxTokens"] = 400
     manifest["tags"] = [*manifest["tags"], "quarterly"]
-    commit_file(work, "template.json", json.dumps(manifest, indent=2) + "\n", "shorter answers")
+    text = json.dumps(manifest, indent=2) + "\n"
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if '"maxTokens": 400' in row)
+    commit_file(work, "template.json", text, "shorter answers")
     head = commit_file(work, XSS_FILE, "some notes\n", XSS_COMMIT)
     git("push", "-q", "origin", f"HEAD:refs/heads/{XSS_BRANCH}", cwd=work)
     with env.api() as c:
         assert c.put(f"/templates/alice/{name}/collaborators/bob", json={"role": "maintainer"}).status_code == 204
         assert c.put(f"/templates/alice/{name}/protection/main", json={"required_approvals": 1}).status_code == 200
-    return Scenario("alice", name, base, head)
+    return Scenario("alice", name, base, head, line)

@@ -26,14 +26,21 @@ def _final(env, name, sha, timeout=30):
     raise AssertionError(f"not final: {got}")
 
 
+def _pushed(env, name: str, tmp_path, tests: dict) -> tuple[Path, str]:
+    """A clone of a new template with MINIMAL and `tests` ({path: cases}) pushed to main; its sha."""
+    info = env.create(name)
+    work = tmp_path / name
+    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    sha = commit_file(work, "template.json", json.dumps(MINIMAL))
+    for path, cases in tests.items():
+        sha = commit_file(work, path, json.dumps(cases))
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    return work, sha
+
+
 def test_sandbox_passes_fails_naming_the_case_and_survives_a_memory_hog(local_env, tmp_path):
     env = local_env
-    info = env.create("tested")
-    work = tmp_path / "tested"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
-    commit_file(work, "template.json", json.dumps(MINIMAL))
-    sha = commit_file(work, "tests/quarter.json", json.dumps(CASE))
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    work, sha = _pushed(env, "tested", tmp_path, {"tests/quarter.json": CASE})
     sandbox = _final(env, "tested", sha)["sandbox"]
     assert sandbox["state"] == "success" and sandbox["description"].startswith("1 cases passed")
 
@@ -59,12 +66,7 @@ def test_sandbox_passes_fails_naming_the_case_and_survives_a_memory_hog(local_en
 
 def test_bad_test_file_fails_with_its_path(local_env, tmp_path):
     env = local_env
-    info = env.create("badtests")
-    work = tmp_path / "badtests"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
-    commit_file(work, "template.json", json.dumps(MINIMAL))
-    sha = commit_file(work, "tests/x.json", json.dumps({"name": "no asserts"}))
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    _, sha = _pushed(env, "badtests", tmp_path, {"tests/x.json": {"name": "no asserts"}})
     sandbox = _final(env, "badtests", sha)["sandbox"]
     assert sandbox["state"] == "failure" and sandbox["description"].startswith("tests/x.json $: bad test file:")
     assert sandbox["problems"][0]["path"] == "tests/x.json"
@@ -72,12 +74,7 @@ def test_bad_test_file_fails_with_its_path(local_env, tmp_path):
 
 def test_runs_api_records_metrics_cost_and_budget(local_env, tmp_path):
     env = local_env
-    info = env.create("runs")
-    work = tmp_path / "runs"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
-    commit_file(work, "template.json", json.dumps(MINIMAL))
-    sha = commit_file(work, "tests/quarter.json", json.dumps(CASE))
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    work, sha = _pushed(env, "runs", tmp_path, {"tests/quarter.json": CASE})
     sandbox = _final(env, "runs", sha)["sandbox"]
     with env.api() as c:
         listed = c.get("/templates/alice/runs/runs").json()
