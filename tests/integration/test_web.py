@@ -1,12 +1,15 @@
 """The web pages over plain HTTP: sessions, CSRF and origin checks, security headers, escaping."""
 from __future__ import annotations
 
+import json
 import re
+from markupsafe import escape
 
 import httpx
 import pytest
 
-from tests.web_scenario import README, XSS_BRANCH, XSS_COMMIT, XSS_FILE, XSS_TITLE, build
+from tests.gitcli import commit_file, git
+from tests.web_scenario import XSS_BRANCH, XSS_COMMIT, XSS_FILE, XSS_TITLE, build
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -81,12 +84,10 @@ def test_hostile_repository_content_is_escaped(local_env, tmp_path):
         assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
         assert 'href="javascript:' not in html.lower() and "<b>bold" not in html
     home, _, pull, _ = pages
-    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; risk writer" in home
-    assert "<strong>credit risk</strong>" in home  # the README's markdown is rendered
-    assert "&lt;svg/onload=alert(1)&gt;" in pull and "&lt;img src=x onerror=alert(3)&gt;" in pull
-    assert "notes &lt;img src=x onerror=alert(2)&gt;.md" in pull
-    assert README  # (the payloads above come from it)
-    assert XSS_TITLE and XSS_FILE and XSS_COMMIT
+    assert escape(XSS_TITLE) in home and "<strong>credit risk</strong>" in home  # markdown still renders
+    assert "&lt;script&gt;alert('readme')&lt;/script&gt;" in home  # as markdown-it escapes it
+    for text in (XSS_BRANCH, XSS_COMMIT, XSS_FILE):
+        assert escape(text) in pull
 
 
 def test_pages_errors_are_html(local_env):
@@ -94,3 +95,20 @@ def test_pages_errors_are_html(local_env):
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert "not found" in missing.text
     assert httpx.get(f"{local_env.url}/static/app.css", timeout=30).status_code == 200
+
+
+def test_conflicts_are_listed_and_block_the_merge_button(local_env, tmp_path):
+    build(local_env, "clash", tmp_path)
+    work = tmp_path / "clash"
+    git("checkout", "-q", "main", cwd=work)
+    manifest = json.loads((work / "template.json").read_text())
+    manifest["promptConfig"]["constraints"]["maxTokens"] = 600  # the branch says 400
+    commit_file(work, "template.json", json.dumps(manifest, indent=2) + "\n", "longer answers")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    alice = _login(local_env, "alice")
+    alice.post("/alice/clash/pulls", data={"csrf": _csrf(alice.get("/alice/clash/pulls").text),
+                                           "head": XSS_BRANCH, "title": "Shorter"})
+    html = alice.get("/alice/clash/pulls/1").text
+    conflicts = re.search(r'<ul class="conflicts" id="conflicts">(.*?)</ul>', html, re.S).group(1)
+    assert "template.json:$.promptConfig.constraints.maxTokens" in conflicts
+    assert re.search(r'<button type="submit" id="merge-button"\s+disabled>', html)
