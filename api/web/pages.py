@@ -113,3 +113,13 @@ def pull_page(request: Request, owner: str, name: str, number: int, view: str = 
                 mergeability=merging.mergeability(registry, actor, owner, name, number),
                 can_merge=level >= Level.MAINTAIN, can_review=actor.user is not None and actor.scope != "read",
                 view="split" if view == "split" else "unified", methods=merging.METHODS)
+
+
+@router.get("/{owner}/{name}/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, owner: str, name: str, run_id: str, actor: Actor = Depends(_actor)):
+    from registry.sandbox import runs
+
+    run, template = runs.get(request.app.state.registry, actor, run_id)
+    if (template.owner, template.name) != (owner, name):
+        raise NotFound(f"run {run_id} not found in {owner}/{name}")
+    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run)

@@ -122,3 +122,17 @@ def _wait(probe, timeout: float):
             return got
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.2)
+
+
+def test_a_task_started_but_never_recorded_is_found_by_its_run(aws):
+    """The worker died between run_task and recording the ARN: the re-run finds the task by
+    `startedBy` instead of starting a second one."""
+    _, fargate = aws
+    backend = FargateBackend(_settings(fargate, sandbox_timeout_seconds=1), lambda r, p: {"SANDBOX_INPUT_B64": "e30="})
+    run = Run("lost-arn-run", "t", "0" * 40, None, "push", None, "running", "fargate", started_at=time.time())
+    orphan = backend._run_task(run, {"SANDBOX_INPUT_B64": "e30="})
+    before = {t["taskArn"] for t in all_tasks()}
+    recorded: list[str] = []
+    outcome = backend.execute(run, {}, recorded.append)
+    assert recorded == [orphan] and {t["taskArn"] for t in all_tasks()} == before
+    assert outcome.error.startswith("killed: still running after 1 s")

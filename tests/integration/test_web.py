@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from markupsafe import escape
 
 import httpx
@@ -112,3 +113,21 @@ def test_conflicts_are_listed_and_block_the_merge_button(local_env, tmp_path):
     conflicts = re.search(r'<ul class="conflicts" id="conflicts">(.*?)</ul>', html, re.S).group(1)
     assert "template.json:$.promptConfig.constraints.maxTokens" in conflicts
     assert re.search(r'<button type="submit" id="merge-button"\s+disabled>', html)
+
+
+def test_private_pages_are_hidden_from_strangers_and_runs_have_a_page(local_env, tmp_path):
+    with local_env.api() as api:
+        assert api.post("/templates", json={"name": "secret", "visibility": "private"}).status_code == 201
+    assert httpx.get(f"{local_env.url}/alice/secret", timeout=30).status_code == 404  # as if missing
+    assert _login(local_env, "alice").get("/alice/secret").status_code == 200
+    build(local_env, "withruns", tmp_path)
+    deadline = time.monotonic() + 30
+    with local_env.api() as api:
+        while not (runs := api.get("/templates/alice/withruns/runs").json()) or runs[0]["state"] == "queued":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    alice = _login(local_env, "alice")
+    assert f'/alice/withruns/runs/{runs[0]["id"]}' in alice.get("/alice/withruns").text
+    page = alice.get(f"/alice/withruns/runs/{runs[0]['id']}")
+    assert page.status_code == 200 and "estimated cost" in page.text and runs[0]["sha"] in page.text
+    assert alice.get(f"/alice/csrf/runs/{runs[0]['id']}").status_code == 404  # another template's path
