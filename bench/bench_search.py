@@ -17,7 +17,7 @@ import httpx
 
 from bench.stats import pct
 
-from registry.search import SearchDoc, SearchQuery, WhooshIndex
+from registry.search import SearchDoc, WhooshIndex
 from tests.services import registry_server
 
 INDUSTRIES = ["media-entertainment", "healthcare-life-science", "retail", "manufacturing", "automotive",

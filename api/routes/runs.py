@@ -24,7 +24,8 @@ class NewRun(BaseModel):
 def shape(run: Run, owner: str, name: str, full: bool = True) -> dict[str, Any]:
     body = {"id": run.id, "template": f"{owner}/{name}", "sha": run.sha, "ref": run.ref, "trigger": run.trigger,
             "requested_by": run.requested_by, "state": run.state, "backend": run.backend, "task": run.task_arn,
-            "attempts": run.attempts, "summary": run.summary, "metrics": run.metrics, "cost": run.cost,
+            "attempts": run.attempts, "summary": run.summary, "cost": run.cost,
+            "metrics": {**run.metrics, "estimated_cost_usd": run.cost.get("total_usd")},
             "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
     if full:
         body |= {"logs": run.logs, "report": run.report}

@@ -32,7 +32,6 @@ from .policy import (
     is_rewrite,
     update_problem,
 )
-from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import schemas
 from ..git import browse
-from ..meta import Status, Template
+from ..meta import Template
 
 
 def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, list[tuple[str, dict]], list[str]]:

@@ -37,7 +37,7 @@ def test_clone_push_pull_roundtrip_byte_identical(env, repo, tmp_path):
     assert (work / "README.md").read_text() == "# Flow\n"
     git("fsck", "--strict", "--no-dangling", cwd=other)
     with env.api() as c:
-        commits = c.get(f"/templates/alice/flow/commits", params={"ref": "main"}).json()
+        commits = c.get("/templates/alice/flow/commits", params={"ref": "main"}).json()
         assert commits[0]["sha"] == head and len(commits) == 3
         assert c.get("/templates/alice/flow/raw/main/README.md").content == b"# Flow\n"
         tree = c.get("/templates/alice/flow/tree/main/prompts").json()

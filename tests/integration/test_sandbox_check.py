@@ -84,6 +84,7 @@ def test_runs_api_records_metrics_cost_and_budget(local_env, tmp_path):
         assert run["state"] == "success" and run["backend"] == "local" and run["report"]["passed"] == 1
         assert run["metrics"]["duration_s"] > 0 and run["metrics"]["cpu_s"] > 0
         assert run["metrics"]["peak_memory_mb"] > 0 and run["cost"]["total_usd"] > 0
+        assert run["metrics"]["estimated_cost_usd"] == run["cost"]["total_usd"]
         assert "case 'mentions the quarter' (tests/quarter.json): passed" in run["logs"]
 
         # By hand, at a ref; a zero budget makes the same run fail its check on cost.
