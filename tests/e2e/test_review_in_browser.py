@@ -80,9 +80,10 @@ def test_open_comment_approve_merge_and_search(web_env, browser, artifacts, tmp_
     bob.click("#filters button")
     expect(bob).to_have_url(re.compile(r"industry=financial-services"))
     expect(bob.locator(".results a.title", has_text="alice/flow")).to_be_visible()
+    bob.screenshot(path=artifacts / "3-gallery-facet.png", full_page=True)
     bob.goto("/?industry=retail")
     expect(bob.locator("#total")).to_have_text("0 templates")
-    bob.screenshot(path=artifacts / "3-gallery-facet.png", full_page=True)
+    expect(bob.locator("#filters input[name=industry][value=retail]")).to_be_checked()  # the filter stays visible
     assert dialogs == []
 
 
