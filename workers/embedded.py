@@ -5,6 +5,8 @@ import logging
 import queue
 import threading
 import time
+from functools import partial
+from typing import Callable
 
 from registry import checks
 
@@ -14,17 +16,21 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 3
 
 
+Job = Callable[[Callable[[], bool]], None]  # takes `may_retry`
+
+
 class EmbeddedDispatcher:
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, str, list[str]]] = queue.Queue()  # (template, sha|run, contexts)
+        self._queue: queue.Queue[list[Job]] = queue.Queue()  # each item: jobs run in order
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str], registry=None) -> None:
-        self._queue.put((template_id, sha, sorted(contexts, key=checks.CONTEXTS.index)))
+        self._queue.put([partial(run_check, context, template_id, sha)
+                         for context in sorted(contexts, key=checks.CONTEXTS.index)])
 
     def enqueue_run(self, run_id: str) -> None:
-        self._queue.put(("", run_id, ["run"]))
+        self._queue.put([partial(run_manual, run_id)])
 
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""
@@ -35,21 +41,18 @@ class EmbeddedDispatcher:
 
     def _loop(self) -> None:
         while True:
-            template_id, sha, contexts = self._queue.get()
+            jobs = self._queue.get()
             try:
-                for context in contexts:
-                    self._run(context, template_id, sha)
+                for job in jobs:
+                    self._run(job)
             finally:
                 self._queue.task_done()
 
     @staticmethod
-    def _run(context: str, template_id: str, sha: str) -> None:
+    def _run(job: Job) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                if context == "run":  # a manual sandbox run: `sha` is the run id
-                    run_manual(sha, may_retry=lambda: attempt < ATTEMPTS)
-                else:
-                    run_check(context, template_id, sha, may_retry=lambda: attempt < ATTEMPTS)
+                job(lambda: attempt < ATTEMPTS)
                 return
             except checks.TRANSIENT:
                 time.sleep(0.5 * 2 ** attempt)

@@ -20,20 +20,27 @@ def registry() -> Registry:
     return _cached
 
 
-def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], bool]) -> None:
-    """Run a check; transient errors propagate while a retry remains, anything else becomes
-    an `error` status (so a check never stays pending because its job died quietly)."""
-    reg = registry()
+def _retrying(label: str, work: Callable[[], None], give_up: Callable[[BaseException], None],
+              may_retry: Callable[[], bool]) -> None:
+    """Transient errors propagate while a retry remains; anything else, or the last transient
+    one, goes to `give_up` (so nothing stays pending because its job died quietly)."""
     try:
-        checks.run(reg, context, template_id, sha)
+        work()
     except checks.TRANSIENT as exc:
         if may_retry():
-            log.warning("%s %s@%s: %s; will retry", context, template_id, sha[:12], exc)
+            log.warning("%s: %s; will retry", label, exc)
             raise
-        checks.give_up(reg, context, template_id, sha, exc)
+        give_up(exc)
     except Exception as exc:
-        log.exception("%s %s@%s failed", context, template_id, sha[:12])
-        checks.give_up(reg, context, template_id, sha, exc)
+        log.exception("%s failed", label)
+        give_up(exc)
+
+
+def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], bool]) -> None:
+    """Run a check; a final failure becomes an `error` status."""
+    reg = registry()
+    _retrying(f"{context} {template_id}@{sha[:12]}", lambda: checks.run(reg, context, template_id, sha),
+              lambda exc: checks.give_up(reg, context, template_id, sha, exc), may_retry)
 
 
 def run_manual(run_id: str, may_retry: Callable[[], bool]) -> None:
@@ -46,16 +53,8 @@ def run_manual(run_id: str, may_retry: Callable[[], bool]) -> None:
         run = reg.meta.get_run(run_id)
     except RunNotFound:
         return  # its template was deleted
-    try:
-        reg.meta.set_status(runs.execute(reg, run_id))
-    except checks.TRANSIENT as exc:
-        if may_retry():
-            log.warning("run %s: %s; will retry", run_id, exc)
-            raise
-        runs.abandon(reg, run, exc)
-    except Exception as exc:
-        log.exception("run %s failed", run_id)
-        runs.abandon(reg, run, exc)
+    _retrying(f"run {run_id}", lambda: reg.meta.set_status(runs.execute(reg, run_id)),
+              lambda exc: runs.abandon(reg, run, exc), may_retry)
 
 
 def warm() -> None:
