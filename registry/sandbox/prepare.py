@@ -11,15 +11,16 @@ from ..git import browse
 from ..meta import Template
 
 
-def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, list[tuple[str, dict]], list[str]]:
-    """(resolved manifest, [(file, case)], problems) of a commit; problems are one-line
-    sentences that start with the file they are about."""
+def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, list[tuple[str, dict]], list[dict]]:
+    """(resolved manifest, [(file, case)], problems) of a commit; each problem is {path: the
+    file, message: a one-line sentence that starts with it}."""
     from ..checks import manifest_at
 
     with manifest_at(registry, template, sha) as checked:
         if not checked.ok:
             first = checked.problems[0]
-            return None, [], [f"template.json {first.path}: the manifest does not validate: {first.message}"]
+            message = f"template.json {first.path}: the manifest does not validate: {first.message}"
+            return None, [], [_problem("template.json", message)]
         repo = registry.open_repo(template)
         try:
             try:
@@ -29,7 +30,7 @@ def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, lis
         finally:
             repo.close()
         cases: list[tuple[str, dict]] = []
-        problems: list[str] = []
+        problems: list[dict] = []
         validator = schemas.validator("test-case.schema.json")
         for entry in listing.get("entries", []):
             if entry["type"] != "file" or not entry["name"].endswith(".json"):
@@ -37,11 +38,15 @@ def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, lis
             try:
                 data: Any = json.loads(checked.files(entry["path"]) or b"")
             except ValueError as exc:
-                problems.append(f"{entry['path']}: bad test file: invalid JSON ({exc})")
+                problems.append(_problem(entry["path"], f"{entry['path']}: bad test file: invalid JSON ({exc})"))
                 continue
             errors = list(validator.iter_errors(data))
             if errors:
-                problems.append(f"{entry['path']} {errors[0].json_path}: bad test file: {errors[0].message}")
+                problems.append(_problem(entry["path"], f"{entry['path']} {errors[0].json_path}: bad test file: {errors[0].message}"))
                 continue
             cases += [(entry["path"], case) for case in (data if isinstance(data, list) else [data])]
         return checked.manifest, cases, problems
+
+
+def _problem(path: str, message: str) -> dict[str, str]:
+    return {"path": path, "message": message}

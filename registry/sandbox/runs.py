@@ -9,10 +9,11 @@ import time
 from typing import Any
 
 from ..access import Actor, Level
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StorageError
 from ..git import browse
 from ..meta import Status, Template
 from ..meta.sqlite_runs import Run
+from ..storage import BlobNotFound
 from . import cost, prepare
 from .base import Backend, Outcome
 
@@ -67,7 +68,7 @@ def execute(registry, run_id: str, backend: Backend | None = None) -> Status:
         return _status(settings, run)
     manifest, cases, problems = prepare.load_cases(registry, template, run.sha)
     if problems:
-        return _finish(registry, run, "failure", problems[0], problems=problems)
+        return _finish(registry, run, "failure", problems[0]["message"], problems=problems)
     if not cases:
         return _finish(registry, run, "success", "no test cases (tests/*.json)")
     limit = cost.budget(manifest)
@@ -112,18 +113,18 @@ def _judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tu
 
 
 def _finish(registry, run: Run, state: str, summary: str, outcome: Outcome | None = None,
-            price: dict[str, float] | None = None, problems: list | None = None) -> Status:
+            price: dict[str, float] | None = None, problems: list[dict] | None = None) -> Status:
     changes: dict[str, Any] = {"state": state, "summary": summary[:500], "finished_at": time.time()}
     if outcome is not None:
         changes |= {"report": outcome.report, "logs": outcome.logs, "metrics": outcome.metrics}
     if price is not None:
         changes["cost"] = price
     run = registry.meta.update_run(run.id, **changes)
-    try:
-        registry.blobs.delete(_input_key(run))
-    except Exception:  # only Fargate runs stage an input blob; a leftover is harmless
-        pass
-    problems = [p if isinstance(p, dict) else {"path": p.split(" ", 1)[0], "message": p} for p in problems or []]
+    if run.backend == "fargate":  # only Fargate runs stage an input blob (none when passed inline)
+        try:
+            registry.blobs.delete(_input_key(run))
+        except (BlobNotFound, StorageError):
+            pass  # a leftover is harmless
     return _status(registry.settings, run, problems)
 
 
