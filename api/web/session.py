@@ -67,13 +67,17 @@ def load(request: Request) -> Session:
 
 def actor(request: Request) -> Actor:
     """The signed-in user; a revoked or expired token ends the session (anonymous again)."""
-    session = load(request)
-    if not session.token_hash:
-        return ANONYMOUS
-    try:
-        return access.authenticate_hash(request.app.state.registry.meta, session.token_hash)
-    except Unauthenticated:
-        return ANONYMOUS
+    cached = getattr(request.state, "actor", None)
+    if cached is None:
+        session = load(request)
+        cached = ANONYMOUS
+        if session.token_hash:
+            try:
+                cached = access.authenticate_hash(request.app.state.registry.meta, session.token_hash)
+            except Unauthenticated:
+                pass
+        request.state.actor = cached  # the route and the page it renders ask once
+    return cached
 
 
 def sign_in(request: Request, user: str, token: str) -> Session:
@@ -81,13 +85,13 @@ def sign_in(request: Request, user: str, token: str) -> Session:
     if who.name != user.strip():
         raise Unauthenticated("that token does not belong to that user")
     session = Session(access.hash_token(token.strip()), secrets.token_urlsafe(24))  # new CSRF token on login
-    request.state.session = session
+    request.state.session, request.state.actor = session, who
     return session
 
 
 def sign_out(request: Request) -> Session:
     session = Session(None, secrets.token_urlsafe(24))
-    request.state.session = session
+    request.state.session, request.state.actor = session, ANONYMOUS
     return session
 
 
