@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
 XSS_TITLE = "<script>alert('title')</script> risk writer"
@@ -35,7 +35,7 @@ def build(env, name: str, tmp: Path) -> Scenario:
     """In `env` (tests/integration/conftest.Env): alice's template with bob as maintainer."""
     info = env.create(name)
     work = tmp / name
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     manifest = json.loads((EXAMPLES / "minimal.template.json").read_text())
     manifest["title"] = XSS_TITLE
     commit_file(work, "README.md", README)

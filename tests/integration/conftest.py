@@ -7,6 +7,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from tests.gitcli import authed, git
 from tests.services import Server, aws_env, make_bucket, registry_server
 
 MAX_PUSH = 8 * 1024 * 1024
@@ -32,6 +33,11 @@ class Env:
             resp = c.post("/templates", json={"name": name, **body})
         assert resp.status_code == 201, resp.text
         return resp.json()
+
+    def clone(self, clone_url: str, user: str, dest: Path) -> Path:
+        """`git clone` with `user`'s token in the URL (git's own credential path)."""
+        git("clone", "-q", authed(clone_url, user, self.tokens[user]), str(dest))
+        return dest
 
     def blob_keys(self, template_id: str) -> list[str]:
         """Every stored blob of a repo (works for both backends through the registry itself)."""

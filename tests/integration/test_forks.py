@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -22,7 +22,7 @@ def test_fork_of_50_mb_repo_is_fast_and_copies_no_pack_bytes(local_env, tmp_path
     env = local_env
     info = env.create("heavy")
     work = tmp_path / "heavy"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     for i in range(8):  # 8 pushes of ~6.5 MB incompressible data: ~52 MB of packs
         commit_file(work, f"data/blob{i}.bin", os.urandom(6_500_000))
         git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -45,7 +45,7 @@ def test_fork_of_50_mb_repo_is_fast_and_copies_no_pack_bytes(local_env, tmp_path
 
     # the fork clones whole, takes pushes of its own, and outlives its parent
     clone = tmp_path / "fork"
-    git("clone", "-q", authed(fork["clone_url"], "bob", env.tokens["bob"]), str(clone))
+    env.clone(fork["clone_url"], "bob", clone)
     assert (clone / "data" / "blob7.bin").stat().st_size == 6_500_000
     commit_file(clone, "README.md", "# fork\n")
     git("push", "-q", "origin", "HEAD:main", cwd=clone)

@@ -17,7 +17,7 @@ def repo(env, tmp_path_factory):
     """A template with a little history, cloned into a working copy pushed to main."""
     info = env.create("flow")
     work = tmp_path_factory.mktemp("flow") / "work"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     commit_file(work, "template.json", '{"title": "Flow"}\n', "add manifest")
     commit_file(work, "prompts/system.md", "You are helpful.\n", "add prompt")
     git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -27,7 +27,7 @@ def repo(env, tmp_path_factory):
 def test_clone_push_pull_roundtrip_byte_identical(env, repo, tmp_path):
     info, work = repo
     other = tmp_path / "other"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(other))
+    env.clone(info["clone_url"], "alice", other)
     assert filecmp.cmpfiles(work, other, ["template.json", "prompts/system.md"], shallow=False)[0] == [
         "template.json", "prompts/system.md"]
     head = commit_file(other, "README.md", "# Flow\n")
@@ -68,7 +68,7 @@ def test_branches_tags_delete_ls_remote(env, repo):
 def test_atomic_push_all_or_nothing(env, tmp_path):
     info = env.create("atomic")
     work = tmp_path / "atomic"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     base = commit_file(work, "a.txt", "0\n")
     side_tip = commit_file(work, "a.txt", "1\n")
     git("push", "-q", "origin", "HEAD:main", "HEAD:side", cwd=work)
@@ -105,7 +105,7 @@ def test_shallow_clone_depth_1(env, repo, tmp_path):
 def test_push_over_5_mib_and_fsck(env, tmp_path):
     info = env.create("bigpush")
     work = tmp_path / "big"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     data = os.urandom(6 * 1024 * 1024)  # incompressible: the pack really is > 5 MiB
     head = commit_file(work, "data.bin", data)
     git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -119,7 +119,7 @@ def test_push_over_5_mib_and_fsck(env, tmp_path):
 def test_force_push_allowed_unless_protected(env, tmp_path):
     info = env.create("forceful")
     work = tmp_path / "force"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     commit_file(work, "a.txt", "1\n")
     second = commit_file(work, "a.txt", "2\n")
     git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -144,7 +144,7 @@ def test_clone_after_many_pushes_passes_strict_fsck(env, tmp_path):
     """Several packs (thin packs completed with duplicate bases) stream as one valid pack."""
     info = env.create("layers")
     work = tmp_path / "layers"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     body = "".join(f"line {i}\n" for i in range(200))
     for round_no in range(4):
         for i in range(3):
@@ -164,7 +164,7 @@ def test_clone_after_many_pushes_passes_strict_fsck(env, tmp_path):
 def test_deleted_branch_objects_are_not_served_to_cloners(env, tmp_path):
     info = env.create("forgetful")
     work = tmp_path / "forgetful"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     commit_file(work, "a.txt", "public\n")
     git("push", "-q", "origin", "HEAD:main", cwd=work)
     git("checkout", "-q", "-b", "oops", cwd=work)
@@ -190,7 +190,7 @@ def test_mcp_config_export_endpoint(env, tmp_path):
 
     info = env.create("mcp")
     work = tmp_path / "mcp"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     manifest = _json.loads(Path(__file__).resolve().parents[3].joinpath(
         "shared/examples/rich.template.json").read_text())
     manifest.pop("extends")

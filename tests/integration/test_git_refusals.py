@@ -18,7 +18,7 @@ ZERO = "0" * 40
 def seeded(env, tmp_path_factory):
     info = env.create("guarded")
     work = tmp_path_factory.mktemp("guarded") / "work"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     head = commit_file(work, "template.json", "{}\n")
     git("push", "-q", "origin", "HEAD:main", cwd=work)
     return info, work, head
@@ -67,7 +67,7 @@ def test_private_template_is_404_to_strangers(env, tmp_path):
         assert resp.status_code == 401
     # a reader may clone but not push
     work = tmp_path / "c"
-    git("clone", "-q", authed(info["clone_url"], "carol", env.tokens["carol"]), str(work))
+    env.clone(info["clone_url"], "carol", work)
     commit_file(work, "x.txt", "x\n")
     res = git("push", "origin", "HEAD:main", cwd=work, check=False)
     assert res.returncode != 0 and "403" in res.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 pytestmark = pytest.mark.timeout(300)
 BASE = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
@@ -16,7 +16,7 @@ PROMPT = "You are careful.\nBe brief.\nCite sources.\n"
 def _setup(env, tmp: Path, name: str):
     info = env.create(name)
     work = tmp / name
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     commit_file(work, "template.json", json.dumps(BASE, indent=2) + "\n")
     commit_file(work, "prompts/system.md", PROMPT)
     git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -49,7 +49,7 @@ def test_fork_pr_review_merge_and_pull(local_env, tmp_path):
     with env.api("bob") as c:
         fork = c.post("/templates/alice/flow-merge/forks", json={}).json()
     mine = tmp_path / "mine"
-    git("clone", "-q", authed(fork["clone_url"], "bob", env.tokens["bob"]), str(mine))
+    env.clone(fork["clone_url"], "bob", mine)
     head = commit_file(mine, "prompts/system.md", PROMPT.replace("Be brief.", "Be very brief."))
     git("push", "-q", "origin", "HEAD:tune", cwd=mine)
     with env.api("bob") as c:

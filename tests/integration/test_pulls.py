@@ -6,29 +6,33 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 pytestmark = pytest.mark.timeout(300)
 BASE = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
 
 
-def test_pull_from_fork_tracks_head_and_diffs_the_manifest(local_env, tmp_path):
-    env = local_env
-    info = env.create("upstream")
-    work = tmp_path / "upstream"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
-    commit_file(work, "template.json", json.dumps(BASE, indent=2))
-    commit_file(work, "prompts/system.md", "You are careful.\nBe brief.\n")
+def _with_fork(env, tmp_path: Path, name: str, files: dict[str, str]) -> tuple[dict, Path, Path]:
+    """alice's template `name` with `files` pushed to main, her clone, and bob's clone of his fork."""
+    info = env.create(name)
+    work = env.clone(info["clone_url"], "alice", tmp_path / name)
+    for path, content in files.items():
+        commit_file(work, path, content)
     git("push", "-q", "origin", "HEAD:main", cwd=work)
     with env.api("bob") as c:
-        fork = c.post("/templates/alice/upstream/forks", json={}).json()
-    mine = tmp_path / "fork"
-    git("clone", "-q", authed(fork["clone_url"], "bob", env.tokens["bob"]), str(mine))
+        fork = c.post(f"/templates/alice/{name}/forks", json={}).json()
+    return info, work, env.clone(fork["clone_url"], "bob", tmp_path / f"{name}-fork")
+
+
+def test_pull_from_fork_tracks_head_and_diffs_the_manifest(local_env, tmp_path):
+    env = local_env
+    _, work, mine = _with_fork(env, tmp_path, "upstream", {"template.json": json.dumps(BASE, indent=2),
+                                                          "prompts/system.md": "You are careful.\nBe brief.\n"})
     git("checkout", "-q", "-b", "tune", cwd=mine)
     changed = {**BASE, "title": "Sharper risk writer"}
     changed["promptConfig"] = {**BASE["promptConfig"], "parameters": BASE["promptConfig"]["parameters"] + [
         {"name": "region", "type": "string", "required": False}]}
-    first = commit_file(mine, "template.json", json.dumps(changed, indent=2))
+    commit_file(mine, "template.json", json.dumps(changed, indent=2))
     commit_file(mine, "prompts/system.md", "You are careful.\nBe very brief.\n")
     git("push", "-q", "origin", "tune", cwd=mine)
     with env.api("bob") as c:
@@ -56,14 +60,13 @@ def test_pull_from_fork_tracks_head_and_diffs_the_manifest(local_env, tmp_path):
         assert c.patch("/templates/alice/upstream/pulls/1", json={"state": "closed"}).json()["state"] == "closed"
         assert c.get("/templates/alice/upstream/pulls", params={"state": "open"}).json() == []
         assert c.patch("/templates/alice/upstream/pulls/1", json={"state": "merged"}).status_code == 400
-    assert first
 
 
 def test_pull_errors(local_env, tmp_path):
     env = local_env
     info = env.create("solo")
     work = tmp_path / "solo"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     commit_file(work, "a.txt", "a\n")
     git("push", "-q", "origin", "HEAD:main", "HEAD:same", cwd=work)
     with env.api("alice") as c:
@@ -78,15 +81,7 @@ def test_pull_errors(local_env, tmp_path):
 
 def test_deleting_a_fork_keeps_the_packs_its_pull_requests_lent_the_base(local_env, tmp_path):
     env = local_env
-    info = env.create("lender")
-    work = tmp_path / "lender"
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
-    commit_file(work, "a.txt", "a\n")
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
-    with env.api("bob") as c:
-        fork = c.post("/templates/alice/lender/forks", json={}).json()
-    mine = tmp_path / "mine"
-    git("clone", "-q", authed(fork["clone_url"], "bob", env.tokens["bob"]), str(mine))
+    info, _, mine = _with_fork(env, tmp_path, "lender", {"a.txt": "a\n"})
     head = commit_file(mine, "b.txt", "b\n")
     git("push", "-q", "origin", "HEAD:idea", cwd=mine)
     with env.api("bob") as c:

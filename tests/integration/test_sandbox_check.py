@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 pytestmark = pytest.mark.timeout(300)
 MINIMAL = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
@@ -30,7 +30,7 @@ def _pushed(env, name: str, tmp_path, tests: dict) -> tuple[Path, str]:
     """A clone of a new template with MINIMAL and `tests` ({path: cases}) pushed to main; its sha."""
     info = env.create(name)
     work = tmp_path / name
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     sha = commit_file(work, "template.json", json.dumps(MINIMAL))
     for path, cases in tests.items():
         sha = commit_file(work, path, json.dumps(cases))

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 
 pytestmark = pytest.mark.timeout(300)
 BASE = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
@@ -17,7 +17,7 @@ BASE = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minima
 def _push(env, tmp: Path, name: str, visibility: str = "public", branch: str = "main", **fields) -> str:
     info = env.create(name, visibility=visibility)
     work = tmp / name
-    git("clone", "-q", authed(info["clone_url"], "alice", env.tokens["alice"]), str(work))
+    env.clone(info["clone_url"], "alice", work)
     sha = commit_file(work, "template.json", json.dumps({**BASE, **fields}))
     commit_file(work, "README.md", f"# {fields.get('title', name)}\n\nReadme of {name}.\n")
     git("push", "-q", "origin", f"HEAD:{branch}", cwd=work)
