@@ -76,9 +76,15 @@ class Registry:
         try:
             self.repos.create(template.id)
         except BaseException:
-            self.meta.delete_template(template.id)  # no template row without its repo
+            self._undo_create(template)
             raise
         return template
+
+    def _undo_create(self, template: Template) -> None:
+        """No template row without its repo, and no refs document (a write whose outcome was
+        unknown may have landed) without its row. Packs: a new repo has none of its own."""
+        self.meta.delete_template(template.id)
+        self.repos.abandon(template.id)
 
     def _ancestors(self, template: Template) -> list[str]:
         ids, parent_id = [], template.parent_id
@@ -109,7 +115,7 @@ class Registry:
         try:
             self.repos.fork(parent.id, fork.id)
         except BaseException:
-            self.meta.delete_template(fork.id)
+            self._undo_create(fork)
             raise
         repo = self.open_repo(fork)
         tips = [RefUpdate(ref, "0" * 40, sha) for ref, sha in sorted(repo.doc.refs.items())]

@@ -1,13 +1,16 @@
 """Template repositories: dulwich over a BlobStore (packs as blobs, refs as one CAS'd document)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from ..errors import TemplateNotFound
+from ..errors import StorageError, TemplateNotFound
 from ..storage import BlobStore
 from . import refsdoc
 from .refsdoc import RefsDocument
 from .repo import TemplateRepo
+
+log = logging.getLogger(__name__)
 
 
 class RepoStore:
@@ -26,6 +29,14 @@ class RepoStore:
         parent = refsdoc.load(self.blobs, parent_id)
         refsdoc.create(self.blobs, repo_id, RefsDocument(head=parent.head, refs=dict(parent.refs),
                                                           packs=parent.packs, exact=parent.exact))
+
+    def abandon(self, repo_id: str) -> None:
+        """Best-effort removal of the refs document of a repo whose creation failed: its outcome
+        may have been unknown, so it may exist. A left-over is an unreachable orphan, never data."""
+        try:
+            self.blobs.delete(refsdoc.doc_key(repo_id))
+        except StorageError:
+            log.warning("could not remove the refs document of abandoned repo %s", repo_id)
 
     def packs_named(self, repo_ids: list[str]) -> set[str]:
         """Pack keys the refs documents of these repos name (those that still exist)."""

@@ -39,11 +39,8 @@ def repack(repos: RepoStore, repo_id: str) -> bool:
         keys = store.publish() if store.has_pending else []
         try:
             refsdoc.swap(repos.blobs, repo_id, doc, replace(doc, packs=tuple(keys), exact=True))
-        except Conflict:  # a push landed meanwhile: leave this repo for the next run
-            for key in keys:
-                repos.blobs.delete(key + ".idx")
-                repos.blobs.delete(key + ".pack")
-            return False
+        except Conflict:  # a push landed meanwhile: leave this repo for the next run; the
+            return False  # new pack, named by nothing, goes with the grace period
         return True
     finally:
         repo.close()

@@ -215,8 +215,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def publish(self) -> list[str]:
         """Upload staged packs (create-only) and return their blob keys, for the refs document.
 
-        Each key carries a nonce, so no other push ever names the same blobs: a push that
-        loses its CAS can delete what it uploaded without harming anyone.
+        Each key carries a nonce, so no other push ever names the same blobs. A push that
+        loses its CAS leaves them unnamed; gc removes them after its grace period.
         """
         keys = []
         for base in self._pending.values():

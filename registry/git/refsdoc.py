@@ -3,14 +3,25 @@
 A push or merge changes it with a single compare-and-swap, so all its ref updates and the
 packs they need become visible together or not at all. Packs that are stored but never
 named here are invisible orphans that `registry gc` removes.
+
+Every write carries a fresh `write_id`. When the outcome of a conditional write is ambiguous
+(the response was lost, the connection reset, a 5xx, or a 412 on a retry whose first attempt
+had landed), the writer reads the document back: its own write id there means the write
+landed, whatever the error said. Nothing is ever deleted on the strength of an error alone.
 """
 from __future__ import annotations
 
 import json
+import logging
+import time
+import uuid
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
-from ..errors import Conflict, TemplateNotFound
+from ..errors import Conflict, StorageError, TemplateNotFound
 from ..storage import BlobNotFound, BlobStore, PreconditionFailed
+
+log = logging.getLogger(__name__)
 
 ZERO_SHA = "0" * 40
 
@@ -33,17 +44,18 @@ class RefsDocument:
     # all stored objects verbatim. A deletion or rewrite clears it (until a repack).
     exact: bool = True
     version: str | None = None  # the blob version it was read at; None for a new doc
+    write_id: str = ""  # who wrote this version: resolves ambiguous writes (see module doc)
 
     def to_bytes(self) -> bytes:
         body = {"head": self.head, "refs": dict(sorted(self.refs.items())), "packs": list(self.packs),
-                "exact": self.exact}
+                "exact": self.exact, "write_id": self.write_id}
         return json.dumps(body, indent=1).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes, version: str | None) -> "RefsDocument":
         body = json.loads(data)
         return cls(head=body["head"], refs=dict(body["refs"]), packs=tuple(body["packs"]),
-                   exact=body.get("exact", False), version=version)
+                   exact=body.get("exact", False), version=version, write_id=body.get("write_id", ""))
 
     def with_changes(self, updates: dict[str, str], new_packs: list[str], head: str | None = None,
                      rewrite: bool = False) -> "RefsDocument":
@@ -67,20 +79,63 @@ def load(store: BlobStore, repo_id: str) -> RefsDocument:
     return RefsDocument.from_bytes(blob.data, blob.version)
 
 
+# How often an ambiguous write is re-read (and, when nobody else wrote, tried again).
+ATTEMPTS = 5
+BACKOFF_S = 0.2
+
+
+def _current(store: BlobStore, repo_id: str) -> RefsDocument | None:
+    """The stored document, None if absent; StorageError only after retries."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return load(store, repo_id)
+        except TemplateNotFound:
+            return None
+        except StorageError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(BACKOFF_S * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def _write(store: BlobStore, repo_id: str, doc: RefsDocument, put: Callable[[bytes], str],
+           unchanged: Callable[[RefsDocument | None], bool], lost: str) -> RefsDocument:
+    """Write `doc` with a fresh write id by `put`, resolving every ambiguous outcome by reading back.
+
+    `unchanged(current)` says whether the stored state is still the one `put` was conditioned on
+    (then nobody else wrote, and a failed attempt is simply tried again); otherwise the write was
+    lost to another writer and Conflict(`lost`) is raised. The result is certain either way, or a
+    StorageError says storage could not be reached to find out.
+    """
+    mine = replace(doc, write_id=uuid.uuid4().hex)
+    data = mine.to_bytes()
+    for attempt in range(ATTEMPTS):
+        try:
+            return replace(mine, version=put(data))
+        except (PreconditionFailed, StorageError) as exc:
+            error: PreconditionFailed | StorageError = exc
+        current = _current(store, repo_id)
+        if current is not None and current.write_id == mine.write_id:
+            log.info("write of %s landed despite %s", doc_key(repo_id), error.code)
+            return replace(mine, version=current.version)
+        if not unchanged(current):
+            raise Conflict(lost)
+        if attempt < ATTEMPTS - 1:
+            time.sleep(BACKOFF_S * 2 ** attempt)
+    raise error if isinstance(error, StorageError) else Conflict(lost)
+
+
 def create(store: BlobStore, repo_id: str, doc: RefsDocument) -> RefsDocument:
-    try:
-        version = store.put_if_absent(doc_key(repo_id), doc.to_bytes())
-    except PreconditionFailed:
-        raise Conflict(f"repository {repo_id} already exists") from None
-    return replace(doc, version=version)
+    """Store a new repo's first document; Conflict if one exists that this call did not write."""
+    return _write(store, repo_id, doc, lambda data: store.put_if_absent(doc_key(repo_id), data),
+                  lambda current: current is None, "the repository already exists")
 
 
 def swap(store: BlobStore, repo_id: str, old: RefsDocument, new: RefsDocument) -> RefsDocument:
     """Replace `old` by `new` only if nobody changed it since `old` was read."""
     if old.version is None:
         raise Conflict("cannot swap a document that was never stored")
-    try:
-        version = store.put_if_match(doc_key(repo_id), new.to_bytes(), old.version)
-    except PreconditionFailed:
-        raise Conflict("refs changed concurrently; fetch and try again") from None
-    return replace(new, version=version)
+    version = old.version
+    return _write(store, repo_id, new, lambda data: store.put_if_match(doc_key(repo_id), data, version),
+                  lambda current: current is not None and current.version == version,
+                  "refs changed concurrently; fetch and try again")

@@ -71,7 +71,9 @@ class TemplateRepo(BaseRepo):
         `adopt` names packs stored elsewhere (a fork's) that this repo starts to read, without a
         copy. `expected` holds each ref's value the caller validated against. A CAS lost to an
         unrelated change (another ref) is retried on the fresh document; one where any of
-        our refs moved raises Conflict, and the packs uploaded for it are removed again.
+        our refs moved raises Conflict. Uploaded packs are never deleted here: a write whose
+        outcome looked lost may have landed and named them (refsdoc resolves that by reading
+        back), so packs no document names are left to gc's grace period.
         """
         store: BlobPackObjectStore = self.object_store  # type: ignore[assignment]
         keys = store.publish() if store.has_pending else []
@@ -90,10 +92,7 @@ class TemplateRepo(BaseRepo):
                     doc = refsdoc.load(self.blobs, self.repo_id)
             else:
                 raise Conflict("refs are too busy; try again")
-        except Conflict:
-            for key in keys:
-                self.blobs.delete(key + ".idx")
-                self.blobs.delete(key + ".pack")
+        except BaseException:
             store.discard()
             raise
         store.adopt_published(keys)

@@ -67,7 +67,9 @@ def test_published_packs_are_cached_and_not_downloaded_again(blobs, tmp_path):
     assert sorted(blobs.downloads) == sorted(k for k in blobs.list("repos/r1/packs/"))  # once each
 
 
-def test_lost_race_removes_uploaded_blobs(blobs, tmp_path):
+def test_lost_race_leaves_uploaded_packs_to_gc(blobs, tmp_path):
+    from registry.git.gc import collect
+
     repos = RepoStore(blobs, tmp_path / "cache")
     repos.create("r1")
     first, second = repos.open("r1"), repos.open("r1")
@@ -77,6 +79,10 @@ def test_lost_race_removes_uploaded_blobs(blobs, tmp_path):
     c2 = _commit(second, b"{\"b\": 2}")
     with pytest.raises(Conflict):
         second.commit_updates({"refs/heads/main": c2.id.decode()}, {"refs/heads/main": "0" * 40})
+    # never deleted inline (the write might have landed); unnamed, it goes with gc's grace period
+    assert len(list(blobs.list("repos/r1/packs/"))) == len(packs_after_first) + 2
+    assert collect(blobs, grace_seconds=3600) == 0
+    assert collect(blobs, grace_seconds=0) == 1
     assert sorted(blobs.list("repos/r1/packs/")) == packs_after_first
     assert repos.open("r1").doc.refs == {"refs/heads/main": c1.id.decode()}
     # an unrelated ref moving meanwhile is not a conflict: the CAS is retried on the new document

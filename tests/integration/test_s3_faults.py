@@ -1,0 +1,145 @@
+"""S3 faults between the registry and its bucket lose nothing (issue 17).
+
+A proxy of the tests' own (tests/faultproxy.py) sits between `registry serve` and the moto
+server. Every push the git client saw accepted must be in the refs and readable, every push it
+saw rejected must not be, and every template must clone and pass `git fsck --strict` from a
+fresh node with an empty pack cache that talks to the bucket directly.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.faultproxy import Seen, fault_proxy
+from tests.gitcli import authed, commit_file, git
+from tests.services import aws_env, make_bucket, registry_server
+
+pytestmark = pytest.mark.timeout(600)
+BUCKET = "faults"
+
+
+def _is_refs_write(seen: Seen, condition: str) -> bool:
+    return seen.method == "PUT" and seen.path.split("?")[0].endswith("/refs.json") and condition in seen.headers
+
+
+def _once(match):
+    """A rule that drops the response of the first request `match` accepts, and passes the rest."""
+    fired = []
+
+    def rule(seen: Seen) -> str:
+        if not fired and match(seen):
+            fired.append(seen)
+            return "drop"
+        return "pass"
+    return rule
+
+
+@pytest.fixture(scope="module")
+def faulty(moto_endpoint, tmp_path_factory):
+    """`registry serve` whose S3 traffic goes through a fault proxy; yields (server, proxy, tokens)."""
+    make_bucket(moto_endpoint, BUCKET)
+    tmp = tmp_path_factory.mktemp("faults")
+    with fault_proxy(moto_endpoint) as proxy:
+        env = aws_env(proxy.url) | {"REGISTRY_STORAGE": "s3", "REGISTRY_S3_BUCKET": BUCKET}
+        with registry_server(tmp / "data", env) as server:
+            server.cli("user", "add", "alice")
+            token = server.cli("token", "create", "alice").stdout.strip()
+            yield server, proxy, token
+
+
+def _fresh_node(server, moto_endpoint: str, tmp: Path):
+    """A second node on the same metadata, straight to the bucket, with an empty pack cache."""
+    env = {k: v for k, v in server.env.items() if k.startswith("REGISTRY_")}
+    env |= aws_env(moto_endpoint) | {"REGISTRY_PACK_CACHE_DIR": str(tmp / "fresh-cache")}
+    return registry_server(Path(server.env["REGISTRY_DATA_DIR"]), env)
+
+
+def _create(server, token: str, name: str) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/v1/templates", json={"name": name}, timeout=60,
+                      headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_lost_answer_to_the_refs_swap_neither_rejects_nor_destroys_the_push(faulty, moto_endpoint, tmp_path):
+    server, proxy, token = faulty
+    info = _create(server, token, "lost-swap").json()
+    work = tmp_path / "w"
+    git("clone", "-q", authed(info["clone_url"], "alice", token), str(work))
+    commit_file(work, "template.json", '{"name": "lost-swap"}\n')
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    tip = commit_file(work, "README.md", "second\n")
+    proxy.set_rule(_once(lambda seen: _is_refs_write(seen, "if-match")))
+    push = git("push", "--porcelain", "origin", "HEAD:main", cwd=work, check=False)
+    proxy.set_rule(lambda seen: "pass")
+    assert len(proxy.actions("drop")) >= 1, "the fault was never injected"
+    assert push.returncode == 0 and "rejected" not in push.stdout + push.stderr, push.stdout + push.stderr
+    with _fresh_node(server, moto_endpoint, tmp_path) as fresh:
+        clone = tmp_path / "fresh"
+        git("clone", "-q", authed(f"{fresh.url}/alice/lost-swap.git", "alice", token), str(clone))
+        assert git("rev-parse", "HEAD", cwd=clone).stdout.strip() == tip
+        git("fsck", "--strict", cwd=clone)
+        resp = httpx.get(f"{fresh.url}/api/v1/templates/alice/lost-swap", timeout=30,
+                         headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.text
+
+
+def test_a_lost_answer_to_creation_creates_once_without_orphans(faulty):
+    server, proxy, token = faulty
+    proxy.set_rule(_once(lambda seen: _is_refs_write(seen, "if-none-match")))
+    first = _create(server, token, "lost-create")
+    proxy.set_rule(lambda seen: "pass")
+    assert proxy.actions("drop"), "the fault was never injected"
+    assert first.status_code == 201, first.text
+    again = _create(server, token, "lost-create")
+    assert again.status_code == 409, again.text
+    assert first.json()["id"] not in again.text  # no internal ids in messages
+    assert httpx.get(f"{server.url}/api/v1/templates/alice/lost-create", timeout=30,
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_random_s3_faults_during_pushes_lose_nothing_and_report_the_truth(faulty, moto_endpoint, tmp_path):
+    """Seeded: ~10% of S3 requests dropped after forwarding, ~10% reset before, ~10% delayed."""
+    server, proxy, token = faulty
+    rng = random.Random(17)
+    names = [f"soak-{i}" for i in range(3)]
+    works = {}
+    for name in names:
+        info = _create(server, token, name).json()
+        works[name] = tmp_path / name
+        git("clone", "-q", authed(info["clone_url"], "alice", token), str(works[name]))
+    landed: dict[str, str | None] = dict.fromkeys(names)
+    outcomes = {"accepted": 0, "rejected": 0}
+
+    def chaos(seen: Seen) -> str:
+        roll = rng.random()
+        return "drop" if roll < 0.1 else "reset" if roll < 0.2 else f"delay:{rng.uniform(0.05, 0.3):.2f}" if roll < 0.3 else "pass"
+
+    with _fresh_node(server, moto_endpoint, tmp_path) as fresh:
+        for round_no in range(6):
+            for name in names:
+                tip = commit_file(works[name], f"f{round_no}.txt", f"{name} {round_no}\n")
+                proxy.set_rule(chaos)
+                push = git("push", "--porcelain", "origin", "HEAD:main", cwd=works[name], check=False)
+                proxy.set_rule(lambda seen: "pass")
+                remote = git("ls-remote", authed(f"{fresh.url}/alice/{name}.git", "alice", token),
+                             "refs/heads/main", cwd=tmp_path).stdout.split()
+                remote_tip = remote[0] if remote else None
+                if push.returncode == 0:
+                    outcomes["accepted"] += 1
+                    assert remote_tip == tip, (name, round_no, push.stdout, push.stderr)
+                    landed[name] = tip
+                else:
+                    outcomes["rejected"] += 1
+                    assert "internal" not in push.stdout + push.stderr
+                    assert remote_tip == landed[name], (name, round_no, push.stdout, push.stderr)
+        assert proxy.actions("drop") and proxy.actions("reset"), "no faults were injected"
+        assert outcomes["accepted"] > 0
+        for name in names:
+            clone = tmp_path / f"check-{name}"
+            git("clone", "-q", authed(f"{fresh.url}/alice/{name}.git", "alice", token), str(clone))
+            assert git("rev-parse", "HEAD", cwd=clone).stdout.strip() == landed[name]
+            git("fsck", "--strict", cwd=clone)
+    print(f"pushes: {outcomes}; S3 requests: {len(proxy.log)}, dropped {len(proxy.actions('drop'))}, "
+          f"reset {len(proxy.actions('reset'))}")
