@@ -51,22 +51,30 @@ def _authorize(request: Request, owner: str, name: str, service_name: str) -> tu
 async def _guard(request: Request, handle) -> Response:
     request.state.actor = ANONYMOUS
     try:
-        request.state.actor = actor_from_header(get_registry(request), request.headers.get("authorization"))
+        request.state.actor = await run_in_threadpool(
+            actor_from_header, get_registry(request), request.headers.get("authorization"))
         return await handle()
     except RegistryError as exc:
         return _git_error(exc, request.state.actor)
 
 
+# Everything that may touch storage or the database runs in the thread pool: a slow S3 or
+# database call must never stall the event loop (and /healthz with it).
+
 @router.get("/{owner}/{name}.git/info/refs")
 async def info_refs(request: Request, owner: str, name: str) -> Response:
-    async def handle() -> Response:
-        service_name = request.query_params.get("service", "")
+    service_name = request.query_params.get("service", "")
+
+    def advertise() -> bytes:
         registry, template = _authorize(request, owner, name, service_name)
         repo = registry.open_repo(template)
         try:
-            body = await run_in_threadpool(service.advertise, repo, service_name)
+            return service.advertise(repo, service_name)
         finally:
             repo.close()
+
+    async def handle() -> Response:
+        body = await run_in_threadpool(advertise)
         return Response(body, media_type=f"application/x-{service_name}-advertisement", headers=NO_CACHE)
 
     return await _guard(request, handle)
@@ -74,18 +82,26 @@ async def info_refs(request: Request, owner: str, name: str) -> Response:
 
 @router.post("/{owner}/{name}.git/{service_name}")
 async def rpc(request: Request, owner: str, name: str, service_name: str) -> Response:
-    async def handle() -> Response:
+    def serve(body: BinaryIO, out: BinaryIO) -> None:
         registry, template = _authorize(request, owner, name, service_name)
+        ctx = registry.push_context(template) if service_name == "git-receive-pack" else None
+        repo = registry.open_repo(template)
+        try:
+            service.run(repo, service_name, body, out, ctx)
+        finally:
+            repo.close()
+
+    async def handle() -> Response:
+        registry = get_registry(request)
+        # Who may do what is settled before the body is read.
+        await run_in_threadpool(_authorize, request, owner, name, service_name)
         if request.headers.get("content-type") != f"application/x-{service_name}-request":
             return error_response(415, "unsupported_media_type", "wrong Content-Type for a git request")
         body = await _spool_body(request, registry.settings.max_push_bytes)
         out = tempfile.SpooledTemporaryFile(SPOOL)
-        ctx = registry.push_context(template) if service_name == "git-receive-pack" else None
-        repo = registry.open_repo(template)
         try:
-            await run_in_threadpool(service.run, repo, service_name, body, out, ctx)
+            await run_in_threadpool(serve, body, out)
         finally:
-            repo.close()
             body.close()
         out.seek(0)
         return StreamingResponse(service.iter_chunks(out), media_type=f"application/x-{service_name}-result",

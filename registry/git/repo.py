@@ -63,6 +63,13 @@ class TemplateRepo(BaseRepo):
     def ref_value(self, ref: str) -> str:
         return self.doc.refs.get(ref, ZERO_SHA)
 
+    def serve_also(self, shas: set[str]) -> None:
+        """Let one stateless upload-pack request want these commits, which a push made ancestors
+        of current tips since the client read the refs (see git/wants.py). They are named by
+        hidden refs of this snapshot only, never advertised or stored."""
+        for sha in sorted(shas):
+            self.refs.set_if_equals(f"refs/registry-served/{sha}".encode(), None, sha.encode())
+
     # -- writing ------------------------------------------------------------------
     def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
                        retries: int = 5, adopt: tuple[str, ...] = ()) -> RefsDocument:

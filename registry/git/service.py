@@ -32,6 +32,7 @@ from .policy import (
     is_rewrite,
     update_problem,
 )
+from . import wants
 from .repo import TemplateRepo
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: Pu
                 serve_clone(repo, request, proto)
                 return
             proto = ReceivableProtocol(io.BytesIO(data).read, out.write)
+            repo.serve_also(wants.stale_reachable(repo, wants.parse_wants(data)))
             _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
             return
         handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)

@@ -143,3 +143,35 @@ def test_random_s3_faults_during_pushes_lose_nothing_and_report_the_truth(faulty
             git("fsck", "--strict", cwd=clone)
     print(f"pushes: {outcomes}; S3 requests: {len(proxy.log)}, dropped {len(proxy.actions('drop'))}, "
           f"reset {len(proxy.actions('reset'))}")
+
+
+def test_healthz_stays_fast_while_s3_answers_in_seconds(faulty, tmp_path):
+    """No storage or database call runs on the event loop: git requests waiting on a slow S3
+    leave /healthz answering at once (issue 17: p95 < 50 ms)."""
+    import concurrent.futures
+    import statistics
+    import time
+
+    server, proxy, token = faulty
+    _create(server, token, "slow-s3")
+    proxy.set_rule(lambda seen: "delay:1.5")
+    url = authed(f"{server.url}/alice/slow-s3.git", "alice", token)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            slow = [pool.submit(git, "ls-remote", url, cwd=tmp_path, check=False) for _ in range(6)]
+            time.sleep(0.3)  # the git requests are now waiting on S3
+            timings = []
+            with httpx.Client(timeout=10) as client:
+                for _ in range(40):
+                    start = time.perf_counter()
+                    assert client.get(f"{server.url}/healthz").status_code == 200
+                    timings.append(time.perf_counter() - start)
+                    time.sleep(0.02)
+            assert not all(f.done() for f in slow), "S3 was not slow while /healthz was measured"
+            for f in slow:
+                f.result()
+    finally:
+        proxy.set_rule(lambda seen: "pass")
+    p95 = statistics.quantiles(timings, n=20)[-1]
+    print(f"/healthz p95 {p95 * 1000:.1f} ms while S3 answered in 1.5 s")
+    assert p95 < 0.05, p95

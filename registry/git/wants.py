@@ -1,0 +1,78 @@
+"""Wants of a stateless upload-pack request that are no longer ref tips.
+
+Over smart HTTP a client reads the refs in one request and asks for objects in the next; a
+push landing between the two moves a tip, and the client then wants an ancestor of a current
+tip. C git serves any want reachable from a current ref in that case (upload-pack's
+`check_non_tip`); dulwich refuses everything but exact tips. `stale_reachable` finds which
+stale wants are reachable, by a walk bounded in commits visited, so a race is served and a
+request for an unreachable object is still refused.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterable
+
+from dulwich.objects import Commit, Tag
+
+from .repo import TemplateRepo
+
+WALK_LIMIT = 50_000  # commits visited at most to prove a stale want reachable
+
+
+def parse_wants(body: bytes) -> set[str]:
+    """The `want` shas of an upload-pack request body (its first section, up to the flush)."""
+    wants: set[str] = set()
+    pos = 0
+    while pos + 4 <= len(body):
+        try:
+            size = int(body[pos:pos + 4], 16)
+        except ValueError:
+            break
+        if size < 4:  # flush (0000) or a special packet ends the wants
+            break
+        line = body[pos + 4:pos + size]
+        pos += size
+        if not line.startswith(b"want "):
+            break
+        sha = line[5:45].decode("ascii", "replace")
+        if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
+            wants.add(sha)
+    return wants
+
+
+def _peel(repo: TemplateRepo, sha: bytes) -> bytes | None:
+    """The commit a tip names (through annotated tags), or None."""
+    for _ in range(10):
+        try:
+            obj = repo.object_store[sha]
+        except KeyError:
+            return None
+        if isinstance(obj, Tag):
+            sha = obj.object[1]
+            continue
+        return sha if isinstance(obj, Commit) else None
+    return None
+
+
+def stale_reachable(repo: TemplateRepo, wants: Iterable[str], limit: int = WALK_LIMIT) -> set[str]:
+    """Those of `wants` that are not tips but are commits reachable from a current ref."""
+    tips = set(repo.doc.refs.values())
+    missing = {w.encode() for w in wants if w not in tips}
+    if not missing:
+        return set()
+    found: set[bytes] = set()
+    starts = [c for c in (_peel(repo, sha.encode()) for sha in tips) if c is not None]
+    queue, seen = deque(starts), set(starts)
+    while queue and len(seen) <= limit and found != missing:
+        sha = queue.popleft()
+        if sha in missing:
+            found.add(sha)
+        try:
+            commit = repo.object_store[sha]
+        except KeyError:
+            continue
+        for parent in getattr(commit, "parents", ()):
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return {sha.decode() for sha in found}
