@@ -1,11 +1,11 @@
-"""The app factory: one Registry, the error table, git smart HTTP and the JSON API."""
+"""The app factory: one Container, the error table, git smart HTTP and the JSON API."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
-from registry.services import Registry
+from registry.container import Container
 
 from . import errors, git_http, web
 from .routes import gallery, pulls, runs, templates
@@ -13,9 +13,9 @@ from .routes import gallery, pulls, runs, templates
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
 
-def create_app(registry: Registry, base_url: str) -> FastAPI:
+def create_app(container: Container, base_url: str) -> FastAPI:
     app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None)
-    app.state.registry = registry
+    app.state.container = container
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 

@@ -8,13 +8,14 @@ import time
 
 from pydantic import ValidationError
 
+from registry.container import Container
 from registry.errors import RegistryError
-from registry.services import Registry
 from registry.settings import get_settings
 
 
-def _registry() -> Registry:
-    return Registry.from_settings(get_settings())
+def _container() -> Container:
+    """The one container of this process, built from the environment's settings."""
+    return Container.build(get_settings())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -24,17 +25,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from workers.pipeline import build
 
-    settings = get_settings()
+    container = _container()
+    settings = container.settings
     base_url = settings.public_base_url(args.host, args.port)
-    registry = _registry()
-    pipeline = build(registry)
-    registry.push_listeners.append(pipeline.on_push)
-    registry.run_listeners.append(pipeline.on_run)
+    pipeline = build(container)
     # Embedded: nothing else runs checks, so whatever is pending is owed now. With Redis,
     # only what has waited past the requeue delay.
     pipeline.reconcile(full=True, older_than=None if settings.redis_url else time.time() + 1)
     pipeline.start()
-    app = create_app(registry, base_url)
+    app = create_app(container, base_url)
     queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
     print(f"registry listening on {base_url} (storage: {settings.storage}, queue: {queue}, "
           f"data: {settings.data_dir})", flush=True)
@@ -44,38 +43,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    user = _registry().add_user(args.name, args.email, args.admin)
+    from registry.services import users
+
+    user = users.add_user(_container(), args.name, args.email, args.admin)
     print(f"created user {user.name}" + (" (admin)" if user.is_admin else ""))
     return 0
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    print(_registry().create_token(args.user, args.scope, args.expires_days))
+    from registry.services import users
+
+    print(users.create_token(_container(), args.user, args.scope, args.expires_days))
     return 0
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
     from registry.git.gc import run_gc
 
-    report = run_gc(_registry().repos, args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
+    report = run_gc(_container().repos, args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
     print(f"{report.repos} repos, {report.repacked} repacked, {report.packs_removed} unreferenced packs removed")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from workers.rq_queue import run_worker
+    from workers.worker import run_worker
 
-    settings = get_settings()
-    print(f"worker on {', '.join(args.queues)} ({settings.redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
-    run_worker(settings, args.queues, args.burst)
+    container = _container()
+    redis_url = container.settings.redis_url
+    print(f"worker on {', '.join(args.queues)} ({redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
+    run_worker(container, args.queues, args.burst)
     return 0
 
 
 def cmd_checks_requeue(args: argparse.Namespace) -> int:
     from workers.pipeline import build
 
-    registry = _registry()
-    pipeline = build(registry)
+    pipeline = build(_container())
     count = pipeline.reconcile(full=True, older_than=time.time() + 1)
     dispatcher = pipeline.dispatcher
     if hasattr(dispatcher, "join"):  # embedded: run them here and now
@@ -91,20 +94,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from registry import importer
-    from registry.access import Actor
+    from registry.services import templates, users
     from workers.pipeline import build
 
-    registry = _registry()
-    actor = Actor(registry.meta.get_user(args.owner), "write")
+    container = _container()
+    actor = users.actor_for(container, args.owner)
     folders = importer.candidates(Path(args.dir))
     if not folders:
         raise RegistryError(f"no sub-folder of {args.dir} holds a system.md")
-    pipeline = build(registry)
-    registry.push_listeners.append(pipeline.on_push)
+    pipeline = build(container)
     failed = 0
     for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
         try:
-            template, sha = registry.import_folder(actor, folder)
+            template, sha = templates.import_folder(container, actor, folder)
             tqdm.write(f"{template.full_name} {sha[:12]}", file=sys.stderr)
         except RegistryError as exc:
             failed += 1
@@ -117,9 +119,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    from registry import gallery
+    from registry.services import gallery
 
-    count = gallery.reindex_all(_registry())
+    count = gallery.reindex(_container())
     print(f"indexed {count} templates")
     return 0
 

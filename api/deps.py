@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the Registry and the calling Actor."""
+"""Request-scoped dependencies: the Container and the calling Actor."""
 from __future__ import annotations
 
 import base64
@@ -6,22 +6,24 @@ import base64
 from fastapi import Request
 
 from registry.access import ANONYMOUS, Actor
+from registry.container import Container
 from registry.errors import Unauthenticated
-from registry.services import Registry
+from registry.services import users
 
 
-def get_registry(request: Request) -> Registry:
-    return request.app.state.registry
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
 
 
-def actor_from_header(registry: Registry, header: str | None, allow_basic: bool = True) -> Actor:
+def actor_from_header(c: Container, header: str | None, allow_basic: bool = True) -> Actor:
     """Bearer TOKEN, or Basic user:token (git's credential helpers). No header: anonymous."""
     if not header:
         return ANONYMOUS
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme in ("bearer", "token"):
-        return registry.authenticate(value.strip())
+        return users.authenticate(c, value.strip())
     if scheme == "basic" and allow_basic:
         try:
             user, _, token = base64.b64decode(value.strip()).decode().partition(":")
@@ -29,7 +31,7 @@ def actor_from_header(registry: Registry, header: str | None, allow_basic: bool 
             raise Unauthenticated("malformed Basic credentials") from None
         if not token:
             raise Unauthenticated("use an API token as the password")
-        actor = registry.authenticate(token)
+        actor = users.authenticate(c, token)
         if user and user not in (actor.name, "token", "x-access-token"):
             raise Unauthenticated("the token does not belong to that user")
         return actor
@@ -37,4 +39,4 @@ def actor_from_header(registry: Registry, header: str | None, allow_basic: bool 
 
 
 def get_actor(request: Request) -> Actor:
-    return actor_from_header(get_registry(request), request.headers.get("authorization"))
+    return actor_from_header(get_container(request), request.headers.get("authorization"))

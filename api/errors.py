@@ -8,21 +8,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from registry import errors, merging
-from registry.storage import PreconditionFailed
+from registry import errors
 
 log = logging.getLogger("api")
 
 STATUS: list[tuple[type[errors.RegistryError], int]] = [
-    (merging.StaleHead, 412),
-    (merging.MergeBlocked, 405),
+    (errors.StaleHead, 412),
+    (errors.MergeBlocked, 405),
     (errors.InvalidInput, 400),
     (errors.Unauthenticated, 401),
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
     (errors.AlreadyExists, 409),
     (errors.Conflict, 409),
-    (PreconditionFailed, 412),
+    (errors.PreconditionFailed, 412),
     (errors.TooLarge, 413),
     (errors.StorageError, 503),
 ]

@@ -1,4 +1,4 @@
-"""Git smart HTTP at /{owner}/{name}.git: authentication here, protocol in registry.git.service.
+"""Git smart HTTP at /{owner}/{name}.git: authentication here, the use cases in registry.services.push.
 
 Bodies are spooled to a temporary file and the dulwich handler runs in a worker thread,
 writing into another spooled file that is streamed back in 64 KiB chunks.
@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import tempfile
 import zlib
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from registry.access import ANONYMOUS, Actor, Level
-from registry.errors import InvalidName, RegistryError, TemplateNotFound
-from registry.meta import Template
-from registry.services import Registry
-from registry.git import service
-from registry.names import check_name
+from registry.access import ANONYMOUS, Actor
+from registry.errors import RegistryError, TemplateNotFound
+from registry.services import push
 
-from .deps import actor_from_header, get_registry
+from .deps import actor_from_header, get_container
 from .errors import error_response, status_for
 
 router = APIRouter()
@@ -36,23 +33,11 @@ def _git_error(exc: RegistryError, actor: Actor) -> Response:
     return error_response(status, exc.code, exc.message, headers)
 
 
-def _authorize(request: Request, owner: str, name: str, service_name: str) -> tuple[Registry, Template]:
-    """The template a git request targets, if its caller may use `service_name` on it."""
-    registry = get_registry(request)
-    actor: Actor = request.state.actor
-    if service_name not in service.SERVICES:
-        raise InvalidName(f"unsupported service {service_name!r}")
-    check_name(owner, "owner")
-    check_name(name, "template name")
-    needed = Level.WRITE if service_name == "git-receive-pack" else Level.READ
-    return registry, registry.get_template(actor, owner, name, needed)
-
-
 async def _guard(request: Request, handle) -> Response:
     request.state.actor = ANONYMOUS
     try:
         request.state.actor = await run_in_threadpool(
-            actor_from_header, get_registry(request), request.headers.get("authorization"))
+            actor_from_header, get_container(request), request.headers.get("authorization"))
         return await handle()
     except RegistryError as exc:
         return _git_error(exc, request.state.actor)
@@ -65,16 +50,9 @@ async def _guard(request: Request, handle) -> Response:
 async def info_refs(request: Request, owner: str, name: str) -> Response:
     service_name = request.query_params.get("service", "")
 
-    def advertise() -> bytes:
-        registry, template = _authorize(request, owner, name, service_name)
-        repo = registry.open_repo(template)
-        try:
-            return service.advertise(repo, service_name)
-        finally:
-            repo.close()
-
     async def handle() -> Response:
-        body = await run_in_threadpool(advertise)
+        body = await run_in_threadpool(push.advertise, get_container(request), request.state.actor, owner, name,
+                                       service_name)
         return Response(body, media_type=f"application/x-{service_name}-advertisement", headers=NO_CACHE)
 
     return await _guard(request, handle)
@@ -82,29 +60,20 @@ async def info_refs(request: Request, owner: str, name: str) -> Response:
 
 @router.post("/{owner}/{name}.git/{service_name}")
 async def rpc(request: Request, owner: str, name: str, service_name: str) -> Response:
-    def serve(body: BinaryIO, out: BinaryIO) -> None:
-        registry, template = _authorize(request, owner, name, service_name)
-        ctx = registry.push_context(template) if service_name == "git-receive-pack" else None
-        repo = registry.open_repo(template)
-        try:
-            service.run(repo, service_name, body, out, ctx)
-        finally:
-            repo.close()
-
     async def handle() -> Response:
-        registry = get_registry(request)
+        c, actor = get_container(request), request.state.actor
         # Who may do what is settled before the body is read.
-        await run_in_threadpool(_authorize, request, owner, name, service_name)
+        await run_in_threadpool(push.authorize, c, actor, owner, name, service_name)
         if request.headers.get("content-type") != f"application/x-{service_name}-request":
             return error_response(415, "unsupported_media_type", "wrong Content-Type for a git request")
-        body = await _spool_body(request, registry.settings.max_push_bytes)
+        body = await _spool_body(request, c.settings.max_push_bytes)
         out = tempfile.SpooledTemporaryFile(SPOOL)
         try:
-            await run_in_threadpool(serve, body, out)
+            await run_in_threadpool(push.serve, c, actor, owner, name, service_name, body, out)
         finally:
             body.close()
         out.seek(0)
-        return StreamingResponse(service.iter_chunks(out), media_type=f"application/x-{service_name}-result",
+        return StreamingResponse(_chunks(out), media_type=f"application/x-{service_name}-result",
                                  headers=NO_CACHE)
 
     return await _guard(request, handle)
@@ -130,3 +99,8 @@ async def _spool_body(request: Request, limit: int) -> BinaryIO:
         spool.write(inflate.flush())
     spool.seek(0)
     return spool
+
+
+def _chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+    while chunk := f.read(size):
+        yield chunk

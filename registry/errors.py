@@ -41,6 +41,14 @@ class PathNotFound(NotFound):
     code = "path_not_found"
 
 
+class PullNotFound(NotFound):
+    code = "pull_not_found"
+
+
+class RunNotFound(NotFound):
+    code = "run_not_found"
+
+
 class AlreadyExists(RegistryError):
     code = "already_exists"
 
@@ -59,8 +67,30 @@ class Conflict(RegistryError):
     code = "conflict"
 
 
+class MergeBlocked(RegistryError):
+    """Branch protection or reviews stand in the way of a merge."""
+
+    code = "merge_blocked"
+
+
+class StaleHead(RegistryError):
+    """The pull request's head moved since the caller looked at it."""
+
+    code = "head_moved"
+
+
+class MergeConflict(Conflict):
+    code = "merge_conflict"
+
+
 class TooLarge(RegistryError):
     code = "too_large"
+
+
+class PreconditionFailed(RegistryError):
+    """A create-only or compare-and-swap write found the blob not as expected."""
+
+    code = "precondition_failed"
 
 
 class StorageError(RegistryError):

@@ -3,18 +3,18 @@ import os
 import sys
 import time
 
-from registry import checks
+from registry.services import checks
 
 _validate = checks.RUNNERS["validate"]
 
 
-def slow_validate(registry, template, sha):
+def slow_validate(container, template, sha):
     marker = os.environ.get("SLOW_MARKER")
     if marker:
         with open(marker, "a") as fh:
             fh.write(f"{os.getpid()} {sha}\n")
     time.sleep(float(os.environ.get("SLOW_VALIDATE", "3")))
-    return _validate(registry, template, sha)
+    return _validate(container, template, sha)
 
 
 checks.RUNNERS["validate"] = slow_validate

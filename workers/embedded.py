@@ -8,7 +8,8 @@ import time
 from functools import partial
 from typing import Callable
 
-from registry import checks
+from registry.container import Container
+from registry.services import checks
 
 from .runtime import run_check, run_manual
 
@@ -20,17 +21,18 @@ Job = Callable[[Callable[[], bool]], None]  # takes `may_retry`
 
 
 class EmbeddedDispatcher:
-    def __init__(self) -> None:
+    def __init__(self, container: Container) -> None:
+        self.container = container
         self._queue: queue.Queue[list[Job]] = queue.Queue()  # each item: jobs run in order
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
 
-    def enqueue(self, template_id: str, sha: str, contexts: list[str], registry=None) -> None:
-        self._queue.put([partial(run_check, context, template_id, sha)
+    def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
+        self._queue.put([partial(run_check, self.container, context, template_id, sha)
                          for context in sorted(contexts, key=checks.CONTEXTS.index)])
 
     def enqueue_run(self, run_id: str) -> None:
-        self._queue.put([partial(run_manual, run_id)])
+        self._queue.put([partial(run_manual, self.container, run_id)])
 
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""

@@ -1,9 +1,10 @@
-"""RQ job functions: ids in, one core call, no logic of their own."""
+"""RQ job functions: ids in, one core call on the worker's container, no logic of their own."""
 from __future__ import annotations
 
 from rq import get_current_job
 
-from .runtime import run_check, run_manual
+from .rq_queue import RQDispatcher
+from .runtime import container, run_check, run_manual
 
 
 def _may_retry() -> bool:
@@ -12,21 +13,20 @@ def _may_retry() -> bool:
 
 
 def validate(template_id: str, sha: str) -> None:
-    run_check("validate", template_id, sha, _may_retry)
+    run_check(container(), "validate", template_id, sha, _may_retry)
     # sandbox depends on validate: it is queued once validate has a final state.
-    from .rq_queue import RQDispatcher
-    from .runtime import registry
-
-    RQDispatcher(get_current_job().connection).enqueue(template_id, sha, ["sandbox"], registry=registry())
+    job = get_current_job()
+    assert job is not None
+    RQDispatcher(job.connection, container()).enqueue(template_id, sha, ["sandbox"])
 
 
 def index(template_id: str, sha: str) -> None:
-    run_check("index", template_id, sha, _may_retry)
+    run_check(container(), "index", template_id, sha, _may_retry)
 
 
 def sandbox(template_id: str, sha: str) -> None:
-    run_check("sandbox", template_id, sha, _may_retry)
+    run_check(container(), "sandbox", template_id, sha, _may_retry)
 
 
 def run(run_id: str) -> None:
-    run_manual(run_id, _may_retry)
+    run_manual(container(), run_id, _may_retry)

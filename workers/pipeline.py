@@ -13,31 +13,31 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from registry import checks
+from registry.container import Container
 from registry.git.policy import RefUpdate
-from registry.meta import Template
-from registry.services import Registry
+from registry.meta import Run, Template
+from registry.services import checks, templates
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher(Protocol):
-    def enqueue(self, template_id: str, sha: str, contexts: list[str], registry=None) -> None: ...
+    def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None: ...
     def enqueue_run(self, run_id: str) -> None: ...
 
 
 class Pipeline:
-    def __init__(self, registry: Registry, dispatcher: Dispatcher) -> None:
-        self.registry = registry
+    def __init__(self, container: Container, dispatcher: Dispatcher) -> None:
+        self.container = container
         self.dispatcher = dispatcher
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enqueue")
         self._stop = threading.Event()
 
     def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
-        for sha, contexts in checks.record_push(self.registry.meta, template, updates).items():
+        for sha, contexts in checks.record_push(self.container.meta, template, updates).items():
             self._executor.submit(self.submit, template.id, sha, contexts)
 
-    def on_run(self, run) -> None:
+    def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
         self._executor.submit(self.submit_run, run.id)
 
@@ -51,40 +51,31 @@ class Pipeline:
 
     def submit(self, template_id: str, sha: str, contexts: list[str]) -> bool:
         try:
-            self.dispatcher.enqueue(template_id, sha, contexts, registry=self.registry)
+            self.dispatcher.enqueue(template_id, sha, contexts)
         except Exception as exc:  # Redis down: the statuses stay unqueued for the reconciler
             log.warning("could not enqueue checks for %s@%s: %s", template_id, sha[:12], exc)
             return False
-        self.registry.meta.mark_enqueued(template_id, sha, tuple(contexts))
+        self.container.meta.mark_enqueued(template_id, sha, tuple(contexts))
         return True
 
     def reconcile(self, full: bool = False, older_than: float | None = None) -> int:
         """Submit owed checks; returns how many commits were handed over."""
         if older_than is None:
-            older_than = time.time() - self.registry.settings.requeue_after_seconds
-        work = checks.waiting(self.registry.meta, older_than)
+            older_than = time.time() - self.container.settings.requeue_after_seconds
+        work = checks.waiting(self.container.meta, older_than)
         if full:
-            for template in self._all_templates():
-                for sha, contexts in checks.record_tips(self.registry, template).items():
+            for template in templates.all_templates(self.container):
+                for sha, contexts in checks.record_tips(self.container, template).items():
                     work.setdefault((template.id, sha), []).extend(contexts)
         handed = sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
-        return handed + sum(self.submit_run(run.id) for run in self.registry.meta.queued_runs(older_than))
-
-    def _all_templates(self):
-        page = 0
-        while True:
-            items, total = self.registry.meta.list_templates(None, page * 200, 200)
-            yield from items
-            page += 1
-            if page * 200 >= total:
-                return
+        return handed + sum(self.submit_run(run.id) for run in self.container.meta.queued_runs(older_than))
 
     def start(self, full_every: float = 300.0) -> None:
         """Reconcile in the background: quickly and often, fully now and then."""
         def loop() -> None:
             last_full = 0.0
-            while not self._stop.wait(self.registry.settings.reconcile_seconds):
+            while not self._stop.wait(self.container.settings.reconcile_seconds):
                 try:
                     full = time.monotonic() - last_full > full_every
                     self.reconcile(full=full)
@@ -99,12 +90,19 @@ class Pipeline:
         self._executor.shutdown(wait=True)
 
 
-def build(registry: Registry) -> Pipeline:
-    """RQ when REGISTRY_REDIS_URL is set, else the embedded in-process queue."""
-    if registry.settings.redis_url:
+def build(container: Container) -> Pipeline:
+    """RQ when REGISTRY_REDIS_URL is set, else the embedded in-process queue; subscribed to the
+    container's pushes and runs."""
+    dispatcher: Dispatcher
+    if container.settings.redis_url:
         from .rq_queue import RQDispatcher, connect
 
-        return Pipeline(registry, RQDispatcher(connect(registry.settings.redis_url)))
-    from .embedded import EmbeddedDispatcher
+        dispatcher = RQDispatcher(connect(container.settings.redis_url), container)
+    else:
+        from .embedded import EmbeddedDispatcher
 
-    return Pipeline(registry, EmbeddedDispatcher())
+        dispatcher = EmbeddedDispatcher(container)
+    pipeline = Pipeline(container, dispatcher)
+    container.push_listeners.append(pipeline.on_push)
+    container.run_listeners.append(pipeline.on_run)
+    return pipeline

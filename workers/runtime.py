@@ -1,26 +1,34 @@
-"""One Registry per worker (built before RQ forks its work-horses, which inherit it: the
-metadata store reopens its connection in a new process), and a check run with the retry policy."""
+"""The container a worker process was started with, and a check run with the retry policy.
+
+`registry worker` builds its Container once from settings (api.cli) and binds it here before
+RQ starts taking jobs; RQ calls jobs by name with ids only, and they read it back from here.
+The embedded dispatcher passes its own container explicitly instead.
+"""
 from __future__ import annotations
 
 import logging
 from typing import Callable
 
-from registry import checks
-from registry.services import Registry
-from registry.settings import get_settings
+from registry.container import Container
+from registry.errors import RunNotFound
+from registry.services import checks, runs
 
 log = logging.getLogger(__name__)
-_cached: Registry | None = None
+_bound: Container | None = None
 
 
-def registry() -> Registry:
-    global _cached
-    if _cached is None:
-        _cached = Registry.from_settings(get_settings())
-    return _cached
+def bind(container: Container) -> None:
+    global _bound
+    _bound = container
 
 
-def _retrying(label: str, work: Callable[[], None], give_up: Callable[[BaseException], None],
+def container() -> Container:
+    if _bound is None:
+        raise RuntimeError("no container bound: jobs run inside `registry worker`")
+    return _bound
+
+
+def _retrying(label: str, work: Callable[[], object], give_up: Callable[[BaseException], None],
               may_retry: Callable[[], bool]) -> None:
     """Transient errors propagate while a retry remains; anything else, or the last transient
     one, goes to `give_up` (so nothing stays pending because its job died quietly)."""
@@ -36,33 +44,17 @@ def _retrying(label: str, work: Callable[[], None], give_up: Callable[[BaseExcep
         give_up(exc)
 
 
-def run_check(context: str, template_id: str, sha: str, may_retry: Callable[[], bool]) -> None:
+def run_check(c: Container, context: str, template_id: str, sha: str, may_retry: Callable[[], bool]) -> None:
     """Run a check; a final failure becomes an `error` status."""
-    reg = registry()
-    _retrying(f"{context} {template_id}@{sha[:12]}", lambda: checks.run(reg, context, template_id, sha),
-              lambda exc: checks.give_up(reg, context, template_id, sha, exc), may_retry)
+    _retrying(f"{context} {template_id}@{sha[:12]}", lambda: checks.run(c, context, template_id, sha),
+              lambda exc: checks.give_up(c, context, template_id, sha, exc), may_retry)
 
 
-def run_manual(run_id: str, may_retry: Callable[[], bool]) -> None:
+def run_manual(c: Container, run_id: str, may_retry: Callable[[], bool]) -> None:
     """Carry out a sandbox run asked for by hand, and give its commit the run's status."""
-    from registry.meta.sqlite_runs import RunNotFound
-    from registry.sandbox import runs
-
-    reg = registry()
     try:
-        run = reg.meta.get_run(run_id)
+        run = c.meta.get_run(run_id)
     except RunNotFound:
         return  # its template was deleted
-    _retrying(f"run {run_id}", lambda: reg.meta.set_status(runs.execute(reg, run_id)),
-              lambda exc: runs.abandon(reg, run, exc), may_retry)
-
-
-def warm() -> None:
-    """Do once in the worker what every forked work-horse would otherwise redo per job."""
-    from registry import schemas
-
-    from . import jobs  # noqa: F401  (RQ resolves "workers.jobs.*" by name in the horse)
-
-    registry()
-    schemas.validator("template.schema.json")
-    schemas.secret_fields()
+    _retrying(f"run {run_id}", lambda: c.meta.set_status(runs.execute(c, run_id)),
+              lambda exc: runs.abandon(c, run, exc), may_retry)

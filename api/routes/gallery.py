@@ -7,12 +7,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from registry import gallery
 from registry.access import Actor
-from registry.search.base import MAX_PAGE, MAX_QUERY
-from registry.services import Registry
+from registry.container import Container
+from registry.services import gallery
+from registry.services.gallery import MAX_PAGE, MAX_QUERY
 
-from ..deps import get_actor, get_registry
+from ..deps import get_actor, get_container
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
@@ -29,8 +29,8 @@ def search(request: Request, response: Response,
            tags: str | None = Query(None, max_length=1000), owner: str | None = None,
            sort: Literal["relevance", "stars", "updated", "rating"] = "relevance",
            page: int = Query(1, ge=1, le=MAX_PAGE), per_page: int = Query(20, ge=1, le=100),
-           actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    found = gallery.search(registry, actor, q=q, industry=industry, use_case=use_case, tags=tags, owner=owner,
+           actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> dict[str, Any]:
+    found = gallery.search(c, actor, q=q, industry=industry, use_case=use_case, tags=tags, owner=owner,
                            sort=sort, page=page, per_page=per_page)
     response.headers["Link"] = link_header(request, page, per_page, found.total)
     return {"total": found.total, "results": [asdict(hit) for hit in found.results], "facets": found.facets}
@@ -38,18 +38,18 @@ def search(request: Request, response: Response,
 
 @router.put("/templates/{owner}/{name}/star")
 def put_star(owner: str, name: str, actor: Actor = Depends(get_actor),
-             registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return {"starred": True, "stars": gallery.star(registry, actor, owner, name, True)}
+             c: Container = Depends(get_container)) -> dict[str, Any]:
+    return {"starred": True, "stars": gallery.star(c, actor, owner, name, True)}
 
 
 @router.delete("/templates/{owner}/{name}/star")
 def delete_star(owner: str, name: str, actor: Actor = Depends(get_actor),
-                registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return {"starred": False, "stars": gallery.star(registry, actor, owner, name, False)}
+                c: Container = Depends(get_container)) -> dict[str, Any]:
+    return {"starred": False, "stars": gallery.star(c, actor, owner, name, False)}
 
 
 @router.post("/templates/{owner}/{name}/ratings", status_code=201)
 def post_rating(owner: str, name: str, body: Rating, actor: Actor = Depends(get_actor),
-                registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    mean, count = gallery.rate(registry, actor, owner, name, body.score, body.review)
+                c: Container = Depends(get_container)) -> dict[str, Any]:
+    mean, count = gallery.rate(c, actor, owner, name, body.score, body.review)
     return {"rating": mean, "ratings": count}

@@ -6,12 +6,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from registry import merging, pulls
+from registry import views
 from registry.access import Actor
-from registry.meta.sqlite_pulls import Pull
-from registry.services import Registry, page_args
+from registry.container import Container
+from registry.meta.records import Pull
+from registry.services import merging, pulls
+from registry.services.guard import page_args
 
-from ..deps import get_actor, get_registry
+from ..deps import get_actor, get_container
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/pulls")
@@ -48,8 +50,8 @@ class PullEdit(BaseModel):
     state: str | None = None
 
 
-def _shape(registry: Registry, pull: Pull) -> dict[str, Any]:
-    head = registry.meta.get_template_by_id(pull.head_template_id)
+def _shape(c: Container, pull: Pull) -> dict[str, Any]:
+    head = views.pull_head(c, pull)
     return {"number": pull.number, "title": pull.title, "body": pull.body, "state": pull.state,
             "author": pull.author, "head": {"owner": head.owner, "name": head.name, "branch": pull.head_branch,
                                             "sha": pull.head_sha, "ref": f"refs/pull/{pull.number}/head"},
@@ -59,73 +61,72 @@ def _shape(registry: Registry, pull: Pull) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 def create(owner: str, name: str, body: NewPull, actor: Actor = Depends(get_actor),
-           registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return _shape(registry, pulls.open_pull(registry, actor, owner, name, body.title, body.body, body.head, body.base))
+           c: Container = Depends(get_container)) -> dict[str, Any]:
+    return _shape(c, pulls.open_pull(c, actor, owner, name, body.title, body.body, body.head, body.base))
 
 
 @router.get("")
 def index(owner: str, name: str, request: Request, response: Response, state: str = "open", page: int = 1,
           per_page: int = 30, actor: Actor = Depends(get_actor),
-          registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+          c: Container = Depends(get_container)) -> list[dict[str, Any]]:
     page, per_page = page_args(page, per_page)
-    items, total = pulls.list_pulls(registry, actor, owner, name, state, page, per_page)
+    items, total = pulls.list_pulls(c, actor, owner, name, state, page, per_page)
     response.headers["Link"] = link_header(request, page, per_page, total)
-    return [_shape(registry, p) for p in items]
+    return [_shape(c, p) for p in items]
 
 
 @router.get("/{number}")
 def show(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-         registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return _shape(registry, pulls.get_pull(registry, actor, owner, name, number)[1])
+         c: Container = Depends(get_container)) -> dict[str, Any]:
+    return _shape(c, pulls.get_pull(c, actor, owner, name, number)[1])
 
 
 @router.patch("/{number}")
 def edit(owner: str, name: str, number: int, body: PullEdit, actor: Actor = Depends(get_actor),
-         registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return _shape(registry, pulls.update_pull(registry, actor, owner, name, number, body.title, body.body, body.state))
+         c: Container = Depends(get_container)) -> dict[str, Any]:
+    return _shape(c, pulls.update_pull(c, actor, owner, name, number, body.title, body.body, body.state))
 
 
 @router.get("/{number}/files")
 def files(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-          registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
-    return pulls.files(registry, actor, owner, name, number)
+          c: Container = Depends(get_container)) -> list[dict[str, Any]]:
+    return pulls.files(c, actor, owner, name, number)
 
 
 @router.get("/{number}/commits")
 def commits(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-            registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
-    return pulls.commits(registry, actor, owner, name, number)
+            c: Container = Depends(get_container)) -> list[dict[str, Any]]:
+    return pulls.commits(c, actor, owner, name, number)
 
 
 @router.get("/{number}/comments")
 def comments(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-             registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
-    base, _ = pulls.get_pull(registry, actor, owner, name, number)
-    return registry.meta.comments(base.id, number)
+             c: Container = Depends(get_container)) -> list[dict[str, Any]]:
+    return views.pull_comments(c, actor, owner, name, number)
 
 
 @router.post("/{number}/comments", status_code=201)
 def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_actor),
-                registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return merging.comment(registry, actor, owner, name, number, body.body, body.path, body.line, body.side)
+                c: Container = Depends(get_container)) -> dict[str, Any]:
+    return merging.comment(c, actor, owner, name, number, body.body, body.path, body.line, body.side)
 
 
 @router.post("/{number}/reviews", status_code=201)
 def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor = Depends(get_actor),
-               registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    review_id = merging.review(registry, actor, owner, name, number, body.event, body.body,
+               c: Container = Depends(get_container)) -> dict[str, Any]:
+    review_id = merging.review(c, actor, owner, name, number, body.event, body.body,
                                [c.model_dump() for c in body.comments])
     return {"id": review_id, "event": body.event}
 
 
 @router.get("/{number}/mergeability")
 def mergeability(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-                 registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return merging.mergeability(registry, actor, owner, name, number)
+                 c: Container = Depends(get_container)) -> dict[str, Any]:
+    return merging.mergeability(c, actor, owner, name, number)
 
 
 @router.post("/{number}/merge")
 def merge(owner: str, name: str, number: int, body: Merge, actor: Actor = Depends(get_actor),
-          registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return {"sha": merging.merge(registry, actor, owner, name, number, body.method, body.expected_head_sha),
+          c: Container = Depends(get_container)) -> dict[str, Any]:
+    return {"sha": merging.merge(c, actor, owner, name, number, body.method, body.expected_head_sha),
             "merged": True}

@@ -6,12 +6,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from registry import views
 from registry.access import Actor
-from registry.meta.sqlite_runs import Run
-from registry.sandbox import runs
-from registry.services import Registry, page_args
+from registry.container import Container
+from registry.meta.records import Run
+from registry.services import runs
+from registry.services.guard import page_args
 
-from ..deps import get_actor, get_registry
+from ..deps import get_actor, get_container
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
@@ -34,21 +36,20 @@ def shape(run: Run, owner: str, name: str, full: bool = True) -> dict[str, Any]:
 
 @router.get("/templates/{owner}/{name}/runs")
 def index(owner: str, name: str, request: Request, response: Response, page: int = 1, per_page: int = 30,
-          actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> list[dict[str, Any]]:
+          actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> list[dict[str, Any]]:
     page, per_page = page_args(page, per_page)
-    template = registry.get_template(actor, owner, name)
-    items, total = registry.meta.list_runs(template.id, (page - 1) * per_page, per_page)
+    items, total = views.runs(c, actor, owner, name, (page - 1) * per_page, per_page)
     response.headers["Link"] = link_header(request, page, per_page, total)
     return [shape(r, owner, name, full=False) for r in items]
 
 
 @router.post("/templates/{owner}/{name}/runs", status_code=202)
 def create(owner: str, name: str, body: NewRun, actor: Actor = Depends(get_actor),
-           registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    return shape(runs.request(registry, actor, owner, name, body.ref), owner, name)
+           c: Container = Depends(get_container)) -> dict[str, Any]:
+    return shape(runs.request(c, actor, owner, name, body.ref), owner, name)
 
 
 @router.get("/runs/{run_id}")
-def show(run_id: str, actor: Actor = Depends(get_actor), registry: Registry = Depends(get_registry)) -> dict[str, Any]:
-    run, template = runs.get(registry, actor, run_id)
+def show(run_id: str, actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> dict[str, Any]:
+    run, template = views.run(c, actor, run_id)
     return shape(run, template.owner, template.name)

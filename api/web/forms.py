@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from registry import merging, pulls
 from registry.access import Actor
+from registry.services import merging, pulls
 from registry.errors import InvalidInput, Unauthenticated
 
 from . import session as sessions
@@ -48,7 +48,7 @@ def logout(request: Request, _: Actor = Depends(_posting)):
 def open_pull(request: Request, owner: str, name: str, title: str = Form(max_length=300),
               head: str = Form(max_length=300), base: str = Form("main", max_length=255),
               body: str = Form("", max_length=65_536), actor: Actor = Depends(_posting)):
-    pull = pulls.open_pull(request.app.state.registry, actor, owner, name, title, body, head, base)
+    pull = pulls.open_pull(request.app.state.container, actor, owner, name, title, body, head, base)
     return _back(request, f"/{owner}/{name}/pulls/{pull.number}")
 
 
@@ -59,7 +59,7 @@ def comment(request: Request, owner: str, name: str, number: int, body: str = Fo
     if line not in (None, "") and not line.isdigit():
         raise InvalidInput("line must be a number")
     at = int(line) if line else None
-    merging.comment(request.app.state.registry, actor, owner, name, number, body, path or None, at,
+    merging.comment(request.app.state.container, actor, owner, name, number, body, path or None, at,
                     (side or "RIGHT") if at else None)
     anchor = "#files" if at else "#conversation"
     return _back(request, f"/{owner}/{name}/pulls/{number}{anchor}")
@@ -68,12 +68,12 @@ def comment(request: Request, owner: str, name: str, number: int, body: str = Fo
 @router.post("/{owner}/{name}/pulls/{number}/reviews")
 def review(request: Request, owner: str, name: str, number: int, event: str = Form(),
            body: str = Form("", max_length=65_536), actor: Actor = Depends(_posting)):
-    merging.review(request.app.state.registry, actor, owner, name, number, event, body, [])
+    merging.review(request.app.state.container, actor, owner, name, number, event, body, [])
     return _back(request, f"/{owner}/{name}/pulls/{number}#reviews")
 
 
 @router.post("/{owner}/{name}/pulls/{number}/merge")
 def merge(request: Request, owner: str, name: str, number: int, method: str = Form("merge"),
           expected_head_sha: str | None = Form(None), actor: Actor = Depends(_posting)):
-    merging.merge(request.app.state.registry, actor, owner, name, number, method, expected_head_sha or None)
+    merging.merge(request.app.state.container, actor, owner, name, number, method, expected_head_sha or None)
     return _back(request, f"/{owner}/{name}/pulls/{number}")

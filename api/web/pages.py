@@ -6,11 +6,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from registry import access, gallery, merging, pulls
+from registry import views
 from registry.access import Actor, Level
+from registry.container import Container
 from registry.errors import InvalidInput, NotFound
-from registry.git import browse
-from registry.search.base import MAX_QUERY
+from registry.services import gallery, merging, pulls
+from registry.services.gallery import MAX_QUERY
 
 from . import session as sessions
 from .render import page
@@ -29,6 +30,11 @@ def _actor(request: Request) -> Actor:
     return sessions.actor(request)
 
 
+def _c(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
 @router.get("/", response_class=HTMLResponse)
 def gallery_page(request: Request, q: str = Query("", max_length=MAX_QUERY), industry: str | None = None,
                  use_case: str | None = None, tags: str | None = Query(None, max_length=1000),
@@ -36,7 +42,7 @@ def gallery_page(request: Request, q: str = Query("", max_length=MAX_QUERY), ind
                  actor: Actor = Depends(_actor)):
     if sort not in ("relevance", "stars", "updated", "rating"):
         raise InvalidInput("sort must be relevance, stars, updated or rating")
-    found = gallery.search(request.app.state.registry, actor, q=q, industry=industry or None,
+    found = gallery.search(_c(request), actor, q=q, industry=industry or None,
                            use_case=use_case or None, tags=tags or None, owner=None, sort=sort, page=page_no,
                            per_page=20)
     chosen = {"industry": industry or "", "use_case": use_case or "", "tags": tags or ""}
@@ -51,43 +57,21 @@ def login_page(request: Request, error: str | None = None):
 
 @router.get("/{owner}/{name}", response_class=HTMLResponse)
 def template_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)):
-    registry = request.app.state.registry
-    info = registry.describe(actor, owner, name)
-    template, head = info["template"], info["head"]
-    readme = manifest = problems = None
-    history: list[dict[str, Any]] = []
-    if head:
-        repo = registry.open_repo(template)
-        try:
-            for candidate in ("README.md", "readme.md", "README"):
-                try:
-                    readme = browse.raw(repo, head, candidate).decode("utf-8", "replace")
-                    break
-                except NotFound:
-                    continue
-            history = list(browse.commits(repo, head, 0, 10))
-        finally:
-            repo.close()
-        checked = registry.resolved_manifest(actor, owner, name, head)
-        manifest, problems = checked.manifest, checked.problems
-    statuses = registry.meta.get_statuses(template.id, head) if head else []
-    runs, _ = registry.meta.list_runs(template.id, 0, 5)
-    return page(request, "template.html", title=f"{owner}/{name}", t=template, info=info, readme=readme,
-                manifest=manifest if isinstance(manifest, dict) else None, problems=problems or [],
-                history=history, statuses=statuses, runs=runs)
+    view = views.template_page(_c(request), actor, owner, name)
+    checked = view.checked
+    manifest = checked.manifest if checked else None
+    return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail,
+                readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
+                problems=checked.problems if checked else [], history=view.history,
+                statuses=view.detail.statuses, runs=view.runs)
 
 
 @router.get("/{owner}/{name}/pulls", response_class=HTMLResponse)
 def pulls_page(request: Request, owner: str, name: str, state: str = "open", actor: Actor = Depends(_actor)):
-    registry = request.app.state.registry
-    items, total = pulls.list_pulls(registry, actor, owner, name, state, 1, 100)
-    template = registry.get_template(actor, owner, name)
-    repo = registry.open_repo(template)
-    try:
-        branches = [b["name"] for b in browse.branches(repo)]
-    finally:
-        repo.close()
-    can_open = access.level(registry.meta, actor, template) >= Level.WRITE
+    c = _c(request)
+    items, total = pulls.list_pulls(c, actor, owner, name, state, 1, 100)
+    branches = [b["name"] for b in views.branches(c, actor, owner, name)]
+    can_open = views.level_on(c, actor, owner, name) >= Level.WRITE
     return page(request, "pulls.html", title=f"Pull requests · {owner}/{name}", owner=owner, name=name,
                 pulls=items, total=total, state=state, branches=branches, can_open=can_open)
 
@@ -95,31 +79,18 @@ def pulls_page(request: Request, owner: str, name: str, state: str = "open", act
 @router.get("/{owner}/{name}/pulls/{number}", response_class=HTMLResponse)
 def pull_page(request: Request, owner: str, name: str, number: int, view: str = "unified",
               actor: Actor = Depends(_actor)):
-    registry = request.app.state.registry
-    base, pull = pulls.get_pull(registry, actor, owner, name, number)
-    head = registry.meta.get_template_by_id(pull.head_template_id)
-    comments = registry.meta.comments(base.id, number)
-    line_comments: dict[tuple, list[dict]] = {}
-    for c in comments:
-        if c["path"]:
-            line_comments.setdefault((c["path"], c["line"], c["side"]), []).append(c)
-    level = access.level(registry.meta, actor, base)
-    return page(request, "pull.html", title=f"#{number} {pull.title} · {owner}/{name}", owner=owner, name=name,
-                pull=pull, head=head, files=pulls.files(registry, actor, owner, name, number),
-                commits=pulls.commits(registry, actor, owner, name, number),
-                conversation=[c for c in comments if not c["path"]], line_comments=line_comments,
-                reviews=registry.meta.reviews(base.id, number),
-                statuses=registry.meta.get_statuses(pull.head_template_id, pull.head_sha),
-                mergeability=merging.mergeability(registry, actor, owner, name, number),
-                can_merge=level >= Level.MAINTAIN, can_review=actor.user is not None and actor.scope != "read",
+    v = views.pull_page(_c(request), actor, owner, name, number)
+    return page(request, "pull.html", title=f"#{number} {v.pull.title} · {owner}/{name}", owner=owner, name=name,
+                pull=v.pull, head=v.head, files=v.files, commits=v.commits,
+                conversation=[cm for cm in v.comments if not cm["path"]], line_comments=v.line_comments,
+                reviews=v.reviews, statuses=v.statuses, mergeability=v.mergeability,
+                can_merge=v.level >= Level.MAINTAIN, can_review=actor.user is not None and actor.scope != "read",
                 view="split" if view == "split" else "unified", methods=merging.METHODS)
 
 
 @router.get("/{owner}/{name}/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, owner: str, name: str, run_id: str, actor: Actor = Depends(_actor)):
-    from registry.sandbox import runs
-
-    run, template = runs.get(request.app.state.registry, actor, run_id)
+    run, template = views.run(_c(request), actor, run_id)
     if (template.owner, template.name) != (owner, name):
         raise NotFound(f"run {run_id} not found in {owner}/{name}")
     return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run)

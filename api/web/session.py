@@ -13,6 +13,7 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from registry import access
+from registry.services import users
 from registry.access import ANONYMOUS, Actor
 from registry.errors import PermissionDenied, Unauthenticated
 
@@ -43,7 +44,7 @@ def secret_key(settings) -> str:
 def _serializer(request: Request) -> URLSafeTimedSerializer:
     app = request.app
     if getattr(app.state, "session_serializer", None) is None:
-        app.state.session_serializer = URLSafeTimedSerializer(secret_key(app.state.registry.settings), "web-session")
+        app.state.session_serializer = URLSafeTimedSerializer(secret_key(app.state.container.settings), "web-session")
     return app.state.session_serializer
 
 
@@ -73,7 +74,7 @@ def actor(request: Request) -> Actor:
         cached = ANONYMOUS
         if session.token_hash:
             try:
-                cached = access.authenticate_hash(request.app.state.registry.meta, session.token_hash)
+                cached = users.authenticate_hash(request.app.state.container, session.token_hash)
             except Unauthenticated:
                 pass
         request.state.actor = cached  # the route and the page it renders ask once
@@ -81,7 +82,7 @@ def actor(request: Request) -> Actor:
 
 
 def sign_in(request: Request, user: str, token: str) -> Session:
-    who = request.app.state.registry.authenticate(token.strip())
+    who = users.authenticate(request.app.state.container, token.strip())
     if who.name != user.strip():
         raise Unauthenticated("that token does not belong to that user")
     session = Session(access.hash_token(token.strip()), secrets.token_urlsafe(24))  # new CSRF token on login

@@ -11,7 +11,7 @@ from ..errors import InvalidInput, PathNotFound, RefNotFound
 from .repo import TemplateRepo
 
 
-def _commit_info(c: Commit) -> dict[str, Any]:
+def commit_info(c: Commit) -> dict[str, Any]:
     return {
         "sha": c.id.decode(),
         "message": c.message.decode("utf-8", "replace"),
@@ -65,7 +65,7 @@ def commits(repo: TemplateRepo, ref: str, offset: int, limit: int) -> Iterator[d
     walker = Walker(repo.object_store, [head.id], max_entries=offset + limit)
     for i, entry in enumerate(walker):
         if i >= offset:
-            yield _commit_info(entry.commit)
+            yield commit_info(entry.commit)
 
 
 def _walk_to(repo: TemplateRepo, ref: str, path: str) -> tuple[int, Any]:

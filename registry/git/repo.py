@@ -55,6 +55,12 @@ class TemplateRepo(BaseRepo):
         """Drop staged packs and close open pack files."""
         self.object_store.close()
 
+    def __enter__(self) -> "TemplateRepo":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- reading ------------------------------------------------------------------
     @property
     def default_branch(self) -> str:

@@ -10,7 +10,7 @@ import io
 import logging
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable
 
 from dulwich.errors import (
     ApplyDeltaError,
@@ -186,8 +186,3 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: Pu
         handler.handle()
     except (GitProtocolError, HangupException) as exc:
         raise InvalidInput(f"git protocol error: {exc}") from None
-
-
-def iter_chunks(f: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
-    while chunk := f.read(size):
-        yield chunk

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
-from .base import Protection, Template, Token, User
+from .records import Protection, Template, Token, User
 from .sqlite_pulls import PULLS_SCHEMA, PullsMixin, ReviewsMixin
 from .sqlite_runs import RUNS_SCHEMA, RunsMixin
 from .sqlite_social import SOCIAL_SCHEMA, SocialMixin

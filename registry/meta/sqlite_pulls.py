@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import Any
 
-from ..errors import NotFound
+from ..errors import PullNotFound
+from .records import Comment, Pull, Review
 
 PULLS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pulls (
@@ -23,27 +24,6 @@ CREATE TABLE IF NOT EXISTS comments (
   number INTEGER NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL, path TEXT, line INTEGER,
   side TEXT, review_id INTEGER, sha TEXT NOT NULL, created_at REAL NOT NULL);
 """
-
-
-@dataclass(frozen=True)
-class Pull:
-    template_id: str
-    number: int
-    title: str
-    body: str
-    author: str
-    head_template_id: str
-    head_branch: str
-    base_branch: str
-    state: str  # open | closed | merged
-    head_sha: str
-    merged_sha: str | None
-    created_at: float
-    updated_at: float
-
-
-class PullNotFound(NotFound):
-    code = "pull_not_found"
 
 
 class PullsMixin:
@@ -75,9 +55,10 @@ class PullsMixin:
                          (*args, limit, offset)).fetchall()
         return [Pull(**dict(r)) for r in rows], total
 
-    def update_pull(self, template_id: str, number: int, **fields) -> Pull:
-        allowed = {"title", "body", "state", "head_sha", "merged_sha"}
-        sets = {k: v for k, v in fields.items() if k in allowed and v is not None}
+    def update_pull(self, template_id: str, number: int, *, title: str | None = None, body: str | None = None,
+                    state: str | None = None, head_sha: str | None = None, merged_sha: str | None = None) -> Pull:
+        fields = {"title": title, "body": body, "state": state, "head_sha": head_sha, "merged_sha": merged_sha}
+        sets = {k: v for k, v in fields.items() if v is not None}
         if sets:
             assignments = ", ".join(f"{k}=?" for k in sets)
             with self._conn() as c:
@@ -94,7 +75,7 @@ class PullsMixin:
 
 class ReviewsMixin:
     def add_review(self, template_id: str, number: int, author: str, event: str, body: str, sha: str,
-                   comments: list[dict]) -> int:
+                   comments: list[dict[str, Any]]) -> int:
         now = time.time()
         with self._conn() as c:
             review_id = c.execute("INSERT INTO reviews(template_id, number, author, event, body, sha, created_at) "
@@ -106,20 +87,20 @@ class ReviewsMixin:
                                                                       review_id, sha, now))
         return review_id
 
-    def reviews(self, template_id: str, number: int) -> list[dict]:
+    def reviews(self, template_id: str, number: int) -> list[Review]:
         rows = self._conn().execute("SELECT * FROM reviews WHERE template_id=? AND number=? ORDER BY id",
                                     (template_id, number)).fetchall()
-        return [dict(r) for r in rows]
+        return [Review(**dict(r)) for r in rows]  # type: ignore[typeddict-item]
 
     def add_comment(self, template_id: str, number: int, author: str, body: str, path: str | None,
-                    line: int | None, side: str | None, sha: str) -> dict:
+                    line: int | None, side: str | None, sha: str) -> Comment:
         with self._conn() as c:
             cid = c.execute("INSERT INTO comments(template_id, number, author, body, path, line, side, review_id, sha, "
                             "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (template_id, number, author, body, path, line, side, None, sha, time.time())).lastrowid
-        return dict(self._conn().execute("SELECT * FROM comments WHERE id=?", (cid,)).fetchone())
+        return Comment(**dict(self._conn().execute("SELECT * FROM comments WHERE id=?", (cid,)).fetchone()))  # type: ignore[typeddict-item]
 
-    def comments(self, template_id: str, number: int) -> list[dict]:
+    def comments(self, template_id: str, number: int) -> list[Comment]:
         rows = self._conn().execute("SELECT * FROM comments WHERE template_id=? AND number=? ORDER BY id",
                                     (template_id, number)).fetchall()
-        return [dict(r) for r in rows]
+        return [Comment(**dict(r)) for r in rows]  # type: ignore[typeddict-item]

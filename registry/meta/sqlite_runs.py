@@ -5,10 +5,10 @@ import json
 import secrets
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NotFound
+from ..errors import RunNotFound
+from .records import Run
 
 RUNS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -20,40 +20,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_template ON runs(template_id, created_at);
 CREATE INDEX IF NOT EXISTS runs_by_sha ON runs(template_id, sha, trigger);
 """
-FINAL = ("success", "failure", "error")
 _JSON = ("report", "metrics", "cost")
-
-
-class RunNotFound(NotFound):
-    code = "run_not_found"
-
-
-@dataclass(frozen=True)
-class Run:
-    """One sandbox run of a template at a commit: `push` (the sandbox check) or `manual`."""
-
-    id: str
-    template_id: str
-    sha: str
-    ref: str | None
-    trigger: str
-    requested_by: str | None
-    state: str  # queued | running | success | failure | error
-    backend: str  # local | fargate
-    task_arn: str | None = None  # recorded before waiting, so a re-run adopts or stops the task
-    attempts: int = 0
-    summary: str = ""
-    logs: str = ""
-    report: dict[str, Any] | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)  # duration_s, cpu_s, peak_memory_mb
-    cost: dict[str, Any] = field(default_factory=dict)  # compute_usd, calls_usd, total_usd
-    created_at: float = 0.0
-    started_at: float | None = None
-    finished_at: float | None = None
-
-    @property
-    def final(self) -> bool:
-        return self.state in FINAL
 
 
 class RunsMixin:

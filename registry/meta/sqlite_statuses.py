@@ -5,7 +5,7 @@ import json
 import sqlite3
 import time
 
-from .base import Status
+from .records import Status
 
 STATUS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS statuses (

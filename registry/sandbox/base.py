@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from .. import schemas
-from ..meta.sqlite_runs import Run
+from ..meta import Run
 from .runner import REPORT_PREFIX
 
 LOG_LIMIT = 64 * 1024

@@ -12,7 +12,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import StorageError
-from ..meta.sqlite_runs import Run
+from ..meta import Run
 from .base import Outcome, split_output
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from ..meta.sqlite_runs import Run
+from ..meta import Run
 from . import provider
 from .base import Outcome, split_output
 

@@ -7,36 +7,39 @@ import json
 from typing import Any
 
 from .. import schemas
+from ..container import Container
+from ..errors import PathNotFound
 from ..git import browse
+from ..manifests import manifest_at
 from ..meta import Template
 
+Case = dict[str, Any]
 
-def load_cases(registry, template: Template, sha: str) -> tuple[dict | None, list[tuple[str, dict]], list[dict]]:
+
+def load_cases(c: Container, template: Template,
+               sha: str) -> tuple[dict[str, Any] | None, list[tuple[str, Case]], list[dict[str, str]]]:
     """(resolved manifest, [(file, case)], problems) of a commit; each problem is {path: the
     file, message: a one-line sentence that starts with it}."""
-    from ..checks import manifest_at
-
-    with manifest_at(registry, template, sha) as checked:
+    with manifest_at(c, template, sha) as checked:
         if not checked.ok:
             first = checked.problems[0]
             message = f"template.json {first.path}: the manifest does not validate: {first.message}"
             return None, [], [_problem("template.json", message)]
-        repo = registry.open_repo(template)
-        try:
+        with c.open_repo(template) as repo:
             try:
                 listing = browse.tree(repo, sha, "tests")
-            except browse.PathNotFound:
+            except PathNotFound:
                 listing = {"type": "dir", "entries": []}
-        finally:
-            repo.close()
-        cases: list[tuple[str, dict]] = []
-        problems: list[dict] = []
+        read = checked.files
+        assert read is not None
+        cases: list[tuple[str, Case]] = []
+        problems: list[dict[str, str]] = []
         validator = schemas.validator("test-case.schema.json")
         for entry in listing.get("entries", []):
             if entry["type"] != "file" or not entry["name"].endswith(".json"):
                 continue
             try:
-                data: Any = json.loads(checked.files(entry["path"]) or b"")
+                data: Any = json.loads(read(entry["path"]) or b"")
             except ValueError as exc:
                 problems.append(_problem(entry["path"], f"{entry['path']}: bad test file: invalid JSON ({exc})"))
                 continue

@@ -9,17 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol, runtime_checkable
 
-from ..errors import NotFound, RegistryError
+from ..errors import NotFound, PreconditionFailed
+
+__all__ = ["Blob", "BlobNotFound", "BlobStore", "PreconditionFailed"]
 
 
 class BlobNotFound(NotFound):
     code = "blob_not_found"
-
-
-class PreconditionFailed(RegistryError):
-    """A create-only or compare-and-swap write found the blob not as expected."""
-
-    code = "precondition_failed"
 
 
 @dataclass(frozen=True)

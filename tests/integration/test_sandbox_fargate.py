@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry.meta.sqlite_runs import Run
+from registry.meta import Run
 from registry.sandbox.fargate import FargateBackend
 from registry.settings import Settings
 from tests.fake_fargate import FakeFargate, all_tasks, provision

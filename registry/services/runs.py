@@ -9,91 +9,84 @@ import time
 from typing import Any
 
 from ..access import Actor, Level
+from ..container import Container
 from ..errors import InvalidInput, StorageError
 from ..git import browse
-from ..meta import Status, Template
-from ..meta.sqlite_runs import Run
+from ..meta import Run, Status, Template
+from ..sandbox import cost, prepare
+from ..sandbox.base import Backend, Outcome
+from ..settings import Settings
 from ..storage import BlobNotFound
-from . import cost, prepare
-from .base import Backend, Outcome
+from . import guard
 
 INLINE_INPUT_LIMIT = 6000  # ECS overrides carry at most 8 KiB in all
 
 
-def for_push(registry, template: Template, sha: str) -> Run:
+def for_push(c: Container, template: Template, sha: str) -> Run:
     """The run of the sandbox check of `sha`: the one already started (adopted on a re-run), or a new one."""
-    return registry.meta.find_run(template.id, sha, "push") or registry.meta.add_run(
-        template.id, sha, None, "push", None, registry.settings.sandbox)
+    return c.meta.find_run(template.id, sha, "push") or c.meta.add_run(
+        template.id, sha, None, "push", None, c.settings.sandbox)
 
 
-def request(registry, actor: Actor, owner: str, name: str, ref: str) -> Run:
+def request(c: Container, actor: Actor, owner: str, name: str, ref: str) -> Run:
     """A run by hand of `ref` (branch, tag or sha), queued for the workers."""
-    template = registry.get_template(actor, owner, name, Level.WRITE)
-    repo = registry.open_repo(template)
-    try:
+    template = guard.template(c, actor, owner, name, Level.WRITE)
+    with c.open_repo(template) as repo:
         sha = browse.resolve_commit(repo, ref).id.decode()
-    finally:
-        repo.close()
-    run = registry.meta.add_run(template.id, sha, ref, "manual", actor.name, registry.settings.sandbox)
-    for listener in registry.run_listeners:
-        listener(run)
+    run = c.meta.add_run(template.id, sha, ref, "manual", actor.name, c.settings.sandbox)
+    c.announce_run(run)
     return run
 
 
-def get(registry, actor: Actor, run_id: str) -> tuple[Run, Template]:
-    run = registry.meta.get_run(run_id)
-    template = registry.meta.get_template_by_id(run.template_id)
-    registry.get_template(actor, template.owner, template.name)  # readers only; 404 to others
-    return run, template
-
-
-def backend_for(registry) -> Backend:
-    settings = registry.settings
+def backend_for(c: Container) -> Backend:
+    settings = c.settings
     if settings.sandbox == "fargate":
-        from .fargate import FargateBackend
+        from ..sandbox.fargate import FargateBackend
 
-        return FargateBackend(settings, lambda run, payload: _stage_input(registry, run, payload))
-    from .local import LocalBackend
+        return FargateBackend(settings, lambda run, payload: _stage_input(c, run, payload))
+    from ..sandbox.local import LocalBackend
 
     return LocalBackend.from_settings(settings)
 
 
-def execute(registry, run_id: str, backend: Backend | None = None) -> Status:
+def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status:
     """Carry out a run to its end (or adopt its task) and record the outcome. Transient errors
     (storage, ECS) propagate with the run left `running`, so a retry adopts what was started."""
-    meta, settings = registry.meta, registry.settings
+    meta, settings = c.meta, c.settings
     run = meta.get_run(run_id)
     template = meta.get_template_by_id(run.template_id)
     if run.final:
         return _status(settings, run)
-    manifest, cases, problems = prepare.load_cases(registry, template, run.sha)
+    manifest, cases, problems = prepare.load_cases(c, template, run.sha)
     if problems:
-        return _finish(registry, run, "failure", problems[0]["message"], problems=problems)
+        return _finish(c, run, "failure", problems[0]["message"], problems=problems)
     if not cases:
-        return _finish(registry, run, "success", "no test cases (tests/*.json)")
+        return _finish(c, run, "success", "no test cases (tests/*.json)")
     limit = cost.budget(manifest)
     planned = cost.estimate(settings, manifest, len(cases), 0.0)
     if limit is not None and planned["total_usd"] > limit:
-        return _finish(registry, run, "failure", f"over budget before running: declared calls "
+        return _finish(c, run, "failure", f"over budget before running: declared calls "
                        f"${planned['total_usd']:.4f} > budget ${limit:.4f}", price=planned)
     run = meta.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
                           started_at=run.started_at or time.time())
-    backend = backend or backend_for(registry)
+    backend = backend or backend_for(c)
     outcome = backend.execute(run, {"manifest": manifest, "cases": cases},
                               lambda task: meta.update_run(run_id, task_arn=task))
     price = cost.estimate(settings, manifest, len(cases), outcome.duration_s)
-    state, summary, bad = _judge(outcome, price, limit)
+    state, summary, bad = judge(outcome, price, limit)
     problems = [{"path": c["file"], "message": f"{c['name']}: {'; '.join(c['failures'])}"} for c in bad]
-    return _finish(registry, run, state, summary, outcome=outcome, price=price, problems=problems)
+    return _finish(c, run, state, summary, outcome=outcome, price=price, problems=problems)
 
 
-def abandon(registry, run: Run, error: BaseException) -> None:
+def abandon(c: Container, run: Run, error: BaseException) -> None:
     """The run's retries are exhausted: record it as an error (its task, if any, stays recorded)."""
-    if not registry.meta.get_run(run.id).final:
-        _finish(registry, run, "error", f"{type(error).__name__}: {error}"[:300])
+    if not c.meta.get_run(run.id).final:
+        _finish(c, run, "error", f"{type(error).__name__}: {error}"[:300])
 
 
-def _judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tuple[str, str, list[dict]]:
+def judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tuple[str, str, list[dict[str, Any]]]:
+    """(state, one-line summary, failed cases) of a finished run: its error, its failed cases,
+    or its estimated cost over the manifest's budget, in that order."""
     m = outcome.metrics
     figures = ", ".join(part for part in (
         f"{m['duration_s']:.2f} s", f"cpu {m['cpu_s']:.2f} s" if m["cpu_s"] is not None else "",
@@ -105,30 +98,30 @@ def _judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tu
     bad = [c for c in report.get("cases", []) if c["outcome"] != "passed"]
     if bad:
         first = bad[0]
-        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
-        return "failure", f"case {first['name']!r} ({first['file']}) {first['outcome']}: {first['failures'][0]}{more}", bad
+        return "failure", guard.with_more(f"case {first['name']!r} ({first['file']}) {first['outcome']}: "
+                                          f"{first['failures'][0]}", len(bad)), bad
     if limit is not None and price["total_usd"] > limit:
         return "failure", f"over budget: estimated ${price['total_usd']:.4f} > budget ${limit:.4f} ({figures})", []
     return "success", f"{report.get('passed', 0)} cases passed ({figures})", []
 
 
-def _finish(registry, run: Run, state: str, summary: str, outcome: Outcome | None = None,
-            price: dict[str, float] | None = None, problems: list[dict] | None = None) -> Status:
+def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome | None = None,
+            price: dict[str, float] | None = None, problems: list[dict[str, Any]] | None = None) -> Status:
     changes: dict[str, Any] = {"state": state, "summary": summary[:500], "finished_at": time.time()}
     if outcome is not None:
         changes |= {"report": outcome.report, "logs": outcome.logs, "metrics": outcome.metrics}
     if price is not None:
         changes["cost"] = price
-    run = registry.meta.update_run(run.id, **changes)
+    run = c.meta.update_run(run.id, **changes)
     if run.backend == "fargate":  # only Fargate runs stage an input blob (none when passed inline)
         try:
-            registry.blobs.delete(_input_key(run))
+            c.blobs.delete(_input_key(run))
         except (BlobNotFound, StorageError):
             pass  # a leftover is harmless
-    return _status(registry.settings, run, problems)
+    return _status(c.settings, run, problems)
 
 
-def _status(settings, run: Run, problems: list | None = None) -> Status:
+def _status(settings: Settings, run: Run, problems: list[dict[str, Any]] | None = None) -> Status:
     base = (settings.base_url or "").rstrip("/")
     return Status(run.template_id, run.sha, "sandbox", run.state if run.final else "pending", run.summary[:500],
                   problems or [], f"{base}/api/v1/runs/{run.id}")
@@ -138,13 +131,14 @@ def _input_key(run: Run) -> str:
     return f"sandbox-runs/{run.id}/input.json"
 
 
-def _stage_input(registry, run: Run, payload: dict[str, Any]) -> dict[str, str]:
+def _stage_input(c: Container, run: Run, payload: dict[str, Any]) -> dict[str, str]:
     """How the Fargate task gets its input: a presigned URL of a blob (S3), or inline if small."""
     data = json.dumps(payload).encode()
-    if hasattr(registry.blobs, "download_url"):
-        registry.blobs.put(_input_key(run), data)
-        return {"SANDBOX_INPUT_URL": registry.blobs.download_url(_input_key(run),
-                                                                 int(registry.settings.sandbox_timeout_seconds) + 3600)}
+    download_url = getattr(c.blobs, "download_url", None)
+    if download_url is not None:
+        c.blobs.put(_input_key(run), data)
+        url: str = download_url(_input_key(run), int(c.settings.sandbox_timeout_seconds) + 3600)
+        return {"SANDBOX_INPUT_URL": url}
     if len(data) <= INLINE_INPUT_LIMIT:
         return {"SANDBOX_INPUT_B64": base64.b64encode(data).decode()}
     raise InvalidInput(f"the run's input ({len(data)} bytes) is too large to pass to Fargate inline: "

@@ -1,0 +1,63 @@
+"""The one object holding what the use cases work on: settings, metadata, blobs, repositories,
+the search index, and the listeners that hand landed pushes and requested runs to a queue.
+
+It is built in one place per process (`Container.build`, called by the CLI's entry points)
+and passed explicitly to every use case, view, dispatcher and job; nothing builds a second
+one from the environment. One container means one MetaStore connection pool and one search
+index writer per process.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .git import RepoStore, TemplateRepo
+from .git.policy import RefUpdate
+from .meta import MetaStore, Run, SqliteMetaStore, Template
+from .search import SearchIndex, WhooshIndex
+from .settings import Settings
+from .storage import BlobStore, open_blob_store
+
+PushListener = Callable[[Template, list[RefUpdate]], None]
+RunListener = Callable[[Run], None]
+
+
+@dataclass
+class Container:
+    settings: Settings
+    meta: MetaStore
+    blobs: BlobStore
+    repos: RepoStore
+    # Whoever queues checks subscribes here (workers.pipeline); the core only announces.
+    push_listeners: list[PushListener] = field(default_factory=list)
+    run_listeners: list[RunListener] = field(default_factory=list)
+    _search: SearchIndex | None = None
+    _search_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Container":
+        blobs = open_blob_store(settings)
+        return cls(settings, SqliteMetaStore(settings.metadata_db), blobs, RepoStore(blobs, settings.pack_cache))
+
+    @property
+    def search(self) -> SearchIndex:
+        """The gallery's search index, opened on first use (commands that never search don't
+        create it); one per container, so one writer per process."""
+        with self._search_lock:
+            if self._search is None:
+                self._search = WhooshIndex(self.settings.data_dir / "search")
+            return self._search
+
+    def open_repo(self, template: Template) -> TemplateRepo:
+        """The template's repository as it is now; use it as a context manager."""
+        return self.repos.open(template.id)
+
+    def announce_push(self, template: Template, updates: list[RefUpdate]) -> None:
+        """Refs moved (push, merge, fork, import): every listener hears of it once."""
+        for listener in self.push_listeners:
+            listener(template, updates)
+
+    def announce_run(self, run: Run) -> None:
+        for listener in self.run_listeners:
+            listener(run)

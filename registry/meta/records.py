@@ -1,0 +1,138 @@
+"""The records the MetaStore keeps and returns: plain frozen values, no behaviour but derived
+properties. Everything outside `meta/` (use cases, views, adapters) speaks in these."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+ROLES = ("reader", "writer", "maintainer", "owner")
+SCOPES = ("read", "write", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    email: str | None
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class Token:
+    id: int
+    user_id: int
+    scope: str
+    expires_at: float | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str  # also the repo id in blob storage
+    owner: str
+    name: str
+    visibility: str
+    description: str
+    parent_id: str | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Protection:
+    branch: str
+    allow_force_push: bool
+    allow_deletion: bool
+    required_checks: tuple[str, ...]
+    required_approvals: int
+
+
+@dataclass(frozen=True)
+class Status:
+    """A commit status: context validate|index|sandbox, state pending|success|failure|error."""
+
+    template_id: str
+    sha: str
+    context: str
+    state: str
+    description: str
+    problems: list[dict[str, Any]] = field(default_factory=list)  # [{"path": JSON path, "message": ...}]
+    target_url: str | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Pull:
+    template_id: str
+    number: int
+    title: str
+    body: str
+    author: str
+    head_template_id: str
+    head_branch: str
+    base_branch: str
+    state: str  # open | closed | merged
+    head_sha: str
+    merged_sha: str | None
+    created_at: float
+    updated_at: float
+
+
+class Review(TypedDict):
+    id: int
+    template_id: str
+    number: int
+    author: str
+    event: str  # APPROVE | REQUEST_CHANGES | COMMENT
+    body: str
+    sha: str  # the head it looked at: a new push makes approvals stale
+    created_at: float
+
+
+class Comment(TypedDict):
+    id: int
+    template_id: str
+    number: int
+    author: str
+    body: str
+    path: str | None
+    line: int | None
+    side: str | None  # LEFT | RIGHT for a line comment
+    review_id: int | None
+    sha: str
+    created_at: float
+
+
+FINAL = ("success", "failure", "error")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One sandbox run of a template at a commit: `push` (the sandbox check) or `manual`."""
+
+    id: str
+    template_id: str
+    sha: str
+    ref: str | None
+    trigger: str
+    requested_by: str | None
+    state: str  # queued | running | success | failure | error
+    backend: str  # local | fargate
+    task_arn: str | None = None  # recorded before waiting, so a re-run adopts or stops the task
+    attempts: int = 0
+    summary: str = ""
+    logs: str = ""
+    report: dict[str, Any] | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)  # duration_s, cpu_s, peak_memory_mb
+    cost: dict[str, Any] = field(default_factory=dict)  # compute_usd, calls_usd, total_usd
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL

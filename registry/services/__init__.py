@@ -1,0 +1,13 @@
+"""Every use case, typed, grouped by subject; each starts with its access check (`guard`).
+
+- `users`: users, tokens, authentication
+- `templates`: create, fork, delete, list, collaborators, branch protection, import
+- `push`: what a git push may do and what happens once it lands
+- `pulls`: pull requests (open, edit, list, files, commits)
+- `merging`: reviews, comments, mergeability, merges
+- `gallery`: search, stars, ratings
+- `checks`: the validate / index / sandbox checks a push owes, run by the workers
+- `runs`: sandbox runs asked for by hand, and carrying out any run
+
+Reads for pages and routes live in `registry.views`, access-checked the same way.
+"""

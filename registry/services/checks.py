@@ -1,0 +1,116 @@
+"""The checks a push owes each new tip: validate, index, sandbox — run, and recorded as statuses.
+
+Queue-free: the workers adapter decides where and when `run` is called. `record_push` writes
+the pending statuses first, so they are the durable list of owed work even if the queue is down.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from .. import indexing
+from ..container import Container
+from ..errors import RefNotFound, StorageError, TemplateNotFound
+from ..git.policy import RefUpdate
+from ..git.refsdoc import ZERO_SHA
+from ..manifests import default_head, manifest_at
+from ..meta import MetaStore, Status, Template
+from . import guard, runs
+
+log = logging.getLogger(__name__)
+CONTEXTS = ("validate", "index", "sandbox")
+
+
+class NotReady(RuntimeError):
+    """A check waits for another (sandbox waits for validate): retry later."""
+
+
+TRANSIENT: tuple[type[BaseException], ...] = (StorageError, OSError, TimeoutError, NotReady)
+
+
+def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate]) -> dict[str, list[str]]:
+    """Pending statuses for each new branch or tag tip; returns {sha: contexts newly owed}."""
+    owed: dict[str, list[str]] = {}
+    for update in updates:
+        if update.is_delete or update.new in owed:
+            continue
+        created = meta.add_pending_statuses(template.id, update.new, CONTEXTS)
+        if created:
+            owed[update.new] = created
+    return owed
+
+
+def record_tips(c: Container, template: Template) -> dict[str, list[str]]:
+    """Like record_push for every current tip without statuses (catching up lost pushes)."""
+    with c.open_repo(template) as repo:
+        tips = {sha for ref, sha in repo.doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
+    fake = [RefUpdate("refs/heads/_", ZERO_SHA, sha) for sha in sorted(tips)
+            if not c.meta.has_statuses(template.id, sha)]
+    return record_push(c.meta, template, fake)
+
+
+def run(c: Container, context: str, template_id: str, sha: str) -> Status | None:
+    """Run one check and record its outcome. Raises a TRANSIENT error for the caller to retry."""
+    try:
+        template = c.meta.get_template_by_id(template_id)
+    except TemplateNotFound:
+        return None  # deleted since the push: nothing to report to
+    c.meta.set_status(Status(template_id, sha, context, "pending", "running"))
+    status = RUNNERS[context](c, template, sha)
+    c.meta.set_status(status)
+    return status
+
+
+def give_up(c: Container, context: str, template_id: str, sha: str, error: BaseException) -> None:
+    """Record `error` once retries are exhausted (or the error is not worth retrying)."""
+    try:
+        c.meta.get_template_by_id(template_id)
+    except TemplateNotFound:
+        return
+    if context == "sandbox":
+        found = c.meta.find_run(template_id, sha, "push")
+        if found is not None:
+            runs.abandon(c, found, error)
+    c.meta.set_status(Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
+
+
+def _validate(c: Container, template: Template, sha: str) -> Status:
+    try:
+        with manifest_at(c, template, sha) as result:
+            pass
+    except RefNotFound:
+        return Status(template.id, sha, "validate", "error", f"commit {sha} not found")
+    if result.ok:
+        return Status(template.id, sha, "validate", "success", "manifest is valid")
+    first = result.problems[0]
+    summary = guard.with_more(f"{first.path}: {first.message}", len(result.problems))
+    return Status(template.id, sha, "validate", "failure", summary[:500], [p.as_dict() for p in result.problems])
+
+
+def _index(c: Container, template: Template, sha: str) -> Status:
+    """Only the default branch is in the gallery: other tips pass without touching the index."""
+    if default_head(c, template)[1] != sha:
+        return Status(template.id, sha, "index", "success", "not the default branch head: not indexed")
+    indexing.refresh(c, c.meta.get_template_by_id(template.id))
+    return Status(template.id, sha, "index", "success", "indexed for search")
+
+
+def _sandbox(c: Container, template: Template, sha: str) -> Status:
+    validate = {s.context: s for s in c.meta.get_statuses(template.id, sha)}.get("validate")
+    if validate is not None and validate.state == "pending":
+        raise NotReady("validate has not finished")
+    if validate is not None and validate.state in ("failure", "error"):
+        return Status(template.id, sha, "sandbox", "failure", "skipped: the manifest did not validate")
+    return runs.execute(c, runs.for_push(c, template, sha).id)
+
+
+RUNNERS: dict[str, Callable[[Container, Template, str], Status]] = {
+    "validate": _validate, "index": _index, "sandbox": _sandbox}
+
+
+def waiting(meta: MetaStore, older_than: float) -> dict[tuple[str, str], list[str]]:
+    """Owed checks not yet handed to a queue, or handed over long ago and still pending."""
+    work: dict[tuple[str, str], list[str]] = {}
+    for status in meta.waiting_statuses(older_than):
+        work.setdefault((status.template_id, status.sha), []).append(status.context)
+    return work

@@ -1,0 +1,47 @@
+"""The gallery's use cases: search (privacy by reader), stars and ratings, reindexing."""
+from __future__ import annotations
+
+from .. import indexing
+from ..access import Actor, Level
+from ..container import Container
+from ..errors import InvalidInput
+from ..search import SearchQuery, SearchResults
+from ..search.base import MAX_PAGE, MAX_QUERY, SORTS
+from . import guard, templates
+
+__all__ = ["MAX_PAGE", "MAX_QUERY", "SORTS", "rate", "reindex", "search", "star"]
+
+
+def search(c: Container, actor: Actor, q: str = "", industry: str | None = None, use_case: str | None = None,
+           tags: str | None = None, owner: str | None = None, sort: str = "relevance", page: int = 1,
+           per_page: int = 20) -> SearchResults:
+    wanted = tuple(t.strip() for t in (tags or "").split(",") if t.strip())
+    return c.search.search(SearchQuery(q=q, industry=industry, use_case=use_case, tags=wanted, owner=owner,
+                                       sort=sort, page=page, per_page=per_page, reader=actor.name,
+                                       see_all=actor.is_admin))
+
+
+def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> int:
+    guard.writer(actor, "star templates")
+    template = guard.template(c, actor, owner, name, Level.READ)
+    assert actor.user is not None
+    c.meta.set_star(template.id, actor.user.id, starred)
+    indexing.refresh(c, template)
+    return c.meta.social(template.id)[0]
+
+
+def rate(c: Container, actor: Actor, owner: str, name: str, score: int, review: str | None) -> tuple[float, int]:
+    guard.writer(actor, "rate templates")
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput("score must be an integer from 1 to 5")
+    template = guard.template(c, actor, owner, name, Level.READ)
+    assert actor.user is not None
+    c.meta.rate(template.id, actor.user.id, score, review)
+    indexing.refresh(c, template)
+    _, mean, count = c.meta.social(template.id)
+    return mean, count
+
+
+def reindex(c: Container) -> int:
+    """Operators only (the CLI; no route): rebuild the index from storage."""
+    return indexing.reindex_all(c, templates.all_templates(c))

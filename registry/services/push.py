@@ -1,0 +1,72 @@
+"""Git over smart HTTP as use cases: who may fetch or push, what a push may do (policy passed
+into `git/` as callbacks), and what happens once it lands."""
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from .. import secrets_scan
+from ..access import Actor, Level
+from ..container import Container
+from ..errors import InvalidName
+from ..git import service
+from ..git.policy import BranchRule, RefUpdate
+from ..git.service import PushContext
+from ..meta import Template
+from ..names import check_name
+from . import guard, pulls
+
+SERVICES = service.SERVICES
+
+
+def authorize(c: Container, actor: Actor, owner: str, name: str, service_name: str) -> Template:
+    """The template a git request targets, if `actor` may use `service_name` on it."""
+    if service_name not in service.SERVICES:
+        raise InvalidName(f"unsupported service {service_name!r}")
+    check_name(owner, "owner")
+    check_name(name, "template name")
+    needed = Level.WRITE if service_name == "git-receive-pack" else Level.READ
+    return guard.template(c, actor, owner, name, needed)
+
+
+def advertise(c: Container, actor: Actor, owner: str, name: str, service_name: str) -> bytes:
+    """The body of GET info/refs?service=...."""
+    template = authorize(c, actor, owner, name, service_name)
+    with c.open_repo(template) as repo:
+        return service.advertise(repo, service_name)
+
+
+def serve(c: Container, actor: Actor, owner: str, name: str, service_name: str, body: BinaryIO,
+          out: BinaryIO) -> None:
+    """One stateless upload-pack or receive-pack request: read `body`, write the answer to `out`."""
+    template = authorize(c, actor, owner, name, service_name)
+    ctx = context(c, template) if service_name == "git-receive-pack" else None
+    with c.open_repo(template) as repo:
+        service.run(repo, service_name, body, out, ctx)
+
+
+def context(c: Container, template: Template) -> PushContext:
+    """Limits, branch rules and content checks for a push to `template`, and what follows it."""
+    def rule_for(ref: str) -> BranchRule | None:
+        if not ref.startswith("refs/heads/"):
+            return None
+        p = c.meta.get_protection(template.id, ref.removeprefix("refs/heads/"))
+        return BranchRule(p.allow_force_push, p.allow_deletion) if p else None
+
+    limit = c.settings.max_file_bytes
+
+    def inspect_blob(data: bytes) -> str | None:
+        if len(data) > limit:
+            return f"file of {len(data)} bytes exceeds the limit of {limit} bytes"
+        kind = secrets_scan.find_secret(data)
+        return f"secret detected ({kind})" if kind else None
+
+    return PushContext(max_push_bytes=c.settings.max_push_bytes, rule_for=rule_for,
+                       on_pushed=lambda updates: landed(c, template, updates),
+                       inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)
+
+
+def landed(c: Container, template: Template, updates: list[RefUpdate]) -> None:
+    """Refs of a push have moved: pull requests follow their head branches, listeners queue checks."""
+    c.meta.touch_template(template.id)
+    pulls.follow_push(c, template, updates)
+    c.announce_push(template, updates)

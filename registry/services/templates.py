@@ -1,0 +1,157 @@
+"""Templates: create, fork, delete, list, collaborators, branch protection, import."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from .. import access, importer, indexing
+from ..access import Actor, Level
+from ..container import Container
+from ..errors import InvalidInput, PermissionDenied, TemplateNotFound
+from ..git.policy import RefUpdate
+from ..git.refsdoc import ZERO_SHA
+from ..git.write import commit_files
+from ..meta import ROLES, Protection, Template
+from ..names import check_name
+from . import guard
+
+log = logging.getLogger(__name__)
+
+
+def _owner_for(c: Container, actor: Actor, owner: str | None, doing: str) -> str:
+    guard.writer(actor, doing)
+    assert actor.user is not None
+    owner = owner or actor.user.name
+    if owner != actor.user.name and not actor.is_admin:
+        raise PermissionDenied(f"{actor.name} may not create templates for {owner}")
+    c.meta.get_user(owner)
+    return owner
+
+
+def create(c: Container, actor: Actor, name: str, owner: str | None = None, visibility: str = "public",
+           description: str = "") -> Template:
+    owner = _owner_for(c, actor, owner, "create templates")
+    check_name(name, "template name")
+    if visibility not in ("public", "private"):
+        raise InvalidInput("visibility must be public or private")
+    now = time.time()
+    template = c.meta.add_template(Template(uuid.uuid4().hex, owner, name, visibility, description or "",
+                                            None, now, now))
+    try:
+        c.repos.create(template.id)
+    except BaseException:
+        _undo_create(c, template)
+        raise
+    return template
+
+
+def _undo_create(c: Container, template: Template) -> None:
+    """No template row without its repo, and no refs document (a write whose outcome was
+    unknown may have landed) without its row. A new repo has no packs of its own."""
+    c.meta.delete_template(template.id)
+    c.repos.abandon(template.id)
+
+
+def fork(c: Container, actor: Actor, owner: str, name: str, new_owner: str | None = None,
+         new_name: str | None = None) -> Template:
+    """A new template linked to its parent, sharing its packs (cost independent of size). A
+    private parent gives a private fork, readable by its owner only."""
+    parent = guard.template(c, actor, owner, name, Level.READ)
+    new_owner = _owner_for(c, actor, new_owner, "fork templates")
+    new_name = check_name(new_name or parent.name, "template name")
+    now = time.time()
+    child = c.meta.add_template(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
+                                         parent.description, parent.id, now, now))
+    try:
+        c.repos.fork(parent.id, child.id)
+    except BaseException:
+        _undo_create(c, child)
+        raise
+    with c.open_repo(child) as repo:
+        tips = [RefUpdate(ref, ZERO_SHA, sha) for ref, sha in sorted(repo.doc.refs.items())]
+    c.announce_push(child, tips)  # the fork's tips get their own checks and index entry
+    return child
+
+
+def list_visible(c: Container, actor: Actor, owner: str | None, page: int,
+                 per_page: int) -> tuple[list[Template], int]:
+    # Visibility filtering happens after the page is read (issue 16 moves it into the query).
+    items, total = c.meta.list_templates(owner, (page - 1) * per_page, per_page)
+    return [t for t in items if access.level(c.meta, actor, t) >= Level.READ], total
+
+
+def all_templates(c: Container, batch: int = 200) -> list[Template]:
+    """Every template, read page by page (operators' and workers' full passes)."""
+    out: list[Template] = []
+    while True:
+        items, total = c.meta.list_templates(None, len(out), batch)
+        out += items
+        if not items or len(out) >= total:
+            return out
+
+
+def _ancestors(c: Container, template: Template) -> list[str]:
+    ids, parent_id = [], template.parent_id
+    while parent_id and parent_id not in ids:
+        ids.append(parent_id)
+        try:
+            parent_id = c.meta.get_template_by_id(parent_id).parent_id
+        except TemplateNotFound:
+            break
+    return ids
+
+
+def delete(c: Container, actor: Actor, owner: str, name: str) -> None:
+    template = guard.template(c, actor, owner, name, Level.OWN)
+    # Forks read their parent's packs; ancestors read a fork's packs through its pull requests.
+    shared = c.repos.packs_named([f.id for f in c.meta.forks_of(template.id)] + _ancestors(c, template))
+    c.meta.delete_template(template.id)
+    c.repos.delete(template.id, keep=shared)
+    c.search.remove(template.id)
+
+
+def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_name: str, role: str) -> None:
+    template = guard.template(c, actor, owner, name, Level.OWN)
+    if role not in ROLES or role == "owner":
+        raise InvalidInput("role must be reader, writer or maintainer")
+    c.meta.set_collaborator(template.id, c.meta.get_user(user_name).id, role)
+    _refresh_readers(c, template)
+
+
+def remove_collaborator(c: Container, actor: Actor, owner: str, name: str, user_name: str) -> None:
+    template = guard.template(c, actor, owner, name, Level.OWN)
+    c.meta.remove_collaborator(template.id, c.meta.get_user(user_name).id)
+    _refresh_readers(c, template)
+
+
+def _refresh_readers(c: Container, template: Template) -> None:
+    """Who may find a private template in search changed with its collaborators."""
+    if template.visibility != "public":
+        indexing.refresh(c, template)
+
+
+def set_protection(c: Container, actor: Actor, owner: str, name: str, protection: Protection) -> None:
+    template = guard.template(c, actor, owner, name, Level.MAINTAIN)
+    c.meta.set_protection(template.id, protection)
+
+
+def remove_protection(c: Container, actor: Actor, owner: str, name: str, branch: str) -> None:
+    template = guard.template(c, actor, owner, name, Level.MAINTAIN)
+    c.meta.delete_protection(template.id, branch)
+
+
+def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = None) -> tuple[Template, str]:
+    """A template from a folder of prompts (registry.importer); returns it and its commit."""
+    files = importer.template_files(folder)
+    template = create(c, actor, importer.slug(folder), owner, "public", f"Imported from {folder.name}")
+    try:
+        with c.open_repo(template) as repo:
+            sha = commit_files(repo, files, f"Import {folder.name}\n", f"{actor.name} <{actor.name}@registry>")
+    except BaseException:
+        delete(c, actor, template.owner, template.name)  # no half-imported template
+        raise
+    c.meta.touch_template(template.id)
+    c.announce_push(template, [RefUpdate("refs/heads/main", ZERO_SHA, sha)])
+    return template, sha

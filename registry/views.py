@@ -1,0 +1,209 @@
+"""The read side for routes and pages: each function checks access through the one guard
+before it reads anything, and returns records or plain data (never an open repo)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .access import Actor, Level, level
+from .container import Container
+from .errors import InvalidInput, NotFound, PathNotFound
+from .git import TemplateRepo, browse
+from .manifest import Checked
+from .manifests import manifest_at
+from .mcp import client_config
+from .meta import Comment, Pull, Review, Run, Status, Template
+from .services import guard
+from .services.merging import mergeability
+from .services.pulls import commits as pull_commits
+from .services.pulls import files as pull_files
+from .services.pulls import get_pull
+
+README_NAMES = ("README.md", "readme.md", "README")
+
+
+@dataclass(frozen=True)
+class TemplateDetail:
+    template: Template
+    parent: Template | None
+    default_branch: str  # without refs/heads/
+    head: str | None
+    versions: list[str]
+    manifest: Any  # template.json at head as stored (None if absent or not JSON)
+    statuses: list[Status]
+    stars: int
+    rating: float
+    ratings: int
+    level: Level
+
+
+@dataclass(frozen=True)
+class TemplatePage:
+    detail: TemplateDetail
+    readme: str | None
+    history: list[dict[str, Any]]
+    checked: Checked | None  # the resolved manifest and its problems
+    runs: list[Run]
+
+
+@dataclass(frozen=True)
+class PullPage:
+    base: Template
+    pull: Pull
+    head: Template
+    files: list[dict[str, Any]]
+    commits: list[dict[str, Any]]
+    comments: list[Comment]
+    reviews: list[Review]
+    statuses: list[Status]
+    mergeability: dict[str, Any]
+    level: Level
+    line_comments: dict[tuple[str, int, str | None], list[Comment]] = field(default_factory=dict)
+
+
+def _repo(c: Container, actor: Actor, owner: str, name: str) -> TemplateRepo:
+    return c.open_repo(guard.template(c, actor, owner, name))
+
+
+def parent_of(c: Container, template: Template) -> Template | None:
+    """A fork's parent, while it exists (a fork outlives it)."""
+    if not template.parent_id:
+        return None
+    try:
+        return c.meta.get_template_by_id(template.parent_id)
+    except NotFound:
+        return None
+
+
+def template_detail(c: Container, actor: Actor, owner: str, name: str) -> TemplateDetail:
+    template = guard.template(c, actor, owner, name)
+    with c.open_repo(template) as repo:
+        head = repo.doc.refs.get(repo.default_branch)
+        versions = [t["name"] for t in browse.tags(repo)]
+        manifest = None
+        if head:
+            try:
+                manifest = json.loads(browse.raw(repo, head, "template.json"))
+            except (PathNotFound, ValueError):
+                manifest = None
+        branch = repo.default_branch.removeprefix("refs/heads/")
+    stars, rating, ratings = c.meta.social(template.id)
+    return TemplateDetail(template, parent_of(c, template), branch, head, versions, manifest,
+                          c.meta.get_statuses(template.id, head) if head else [], stars, rating, ratings,
+                          level(c.meta, actor, template))
+
+
+def template_page(c: Container, actor: Actor, owner: str, name: str) -> TemplatePage:
+    detail = template_detail(c, actor, owner, name)
+    template, head = detail.template, detail.head
+    readme, history, checked = None, [], None
+    if head:
+        with c.open_repo(template) as repo:
+            for candidate in README_NAMES:
+                try:
+                    readme = browse.raw(repo, head, candidate).decode("utf-8", "replace")
+                    break
+                except NotFound:
+                    continue
+            history = list(browse.commits(repo, head, 0, 10))
+        with manifest_at(c, template, head) as checked:
+            pass
+    runs, _ = c.meta.list_runs(template.id, 0, 5)
+    return TemplatePage(detail, readme, history, checked, runs)
+
+
+def resolved_manifest(c: Container, actor: Actor, owner: str, name: str, ref: str | None) -> Checked:
+    """The manifest at `ref` (default branch) with extends merged and prompt files read."""
+    template = guard.template(c, actor, owner, name)
+    if ref is None:
+        with c.open_repo(template) as repo:
+            ref = repo.default_branch
+    with manifest_at(c, template, ref) as checked:
+        return checked
+
+
+def mcp_config(c: Container, actor: Actor, owner: str, name: str, ref: str | None) -> dict[str, Any]:
+    """The template's MCP servers as a client `mcpServers` block (secrets stay references)."""
+    result = resolved_manifest(c, actor, owner, name, ref)
+    if result.manifest is None or not result.ok:
+        first = result.problems[0]
+        raise InvalidInput(f"the manifest is invalid at {first.path}: {first.message}")
+    return client_config(result.manifest)
+
+
+def statuses(c: Container, actor: Actor, owner: str, name: str, ref: str) -> list[Status]:
+    """The checks of a commit (a full sha, or a ref resolved to its commit)."""
+    template = guard.template(c, actor, owner, name)
+    sha = ref.lower()
+    if not (len(sha) == 40 and all(ch in "0123456789abcdef" for ch in sha)):
+        with c.open_repo(template) as repo:
+            sha = browse.resolve_commit(repo, ref).id.decode()
+    return c.meta.get_statuses(template.id, sha)
+
+
+def branches(c: Container, actor: Actor, owner: str, name: str) -> list[dict[str, Any]]:
+    with _repo(c, actor, owner, name) as repo:
+        return browse.branches(repo)
+
+
+def tags(c: Container, actor: Actor, owner: str, name: str) -> list[dict[str, Any]]:
+    with _repo(c, actor, owner, name) as repo:
+        return browse.tags(repo)
+
+
+def commits(c: Container, actor: Actor, owner: str, name: str, ref: str | None, offset: int,
+            limit: int) -> list[dict[str, Any]]:
+    with _repo(c, actor, owner, name) as repo:
+        return list(browse.commits(repo, ref or repo.default_branch, offset, limit))
+
+
+def tree(c: Container, actor: Actor, owner: str, name: str, rest: str) -> dict[str, Any]:
+    """A directory listing; `rest` is `REF/PATH` (the longest ref that matches wins)."""
+    with _repo(c, actor, owner, name) as repo:
+        ref, path = browse.split_ref_path(repo, rest)
+        return browse.tree(repo, ref, path)
+
+
+def raw(c: Container, actor: Actor, owner: str, name: str, rest: str) -> bytes:
+    with _repo(c, actor, owner, name) as repo:
+        ref, path = browse.split_ref_path(repo, rest)
+        return browse.raw(repo, ref, path)
+
+
+def level_on(c: Container, actor: Actor, owner: str, name: str) -> Level:
+    return level(c.meta, actor, guard.template(c, actor, owner, name))
+
+
+def pull_head(c: Container, pull: Pull) -> Template:
+    """The template a pull request's head lives in (the base itself, or a fork of it)."""
+    return c.meta.get_template_by_id(pull.head_template_id)
+
+
+def pull_comments(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[Comment]:
+    base, _ = get_pull(c, actor, owner, name, number)
+    return c.meta.comments(base.id, number)
+
+
+def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) -> PullPage:
+    base, pull = get_pull(c, actor, owner, name, number)
+    comments = c.meta.comments(base.id, number)
+    line_comments: dict[tuple[str, int, str | None], list[Comment]] = {}
+    for cm in comments:
+        if cm["path"] and cm["line"] is not None:
+            line_comments.setdefault((cm["path"], cm["line"], cm["side"]), []).append(cm)
+    return PullPage(base, pull, pull_head(c, pull), pull_files(c, actor, owner, name, number),
+                    pull_commits(c, actor, owner, name, number), comments, c.meta.reviews(base.id, number),
+                    c.meta.get_statuses(pull.head_template_id, pull.head_sha),
+                    mergeability(c, actor, owner, name, number), level(c.meta, actor, base), line_comments)
+
+
+def runs(c: Container, actor: Actor, owner: str, name: str, offset: int, limit: int) -> tuple[list[Run], int]:
+    template = guard.template(c, actor, owner, name)
+    return c.meta.list_runs(template.id, offset, limit)
+
+
+def run(c: Container, actor: Actor, run_id: str) -> tuple[Run, Template]:
+    """A run and its template, for readers of the template only (404 to others)."""
+    found = c.meta.get_run(run_id)
+    return found, guard.template_by_id(c, actor, found.template_id)
