@@ -58,9 +58,9 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from registry.git.gc import run_gc
+    from registry.services import maintenance
 
-    report = run_gc(_container().repos, args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
+    report = maintenance.gc(_container(), args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
     print(f"{report.repos} repos, {report.repacked} repacked, {report.packs_removed} unreferenced packs removed")
     return 0
 
@@ -93,13 +93,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from registry import importer
     from registry.services import templates, users
     from workers.pipeline import build
 
     container = _container()
     actor = users.actor_for(container, args.owner)
-    folders = importer.candidates(Path(args.dir))
+    folders = templates.import_candidates(Path(args.dir))
     if not folders:
         raise RegistryError(f"no sub-folder of {args.dir} holds a system.md")
     pipeline = build(container)

@@ -105,6 +105,8 @@ class WhooshIndex:
                 candidates = candidates & view.term_docs(field, value)
         need = query.page * query.per_page
         by_relevance = text_query is not None and query.sort == "relevance"
+        if not candidates:  # whoosh takes an empty filter for no filter: it would match everything
+            return SearchResults(0, [], view.facets(candidates))
         if text_query is not None:
             # One scoring pass over the matches (limit=None): their set is the result set for
             # the total and the facets, and their order is relevance.

@@ -142,6 +142,11 @@ def remove_protection(c: Container, actor: Actor, owner: str, name: str, branch:
     c.meta.delete_protection(template.id, branch)
 
 
+def import_candidates(root: Path) -> list[Path]:
+    """The sub-folders of `root` that `import_folder` can turn into templates."""
+    return importer.candidates(root)
+
+
 def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = None) -> tuple[Template, str]:
     """A template from a folder of prompts (registry.importer); returns it and its commit."""
     files = importer.template_files(folder)

@@ -1,0 +1,210 @@
+"""One contract for every MetaStore (SQLite now; the PostgreSQL store will join the params).
+
+Each test says what a use case relies on: uniqueness, not-found errors, cascades on template
+deletion, paging totals, the status bookkeeping the checks pipeline depends on, upserts.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from registry.errors import AlreadyExists, PullNotFound, RunNotFound, TemplateNotFound, UserNotFound
+from registry.meta import MetaStore, Protection, SqliteMetaStore, Status, Template
+
+SHA = "a" * 40
+
+
+@pytest.fixture(params=["sqlite"])
+def meta(request, tmp_path) -> MetaStore:
+    return SqliteMetaStore(tmp_path / "meta.sqlite3")
+
+
+def _template(meta: MetaStore, owner: str = "alice", name: str = "t", parent: str | None = None,
+              tid: str | None = None) -> Template:
+    return meta.add_template(Template(tid or f"{owner}-{name}", owner, name, "public", "d", parent, 1.0, 1.0))
+
+
+def test_users_are_unique_and_found_by_name_and_id(meta):
+    alice = meta.add_user("alice", "a@example.com", False)
+    assert meta.get_user("alice") == alice == meta.get_user_by_id(alice.id)
+    with pytest.raises(AlreadyExists):
+        meta.add_user("alice", None, True)
+    with pytest.raises(UserNotFound):
+        meta.get_user("nobody")
+    with pytest.raises(UserNotFound):
+        meta.get_user_by_id(alice.id + 1000)
+
+
+def test_tokens_are_found_by_hash_and_revoked(meta):
+    alice = meta.add_user("alice", None, True)
+    token = meta.add_token(alice.id, "h1", "admin", time.time() + 60)
+    found = meta.find_token("h1")
+    assert found is not None and found[0] == token and found[1] == alice and not token.revoked
+    meta.revoke_token(token.id)
+    again = meta.find_token("h1")
+    assert again is not None and again[0].revoked
+    assert meta.find_token("h2") is None
+
+
+def test_templates_are_unique_per_owner_listed_with_totals_and_filtered(meta):
+    for owner, name in [("bob", "b"), ("alice", "z"), ("alice", "a")]:
+        _template(meta, owner, name)
+    with pytest.raises(AlreadyExists):
+        _template(meta, "alice", "a", tid="other-id")
+    items, total = meta.list_templates(None, 0, 2)
+    assert total == 3 and [t.full_name for t in items] == ["alice/a", "alice/z"]
+    items, total = meta.list_templates(None, 2, 2)
+    assert total == 3 and [t.full_name for t in items] == ["bob/b"]
+    items, total = meta.list_templates("alice", 0, 10)
+    assert total == 2 and {t.owner for t in items} == {"alice"}
+    assert meta.get_template("alice", "a") == meta.get_template_by_id("alice-a")
+    with pytest.raises(TemplateNotFound):
+        meta.get_template("alice", "nope")
+    with pytest.raises(TemplateNotFound):
+        meta.get_template_by_id("nope")
+
+
+def test_touch_moves_updated_at(meta):
+    _template(meta)
+    meta.touch_template("alice-t")
+    assert meta.get_template_by_id("alice-t").updated_at > 1.0
+
+
+def test_forks_of_follows_forks_of_forks(meta):
+    _template(meta, "alice", "root")
+    _template(meta, "bob", "root", parent="alice-root")
+    _template(meta, "carol", "root", parent="bob-root")
+    _template(meta, "dave", "other")
+    assert {t.id for t in meta.forks_of("alice-root")} == {"bob-root", "carol-root"}
+    assert meta.forks_of("dave-other") == []
+
+
+def test_collaborators_upsert_and_names(meta):
+    _template(meta)
+    bob, carol = meta.add_user("bob", None, False), meta.add_user("carol", None, False)
+    meta.set_collaborator("alice-t", bob.id, "reader")
+    meta.set_collaborator("alice-t", bob.id, "writer")  # an upsert, not a second row
+    meta.set_collaborator("alice-t", carol.id, "maintainer")
+    assert meta.collaborator_role("alice-t", bob.id) == "writer"
+    assert meta.collaborator_names("alice-t") == ["bob", "carol"]
+    meta.remove_collaborator("alice-t", bob.id)
+    assert meta.collaborator_role("alice-t", bob.id) is None
+    assert meta.collaborator_names("alice-t") == ["carol"]
+
+
+def test_protection_roundtrip_upsert_and_delete(meta):
+    _template(meta)
+    rule = Protection("main", False, False, ("validate",), 1)
+    meta.set_protection("alice-t", rule)
+    assert meta.get_protection("alice-t", "main") == rule
+    meta.set_protection("alice-t", Protection("main", True, True, (), 0))
+    assert meta.get_protection("alice-t", "main") == Protection("main", True, True, (), 0)
+    assert meta.get_protection("alice-t", "dev") is None
+    meta.delete_protection("alice-t", "main")
+    assert meta.get_protection("alice-t", "main") is None
+
+
+def test_pending_statuses_are_created_once_and_drive_the_pipeline(meta):
+    _template(meta)
+    assert meta.add_pending_statuses("alice-t", SHA, ("validate", "index")) == ["validate", "index"]
+    assert meta.add_pending_statuses("alice-t", SHA, ("validate", "index", "sandbox")) == ["sandbox"]
+    assert meta.has_statuses("alice-t", SHA) and not meta.has_statuses("alice-t", "b" * 40)
+    waiting = {(s.sha, s.context) for s in meta.waiting_statuses(older_than=0)}
+    assert waiting == {(SHA, "validate"), (SHA, "index"), (SHA, "sandbox")}  # never handed over
+    meta.mark_enqueued("alice-t", SHA, ("validate", "index", "sandbox"))
+    assert meta.waiting_statuses(older_than=0) == []  # handed over just now
+    assert len(meta.waiting_statuses(older_than=time.time() + 1)) == 3  # handed over long ago
+    meta.set_status(Status("alice-t", SHA, "validate", "failure", "bad", [{"path": "$.x", "message": "m"}], "u"))
+    got = {s.context: s for s in meta.get_statuses("alice-t", SHA)}
+    assert got["validate"].state == "failure" and got["validate"].problems == [{"path": "$.x", "message": "m"}]
+    assert got["validate"].target_url == "u" and got["index"].state == "pending"
+    assert {s.context for s in meta.waiting_statuses(older_than=time.time() + 1)} == {"index", "sandbox"}
+
+
+def test_stars_are_idempotent_and_ratings_upsert(meta):
+    _template(meta)
+    a, b = meta.add_user("a", None, False), meta.add_user("b", None, False)
+    for _ in range(2):
+        meta.set_star("alice-t", a.id, True)
+    meta.set_star("alice-t", b.id, True)
+    meta.rate("alice-t", a.id, 5, "great")
+    meta.rate("alice-t", a.id, 3, None)  # a user's second rating replaces the first
+    meta.rate("alice-t", b.id, 4, None)
+    assert meta.social("alice-t") == (2, 3.5, 2)
+    meta.set_star("alice-t", a.id, False)
+    assert meta.social("alice-t")[0] == 1
+
+
+def test_pulls_are_numbered_per_template_listed_by_state_and_updated(meta):
+    _template(meta, "alice", "t")
+    _template(meta, "bob", "t", parent="alice-t")
+    first = meta.add_pull("alice-t", "one", "", "bob", "bob-t", "feature", "main", SHA)
+    second = meta.add_pull("alice-t", "two", "", "alice", "alice-t", "fix", "main", SHA)
+    other = meta.add_pull("bob-t", "elsewhere", "", "bob", "bob-t", "x", "main", SHA)
+    assert (first.number, second.number, other.number) == (1, 2, 1)
+    assert meta.get_pull("alice-t", 1) == first
+    with pytest.raises(PullNotFound):
+        meta.get_pull("alice-t", 3)
+    closed = meta.update_pull("alice-t", 2, state="closed", title="two!")
+    assert closed.state == "closed" and closed.title == "two!" and closed.body == ""
+    assert [p.number for p in meta.list_pulls("alice-t", "open", 0, 10)[0]] == [1]
+    items, total = meta.list_pulls("alice-t", "all", 0, 1)
+    assert total == 2 and [p.number for p in items] == [2]  # newest first
+    assert [p.number for p in meta.open_pulls_from("bob-t", "feature")] == [1]
+    meta.update_pull("alice-t", 1, head_sha="b" * 40)
+    assert meta.get_pull("alice-t", 1).head_sha == "b" * 40
+
+
+def test_reviews_and_comments_keep_order_and_the_head_they_saw(meta):
+    _template(meta)
+    meta.add_pull("alice-t", "one", "", "bob", "alice-t", "feature", "main", SHA)
+    rid = meta.add_review("alice-t", 1, "carol", "APPROVE", "lgtm", SHA,
+                          [{"body": "nit", "path": "a.txt", "line": 2, "side": "RIGHT"}])
+    cm = meta.add_comment("alice-t", 1, "dave", "hello", None, None, None, SHA)
+    reviews = meta.reviews("alice-t", 1)
+    assert [(r["id"], r["author"], r["event"], r["sha"]) for r in reviews] == [(rid, "carol", "APPROVE", SHA)]
+    comments = meta.comments("alice-t", 1)
+    assert [(c["body"], c["review_id"], c["path"], c["line"]) for c in comments] == [
+        ("nit", rid, "a.txt", 2), ("hello", None, None, None)]
+    assert cm["id"] == comments[1]["id"] and cm["author"] == "dave"
+
+
+def test_runs_record_their_life_and_are_found_latest_first(meta):
+    _template(meta)
+    first = meta.add_run("alice-t", SHA, None, "push", None, "local")
+    assert first.state == "queued" and not first.final and first.metrics == {} and first.cost == {}
+    manual = meta.add_run("alice-t", SHA, "main", "manual", "alice", "local")
+    assert meta.get_run(first.id) == first
+    with pytest.raises(RunNotFound):
+        meta.get_run("nope")
+    done = meta.update_run(first.id, state="success", report={"passed": 1}, metrics={"duration_s": 1.5},
+                           cost={"total_usd": 0.1}, finished_at=2.0)
+    assert done.final and done.report == {"passed": 1} and done.metrics == {"duration_s": 1.5}
+    assert meta.find_run("alice-t", SHA, "push") == done
+    assert meta.find_run("alice-t", "b" * 40, "push") is None
+    assert [r.id for r in meta.queued_runs(older_than=time.time() + 1)] == [manual.id]
+    items, total = meta.list_runs("alice-t", 0, 1)
+    assert total == 2 and len(items) == 1
+
+
+def test_deleting_a_template_removes_everything_it_owns(meta):
+    _template(meta)
+    bob = meta.add_user("bob", None, False)
+    meta.set_collaborator("alice-t", bob.id, "writer")
+    meta.set_protection("alice-t", Protection("main", False, False, (), 0))
+    meta.add_pending_statuses("alice-t", SHA, ("validate",))
+    meta.set_star("alice-t", bob.id, True)
+    meta.add_pull("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
+    run = meta.add_run("alice-t", SHA, None, "push", None, "local")
+    meta.delete_template("alice-t")
+    with pytest.raises(TemplateNotFound):
+        meta.get_template_by_id("alice-t")
+    _template(meta)  # the same name and id again start from nothing
+    assert meta.collaborator_role("alice-t", bob.id) is None
+    assert meta.get_protection("alice-t", "main") is None
+    assert meta.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
+    with pytest.raises(PullNotFound):
+        meta.get_pull("alice-t", 1)
+    with pytest.raises(RunNotFound):
+        meta.get_run(run.id)

@@ -1,0 +1,144 @@
+"""Gallery, checks and runs use cases on an in-process container, and the pure functions
+behind merges, run judging and diffs."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from registry.errors import InvalidInput, PermissionDenied, Unauthenticated
+from registry.jsonmerge import merge3
+from registry.meta import Run
+from registry.sandbox.base import Backend, Outcome
+from registry.services import checks, gallery, runs, templates
+from tests.unit.usecases import World, manifest_files
+
+
+@pytest.fixture
+def w(tmp_path) -> World:
+    return World.make(tmp_path)
+
+
+def test_checks_validate_index_and_sandbox_a_pushed_tip(w):
+    t = templates.create(w.c, w.alice, "risk")
+    sha = w.commit(t, manifest_files(tags=["credit"]))
+    assert checks.record_tips(w.c, t) == {sha: list(checks.CONTEXTS)}  # no queue listened: caught up
+    assert checks.record_tips(w.c, t) == {}
+    states = {ctx: checks.run(w.c, ctx, t.id, sha) for ctx in checks.CONTEXTS}
+    assert {ctx: s.state for ctx, s in states.items() if s} == {
+        "validate": "success", "index": "success", "sandbox": "success"}
+    found = gallery.search(w.c, w.anon, q="credit risk")
+    assert [hit.name for hit in found.results] == ["risk"]
+
+
+def test_a_bad_manifest_fails_validate_with_every_problem_and_skips_the_sandbox(w):
+    t = templates.create(w.c, w.alice, "bad")
+    sha = w.commit(t, {"template.json": json.dumps({"title": 5, "promptConfig": 1}).encode()})
+    status = checks.run(w.c, "validate", t.id, sha)
+    assert status is not None and status.state == "failure" and len(status.problems) > 1
+    assert f"(+{len(status.problems) - 1} more)" in status.description
+    sandbox = checks.run(w.c, "sandbox", t.id, sha)
+    assert sandbox is not None and sandbox.state == "failure" and "did not validate" in sandbox.description
+
+
+def test_a_check_of_a_deleted_template_reports_nothing(w):
+    t = templates.create(w.c, w.alice, "gone")
+    sha = w.commit(t, manifest_files())
+    templates.delete(w.c, w.alice, "alice", "gone")
+    assert checks.run(w.c, "validate", t.id, sha) is None
+
+
+def test_search_hides_private_templates_from_those_who_cannot_read_them(w):
+    t = templates.create(w.c, w.alice, "secret", visibility="private")
+    sha = w.commit(t, manifest_files())
+    checks.run(w.c, "index", t.id, sha)
+    # bob can read no template at all: an empty set of candidates must not mean "no filter"
+    assert gallery.search(w.c, w.bob, q="risk").total == 0
+    assert gallery.search(w.c, w.anon, q="risk").total == 0
+    assert gallery.search(w.c, w.alice, q="risk").total == 1
+    templates.set_collaborator(w.c, w.alice, "alice", "secret", "bob", "reader")
+    assert gallery.search(w.c, w.bob, q="risk").total == 1
+    assert gallery.reindex(w.c) == 1
+
+
+def test_stars_and_ratings(w):
+    t = templates.create(w.c, w.alice, "risk")
+    w.commit(t, manifest_files())
+    assert gallery.star(w.c, w.bob, "alice", "risk", True) == 1
+    assert gallery.star(w.c, w.bob, "alice", "risk", True) == 1
+    assert gallery.rate(w.c, w.bob, "alice", "risk", 4, "good") == (4.0, 1)
+    with pytest.raises(Unauthenticated):
+        gallery.star(w.c, w.anon, "alice", "risk", True)
+    with pytest.raises(PermissionDenied):
+        gallery.rate(w.c, w.carol_ro, "alice", "risk", 5, None)
+    with pytest.raises(InvalidInput):
+        gallery.rate(w.c, w.bob, "alice", "risk", 6, None)
+
+
+class _Fixed:
+    """A sandbox backend that returns a canned outcome (the real ones are tested elsewhere)."""
+
+    name = "local"
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    def execute(self, run, payload, on_task):  # noqa: ANN001
+        return self.outcome
+
+
+def test_a_manual_run_is_for_writers_and_is_announced(w):
+    heard: list[Run] = []
+    w.c.run_listeners.append(heard.append)
+    t = templates.create(w.c, w.alice, "risk")
+    sha = w.commit(t, manifest_files())
+    with pytest.raises(PermissionDenied):
+        runs.request(w.c, w.bob, "alice", "risk", "main")
+    run = runs.request(w.c, w.alice, "alice", "risk", "main")
+    assert run.sha == sha and run.state == "queued" and heard == [run]
+    backend: Backend = _Fixed(Outcome({"passed": 0, "cases": []}, None, 0.5, 0.1, 50.0))
+    assert runs.execute(w.c, run.id, backend).state == "success"
+
+
+def _outcome(cases=(), error=None) -> Outcome:
+    return Outcome({"passed": sum(c["outcome"] == "passed" for c in cases), "cases": list(cases)}, error,
+                   2.0, 1.0, 64.0)
+
+
+def test_judge_orders_error_then_failed_cases_then_budget():
+    price = {"compute_usd": 0.01, "calls_usd": 0.0, "total_usd": 0.01}
+    ok = {"name": "a", "file": "tests/a.json", "outcome": "passed", "failures": []}
+    bad = [{"name": n, "file": "tests/b.json", "outcome": "failed", "failures": ["missing 'x'"]} for n in "bc"]
+    assert runs.judge(_outcome([ok]), price, None)[0] == "success"
+    state, summary, failed = runs.judge(_outcome([ok, *bad]), price, None)
+    assert state == "failure" and summary.startswith("case 'b' (tests/b.json) failed: missing 'x'")
+    assert summary.endswith("(+1 more)") and len(failed) == 2
+    assert runs.judge(_outcome([ok]), price, 0.001)[1].startswith("over budget")
+    assert runs.judge(_outcome([ok], error="killed: out of memory"), price, None)[0] == "error"
+
+
+def test_merge3_by_json_path():
+    base = {"title": "a", "tags": ["x"], "mcpServers": [{"serverId": "s1", "url": "u"}]}
+    ours = {**base, "title": "b"}
+    theirs = {**base, "tags": ["x", "y"], "mcpServers": [{"serverId": "s1", "url": "v"}, {"serverId": "s2"}]}
+    merged, conflicts = merge3(base, ours, theirs)
+    assert conflicts == [] and merged["title"] == "b" and merged["tags"] == ["x", "y"]
+    assert merged["mcpServers"] == [{"serverId": "s1", "url": "v"}, {"serverId": "s2"}]
+    _, conflicts = merge3(base, {**base, "title": "b"}, {**base, "title": "c"})
+    assert conflicts == ["$.title"]
+    removed, conflicts = merge3(base, {k: v for k, v in base.items() if k != "tags"}, base)
+    assert conflicts == [] and "tags" not in removed
+
+
+def test_file_changes_and_structured_manifest_diff(w):
+    from registry.git.diff import file_changes
+
+    t = templates.create(w.c, w.alice, "risk")
+    first = w.commit(t, {**manifest_files(), "README.md": b"one\n", "logo.bin": b"\x00\xff"})
+    second = w.commit(t, {**manifest_files(title="New"), "README.md": b"two\n"})
+    with w.c.open_repo(t) as repo:
+        changes = {c["path"]: c for c in file_changes(repo, first.encode(), second.encode())}
+    assert changes["README.md"]["status"] == "modified" and "-one\n+two\n" in changes["README.md"]["patch"]
+    assert changes["logo.bin"]["status"] == "removed" and changes["logo.bin"]["binary"]
+    assert changes["template.json"]["manifest_changes"] == [
+        {"path": "$.title", "kind": "changed", "old": "Quarterly risk report writer", "new": "New"}]
