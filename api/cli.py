@@ -21,9 +21,9 @@ def _container() -> Container:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
-
     from workers.pipeline import build
+
+    from .app import create_app
 
     container = _container()
     settings = container.settings

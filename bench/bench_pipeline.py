@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 
 from bench.stats import pct
-
 from tests.gitcli import authed, commit_file, git
 from tests.services import redis_server, registry_server, start_worker
 

@@ -9,8 +9,8 @@ index writer per process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .git import RepoStore, TemplateRepo
 from .git.policy import RefUpdate
@@ -36,7 +36,7 @@ class Container:
     _search_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, settings: Settings) -> "Container":
+    def build(cls, settings: Settings) -> Container:
         blobs = open_blob_store(settings)
         return cls(settings, SqliteMetaStore(settings.metadata_db), blobs, RepoStore(blobs, settings.pack_cache))
 

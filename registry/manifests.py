@@ -2,8 +2,8 @@
 public parents or the template's own owner's)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .container import Container
 from .errors import NotFound, TemplateNotFound

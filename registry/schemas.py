@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from jsonschema.validators import validator_for
 _CANDIDATES = (Path(__file__).resolve().parents[1] / "schemas", Path.cwd() / "schemas")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict[str, Any]:
     for folder in _CANDIDATES:
         path = folder / name
@@ -22,7 +22,7 @@ def load(name: str) -> dict[str, Any]:
     raise FileNotFoundError(f"schema {name} not found in {', '.join(map(str, _CANDIDATES))}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Draft202012Validator:
     schema = load(name)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -40,7 +40,7 @@ def schema_problem(schema: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def secret_fields() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
     """(keys whose value must be a secret reference, keys whose every value must be one,
     the reference pattern) — read off the manifest schema so there is one source of truth."""

@@ -58,7 +58,7 @@ class FakeFargate:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> "FakeFargate":
+    def __enter__(self) -> FakeFargate:
         self._thread.start()
         return self
 

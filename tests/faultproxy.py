@@ -15,10 +15,10 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 

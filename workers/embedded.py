@@ -5,8 +5,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 from registry.container import Container
 from registry.services import checks
@@ -54,7 +54,7 @@ class EmbeddedDispatcher:
     def _run(job: Job) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                job(lambda: attempt < ATTEMPTS)
+                job(lambda attempt=attempt: attempt < ATTEMPTS)
                 return
             except checks.TRANSIENT:
                 time.sleep(0.5 * 2 ** attempt)

@@ -7,7 +7,7 @@ The embedded dispatcher passes its own container explicitly instead.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from registry.container import Container
 from registry.errors import RunNotFound

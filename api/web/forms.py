@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from registry.access import Actor
-from registry.services import merging, pulls
 from registry.errors import InvalidInput, Unauthenticated
+from registry.services import merging, pulls
 
 from . import session as sessions
 from .pages import mark_web

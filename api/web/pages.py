@@ -1,8 +1,6 @@
 """Server-rendered pages (readable without JavaScript): gallery, template, pull requests, login."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 

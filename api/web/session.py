@@ -13,9 +13,9 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from registry import access
-from registry.services import users
 from registry.access import ANONYMOUS, Actor
 from registry.errors import PermissionDenied, Unauthenticated
+from registry.services import users
 
 COOKIE = "registry_session"
 MAX_AGE = 14 * 86400

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import stat
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from dulwich.objects import Blob, Commit, Tag, Tree
 from dulwich.walk import Walker

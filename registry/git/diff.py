@@ -57,7 +57,8 @@ def file_changes(repo: TemplateRepo, old_commit: bytes, new_commit: bytes) -> li
         new_path = change.new.path.decode("utf-8", "replace") if change.new and change.new.path else None
         old_text, old_raw = _text(repo, change.old.sha if change.old else None)
         new_text, new_raw = _text(repo, change.new.sha if change.new else None)
-        entry: dict[str, Any] = {"path": new_path or old_path, "previous_path": old_path if change.type == "rename" else None,
+        entry: dict[str, Any] = {"path": new_path or old_path,
+                                 "previous_path": old_path if change.type == "rename" else None,
                                  "status": STATUS.get(change.type, change.type)}
         if old_text is None or new_text is None:
             entry["binary"] = True

@@ -7,8 +7,8 @@ period, so a push between uploading its pack and swapping its refs is never robb
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from ..errors import Conflict
 from ..storage import BlobNotFound, BlobStore

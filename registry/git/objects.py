@@ -12,8 +12,9 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from dulwich.object_store import BucketBasedObjectStore
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, parse_tree, sha_to_hex
@@ -51,7 +52,7 @@ class _CheckingIndexer(PackIndexer):
     """Indexes a pack and, in the same pass, parses every non-blob object (a malformed one
     raises) and notes what the pack references but does not contain."""
 
-    def __init__(self, *args, inspect_blob: "BlobInspector | None" = None, **kwargs) -> None:
+    def __init__(self, *args, inspect_blob: BlobInspector | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.contained: set[bytes] = set()
         self.referenced: set[bytes] = set()
@@ -229,7 +230,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
 
     def adopt_published(self, keys: list[str]) -> None:
         """After the refs document names `keys`: keep the staged files as the cache's copy."""
-        for name, key in zip(list(self._pending), keys):
+        for name, key in zip(list(self._pending), keys, strict=True):
             base = self._pending.pop(name)
             pack = self._pack_cache.pop(name)
             pack.close()

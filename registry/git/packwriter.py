@@ -11,7 +11,7 @@ import hashlib
 import mmap
 import struct
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from dulwich.pack import Pack
 

@@ -6,8 +6,8 @@ Every check returns a short reason, shown to git users as `! [remote rejected] r
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from dulwich.graph import can_fast_forward
 from dulwich.objects import Commit, Tag
@@ -103,7 +103,7 @@ def connectivity_problem(store) -> str | None:
     return None
 
 
-def content_problem(store, inspect_manifest: Callable[[bytes], "str | None"]) -> str | None:
+def content_problem(store, inspect_manifest: Callable[[bytes], str | None]) -> str | None:
     """Why the new objects may not be stored: a blob the inspector refused (a secret, a file
     over the size limit), or a new template.json with a literal credential."""
     for sha, problem in store.blob_problems.items():

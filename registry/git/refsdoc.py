@@ -15,8 +15,8 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from ..errors import Conflict, StorageError, TemplateNotFound
 from ..storage import BlobNotFound, BlobStore, PreconditionFailed
@@ -52,13 +52,13 @@ class RefsDocument:
         return json.dumps(body, indent=1).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, version: str | None) -> "RefsDocument":
+    def from_bytes(cls, data: bytes, version: str | None) -> RefsDocument:
         body = json.loads(data)
         return cls(head=body["head"], refs=dict(body["refs"]), packs=tuple(body["packs"]),
                    exact=body.get("exact", False), version=version, write_id=body.get("write_id", ""))
 
     def with_changes(self, updates: dict[str, str], new_packs: list[str], head: str | None = None,
-                     rewrite: bool = False) -> "RefsDocument":
+                     rewrite: bool = False) -> RefsDocument:
         """A copy with refs set (ZERO_SHA deletes) and packs appended; `rewrite` if any
         update deletes a ref or moves it to a non-descendant."""
         refs = dict(self.refs)

@@ -55,7 +55,7 @@ class TemplateRepo(BaseRepo):
         """Drop staged packs and close open pack files."""
         self.object_store.close()
 
-    def __enter__(self) -> "TemplateRepo":
+    def __enter__(self) -> TemplateRepo:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from dulwich.errors import (
     ApplyDeltaError,
@@ -23,6 +24,7 @@ from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivablePro
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
+from . import wants
 from .clone import eligible, parse_clone_request, serve_clone
 from .policy import (
     BranchRule,
@@ -32,7 +34,6 @@ from .policy import (
     is_rewrite,
     update_problem,
 )
-from . import wants
 from .repo import TemplateRepo
 
 log = logging.getLogger(__name__)

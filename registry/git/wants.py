@@ -10,7 +10,7 @@ request for an unreachable object is still refused.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from collections.abc import Iterable
 
 from dulwich.objects import Commit, Tag
 

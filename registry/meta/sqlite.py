@@ -192,7 +192,7 @@ class _Tx:
     def executescript(self, script: str):
         return self.conn.executescript(script)
 
-    def __enter__(self) -> "_Tx":
+    def __enter__(self) -> _Tx:
         self.conn.execute("BEGIN IMMEDIATE")
         return self
 

@@ -6,7 +6,8 @@ Polls back off up to `fargate_poll_max_seconds`; the logs and report come from C
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..meta import Run
 from . import provider
@@ -38,7 +39,7 @@ class LocalBackend:
         self.extra_env = extra_env or {}
 
     @classmethod
-    def from_settings(cls, settings) -> "LocalBackend":
+    def from_settings(cls, settings) -> LocalBackend:
         return cls(settings.sandbox_timeout_seconds, settings.sandbox_memory_mb, provider.env_from_settings(settings))
 
     def execute(self, run: Run | None, payload: dict[str, Any],

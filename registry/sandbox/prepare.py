@@ -45,7 +45,8 @@ def load_cases(c: Container, template: Template,
                 continue
             errors = list(validator.iter_errors(data))
             if errors:
-                problems.append(_problem(entry["path"], f"{entry['path']} {errors[0].json_path}: bad test file: {errors[0].message}"))
+                where = f"{entry['path']} {errors[0].json_path}"
+                problems.append(_problem(entry["path"], f"{where}: bad test file: {errors[0].message}"))
                 continue
             cases += [(entry["path"], case) for case in (data if isinstance(data, list) else [data])]
         return checked.manifest, cases, problems

@@ -81,7 +81,7 @@ class WhooshIndex:
         writer.commit()
 
     # -- reading ------------------------------------------------------------------------
-    def _view(self) -> "_View":
+    def _view(self) -> _View:
         """This thread's view of the index, rebuilt when a commit happened since. (Not
         `searcher.refresh()`: it reuses segment readers and misses their new deletions.)"""
         view = getattr(self._local, "view", None)
@@ -122,7 +122,7 @@ class WhooshIndex:
         hits = [view.hit(docnum, terms) for docnum in page]
         return SearchResults(len(candidates), hits, view.facets(candidates))
 
-    def _text_query(self, q: str, view: "_View") -> Query:
+    def _text_query(self, q: str, view: _View) -> Query:
         q = q.strip()
         parsed = self.parser.parse(q)
         words = q.split()

@@ -6,7 +6,7 @@ the pending statuses first, so they are the durable list of owed work even if th
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from .. import indexing
 from ..container import Container

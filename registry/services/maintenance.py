@@ -1,7 +1,7 @@
 """Operators' use cases (the CLI; no route): garbage collection of packs."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..container import Container
 from ..git.gc import GcReport, run_gc

@@ -5,9 +5,10 @@ compare-and-swap (put_if_match against the version read). Both backends pass one
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ..errors import NotFound, PreconditionFailed
 

@@ -6,9 +6,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import InvalidName
 from .base import Blob, BlobNotFound, PreconditionFailed

@@ -4,8 +4,8 @@ through Playwright; never `playwright install`). Screenshots go to $TEST_ARTIFAC
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright

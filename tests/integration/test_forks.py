@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(600)
 def _files(root: Path) -> dict[str, int]:
     """Stored blobs and their sizes (the local store's empty lock files are not blobs)."""
     return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*")
-            if p.is_file() and not p.relative_to(root).parts[0] == ".locks"}
+            if p.is_file() and p.relative_to(root).parts[0] != ".locks"}
 
 
 def test_fork_of_50_mb_repo_is_fast_and_copies_no_pack_bytes(local_env, tmp_path):

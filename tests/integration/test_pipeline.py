@@ -27,7 +27,7 @@ class Stack:
         server.cli("user", "add", "alice")
         self.token = server.cli("token", "create", "alice").stdout.strip()
 
-    def worker(self, module: str = "api.cli", **env) -> "subprocess.Popen":
+    def worker(self, module: str = "api.cli", **env) -> subprocess.Popen:
         proc = start_worker({**self.server.env, **env}, self.tmp / f"worker-{len(self.workers)}.log", module)
         self.workers.append(proc)
         return proc

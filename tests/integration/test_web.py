@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from markupsafe import escape
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from tests.gitcli import commit_file, git
 from tests.web_scenario import XSS_BRANCH, XSS_COMMIT, XSS_FILE, XSS_TITLE, build

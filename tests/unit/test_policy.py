@@ -1,8 +1,8 @@
 import pytest
 
+from registry.errors import InvalidName
 from registry.git.policy import RefUpdate, ref_name_problem
 from registry.names import check_name
-from registry.errors import InvalidName
 
 
 @pytest.mark.parametrize("ref", ["refs/heads/main", "refs/heads/feature/x-1", "refs/tags/v1.2.0"])

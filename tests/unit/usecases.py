@@ -29,7 +29,7 @@ class World:
     anon: Actor = ANONYMOUS
 
     @classmethod
-    def make(cls, tmp: Path) -> "World":
+    def make(cls, tmp: Path) -> World:
         c = Container.build(Settings(data_dir=tmp / "data", sandbox_timeout_seconds=20))
         for name in ("alice", "bob", "carol"):
             users.add_user(c, name)
