@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -68,7 +68,7 @@ async def rpc(request: Request, owner: str, name: str, service_name: str) -> Res
         if request.headers.get("content-type") != f"application/x-{service_name}-request":
             return error_response(415, "unsupported_media_type", "wrong Content-Type for a git request")
         body = await _spool_body(request, c.settings.max_push_bytes)
-        out = tempfile.SpooledTemporaryFile(SPOOL)
+        out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))
         try:
             await run_in_threadpool(push.serve, c, actor, owner, name, service_name, body, out)
         finally:
@@ -87,7 +87,7 @@ async def _spool_body(request: Request, limit: int) -> BinaryIO:
     gets a per-ref refusal it can print. Past a hard ceiling the rest is not kept.
     """
     ceiling = limit + 16 * 1024 * 1024
-    spool = tempfile.SpooledTemporaryFile(SPOOL)
+    spool = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if request.headers.get("content-encoding") == "gzip" else None
     kept = 0
     async for chunk in request.stream():

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .git import RepoStore, TemplateRepo
+from .git import RepoStore
 from .git.policy import RefUpdate
+from .git.repo import TemplateRepo
 from .meta import MetaStore, Run, SqliteMetaStore, Template
 from .search import SearchIndex, WhooshIndex
 from .settings import Settings

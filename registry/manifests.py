@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from .container import Container
 from .errors import NotFound, TemplateNotFound
-from .git import TemplateRepo, browse
+from .git import browse
+from .git.repo import TemplateRepo
 from .manifest import Checked, FileSource, check
 from .meta import Template
 

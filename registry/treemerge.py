@@ -9,16 +9,17 @@ from typing import Any
 from dulwich.graph import find_merge_base
 from dulwich.merge import three_way_merge
 from dulwich.object_store import BaseObjectStore, MemoryObjectStore, OverlayObjectStore
-from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 
-from .git import TemplateRepo
 from .git.diff import MANIFEST
+from .git.repo import TemplateRepo
 from .jsonmerge import MISSING, merge3
 
 
 def merged_tree(repo: TemplateRepo, ours_sha: bytes, theirs_sha: bytes) -> tuple[bytes, list[ShaFile], list[str], bool]:
     """(tree id, new objects, conflicts, fast-forwardable) of merging theirs into ours."""
     store = repo.object_store
+    ours_sha, theirs_sha = ObjectID(ours_sha), ObjectID(theirs_sha)
     bases = find_merge_base(repo, [ours_sha, theirs_sha])
     ours, theirs = store[ours_sha], store[theirs_sha]
     assert isinstance(ours, Commit) and isinstance(theirs, Commit)

@@ -9,7 +9,8 @@ from typing import Any
 from .access import Actor, Level, level
 from .container import Container
 from .errors import InvalidInput, NotFound, PathNotFound
-from .git import TemplateRepo, browse
+from .git import browse
+from .git.repo import TemplateRepo
 from .manifest import Checked
 from .manifests import manifest_at
 from .mcp import client_config

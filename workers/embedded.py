@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import queue
 import threading
 import time
@@ -54,7 +55,7 @@ class EmbeddedDispatcher:
     def _run(job: Job) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                job(lambda attempt=attempt: attempt < ATTEMPTS)
+                job(partial(operator.lt, attempt, ATTEMPTS))
                 return
             except checks.TRANSIENT:
                 time.sleep(0.5 * 2 ** attempt)

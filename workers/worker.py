@@ -50,7 +50,7 @@ class RegistryWorker(SimpleWorker):
 def warm(container: Container) -> None:
     """Do once in the worker what every job would otherwise redo."""
     runtime.bind(container)
-    assert jobs.validate  # RQ resolves "workers.jobs.*" by name
+    assert callable(jobs.validate)  # imported here: RQ resolves "workers.jobs.*" by name
     schemas.validator("template.schema.json")
     schemas.secret_fields()
 

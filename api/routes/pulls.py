@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from registry import views
 from registry.access import Actor
 from registry.container import Container
-from registry.meta.records import Pull
+from registry.meta.records import Comment, Pull
 from registry.services import merging, pulls
 from registry.services.guard import page_args
 
@@ -101,13 +101,13 @@ def commits(owner: str, name: str, number: int, actor: Actor = Depends(get_actor
 
 @router.get("/{number}/comments")
 def comments(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
-             c: Container = Depends(get_container)) -> list[dict[str, Any]]:
+             c: Container = Depends(get_container)) -> list[Comment]:
     return views.pull_comments(c, actor, owner, name, number)
 
 
 @router.post("/{number}/comments", status_code=201)
 def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_actor),
-                c: Container = Depends(get_container)) -> dict[str, Any]:
+                c: Container = Depends(get_container)) -> Comment:
     return merging.comment(c, actor, owner, name, number, body.body, body.path, body.line, body.side)
 
 

@@ -69,7 +69,8 @@ def split_rows(rows: list[dict[str, Any]]) -> list[tuple[dict | None, dict | Non
     def flush() -> None:
         for i in range(max(len(dels), len(adds))):
             pairs.append((dels[i] if i < len(dels) else None, adds[i] if i < len(adds) else None))
-        dels.clear(), adds.clear()
+        dels.clear()
+        adds.clear()
 
     for row in rows:
         if row["kind"] == "del":

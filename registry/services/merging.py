@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dulwich.objects import Commit
+from dulwich.objects import Commit, ObjectID
 
 from ..access import Actor, Level
 from ..container import Container
@@ -108,7 +108,7 @@ def merge(c: Container, actor: Actor, owner: str, name: str, number: int, method
         else:
             commit = Commit()
             commit.tree = tree
-            commit.parents = [tip.encode()] + ([pull.head_sha.encode()] if method == "merge" else [])
+            commit.parents = [ObjectID(tip.encode())] + ([ObjectID(pull.head_sha.encode())] if method == "merge" else [])
             commit.author = commit.committer = f"{actor.name} <{actor.name}@registry>".encode()
             commit.author_time = commit.commit_time = int(time.time())
             commit.author_timezone = commit.commit_timezone = 0

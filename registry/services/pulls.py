@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from dulwich.graph import find_merge_base
+from dulwich.objects import ObjectID
 from dulwich.walk import Walker
 
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import Conflict, InvalidInput, RefNotFound
-from ..git import TemplateRepo
 from ..git.browse import commit_info
 from ..git.diff import file_changes
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
+from ..git.repo import TemplateRepo
 from ..meta import Pull, Template
 from . import guard
 
@@ -107,9 +108,9 @@ def update_pull(c: Container, actor: Actor, owner: str, name: str, number: int, 
     return c.meta.update_pull(base.id, number, title=title, body=body, state=state)
 
 
-def _base_and_head(c: Container, base: Template, pull: Pull) -> tuple[TemplateRepo, bytes]:
+def _base_and_head(c: Container, base: Template, pull: Pull) -> tuple[TemplateRepo, ObjectID]:
     repo = c.open_repo(base)
-    return repo, repo.doc.refs.get(f"refs/heads/{pull.base_branch}", ZERO_SHA).encode()
+    return repo, ObjectID(repo.doc.refs.get(f"refs/heads/{pull.base_branch}", ZERO_SHA).encode())
 
 
 def files(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[dict[str, Any]]:
@@ -118,7 +119,7 @@ def files(c: Container, actor: Actor, owner: str, name: str, number: int) -> lis
     with repo:
         if base_sha == ZERO_SHA.encode():
             return file_changes(repo, b"", pull.head_sha.encode())
-        merge_base = find_merge_base(repo, [base_sha, pull.head_sha.encode()])
+        merge_base = find_merge_base(repo, [base_sha, ObjectID(pull.head_sha.encode())])
         return file_changes(repo, merge_base[0] if merge_base else b"", pull.head_sha.encode())
 
 
@@ -127,5 +128,5 @@ def commits(c: Container, actor: Actor, owner: str, name: str, number: int) -> l
     repo, base_sha = _base_and_head(c, base, pull)
     with repo:
         exclude = [base_sha] if base_sha != ZERO_SHA.encode() else []
-        return [commit_info(e.commit) for e in Walker(repo.object_store, [pull.head_sha.encode()],
+        return [commit_info(e.commit) for e in Walker(repo.object_store, [ObjectID(pull.head_sha.encode())],
                                                        exclude=exclude, max_entries=250)]

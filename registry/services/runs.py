@@ -60,7 +60,7 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
     manifest, cases, problems = prepare.load_cases(c, template, run.sha)
     if problems:
         return _finish(c, run, "failure", problems[0]["message"], problems=problems)
-    if not cases:
+    if not cases or manifest is None:
         return _finish(c, run, "success", "no test cases (tests/*.json)")
     limit = cost.budget(manifest)
     planned = cost.estimate(settings, manifest, len(cases), 0.0)
@@ -70,11 +70,13 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
     run = meta.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
                           started_at=run.started_at or time.time())
     backend = backend or backend_for(c)
-    outcome = backend.execute(run, {"manifest": manifest, "cases": cases},
-                              lambda task: meta.update_run(run_id, task_arn=task))
+    def record_task(task: str) -> None:  # before waiting, so a retry adopts or stops the task
+        meta.update_run(run_id, task_arn=task)
+
+    outcome = backend.execute(run, {"manifest": manifest, "cases": cases}, record_task)
     price = cost.estimate(settings, manifest, len(cases), outcome.duration_s)
     state, summary, bad = judge(outcome, price, limit)
-    problems = [{"path": c["file"], "message": f"{c['name']}: {'; '.join(c['failures'])}"} for c in bad]
+    problems = [{"path": case["file"], "message": f"{case['name']}: {'; '.join(case['failures'])}"} for case in bad]
     return _finish(c, run, state, summary, outcome=outcome, price=price, problems=problems)
 
 
