@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install serve test bench clean
+.PHONY: install serve test lint typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,7 +16,13 @@ install: $(VENV)/.installed
 serve: install
 	$(VENV)/bin/registry serve $(SERVE_ARGS)
 
-test: install
+lint: install
+	$(VENV)/bin/ruff check registry api workers tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: lint typecheck
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: install
