@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from jinja2 import TemplateSyntaxError
 
@@ -88,5 +88,5 @@ def _title_and_description(folder: Path, readme: str) -> tuple[str, str]:
     return title[:200], (" ".join(body.split())[:500] or f"Imported from {folder.name}")
 
 
-def _no_parents(template: str, ref: str):
+def _no_parents(template: str, ref: str) -> NoReturn:
     raise InvalidInput("imported templates do not extend others")

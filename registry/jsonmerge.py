@@ -21,12 +21,15 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "$") -> tuple[Any, lis
     key = _name_key(base, ours, theirs)
     if key:
         as_dict = [{item[key]: item for item in v} if isinstance(v, list) else {} for v in (base, ours, theirs)]
-        merged, conflicts = _merge_dicts(*as_dict, path, index_of={n: i for i, n in enumerate(as_dict[1])})
+        base_d, ours_d, theirs_d = as_dict
+        merged, conflicts = _merge_dicts(base_d, ours_d, theirs_d, path, index_of={n: i for i, n in enumerate(ours_d)})
         return list(merged.values()), conflicts
     return ours, [path]
 
 
-def _merge_dicts(base: dict, ours: dict, theirs: dict, path: str, index_of: dict | None = None):
+def _merge_dicts(
+    base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any], path: str, index_of: dict[str, int] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     merged: dict[str, Any] = {}
     conflicts: list[str] = []
     for key in list(ours) + [k for k in theirs if k not in ours]:

@@ -195,7 +195,8 @@ def used_variables(ast: nodes.Template) -> set[str]:
     folds constants: `{{ 'x' * 4000000000 }}` would build a 4 GB string in the server. Scopes
     are ignored (a name set anywhere counts as set), which can only miss a problem, never invent one.
     """
-    loaded, stored = set(), set(JINJA.globals) | {"loop", "caller", "varargs", "kwargs", "self"}
+    loaded: set[str] = set()
+    stored = set(JINJA.globals) | {"loop", "caller", "varargs", "kwargs", "self"}
     for name in ast.find_all(nodes.Name):
         (loaded if name.ctx == "load" else stored).add(name.name)
     stored |= {m.name for m in ast.find_all(nodes.Macro)}

@@ -6,9 +6,10 @@ endpoint is used. Credentials stay `${secrets.NAME}` references: the client reso
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-LAUNCHERS = {
+LAUNCHERS: dict[str, Callable[[str, str | None], tuple[str, list[str]]]] = {
     "npm": lambda ident, ver: ("npx", ["-y", f"{ident}@{ver}" if ver else ident]),
     "pypi": lambda ident, ver: ("uvx", [f"{ident}=={ver}" if ver else ident]),
     "oci": lambda ident, ver: ("docker", ["run", "-i", "--rm", f"{ident}:{ver}" if ver else ident]),

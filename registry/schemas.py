@@ -18,7 +18,8 @@ def load(name: str) -> dict[str, Any]:
     for folder in _CANDIDATES:
         path = folder / name
         if path.exists():
-            return json.loads(path.read_text())
+            schema: dict[str, Any] = json.loads(path.read_text())
+            return schema
     raise FileNotFoundError(f"schema {name} not found in {', '.join(map(str, _CANDIDATES))}")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from ..errors import StorageError, TemplateNotFound
@@ -51,7 +52,7 @@ class RepoStore:
     def open(self, repo_id: str) -> TemplateRepo:
         return TemplateRepo(self.blobs, repo_id, refsdoc.load(self.blobs, repo_id), self.cache_dir)
 
-    def delete(self, repo_id: str, keep: set[str] = frozenset()) -> None:
+    def delete(self, repo_id: str, keep: AbstractSet[str] = frozenset()) -> None:
         """Remove the refs document first (the repo is gone at once), then its packs, except
         those in `keep` (named by forks, which share their parent's packs)."""
         self.blobs.delete(refsdoc.doc_key(repo_id))

@@ -5,7 +5,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
-from dulwich.objects import Blob, Commit, Tag, Tree
+from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
 from dulwich.walk import Walker
 
 from ..errors import InvalidInput, PathNotFound, RefNotFound
@@ -37,7 +37,7 @@ def resolve_commit(repo: TemplateRepo, ref: str) -> Commit:
     if sha is None:
         raise RefNotFound(f"no branch, tag or commit {ref!r}")
     try:
-        obj = repo.object_store[sha.encode()]
+        obj = repo.object_store[ObjectID(sha.encode())]
         while isinstance(obj, Tag):
             obj = repo.object_store[obj.object[1]]
     except KeyError:

@@ -8,6 +8,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 from dulwich.diff_tree import RenameDetector, tree_changes
+from dulwich.objects import Commit, ObjectID
 
 from .repo import TemplateRepo
 
@@ -37,7 +38,7 @@ def structured(old: Any, new: Any) -> list[dict[str, Any]]:
     return sorted(changes, key=lambda c: c["path"])
 
 
-def _text(repo: TemplateRepo, sha: bytes | None) -> tuple[str | None, bytes]:
+def _text(repo: TemplateRepo, sha: ObjectID | None) -> tuple[str | None, bytes]:
     if sha is None:
         return "", b""
     data = repo.object_store[sha].as_raw_string()
@@ -49,8 +50,12 @@ def _text(repo: TemplateRepo, sha: bytes | None) -> tuple[str | None, bytes]:
 
 def file_changes(repo: TemplateRepo, old_commit: bytes, new_commit: bytes) -> list[dict[str, Any]]:
     store = repo.object_store
-    old_tree = store[old_commit].tree if old_commit else None
-    changes = tree_changes(store, old_tree, store[new_commit].tree, rename_detector=RenameDetector(store))
+    old = store[ObjectID(old_commit)] if old_commit else None
+    assert old is None or isinstance(old, Commit)  # both ends of a diff are commits
+    old_tree = old.tree if old is not None else None
+    new = store[ObjectID(new_commit)]
+    assert isinstance(new, Commit)
+    changes = tree_changes(store, old_tree, new.tree, rename_detector=RenameDetector(store))
     files = []
     for change in changes:
         old_path = change.old.path.decode("utf-8", "replace") if change.old and change.old.path else None

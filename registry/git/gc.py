@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from dulwich.objects import ObjectID
+
 from ..errors import Conflict
 from ..storage import BlobNotFound, BlobStore
 from . import RepoStore, refsdoc
@@ -32,7 +34,7 @@ def repack(repos: RepoStore, repo_id: str) -> bool:
         if len(doc.packs) <= 1 and doc.exact:
             return False
         store = repo.object_store
-        wants = sorted({sha.encode() for sha in doc.refs.values()})
+        wants = sorted({ObjectID(sha.encode()) for sha in doc.refs.values()})
         if wants:
             count, objects = store.generate_pack_data([], wants)
             store.add_pack_data(count, objects)

@@ -14,13 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dulwich.object_store import BucketBasedObjectStore
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, parse_tree, sha_to_hex
+from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree, parse_tree, sha_to_hex
 from dulwich.pack import (
     Pack,
     PackData,
+    PackIndexEntry,
     PackIndexer,
     PackStreamCopier,
     UnpackedObject,
@@ -52,18 +53,19 @@ class _CheckingIndexer(PackIndexer):
     """Indexes a pack and, in the same pass, parses every non-blob object (a malformed one
     raises) and notes what the pack references but does not contain."""
 
-    def __init__(self, *args, inspect_blob: BlobInspector | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, inspect_blob: BlobInspector | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.contained: set[bytes] = set()
         self.referenced: set[bytes] = set()
-        self.commits: list[bytes] = []
-        self.blob_problems: dict[bytes, str] = {}
+        self.commits: list[ObjectID] = []
+        self.blob_problems: dict[ObjectID, str] = {}
         self.inspect_blob = inspect_blob
 
-    def _result(self, unpacked: UnpackedObject):
+    def _result(self, unpacked: UnpackedObject) -> PackIndexEntry:
         entry = super()._result(unpacked)
         self.contained.add(sha_to_hex(entry[0]))
         kind = unpacked.obj_type_num
+        assert kind is not None and unpacked.obj_chunks is not None  # set for every resolved object
         if kind == Blob.type_num:
             if self.inspect_blob is not None and not self.blob_problems:
                 problem = self.inspect_blob(b"".join(unpacked.obj_chunks))
@@ -96,8 +98,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self._pending: dict[str, Path] = {}  # "pending:pack-<hex>" -> local basename
         # What staging learnt about the new objects, for the push policy:
         self.outside_refs: set[bytes] = set()  # pointed at, not contained: must already be stored
-        self.new_commits: list[bytes] = []
-        self.blob_problems: dict[bytes, str] = {}  # blob sha -> why it may not be stored
+        self.new_commits: list[ObjectID] = []
+        self.blob_problems: dict[ObjectID, str] = {}  # blob sha -> why it may not be stored
         self.inspect_blob: BlobInspector | None = None
 
     # -- reading -----------------------------------------------------------------
@@ -146,7 +148,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         with os.fdopen(fd, "w+b") as f:
             indexer = _CheckingIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw,
                                        inspect_blob=self.inspect_blob)
-            copier = PackStreamCopier(self.object_format.hash_func, read_all, read_some, f, delta_iter=indexer)
+            copier = PackStreamCopier(self.object_format.hash_func, read_all, read_some, f,
+                                      delta_iter=indexer)  # type: ignore[arg-type]  # any DeltaChainIterator works
             copier.verify(progress=progress)
             f.flush()
             f.seek(0)
@@ -162,7 +165,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self.new_commits += indexer.commits
         self.blob_problems.update(indexer.blob_problems)
 
-    def add_pack(self) -> tuple[BinaryIO, Callable[[], Pack | None], Callable[[], None]]:
+    def add_pack(self) -> tuple[BinaryIO, Callable[[], None], Callable[[], None]]:
+        # dulwich declares commit() -> None, though its own stores' commit returns the pack, as this one does.
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         f = os.fdopen(fd, "w+b")
 
@@ -173,6 +177,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             f.seek(0)
             with PackData(path, file=f, object_format=self.object_format) as data:
                 indexer = _CheckingIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
+                assert isinstance(indexer, _CheckingIndexer)  # for_pack_data builds a `cls`
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
             self._learn(indexer)
@@ -187,12 +192,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def add_object(self, obj: ShaFile) -> None:
         self.add_objects([(obj, None)])
 
-    def _stage(self, f: BinaryIO, path: Path, entries: list, ext_refs: set) -> Pack:
+    def _stage(self, f: BinaryIO, path: Path, entries: list[PackIndexEntry], ext_refs: set[RawObjectID]) -> Pack:
         try:
             pack_sha, extra = extend_pack(f, ext_refs, get_raw=self.get_raw, object_format=self.object_format)
             f.flush()
             f.close()
-            entries = sorted(entries + extra)
+            entries = sorted([*entries, *extra])
             base = path.with_name("pack-" + pack_sha.hex())
             os.replace(path, base.with_suffix(".pack"))
             with open(base.with_suffix(".idx"), "wb") as idx:
@@ -256,7 +261,9 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         super().close()
 
 
-def _bounded(read_all, read_some, limit: int):
+def _bounded(
+    read_all: Callable[[int], bytes], read_some: Callable[[int], bytes] | None, limit: int
+) -> tuple[Callable[[int], bytes], Callable[[int], bytes] | None]:
     """Wrap the wire readers so more than `limit` bytes raise TooLarge."""
     total = 0
 

@@ -13,6 +13,7 @@ import struct
 import zlib
 from collections.abc import Callable
 
+from dulwich.objects import RawObjectID
 from dulwich.pack import Pack
 
 OFS_DELTA, REF_DELTA = 6, 7
@@ -39,7 +40,7 @@ class _PackView:
         while byte & 0x80:
             byte = data[pos]
             pos += 1
-        base = None
+        base: bytes | None = None
         if kind == OFS_DELTA:
             byte = data[pos]
             pos += 1
@@ -80,7 +81,7 @@ def _size_header(kind: int, size: int) -> bytes:
     return bytes(out)
 
 
-def write_all_objects(packs: list[Pack], get_raw: Callable[[bytes], tuple[int, bytes]],
+def write_all_objects(packs: list[Pack], get_raw: Callable[[RawObjectID], tuple[int, bytes]],
                       write: Callable[[bytes], object]) -> int:
     """Write one pack holding every object of `packs` once, in stored order. Returns the count.
 
@@ -89,7 +90,7 @@ def write_all_objects(packs: list[Pack], get_raw: Callable[[bytes], tuple[int, b
     """
     views = [_PackView(p) for p in packs]
     try:
-        order: list[tuple[_PackView, int, bytes]] = []
+        order: list[tuple[_PackView, int, RawObjectID]] = []
         seen: set[bytes] = set()
         for view in views:
             for offset in view.offsets:
@@ -103,7 +104,8 @@ def write_all_objects(packs: list[Pack], get_raw: Callable[[bytes], tuple[int, b
             view.close()
 
 
-def _emit(order, get_raw, write) -> int:
+def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[RawObjectID], tuple[int, bytes]],
+          write: Callable[[bytes], object]) -> int:
     digest = hashlib.sha1()
     buf = bytearray(b"PACK" + struct.pack(">II", 2, len(order)))
     written: dict[bytes, int] = {}

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from dulwich.graph import can_fast_forward
-from dulwich.objects import Commit, Tag
-from dulwich.refs import check_ref_format
+from dulwich.objects import Commit, ObjectID, Tag, Tree
+from dulwich.refs import Ref, check_ref_format
 
 from .refsdoc import ZERO_SHA
+
+if TYPE_CHECKING:
+    from .objects import BlobPackObjectStore
+    from .repo import TemplateRepo
 
 WRITABLE_PREFIXES = ("refs/heads/", "refs/tags/")
 
@@ -51,12 +56,13 @@ def ref_name_problem(ref: str) -> str | None:
         if ref.startswith("refs/pull/"):
             return "refs/pull/ is managed by the registry"
         return "only refs/heads/* and refs/tags/* may be pushed"
-    if not check_ref_format(ref.encode("utf-8", "surrogateescape")):
+    if not check_ref_format(Ref(ref.encode("utf-8", "surrogateescape"))):
         return "invalid ref name"
     return None
 
 
-def update_problem(repo, update: RefUpdate, current: str, rule: BranchRule | None, default_branch: str) -> str | None:
+def update_problem(repo: TemplateRepo, update: RefUpdate, current: str, rule: BranchRule | None,
+                   default_branch: str) -> str | None:
     """Why this single update must be refused, or None. `current` is the ref's value now."""
     problem = ref_name_problem(update.ref)
     if problem:
@@ -70,7 +76,7 @@ def update_problem(repo, update: RefUpdate, current: str, rule: BranchRule | Non
             return "protected branch: deletion is not allowed"
         return None
     try:
-        obj = repo.object_store[update.new.encode()]
+        obj = repo.object_store[ObjectID(update.new.encode())]
     except KeyError:
         return f"missing object {update.new}"
     if update.ref.startswith("refs/heads/") and not isinstance(obj, Commit):
@@ -78,32 +84,32 @@ def update_problem(repo, update: RefUpdate, current: str, rule: BranchRule | Non
     if not isinstance(obj, (Commit, Tag)):
         return f"a tag must point at a commit or tag object, not a {obj.type_name.decode()}"
     if update.ref.startswith("refs/heads/") and not update.is_create:
-        fast_forward = can_fast_forward(repo, update.old.encode(), update.new.encode())
+        fast_forward = can_fast_forward(repo, ObjectID(update.old.encode()), ObjectID(update.new.encode()))
         if not fast_forward and rule is not None and not rule.allow_force_push:
             return "protected branch: force push is not allowed"
     return None
 
 
-def is_rewrite(repo, update: RefUpdate) -> bool:
+def is_rewrite(repo: TemplateRepo, update: RefUpdate) -> bool:
     """Whether an (accepted) update may leave objects unreachable: a deletion, a moved tag,
     or a branch moved to a commit that does not descend from its old one."""
     if update.is_create:
         return False
     if update.is_delete or not update.ref.startswith("refs/heads/"):
         return True
-    return not can_fast_forward(repo, update.old.encode(), update.new.encode())
+    return not can_fast_forward(repo, ObjectID(update.old.encode()), ObjectID(update.new.encode()))
 
 
-def connectivity_problem(store) -> str | None:
+def connectivity_problem(store: BlobPackObjectStore) -> str | None:
     """Every object the staged packs reference must exist. Stored packs were checked when
     they arrived, so checking what the new packs point at outside themselves proves it all."""
     for sha in sorted(store.outside_refs):
-        if sha not in store:
+        if ObjectID(sha) not in store:
             return f"missing object {sha.decode()}"
     return None
 
 
-def content_problem(store, inspect_manifest: Callable[[bytes], str | None]) -> str | None:
+def content_problem(store: BlobPackObjectStore, inspect_manifest: Callable[[bytes], str | None]) -> str | None:
     """Why the new objects may not be stored: a blob the inspector refused (a secret, a file
     over the size limit), or a new template.json with a literal credential."""
     for sha, problem in store.blob_problems.items():
@@ -111,7 +117,9 @@ def content_problem(store, inspect_manifest: Callable[[bytes], str | None]) -> s
         return f"{problem} in {path}" if path else problem
     seen: set[bytes] = set()
     for commit_sha in store.new_commits:
-        tree = store[store[commit_sha].tree]
+        commit = store[commit_sha]
+        assert isinstance(commit, Commit)  # new_commits holds commits only
+        tree = cast(Tree, store[commit.tree])  # unchecked: a crafted commit may name a blob (then this raises)
         try:
             _, blob_sha = tree[b"template.json"]
         except KeyError:
@@ -125,15 +133,18 @@ def content_problem(store, inspect_manifest: Callable[[bytes], str | None]) -> s
     return None
 
 
-def _path_of(store, commits: list[bytes], blob_sha: bytes, limit: int = 20_000) -> str | None:
+def _path_of(store: BlobPackObjectStore, commits: list[ObjectID], blob_sha: bytes, limit: int = 20_000) -> str | None:
     """Where a blob sits in the first new commit that holds it (for the refusal message)."""
     visited = 0
     for commit_sha in commits:
-        stack = [(b"", store[commit_sha].tree)]
+        commit = store[commit_sha]
+        assert isinstance(commit, Commit)  # new_commits holds commits only
+        stack = [(b"", commit.tree)]
         while stack and visited < limit:
             prefix, tree_sha = stack.pop()
             visited += 1
-            for entry in store[tree_sha].iteritems():
+            tree = cast(Tree, store[tree_sha])  # a commit's tree or a directory entry: unchecked, as above
+            for entry in tree.iteritems():
                 if entry.sha == blob_sha:
                     return (prefix + entry.path).decode("utf-8", "replace")
                 if entry.mode == 0o040000:

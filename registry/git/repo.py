@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from dulwich.config import ConfigFile
-from dulwich.refs import DictRefsContainer
+from dulwich.objects import ObjectID
+from dulwich.refs import DictRefsContainer, Ref
 from dulwich.repo import BaseRepo
 
 from ..errors import Conflict
@@ -21,28 +23,30 @@ class TemplateRepo(BaseRepo):
     document in one compare-and-swap.
     """
 
+    object_store: BlobPackObjectStore
+
     def __init__(self, blobs: BlobStore, repo_id: str, doc: RefsDocument, cache_dir: Path) -> None:
         self.blobs, self.repo_id, self.doc = blobs, repo_id, doc
         store = BlobPackObjectStore(blobs, doc.packs, cache_dir, refsdoc.pack_prefix(repo_id))
         super().__init__(store, DictRefsContainer(self._ref_dict(doc)))
 
     @staticmethod
-    def _ref_dict(doc: RefsDocument) -> dict[bytes, bytes]:
-        refs = {k.encode(): v.encode() for k, v in doc.refs.items()}
-        refs[b"HEAD"] = b"ref: " + doc.head.encode()
+    def _ref_dict(doc: RefsDocument) -> dict[Ref, bytes]:
+        refs = {Ref(k.encode()): v.encode() for k, v in doc.refs.items()}
+        refs[Ref(b"HEAD")] = b"ref: " + doc.head.encode()
         return refs
 
     # -- BaseRepo's storage hooks: a bare repo with no files of its own ----------------
     def get_config(self) -> ConfigFile:
         return ConfigFile()
 
-    def get_config_stack(self) -> ConfigFile:
+    def get_config_stack(self) -> ConfigFile:  # type: ignore[override]  # dulwich declares StackedConfig
         return ConfigFile()
 
     def get_description(self) -> bytes | None:
         return None
 
-    def get_named_file(self, path, basedir=None):
+    def get_named_file(self, path: str | bytes, basedir: str | None = None) -> BinaryIO | None:
         return None
 
     def _determine_file_mode(self) -> bool:
@@ -74,7 +78,7 @@ class TemplateRepo(BaseRepo):
         of current tips since the client read the refs (see git/wants.py). They are named by
         hidden refs of this snapshot only, never advertised or stored."""
         for sha in sorted(shas):
-            self.refs.set_if_equals(f"refs/registry-served/{sha}".encode(), None, sha.encode())
+            self.refs.set_if_equals(Ref(f"refs/registry-served/{sha}".encode()), None, ObjectID(sha.encode()))
 
     # -- writing ------------------------------------------------------------------
     def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
@@ -88,7 +92,7 @@ class TemplateRepo(BaseRepo):
         outcome looked lost may have landed and named them (refsdoc resolves that by reading
         back), so packs no document names are left to gc's grace period.
         """
-        store: BlobPackObjectStore = self.object_store  # type: ignore[assignment]
+        store = self.object_store
         keys = store.publish() if store.has_pending else []
         doc = self.doc
         try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dulwich.errors import (
     ApplyDeltaError,
@@ -20,7 +20,9 @@ from dulwich.errors import (
     HangupException,
     ObjectFormatException,
 )
+from dulwich.objects import ObjectID
 from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
+from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
@@ -59,7 +61,7 @@ class _Backend(Backend):
     def __init__(self, repo: TemplateRepo) -> None:
         self.repo = repo
 
-    def open_repository(self, path: str) -> TemplateRepo:  # type: ignore[override]
+    def open_repository(self, path: str) -> TemplateRepo:
         return self.repo
 
 
@@ -71,8 +73,9 @@ class _UploadPack(UploadPackHandler):
 
 class _ReceivePack(ReceivePackHandler):
     ctx: PushContext
+    repo: TemplateRepo  # what _Backend opens
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         read_pkt_line = self.proto.read_pkt_line
 
@@ -86,8 +89,8 @@ class _ReceivePack(ReceivePackHandler):
 
         self.proto.read_pkt_line = skip_shallow  # type: ignore[method-assign]
 
-    def _apply_pack(self, refs):  # type: ignore[override]
-        repo: TemplateRepo = self.repo  # type: ignore[assignment]
+    def _apply_pack(self, refs: list[tuple[ObjectID, ObjectID, Ref]]) -> Iterator[tuple[bytes, bytes]]:
+        repo = self.repo
         updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode(), n.decode()) for o, n, r in refs]
         try:
             statuses = self._receive(repo, updates)
@@ -97,7 +100,7 @@ class _ReceivePack(ReceivePackHandler):
             statuses = [(b"unpack", b"internal error")] + [(u.ref.encode(), b"internal server error")
                                                          for u in updates]
         finally:
-            repo.object_store.discard()  # type: ignore[attr-defined]
+            repo.object_store.discard()
         yield from statuses
 
     def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
@@ -148,7 +151,7 @@ class _ReceivePack(ReceivePackHandler):
         self.ctx.accepted = accepted
         return [(b"unpack", b"ok")] + [(u.ref.encode(), reasons.get(u.ref, "ok").encode()) for u in updates]
 
-    def _on_post_receive(self, client_refs) -> None:
+    def _on_post_receive(self, client_refs: list[tuple[ObjectID, ObjectID, Ref]]) -> None:
         # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
         if self.ctx.accepted:
             try:

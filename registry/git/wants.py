@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from dulwich.objects import Commit, Tag
+from dulwich.objects import Commit, ObjectID, Tag
 
 from .repo import TemplateRepo
 
@@ -40,7 +40,7 @@ def parse_wants(body: bytes) -> set[str]:
     return wants
 
 
-def _peel(repo: TemplateRepo, sha: bytes) -> bytes | None:
+def _peel(repo: TemplateRepo, sha: ObjectID) -> ObjectID | None:
     """The commit a tip names (through annotated tags), or None."""
     for _ in range(10):
         try:
@@ -61,7 +61,7 @@ def stale_reachable(repo: TemplateRepo, wants: Iterable[str], limit: int = WALK_
     if not missing:
         return set()
     found: set[bytes] = set()
-    starts = [c for c in (_peel(repo, sha.encode()) for sha in tips) if c is not None]
+    starts = [c for c in (_peel(repo, ObjectID(sha.encode())) for sha in tips) if c is not None]
     queue, seen = deque(starts), set(starts)
     while queue and len(seen) <= limit and found != missing:
         sha = queue.popleft()

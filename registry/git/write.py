@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import time
 
-from dulwich.objects import Blob, Commit, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 
 from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 
 
-def build_tree(files: dict[str, bytes], objects: list) -> Tree:
+def build_tree(files: dict[str, bytes], objects: list[ShaFile]) -> Tree:
     """A tree (and subtrees, appended to `objects`) holding `files` at their slash paths."""
     tree = Tree()
     subdirs: dict[str, dict[str, bytes]] = {}
@@ -33,11 +33,11 @@ def commit_files(repo: TemplateRepo, files: dict[str, bytes], message: str, auth
     """Commit `files` as the whole tree on top of `branch` (created if absent); returns the sha."""
     ref = f"refs/heads/{branch}"
     old = repo.ref_value(ref)
-    objects: list = []
+    objects: list[ShaFile] = []
     tree = build_tree(files, objects)
     commit = Commit()
     commit.tree = tree.id
-    commit.parents = [] if old == ZERO_SHA else [old.encode()]
+    commit.parents = [] if old == ZERO_SHA else [ObjectID(old.encode())]
     commit.author = commit.committer = author.encode()
     commit.author_time = commit.commit_time = int(time.time())
     commit.author_timezone = commit.commit_timezone = 0

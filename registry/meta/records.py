@@ -3,7 +3,9 @@ properties. Everything outside `meta/` (use cases, views, adapters) speaks in th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic (response models) needs it before 3.12
 
 ROLES = ("reader", "writer", "maintainer", "owner")
 SCOPES = ("read", "write", "admin")

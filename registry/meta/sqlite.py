@@ -7,6 +7,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
 from .records import Protection, Template, Token, User
@@ -44,18 +46,18 @@ class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin, RunsMi
         self._local = threading.local()
         self._conn().executescript(SCHEMA)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():  # never share a connection across fork
+    def _conn(self) -> _Tx:
+        tx: _Tx | None = getattr(self._local, "conn", None)
+        if tx is None or self._local.pid != os.getpid():  # never share a connection across fork
             self._local.pid = os.getpid()
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = _Tx(conn)
-            conn = self._local.conn
-        return conn
+            tx = _Tx(conn)
+            self._local.conn = tx
+        return tx
 
     # -- users and tokens -----------------------------------------------------------
     def add_user(self, name: str, email: str | None, is_admin: bool) -> User:
@@ -65,6 +67,7 @@ class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin, RunsMi
                                 (name, email, int(is_admin), time.time()))
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"user {name!r} already exists") from None
+        assert cur.lastrowid is not None  # set by the INSERT
         return User(cur.lastrowid, name, email, is_admin)
 
     def get_user(self, name: str) -> User:
@@ -83,6 +86,7 @@ class SqliteMetaStore(StatusMixin, SocialMixin, PullsMixin, ReviewsMixin, RunsMi
         with self._conn() as c:
             cur = c.execute("INSERT INTO tokens(user_id, hash, scope, created_at, expires_at) VALUES (?,?,?,?,?)",
                             (user_id, token_hash, scope, time.time(), expires_at))
+        assert cur.lastrowid is not None  # set by the INSERT
         return Token(cur.lastrowid, user_id, scope, expires_at, False)
 
     def find_token(self, token_hash: str) -> tuple[Token, User] | None:
@@ -186,17 +190,18 @@ class _Tx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def execute(self, *args):
-        return self.conn.execute(*args)
+    def execute(self, sql: str, *parameters: Any) -> sqlite3.Cursor:
+        return self.conn.execute(sql, *parameters)
 
-    def executescript(self, script: str):
+    def executescript(self, script: str) -> sqlite3.Cursor:
         return self.conn.executescript(script)
 
     def __enter__(self) -> _Tx:
         self.conn.execute("BEGIN IMMEDIATE")
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import PullNotFound
 from .records import Comment, Pull, Review
+
+if TYPE_CHECKING:
+    from .sqlite import _Tx
 
 PULLS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pulls (
@@ -27,6 +30,9 @@ CREATE TABLE IF NOT EXISTS comments (
 
 
 class PullsMixin:
+    if TYPE_CHECKING:
+        def _conn(self) -> _Tx: ...
+
     def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
                  head_branch: str, base_branch: str, head_sha: str) -> Pull:
         now = time.time()
@@ -74,12 +80,16 @@ class PullsMixin:
 
 
 class ReviewsMixin:
+    if TYPE_CHECKING:
+        def _conn(self) -> _Tx: ...
+
     def add_review(self, template_id: str, number: int, author: str, event: str, body: str, sha: str,
                    comments: list[dict[str, Any]]) -> int:
         now = time.time()
         with self._conn() as c:
             review_id = c.execute("INSERT INTO reviews(template_id, number, author, event, body, sha, created_at) "
                                   "VALUES (?,?,?,?,?,?,?)", (template_id, number, author, event, body, sha, now)).lastrowid
+            assert review_id is not None  # set by the INSERT
             for cm in comments:
                 c.execute("INSERT INTO comments(template_id, number, author, body, path, line, side, review_id, sha, "
                           "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)", (template_id, number, author, cm["body"],
@@ -90,7 +100,7 @@ class ReviewsMixin:
     def reviews(self, template_id: str, number: int) -> list[Review]:
         rows = self._conn().execute("SELECT * FROM reviews WHERE template_id=? AND number=? ORDER BY id",
                                     (template_id, number)).fetchall()
-        return [Review(**dict(r)) for r in rows]  # type: ignore[typeddict-item]
+        return [cast(Review, dict(r)) for r in rows]
 
     def add_comment(self, template_id: str, number: int, author: str, body: str, path: str | None,
                     line: int | None, side: str | None, sha: str) -> Comment:
@@ -98,9 +108,9 @@ class ReviewsMixin:
             cid = c.execute("INSERT INTO comments(template_id, number, author, body, path, line, side, review_id, sha, "
                             "created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                             (template_id, number, author, body, path, line, side, None, sha, time.time())).lastrowid
-        return Comment(**dict(self._conn().execute("SELECT * FROM comments WHERE id=?", (cid,)).fetchone()))  # type: ignore[typeddict-item]
+        return cast(Comment, dict(self._conn().execute("SELECT * FROM comments WHERE id=?", (cid,)).fetchone()))
 
     def comments(self, template_id: str, number: int) -> list[Comment]:
         rows = self._conn().execute("SELECT * FROM comments WHERE template_id=? AND number=? ORDER BY id",
                                     (template_id, number)).fetchall()
-        return [Comment(**dict(r)) for r in rows]  # type: ignore[typeddict-item]
+        return [cast(Comment, dict(r)) for r in rows]

@@ -5,10 +5,13 @@ import json
 import secrets
 import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RunNotFound
 from .records import Run
+
+if TYPE_CHECKING:
+    from .sqlite import _Tx
 
 RUNS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -24,6 +27,9 @@ _JSON = ("report", "metrics", "cost")
 
 
 class RunsMixin:
+    if TYPE_CHECKING:
+        def _conn(self) -> _Tx: ...
+
     def add_run(self, template_id: str, sha: str, ref: str | None, trigger: str, requested_by: str | None,
                 backend: str) -> Run:
         run = Run(secrets.token_hex(8), template_id, sha, ref, trigger, requested_by, "queued", backend,

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sqlite import _Tx
 
 SOCIAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS stars (
@@ -16,6 +20,9 @@ CREATE TABLE IF NOT EXISTS ratings (
 
 
 class SocialMixin:
+    if TYPE_CHECKING:
+        def _conn(self) -> _Tx: ...
+
     def set_star(self, template_id: str, user_id: int, starred: bool) -> None:
         with self._conn() as c:
             if starred:

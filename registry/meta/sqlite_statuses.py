@@ -4,8 +4,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from typing import TYPE_CHECKING
 
 from .records import Status
+
+if TYPE_CHECKING:
+    from .sqlite import _Tx
 
 STATUS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS statuses (
@@ -20,6 +24,9 @@ CREATE INDEX IF NOT EXISTS statuses_waiting ON statuses(state, enqueued, updated
 class StatusMixin:
     """Commit statuses, one row per (template, sha, context); also the durable record of
     which checks a push still owes, so a queue outage loses nothing."""
+
+    if TYPE_CHECKING:
+        def _conn(self) -> _Tx: ...
 
     def add_pending_statuses(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> list[str]:
         now, created = time.time(), []

@@ -3,7 +3,10 @@ plus the calls the template declares a price for (`costEstimate` of MCP tools, `
 of SaaS integrations), once per test case for every agent step that uses them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 def _priced_uses(manifest: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -28,7 +31,7 @@ def calls_per_case(manifest: dict[str, Any]) -> float:
     return sum(float(prices.get(use, {}).get("perCallUsd", 0.0)) for use in uses)
 
 
-def estimate(settings, manifest: dict[str, Any], cases: int, duration_s: float) -> dict[str, float]:
+def estimate(settings: Settings, manifest: dict[str, Any], cases: int, duration_s: float) -> dict[str, float]:
     memory_gb = settings.sandbox_memory_mb / 1024
     compute = duration_s * (settings.sandbox_vcpu * settings.price_vcpu_second + memory_gb * settings.price_gb_second)
     calls = cases * calls_per_case(manifest)

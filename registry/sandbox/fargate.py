@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,11 +16,15 @@ from ..errors import StorageError
 from ..meta import Run
 from .base import Outcome, split_output
 
+if TYPE_CHECKING:
+    from ..settings import Settings
+
 
 class FargateBackend:
     name = "fargate"
 
-    def __init__(self, settings, stage_input: Callable[[Run, dict], dict[str, str]], ecs=None, logs=None):
+    def __init__(self, settings: Settings, stage_input: Callable[[Run, dict[str, Any]], dict[str, str]],
+                 ecs: Any = None, logs: Any = None):
         self.settings = settings
         self.stage_input = stage_input  # -> the container environment that points at the input
         self.ecs = ecs or boto3.client("ecs")
@@ -60,7 +64,8 @@ class FargateBackend:
         if not response.get("tasks"):
             reasons = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in response.get("failures", []))
             raise StorageError(f"ECS did not start the task: {reasons or 'no reason given'}")
-        return response["tasks"][0]["taskArn"]
+        arn: str = response["tasks"][0]["taskArn"]
+        return arn
 
     def _started_by(self, run: Run) -> str | None:
         """A task started for this run whose ARN never got recorded (the worker died in between)."""
@@ -68,7 +73,8 @@ class FargateBackend:
             arns = self.ecs.list_tasks(cluster=self.settings.fargate_cluster, startedBy=_started_by(run),
                                        desiredStatus=status).get("taskArns", [])
             if arns:
-                return arns[0]
+                arn: str = arns[0]
+                return arn
         return None
 
     def _wait(self, arn: str, deadline: float) -> dict[str, Any] | None:
@@ -78,7 +84,8 @@ class FargateBackend:
             if not found:
                 raise StorageError(f"task {arn} is gone")
             if found[0].get("lastStatus") == "STOPPED":
-                return found[0]
+                task: dict[str, Any] = found[0]
+                return task
             if time.time() >= deadline:
                 return None
             time.sleep(min(pause, max(0.0, deadline - time.time())))
@@ -89,7 +96,8 @@ class FargateBackend:
         report, logs, problem = split_output(self._logs(arn))
         begun, ended = task.get("startedAt"), task.get("stoppedAt")
         duration = (ended - begun).total_seconds() if begun and ended else time.time() - started
-        container = next((c for c in task.get("containers", []) if c.get("name") == self.settings.fargate_container), {})
+        container: dict[str, Any] = next(
+            (c for c in task.get("containers", []) if c.get("name") == self.settings.fargate_container), {})
         code = container.get("exitCode")
         metrics = (report or {}).get("metrics") or {}
         error = None

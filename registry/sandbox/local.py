@@ -13,11 +13,16 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..meta import Run
 from . import provider
 from .base import Outcome, split_output
+
+if TYPE_CHECKING:
+    from resource import struct_rusage
+
+    from ..settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +44,7 @@ class LocalBackend:
         self.extra_env = extra_env or {}
 
     @classmethod
-    def from_settings(cls, settings) -> LocalBackend:
+    def from_settings(cls, settings: Settings) -> LocalBackend:
         return cls(settings.sandbox_timeout_seconds, settings.sandbox_memory_mb, provider.env_from_settings(settings))
 
     def execute(self, run: Run | None, payload: dict[str, Any],
@@ -76,7 +81,7 @@ class LocalBackend:
             error, report = _why(status, stderr, problem), None
         return Outcome(report, error, round(duration, 3), cpu, peak, logs)
 
-    def _wait(self, proc: subprocess.Popen, start: float):
+    def _wait(self, proc: subprocess.Popen[bytes], start: float) -> tuple[int, struct_rusage, bool]:
         """Wait for the child with os.wait4, which gives its own rusage (the worker's
         RUSAGE_CHILDREN would mix in every other child); kill its group when time is up."""
         timed_out = False
@@ -95,7 +100,7 @@ class LocalBackend:
         return proc.returncode, usage, timed_out
 
     @staticmethod
-    def _kill(proc: subprocess.Popen) -> None:
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 class ProviderError(RuntimeError):
@@ -61,7 +64,7 @@ def from_env(environ: dict[str, str] | None = None) -> Provider | None:
                     env.get("SANDBOX_PROVIDER_KEY") or None)
 
 
-def env_from_settings(settings) -> dict[str, str]:
+def env_from_settings(settings: Settings) -> dict[str, str]:
     """The variables that configure a run's provider, from the registry's settings."""
     if not settings.sandbox_provider_url:
         return {}

@@ -33,7 +33,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def _check(assertion: dict[str, Any], text: str) -> str | None:
-    kind, value = assertion["type"], assertion.get("value")
+    kind: str = assertion["type"]
+    value: Any = assertion.get("value")
     if kind == "contains" and str(value) not in text:
         return f"contains {value!r}: not found"
     if kind == "not-contains" and str(value) in text:
@@ -50,7 +51,7 @@ def _check(assertion: dict[str, Any], text: str) -> str | None:
     return None
 
 
-def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None) -> dict:
+def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None) -> dict[str, Any]:
     config = manifest.get("promptConfig") or {}
     params = {p["name"]: p["default"] for p in config.get("parameters", []) if "default" in p}
     params.update(case.get("parameters") or {})
@@ -86,7 +87,8 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
     return result
 
 
-def run(manifest: dict[str, Any], cases: list, model: providers.Provider | None = None) -> dict[str, Any]:
+def run(manifest: dict[str, Any], cases: list[tuple[str, dict[str, Any]]],
+        model: providers.Provider | None = None) -> dict[str, Any]:
     results = []
     for file, case in cases:
         results.append(run_case(manifest, case, file, model))
@@ -117,20 +119,23 @@ def self_metrics() -> dict[str, float]:
 
 
 def read_input(source: str | None) -> dict[str, Any]:
+    payload: dict[str, Any]
     if source == "-":
-        return json.load(sys.stdin)
-    if source:
+        payload = json.load(sys.stdin)
+    elif source:
         with open(source, encoding="utf-8") as fh:
-            return json.load(fh)
-    if os.environ.get("SANDBOX_INPUT_URL"):
+            payload = json.load(fh)
+    elif os.environ.get("SANDBOX_INPUT_URL"):
         import httpx
 
         response = httpx.get(os.environ["SANDBOX_INPUT_URL"], timeout=60)
         response.raise_for_status()
-        return response.json()
-    if os.environ.get("SANDBOX_INPUT_B64"):
-        return json.loads(base64.b64decode(os.environ["SANDBOX_INPUT_B64"]))
-    raise SystemExit("no input: pass --input FILE, or set SANDBOX_INPUT_URL or SANDBOX_INPUT_B64")
+        payload = response.json()
+    elif os.environ.get("SANDBOX_INPUT_B64"):
+        payload = json.loads(base64.b64decode(os.environ["SANDBOX_INPUT_B64"]))
+    else:
+        raise SystemExit("no input: pass --input FILE, or set SANDBOX_INPUT_URL or SANDBOX_INPUT_B64")
+    return payload
 
 
 def main(argv: list[str] | None = None) -> int:

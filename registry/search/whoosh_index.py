@@ -9,7 +9,9 @@ import html
 import re
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from whoosh import index
 from whoosh.analysis import StemmingAnalyzer
@@ -92,7 +94,8 @@ class WhooshIndex:
         return view
 
     def count(self) -> int:
-        return self._view().searcher.doc_count()
+        count: int = self._view().searcher.doc_count()
+        return count
 
     def search(self, query: SearchQuery) -> SearchResults:
         view = self._view()
@@ -146,7 +149,7 @@ class _View:
     memory: per-document columns and the document sets of filter terms. Filters become set
     intersections instead of whoosh matchers (the bulk of a faceted query's time otherwise)."""
 
-    def __init__(self, searcher) -> None:
+    def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
         reader = searcher.reader()
         self.all = set(reader.all_doc_ids())
@@ -228,11 +231,11 @@ def mark(text: str, terms: set[str], width: int = 200) -> str | None:
     return "".join(out)
 
 
-def _ordered(counts) -> dict[str, int]:
+def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
     return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
 
 
-def _fields(doc: SearchDoc) -> dict:
+def _fields(doc: SearchDoc) -> dict[str, Any]:
     return {
         "id": doc.id, "owner": doc.owner, "name": doc.name,
         "title": f"{doc.title} {doc.name.replace('-', ' ').replace('_', ' ').replace('.', ' ')}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409
 
 
 def _etag(resp: dict[str, Any]) -> str:
-    return resp["ETag"].strip('"')
+    etag: str = resp["ETag"]
+    return etag.strip('"')
 
 
 class S3BlobStore:
@@ -36,7 +37,7 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + key
 
-    def _call(self, fn: Any, key: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, fn: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> dict[str, Any]:
         try:
             return fn(Bucket=self.bucket, **kwargs)
         except ClientError as exc:
@@ -100,12 +101,14 @@ class S3BlobStore:
         return True
 
     def modified(self, key: str) -> float:
-        return self._call(self.client.head_object, key, Key=self._key(key))["LastModified"].timestamp()
+        stamp: float = self._call(self.client.head_object, key, Key=self._key(key))["LastModified"].timestamp()
+        return stamp
 
     def download_url(self, key: str, expires_s: int = 3600) -> str:
         """A presigned GET URL: how a Fargate task reads its input without credentials for the bucket."""
-        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
-                                                  ExpiresIn=expires_s)
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=expires_s)
+        return url
 
     def delete(self, key: str) -> None:
         self._call(self.client.delete_object, key, Key=self._key(key))
