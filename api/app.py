@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from registry.container import Container
 
 from . import errors, git_http, web
+from .limits import Limits
 from .routes import gallery, pulls, runs, templates
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
@@ -19,6 +20,7 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
+    app.add_middleware(Limits, container=container)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
 
     @app.get("/healthz")

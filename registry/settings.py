@@ -21,8 +21,13 @@ class Settings(BaseSettings):
     base_url: str | None = None
     # Largest pack a single push may send; larger pushes are refused whole.
     max_push_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
-    # Largest single file a push may add.
+    # Largest single file a push may add (its inflated size, read from the object header).
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Largest JSON or form request body (git requests are bounded by max_push_bytes).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Requests per minute per client IP without valid credentials / per token; 0 = no limit.
+    rate_limit_anonymous: int = Field(default=300, ge=0)
+    rate_limit_token: int = Field(default=5000, ge=0)
     # Checks pipeline: worker heartbeat (a killed worker's job is retried after ~2 of these),
     # RQ registry maintenance, and how often owed-but-unqueued checks are handed over again.
     job_heartbeat_seconds: int = Field(default=30, ge=1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ from registry import access
 from registry.access import ANONYMOUS, Actor
 from registry.errors import PermissionDenied, Unauthenticated
 from registry.services import users
+from registry.settings import Settings
 
 COOKIE = "registry_session"
 MAX_AGE = 14 * 86400
@@ -27,7 +30,7 @@ class Session:
     csrf: str
 
 
-def secret_key(settings) -> str:
+def secret_key(settings: Settings) -> str:
     """REGISTRY_SECRET_KEY, or a key made once and kept in the data directory (one server)."""
     if settings.secret_key:
         return settings.secret_key
@@ -39,6 +42,23 @@ def secret_key(settings) -> str:
         tmp.chmod(0o600)
         tmp.replace(path)
     return path.read_text().strip()
+
+
+def session_reader(settings: Settings) -> Callable[[str], str | None]:
+    """Reads the token hash from a Cookie header (the rate limiter's view of who is asking)."""
+    serializer = URLSafeTimedSerializer(secret_key(settings), "web-session")
+
+    def read(cookie_header: str) -> str | None:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(cookie_header)
+            morsel = jar.get(COOKIE)
+            data = serializer.loads(morsel.value, max_age=MAX_AGE) if morsel else None
+        except (BadSignature, CookieError):
+            return None
+        token_hash = data.get("t") if isinstance(data, dict) else None
+        return token_hash if isinstance(token_hash, str) else None
+    return read
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:

@@ -1,0 +1,169 @@
+"""Request limits, enforced before any work: body size while it is read, and requests per minute.
+
+Pure ASGI middleware (streamed git responses are never buffered):
+- A JSON or form body larger than REGISTRY_MAX_BODY_BYTES gets 413: at once when Content-Length
+  says so, else as soon as the bytes read pass the limit (nothing is buffered past it). Git
+  requests are bounded by the push limit in git_http instead.
+- Every request counts against a sliding one-minute window (the `limits` library): per token when
+  it carries valid credentials (bearer, basic or a web session), else per client IP. Above the
+  limit: 429 with Retry-After; every answer carries RateLimit-Limit/-Remaining/-Reset. With
+  REGISTRY_REDIS_URL the counters live in Redis, so the limits hold across API nodes.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from limits import RateLimitItemPerMinute, storage, strategies
+from prometheus_client import Counter
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from registry.container import Container
+from registry.errors import Unauthenticated
+from registry.services import users
+
+from .web.session import session_reader
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+EXEMPT = ("/healthz", "/metrics", "/static/")
+REFUSED = Counter("registry_rate_limited_total", "Requests refused by a rate limit", ["kind"])
+KNOWN_TTL = 30.0  # how long a token hash that authenticated is trusted for choosing its bucket
+
+
+def _is_git(path: str) -> bool:
+    return ".git/" in path
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than {limit} bytes")
+
+
+class Limits:
+    def __init__(self, app: ASGIApp, container: Container) -> None:
+        self.app = app
+        self.container = container
+        settings = container.settings
+        self.max_body = settings.max_body_bytes
+        self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
+        self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
+        uri = settings.redis_url or "memory://"
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
+        self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
+        self.sessions = session_reader(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        key, item = await self._bucket(scope, headers)
+        limit_headers: list[tuple[bytes, bytes]] = []
+        if item is not None:
+            try:
+                allowed = self.limiter.hit(item, key)
+                stats = self.limiter.get_window_stats(item, key)
+            except Exception as exc:  # the limiter's store is down: serve rather than fail
+                log.warning("rate limiter unavailable: %s", exc)
+            else:
+                reset = max(1, math.ceil(stats.reset_time - time.time()))
+                limit_headers = [(b"ratelimit-limit", str(item.amount).encode()),
+                                 (b"ratelimit-remaining", str(max(0, stats.remaining)).encode()),
+                                 (b"ratelimit-reset", str(reset).encode())]
+                if not allowed:
+                    REFUSED.labels(key.partition(":")[0]).inc()
+                    return await _answer(send, 429, "rate_limited",
+                                         f"too many requests: at most {item.amount} per minute; "
+                                         f"try again in {reset} s", limit_headers + [(b"retry-after", str(reset).encode())],
+                                         plain=_is_git(scope["path"]))
+        if not _is_git(scope["path"]):
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > self.max_body:
+                return await _answer(send, 413, "too_large", f"request body is larger than {self.max_body} bytes",
+                                     limit_headers)
+            receive = self._bounded(receive)
+        await self.app(scope, receive, self._adding(send, limit_headers))
+
+    async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any]:
+        token_hash = _token_hash(headers, self.sessions)
+        if token_hash and self.per_token is not None and await self._valid(token_hash):
+            return f"token:{token_hash[:32]}", self.per_token
+        client = scope.get("client") or ("unknown", 0)
+        return f"ip:{client[0]}", self.per_ip
+
+    async def _valid(self, token_hash: str) -> bool:
+        now = time.monotonic()
+        if self._known.get(token_hash, 0.0) > now:
+            return True
+        try:
+            await run_in_threadpool(users.authenticate_hash, self.container, token_hash)
+        except Unauthenticated:
+            return False  # bad credentials count against the IP (and the route answers 401)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[token_hash] = now + KNOWN_TTL
+        return True
+
+    def _bounded(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise BodyTooLarge(self.max_body)
+            return message
+        return bounded
+
+    @staticmethod
+    def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        if not extra:
+            return send
+
+        async def adding(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+        return adding
+
+
+def _token_hash(headers: dict[str, str], sessions: Callable[[str], str | None]) -> str | None:
+    """The hash of the API token a request carries, if any (the web session keeps only the hash)."""
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    token = ""
+    if scheme.lower() in ("bearer", "token"):
+        token = value.strip()
+    elif scheme.lower() == "basic":
+        try:
+            token = base64.b64decode(value.strip()).decode().partition(":")[2]
+        except ValueError:
+            token = ""
+    if token:
+        return hashlib.sha256(token.encode()).hexdigest()
+    cookie = headers.get("cookie", "")
+    return sessions(cookie) if cookie else None
+
+
+async def _answer(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]],
+                  plain: bool = False) -> None:
+    if plain:  # git prints a text body to its user
+        body, kind = (message + "\n").encode(), b"text/plain; charset=utf-8"
+    else:
+        body, kind = json.dumps({"error": {"code": code, "message": message}}).encode(), b"application/json"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
