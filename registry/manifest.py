@@ -7,7 +7,6 @@ syntax, and every variable a prompt or step condition uses being a declared para
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import schemas
+from . import jsonsafe, schemas
 from .errors import NotFound
 
 MANIFEST = "template.json"
@@ -52,7 +51,7 @@ def check(files: FileSource, parents: ParentLoader, chain: tuple[str, ...] = ())
     if raw is None:
         return Checked(None, [Problem("$", f"{MANIFEST} is missing at the repository root")])
     try:
-        manifest = json.loads(raw)
+        manifest = jsonsafe.loads(raw)
     except ValueError as exc:
         return Checked(None, [Problem("$", f"invalid JSON: {exc}")])
     if not isinstance(manifest, dict):
@@ -79,6 +78,11 @@ def _read_prompt_files(manifest: dict[str, Any], files: FileSource, problems: li
     for key in ("systemPrompt", "userPromptTemplate"):
         value = config.get(key)
         if isinstance(value, dict) and isinstance(value.get("file"), str):
+            parts = value["file"].replace("\\", "/").split("/")
+            if value["file"].startswith("/") or any(part in ("", ".", "..") for part in parts):
+                problems.append(Problem(f"$.promptConfig.{key}.file",
+                                        f"{value['file']!r} must be a relative path inside the repository"))
+                continue
             data = files(value["file"])
             if data is None:
                 problems.append(Problem(f"$.promptConfig.{key}.file", f"file {value['file']!r} not found"))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .container import Container
-from .errors import NotFound, TemplateNotFound
+from .errors import InvalidInput, NotFound, TemplateNotFound
 from .git import browse
 from .git.repo import TemplateRepo
 from .manifest import Checked, FileSource, check
@@ -26,7 +26,7 @@ def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]
         def read(path: str) -> bytes | None:
             try:
                 return browse.raw(repo, commit_id, path)
-            except NotFound:
+            except (NotFound, InvalidInput):  # absent, a directory, or a path like ../x
                 return None
 
         return read

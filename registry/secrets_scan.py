@@ -1,11 +1,11 @@
 """Push-time secret detection: credentials must never be stored in a template repository."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from . import jsonsafe
 from .schemas import secret_fields
 
 PATTERNS: list[tuple[str, re.Pattern[bytes]]] = [
@@ -53,7 +53,7 @@ def literal_secrets(manifest: Any) -> Iterator[str]:
 def manifest_literal_secret(data: bytes) -> str | None:
     """First literal credential in a template.json blob (unparseable JSON is the validator's job)."""
     try:
-        manifest = json.loads(data)
+        manifest = jsonsafe.loads(data)
     except ValueError:
         return None
     return next(literal_secrets(manifest), None)

@@ -11,6 +11,7 @@ from dulwich.merge import three_way_merge
 from dulwich.object_store import BaseObjectStore, MemoryObjectStore, OverlayObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 
+from . import jsonsafe
 from .git.diff import MANIFEST
 from .git.repo import TemplateRepo
 from .jsonmerge import MISSING, merge3
@@ -58,7 +59,7 @@ def merge_manifest(store: BaseObjectStore, base: Commit | None, ours: Commit,
             _, sha = tree[MANIFEST.encode()]
         except KeyError:
             return MISSING
-        return json.loads(store[sha].as_raw_string())
+        return jsonsafe.loads(store[sha].as_raw_string())
 
     try:
         b, o, t = load(base), load(ours), load(theirs)

@@ -2,10 +2,10 @@
 before it reads anything, and returns records or plain data (never an open repo)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import jsonsafe
 from .access import Actor, Level, level
 from .container import Container
 from .errors import InvalidInput, NotFound, PathNotFound
@@ -85,7 +85,7 @@ def template_detail(c: Container, actor: Actor, owner: str, name: str) -> Templa
         manifest = None
         if head:
             try:
-                manifest = json.loads(browse.raw(repo, head, "template.json"))
+                manifest = jsonsafe.loads(browse.raw(repo, head, "template.json"))
             except (PathNotFound, ValueError):
                 manifest = None
         branch = repo.default_branch.removeprefix("refs/heads/")

@@ -3,13 +3,13 @@ structured diff by JSON path (deepdiff) — the view prompt authors actually wan
 from __future__ import annotations
 
 import difflib
-import json
 from typing import Any
 
 from deepdiff import DeepDiff
 from dulwich.diff_tree import RenameDetector, tree_changes
 from dulwich.objects import Commit, ObjectID
 
+from .. import jsonsafe
 from .repo import TemplateRepo
 
 MANIFEST = "template.json"
@@ -80,6 +80,6 @@ def file_changes(repo: TemplateRepo, old_commit: bytes, new_commit: bytes) -> li
 
 def _manifest_changes(old: bytes, new: bytes) -> list[dict[str, Any]] | None:
     try:
-        return structured(json.loads(old) if old else {}, json.loads(new) if new else {})
+        return structured(jsonsafe.loads(old) if old else {}, jsonsafe.loads(new) if new else {})
     except ValueError:
         return None  # not JSON on one side: the unified diff is all there is

@@ -14,76 +14,26 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from dulwich.object_store import BucketBasedObjectStore
-from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree, parse_tree, sha_to_hex
+from dulwich.objects import ObjectID, RawObjectID, ShaFile
 from dulwich.pack import (
+    OFS_DELTA,
+    REF_DELTA,
     Pack,
     PackData,
     PackIndexEntry,
-    PackIndexer,
-    PackStreamCopier,
-    UnpackedObject,
     extend_pack,
     write_pack_index,
 )
 
 from ..errors import TooLarge
 from ..storage import BlobStore
+from .ingest import UNBOUNDED, BoundedCopier, Budget, IngestIndexer
 
 PENDING = "pending:"
 BlobInspector = Callable[[bytes], "str | None"]  # a blob's content -> why it may not be stored
-GITLINK = 0o160000
-
-
-def references(obj: ShaFile) -> list[bytes]:
-    """The objects `obj` points at (hex): a commit's tree and parents, a tree's entries
-    (gitlinks name another repository's commits), a tag's target."""
-    if isinstance(obj, Commit):
-        return [obj.tree, *obj.parents]
-    if isinstance(obj, Tree):
-        return [entry.sha for entry in obj.iteritems() if entry.mode != GITLINK]
-    if isinstance(obj, Tag):
-        return [obj.object[1]]
-    return []
-
-
-class _CheckingIndexer(PackIndexer):
-    """Indexes a pack and, in the same pass, parses every non-blob object (a malformed one
-    raises) and notes what the pack references but does not contain."""
-
-    def __init__(self, *args: Any, inspect_blob: BlobInspector | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.contained: set[bytes] = set()
-        self.referenced: set[bytes] = set()
-        self.commits: list[ObjectID] = []
-        self.blob_problems: dict[ObjectID, str] = {}
-        self.inspect_blob = inspect_blob
-
-    def _result(self, unpacked: UnpackedObject) -> PackIndexEntry:
-        entry = super()._result(unpacked)
-        self.contained.add(sha_to_hex(entry[0]))
-        kind = unpacked.obj_type_num
-        assert kind is not None and unpacked.obj_chunks is not None  # set for every resolved object
-        if kind == Blob.type_num:
-            if self.inspect_blob is not None and not self.blob_problems:
-                problem = self.inspect_blob(b"".join(unpacked.obj_chunks))
-                if problem:
-                    self.blob_problems[sha_to_hex(entry[0])] = problem
-        elif kind == Tree.type_num:  # the bulk of a push: parse without building objects
-            text = b"".join(unpacked.obj_chunks)
-            self.referenced.update(sha for _, mode, sha in parse_tree(text, 20, strict=True) if mode != GITLINK)
-        else:
-            obj = ShaFile.from_raw_chunks(kind, unpacked.obj_chunks)
-            self.referenced.update(references(obj))
-            if kind == Commit.type_num:
-                self.commits.append(obj.id)
-        return entry
-
-    @property
-    def outside(self) -> set[bytes]:
-        return self.referenced - self.contained
 
 
 class BlobPackObjectStore(BucketBasedObjectStore):
@@ -99,8 +49,11 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         # What staging learnt about the new objects, for the push policy:
         self.outside_refs: set[bytes] = set()  # pointed at, not contained: must already be stored
         self.new_commits: list[ObjectID] = []
+        self.new_types: dict[bytes, int] = {}  # hex sha -> type of every staged object
+        self.expected_types: dict[bytes, tuple[int, str]] = {}  # hex sha -> (type, which object expects it)
         self.blob_problems: dict[ObjectID, str] = {}  # blob sha -> why it may not be stored
         self.inspect_blob: BlobInspector | None = None
+        self.budget: Budget | None = None  # inflation bounds of a push (None: packs we wrote)
 
     # -- reading -----------------------------------------------------------------
     def _iter_pack_names(self) -> Iterator[str]:
@@ -125,6 +78,20 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def _remove_pack_by_name(self, name: str) -> None:
         raise NotImplementedError("packs are removed by registry gc, never by a request")
 
+    def object_type(self, sha: bytes) -> int | None:
+        """The type of a stored object (hex sha), read from pack headers only: a delta has its
+        base's type, so following OFS/REF delta bases to a full object inflates nothing."""
+        self.packs  # noqa: B018  (fills the pack cache, keyed by name)
+        for name, pack in list(self._pack_cache.items()):
+            try:
+                offset = pack.index.object_offset(ObjectID(sha))
+            except KeyError:
+                continue
+            base = self._pending.get(name) or self._local_base(name)
+            with open(base.with_suffix(".pack"), "rb") as f:
+                return _type_at(f, offset, pack)
+        return None
+
     # -- staging new objects -------------------------------------------------------
     def _staging_dir(self) -> Path:
         if self._staging is None:
@@ -146,10 +113,11 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             read_all, read_some = _bounded(read_all, read_some, max_input_size)
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         with os.fdopen(fd, "w+b") as f:
-            indexer = _CheckingIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw,
-                                       inspect_blob=self.inspect_blob)
-            copier = PackStreamCopier(self.object_format.hash_func, read_all, read_some, f,
-                                      delta_iter=indexer)  # type: ignore[arg-type]  # any DeltaChainIterator works
+            budget = self.budget or Budget(UNBOUNDED, UNBOUNDED)
+            indexer = IngestIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw,
+                                    inspect_blob=self.inspect_blob, budget=budget)
+            copier = BoundedCopier(self.object_format.hash_func, read_all, read_some, f, budget=budget,
+                                   delta_iter=indexer)
             copier.verify(progress=progress)
             f.flush()
             f.seek(0)
@@ -160,9 +128,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             self._learn(indexer)
             return self._stage(f, Path(path), entries, ext_refs)
 
-    def _learn(self, indexer: _CheckingIndexer) -> None:
+    def _learn(self, indexer: IngestIndexer) -> None:
         self.outside_refs |= indexer.outside
-        self.new_commits += indexer.commits
+        self.new_commits += indexer.seen.commits
+        self.new_types.update(indexer.seen.types)
+        for sha, expectation in indexer.seen.expect.items():
+            self.expected_types.setdefault(sha, expectation)
         self.blob_problems.update(indexer.blob_problems)
 
     def add_pack(self) -> tuple[BinaryIO, Callable[[], None], Callable[[], None]]:
@@ -176,8 +147,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 return None
             f.seek(0)
             with PackData(path, file=f, object_format=self.object_format) as data:
-                indexer = _CheckingIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
-                assert isinstance(indexer, _CheckingIndexer)  # for_pack_data builds a `cls`
+                indexer = IngestIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
+                assert isinstance(indexer, IngestIndexer)  # for_pack_data builds a `cls`
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
             self._learn(indexer)
@@ -252,6 +223,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             self._pack_cache.pop(name).close()
         self._pending.clear()
         self.outside_refs, self.new_commits, self.blob_problems = set(), [], {}
+        self.new_types, self.expected_types = {}, {}
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
@@ -275,3 +247,28 @@ def _bounded(
         return data
 
     return (lambda n: count(read_all(n))), (None if read_some is None else (lambda n: count(read_some(n))))
+
+
+def _type_at(f: BinaryIO, offset: int, pack: Pack, hops: int = 10_000) -> int | None:
+    for _ in range(hops):
+        f.seek(offset)
+        byte = f.read(1)[0]
+        type_num = (byte >> 4) & 0x07
+        while byte & 0x80:
+            byte = f.read(1)[0]
+        if type_num == OFS_DELTA:
+            byte = f.read(1)[0]
+            back = byte & 0x7F
+            while byte & 0x80:
+                byte = f.read(1)[0]
+                back = ((back + 1) << 7) | (byte & 0x7F)
+            offset -= back
+        elif type_num == REF_DELTA:
+            base = f.read(20)
+            try:
+                offset = pack.index.object_offset(RawObjectID(base))
+            except KeyError:
+                return None
+        else:
+            return type_num
+    return None

@@ -14,6 +14,7 @@ from dulwich.graph import can_fast_forward
 from dulwich.objects import Commit, ObjectID, Tag, Tree
 from dulwich.refs import Ref, check_ref_format
 
+from .ingest import type_problem
 from .refsdoc import ZERO_SHA
 
 if TYPE_CHECKING:
@@ -49,7 +50,16 @@ class BranchRule:
 RuleLookup = Callable[[str], "BranchRule | None"]
 
 
+MAX_REF_BYTES = 255
+
+
 def ref_name_problem(ref: str) -> str | None:
+    try:
+        size = len(ref.encode("utf-8"))
+    except UnicodeEncodeError:  # the wire bytes were decoded with surrogateescape
+        return "invalid ref name (not UTF-8)"
+    if size > MAX_REF_BYTES:
+        return f"ref name longer than {MAX_REF_BYTES} bytes"
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in ref):
         return "invalid ref name (control character)"
     if not ref.startswith(WRITABLE_PREFIXES):
@@ -106,7 +116,9 @@ def connectivity_problem(store: BlobPackObjectStore) -> str | None:
     for sha in sorted(store.outside_refs):
         if ObjectID(sha) not in store:
             return f"missing object {sha.decode()}"
-    return None
+    # ...and have the type its referrer says (a commit's tree is a tree, a directory a tree, a
+    # file a blob): a commit whose tree is a blob would break every clone of the branch.
+    return type_problem(store.new_types, store.expected_types, store.object_type)
 
 
 def content_problem(store: BlobPackObjectStore, inspect_manifest: Callable[[bytes], str | None]) -> str | None:

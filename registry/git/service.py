@@ -21,6 +21,7 @@ from dulwich.errors import (
     ObjectFormatException,
 )
 from dulwich.objects import ObjectID
+from dulwich.pack import UnresolvedDeltas
 from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
@@ -28,12 +29,14 @@ from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
 from . import wants
 from .clone import eligible, parse_clone_request, serve_clone
+from .ingest import Budget, ObjectRejected, ObjectTooLarge
 from .policy import (
     BranchRule,
     RefUpdate,
     connectivity_problem,
     content_problem,
     is_rewrite,
+    ref_name_problem,
     update_problem,
 )
 from .repo import TemplateRepo
@@ -50,6 +53,8 @@ class PushContext:
     """What the caller decides about a push: limits, rules, and what happens after it lands."""
 
     max_push_bytes: int
+    max_file_bytes: int = 1 << 62  # largest object, inflated: checked from headers before inflating
+    max_inflated_bytes: int = 1 << 62  # all objects of the push together, inflated
     rule_for: Callable[[str], BranchRule | None] = lambda ref: None
     inspect_blob: Callable[[bytes], str | None] | None = None  # why a new file may not be stored
     inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
@@ -91,30 +96,39 @@ class _ReceivePack(ReceivePackHandler):
 
     def _apply_pack(self, refs: list[tuple[ObjectID, ObjectID, Ref]]) -> Iterator[tuple[bytes, bytes]]:
         repo = self.repo
-        updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode(), n.decode()) for o, n, r in refs]
+        updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode("latin-1"), n.decode("latin-1"))
+                   for o, n, r in refs]
         try:
             statuses = self._receive(repo, updates)
         except Exception:
             # Never a half-applied push: report a refusal the client can print, store nothing.
             log.exception("push to %s failed", repo.repo_id)
-            statuses = [(b"unpack", b"internal error")] + [(u.ref.encode(), b"internal server error")
-                                                         for u in updates]
+            failed = b"the server failed to process this push; nothing was stored"
+            statuses = [(b"unpack", b"server error")] + [(_wire(u.ref), failed) for u in updates]
         finally:
             repo.object_store.discard()
         yield from statuses
 
     def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
         def refuse_all(unpack: str, reason: str) -> list[tuple[bytes, bytes]]:
-            return [(b"unpack", unpack.encode())] + [(u.ref.encode(), reason.encode()) for u in updates]
+            return [(b"unpack", unpack.encode())] + [(_wire(u.ref), reason.encode()) for u in updates]
 
         store = repo.object_store
         if any(not u.is_delete for u in updates):
             store.inspect_blob = self.ctx.inspect_blob
+            store.budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes)
             try:
                 store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
-                                           max_input_size=self.ctx.max_push_bytes)
+                                    max_input_size=self.ctx.max_push_bytes)
+            except ObjectTooLarge as exc:
+                return refuse_all("object too large", exc.message)
             except TooLarge as exc:
                 return refuse_all("pack too large", exc.message)
+            except ObjectRejected as exc:  # git's fsck rules
+                return refuse_all("fsck failed", exc.message)
+            except UnresolvedDeltas as exc:  # a thin pack's base is neither in it nor stored
+                bases = ", ".join(sha.decode("ascii", "replace")[:12] for sha in exc.shas[:3])
+                return refuse_all("unpack failed: missing delta base", f"missing delta base {bases}")
             except _UNPACK_ERRORS as exc:
                 log.info("unpack failed: %s", exc)
                 return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")
@@ -128,13 +142,14 @@ class _ReceivePack(ReceivePackHandler):
             if u.ref in seen:
                 reasons[u.ref] = "duplicate ref in one push"
             seen.add(u.ref)
-            problem = reasons.get(u.ref) or update_problem(
+            # The name first: nothing else (branch rules in the database included) sees a bad one.
+            problem = reasons.get(u.ref) or ref_name_problem(u.ref) or update_problem(
                 repo, u, repo.ref_value(u.ref), self.ctx.rule_for(u.ref), repo.default_branch)
             if problem:
                 reasons[u.ref] = problem
         if reasons and self.has_capability(CAPABILITY_ATOMIC):
             return [(b"unpack", b"ok")] + [
-                (u.ref.encode(), reasons.get(u.ref, "atomic push failed").encode()) for u in updates]
+                (_wire(u.ref), reasons.get(u.ref, "atomic push failed").encode()) for u in updates]
 
         accepted = [u for u in updates if u.ref not in reasons]
         if accepted:
@@ -149,7 +164,7 @@ class _ReceivePack(ReceivePackHandler):
                 reasons.update({u.ref: f"storage unavailable: {exc.message}" for u in accepted})
                 accepted = []
         self.ctx.accepted = accepted
-        return [(b"unpack", b"ok")] + [(u.ref.encode(), reasons.get(u.ref, "ok").encode()) for u in updates]
+        return [(b"unpack", b"ok")] + [(_wire(u.ref), reasons.get(u.ref, "ok").encode()) for u in updates]
 
     def _on_post_receive(self, client_refs: list[tuple[ObjectID, ObjectID, Ref]]) -> None:
         # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
@@ -190,3 +205,8 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: Pu
         handler.handle()
     except (GitProtocolError, HangupException) as exc:
         raise InvalidInput(f"git protocol error: {exc}") from None
+
+
+def _wire(ref: str) -> bytes:
+    """A ref name back as the client sent it (refused names may not be UTF-8)."""
+    return ref.encode("utf-8", "surrogateescape")

@@ -3,10 +3,9 @@ prompt files read) and its test cases (tests/*.json, each file checked against
 test-case.schema.json). The result is the runner's whole input: runs need no repo access."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .. import schemas
+from .. import jsonsafe, schemas
 from ..container import Container
 from ..errors import PathNotFound
 from ..git import browse
@@ -39,7 +38,7 @@ def load_cases(c: Container, template: Template,
             if entry["type"] != "file" or not entry["name"].endswith(".json"):
                 continue
             try:
-                data: Any = json.loads(read(entry["path"]) or b"")
+                data: Any = jsonsafe.loads(read(entry["path"]) or b"")
             except ValueError as exc:
                 problems.append(_problem(entry["path"], f"{entry['path']}: bad test file: invalid JSON ({exc})"))
                 continue

@@ -19,7 +19,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin, WildcardPlugin
-from whoosh.query import And, Or, Query, Term
+from whoosh.query import And, NullQuery, Or, Query, Term
 from whoosh.writing import CLEAR
 
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
@@ -30,6 +30,7 @@ TEXT_FIELDS = ("title", "body")
 MAX_COMPLETIONS = 20
 STEM = StemmingAnalyzer()
 SORT_FIELDS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
+OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 
 
 def _schema() -> Schema:
@@ -125,9 +126,22 @@ class WhooshIndex:
         hits = [view.hit(docnum, terms) for docnum in page]
         return SearchResults(len(candidates), hits, view.facets(candidates))
 
+    def _parse(self, q: str) -> Query:
+        """The parsed query; operators whoosh's parser chokes on ("NOT NOT NOT") are read as
+        plain words instead, and what still fails matches nothing: a query is never a 500."""
+        try:
+            parsed: Query = self.parser.parse(q)
+        except Exception:
+            plain = " ".join(word for word in q.split() if word.upper() not in OPERATORS)
+            try:
+                parsed = self.parser.parse(plain) if plain else NullQuery
+            except Exception:
+                parsed = NullQuery
+        return parsed
+
     def _text_query(self, q: str, view: _View) -> Query:
         q = q.strip()
-        parsed = self.parser.parse(q)
+        parsed = self._parse(q)
         words = q.split()
         last = words[-1].lower()
         if q.endswith('"') or not last.isalnum() or len(last) < 2:
@@ -140,7 +154,7 @@ class WhooshIndex:
         if not completions:
             return parsed
         prefix = Or([Term("title", term) for term in completions])
-        completed = And([self.parser.parse(" ".join(words[:-1])), prefix]) if len(words) > 1 else prefix
+        completed = And([self._parse(" ".join(words[:-1])), prefix]) if len(words) > 1 else prefix
         return Or([parsed, completed])
 
 

@@ -60,7 +60,11 @@ def context(c: Container, template: Template) -> PushContext:
         kind = secrets_scan.find_secret(data)
         return f"secret detected ({kind})" if kind else None
 
-    return PushContext(max_push_bytes=c.settings.max_push_bytes, rule_for=rule_for,
+    # Inflated bytes a push may cost in all: generous for text (which compresses ~4x) while a
+    # decompression bomb stops at its first oversized object anyway.
+    inflated = 8 * c.settings.max_push_bytes
+    return PushContext(max_push_bytes=c.settings.max_push_bytes, max_file_bytes=limit, max_inflated_bytes=inflated,
+                       rule_for=rule_for,
                        on_pushed=lambda updates: landed(c, template, updates),
                        inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)
 

@@ -1,0 +1,168 @@
+"""git fsck's rules for incoming objects (fsck.c, as `receive.fsckObjects` applies them).
+
+Each check reads an object's raw bytes (as they arrive in a pack, before anything is stored)
+and returns why it must be refused, naming git's rule id, or None. Refused: tree entry names
+that are empty, `.`, `..`, contain a slash, or that some filesystem reads as `.git` (any case,
+HFS+ ignorable code points, NTFS trailing dots/spaces, alternate streams and the `git~1`
+short name); duplicate or unsorted entries; unknown or zero-padded modes; `.gitmodules` as a
+symlink; commits and tags whose headers are missing, out of order or malformed (idents,
+dates, time zones). Whether a commit's tree is a tree, and the like, is checked by the caller
+once the whole pack is known (`TypeExpectations`).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# 100664: old repositories have it, and git accepts it unless fsck is --strict.
+MODES = {b"100644", b"100755", b"100664", b"120000", b"40000", b"160000"}
+MODE_DIR, MODE_LINK = b"40000", b"120000"
+HEX40 = re.compile(rb"[0-9a-f]{40}\Z")
+# Code points HFS+ ignores when comparing names (git's next_hfs_char).
+HFS_IGNORED = {0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+               0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0xFEFF}
+MAX_DATE = 2 ** 63 - 1
+TAG_TYPES = {b"commit", b"tree", b"blob", b"tag"}
+
+
+def _hfs_is(name: bytes, target: str) -> bool:
+    try:
+        text = name.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    folded = "".join(ch for ch in text if ord(ch) not in HFS_IGNORED)
+    return unicodedata.normalize("NFC", folded).casefold() == target
+
+
+# What NTFS reads as .git / .gitmodules: any case, trailing dots and spaces dropped, an alternate
+# data stream (`:...`) ignored, or the 8.3 short names; `\` separates path components there.
+NTFS_DOTGIT = re.compile(rb"(?i)(\.git|git~1)[. ]*(:.*)?\Z", re.S)
+NTFS_GITMODULES = re.compile(rb"(?i)(\.gitmodules|gitmod~[1-9]|gi7eba~[1-9])[. ]*(:.*)?\Z", re.S)
+
+
+def is_dotgit(name: bytes) -> bool:
+    return _hfs_is(name, ".git") or any(NTFS_DOTGIT.match(part) for part in name.split(b"\\"))
+
+
+def is_dotgitmodules(name: bytes) -> bool:
+    return _hfs_is(name, ".gitmodules") or any(NTFS_GITMODULES.match(part) for part in name.split(b"\\"))
+
+
+def _sort_key(name: bytes, mode: bytes) -> bytes:
+    return name + b"/" if mode == MODE_DIR else name
+
+
+def tree_problem(raw: bytes) -> str | None:
+    """Why a tree's raw content breaks git's rules, or None."""
+    pos, names = 0, set()
+    previous: tuple[bytes, bytes] | None = None
+    while pos < len(raw):
+        space = raw.find(b" ", pos)
+        nul = raw.find(b"\0", space + 1) if space != -1 else -1
+        if space == -1 or nul == -1 or nul + 21 > len(raw):
+            return "malformed entry (badTree)"
+        mode, name = raw[pos:space], raw[space + 1:nul]
+        pos = nul + 21
+        shown = name.decode("utf-8", "replace")
+        if mode.startswith(b"0"):
+            return f"entry '{shown}' has a zero-padded mode {mode.decode('ascii', 'replace')} (zeroPaddedFilemode)"
+        if mode not in MODES:
+            return f"entry '{shown}' has an invalid mode {mode.decode('ascii', 'replace')} (badFilemode)"
+        if not name:
+            return "an entry has an empty name (emptyName)"
+        if b"/" in name:
+            return f"entry '{shown}' contains a slash (fullPathname)"
+        if name == b".":
+            return "entry '.' is not allowed (hasDot)"
+        if name == b"..":
+            return "entry '..' is not allowed (hasDotdot)"
+        if is_dotgit(name):
+            return f"entry '{shown}' is not allowed (hasDotgit)"
+        if mode == MODE_LINK and is_dotgitmodules(name):
+            return f"entry '{shown}' is a symlink (gitmodulesSymlink)"
+        if name in names:
+            return f"duplicate entry '{shown}' (duplicateEntries)"
+        key = _sort_key(name, mode)
+        if previous is not None and previous[1] > key:
+            return f"entries are not sorted at '{shown}' (treeNotSorted)"
+        previous = (name, key)
+        names.add(name)
+    return None
+
+
+IDENT = re.compile(rb"(?P<name>[^<>\n]*)<(?P<email>[^<>\n]*)> (?P<date>\S+) (?P<tz>\S+)\Z")
+
+
+def ident_problem(line: bytes, what: str) -> str | None:
+    """An author, committer or tagger line: `Name <email> 1700000000 +0100`."""
+    found = IDENT.match(line)
+    if found is None:
+        if b"<" not in line:
+            return f"bad {what} line: no email (missingEmail)"
+        if b">" not in line:
+            return f"bad {what} line: unterminated email (badEmail)"
+        return f"bad {what} line (badIdent)"
+    if not found["name"]:
+        return f"bad {what} line: no name before the email (missingNameBeforeEmail)"
+    if not found["name"].endswith(b" "):
+        return f"bad {what} line: no space before the email (missingSpaceBeforeEmail)"
+    date = found["date"]
+    if not date.isdigit():
+        return f"bad {what} date {date.decode('ascii', 'replace')!r} (badDate)"
+    if len(date) > 1 and date.startswith(b"0"):
+        return f"bad {what} date: zero-padded (zeroPaddedDate)"
+    if int(date) > MAX_DATE:
+        return f"bad {what} date: out of range (badDateOverflow)"
+    tz = found["tz"]
+    if len(tz) != 5 or tz[:1] not in (b"+", b"-") or not tz[1:].isdigit():
+        return f"bad {what} time zone {tz.decode('ascii', 'replace')!r} (badTimezone)"
+    return None
+
+
+def _header(raw: bytes) -> list[bytes] | str:
+    head, sep, _ = raw.partition(b"\n\n")
+    if b"\0" in head:
+        return "NUL byte in the header (nulInHeader)"
+    return head.split(b"\n") if head else []
+
+
+def commit_problem(raw: bytes) -> str | None:
+    lines = _header(raw)
+    if isinstance(lines, str):
+        return lines
+    at = 0
+    if at >= len(lines) or not lines[at].startswith(b"tree "):
+        return "no tree line (missingTree)"
+    if not HEX40.match(lines[at][5:]):
+        return "bad tree id (badTreeSha1)"
+    at += 1
+    while at < len(lines) and lines[at].startswith(b"parent "):
+        if not HEX40.match(lines[at][7:]):
+            return "bad parent id (badParentSha1)"
+        at += 1
+    for what in ("author", "committer"):
+        if at >= len(lines) or not lines[at].startswith(what.encode() + b" "):
+            return f"no {what} line (missing{what.capitalize()})"
+        problem = ident_problem(lines[at][len(what) + 1:], what)
+        if problem:
+            return problem
+        at += 1
+    return None
+
+
+def tag_problem(raw: bytes) -> str | None:
+    lines = _header(raw)
+    if isinstance(lines, str):
+        return lines
+    fields = [(b"object ", "missingObject"), (b"type ", "missingTypeEntry"), (b"tag ", "missingTagEntry"),
+              (b"tagger ", "missingTaggerEntry")]
+    for at, (prefix, rule) in enumerate(fields):
+        if at >= len(lines) or not lines[at].startswith(prefix):
+            return f"no {prefix.decode().strip()} line ({rule})"
+    if not HEX40.match(lines[0][7:]):
+        return "bad object id (badObjectSha1)"
+    if lines[1][5:] not in TAG_TYPES:
+        return f"bad type {lines[1][5:].decode('ascii', 'replace')!r} (badType)"
+    if not lines[2][4:]:
+        return "empty tag name (badTagName)"
+    return ident_problem(lines[3][7:], "tagger")

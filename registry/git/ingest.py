@@ -1,0 +1,234 @@
+"""Reading a pushed pack as hostile input: bounded before inflating, checked like `git fsck`.
+
+- `BoundedCopier` reads each object's header as it comes off the wire and refuses an object
+  whose declared (inflated) size is over the per-object limit, or that would take the push
+  over its total inflated budget, before dulwich inflates it. dulwich then inflates at most
+  the declared size (read_zlib_chunks stops past it), so a 2 GiB blob of zeros costs nothing.
+- `IngestIndexer` resolves deltas with the same bounds (a delta's result size is read from
+  its header before it is applied, so chains of doubling deltas stop at the limit), runs
+  git's fsck rules on every tree, commit and tag (registry.git.fsck), and records each
+  object's type and the types its referrers expect, for the caller to check across packs.
+
+Both rely on how dulwich's PackStreamReader reads (headers through `read`, a byte at a time;
+zlib data through `recv`) and resolves (`_resolve_object`); tests/unit/test_ingest.py pins it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, parse_tree, sha_to_hex
+from dulwich.pack import (
+    DELTA_TYPES,
+    OFS_DELTA,
+    REF_DELTA,
+    PackIndexEntry,
+    PackIndexer,
+    PackStreamCopier,
+    UnpackedObject,
+    apply_delta,
+    unpack_object,
+    unpack_object_at,
+)
+
+from ..errors import RegistryError, TooLarge
+from . import fsck
+
+GITLINK = 0o160000
+KIND = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "blob", Tag.type_num: "tag"}
+UNBOUNDED = 1 << 62
+
+
+class ObjectRejected(RegistryError):
+    """An object breaks git's rules (fsck): nothing of the push is stored."""
+
+    code = "object_rejected"
+
+
+class ObjectTooLarge(TooLarge):
+    code = "object_too_large"
+
+
+@dataclass
+class Budget:
+    """How many bytes one push may inflate: each object, and all of them together."""
+
+    per_object: int
+    total: int
+    used: int = 0
+
+    def charge(self, size: int, what: str) -> None:
+        if size > self.per_object:
+            raise ObjectTooLarge(f"{what} of {size} bytes exceeds the limit of {self.per_object} bytes",
+                                 limit=self.per_object)
+        self.used += size
+        if self.used > self.total:
+            raise TooLarge(f"the push inflates to more than {self.total} bytes", limit=self.total)
+
+
+def delta_result_size(delta: bytes) -> int:
+    """The result size a git delta declares (its second varint), read before applying it."""
+    pos, seen = 0, 0
+    for _ in range(2):
+        value, shift = 0, 0
+        while True:
+            if pos >= len(delta) or shift > 63:
+                raise ObjectRejected("a delta has a truncated header (badDelta)")
+            byte = delta[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        seen = value
+    return seen
+
+
+class BoundedCopier(PackStreamCopier):
+    """PackStreamCopier that checks every object's declared size before it is inflated."""
+
+    def __init__(self, *args: Any, budget: Budget, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._budget = budget
+        self._state = "pack-header"
+        self._header: list[int] = []
+
+    def read(self, size: int) -> bytes:
+        data = super().read(size)
+        if self._state == "pack-header":
+            self._state = "body"  # the next one-byte read starts the first object
+        elif size == 1 and self._state in ("body", "object-header"):
+            self._object_header_byte(data[0])
+        elif size == 1 and self._state == "ofs" and not data[0] & 0x80 or self._state == "ref":
+            self._state = "body"
+        return data
+
+    def _object_header_byte(self, byte: int) -> None:
+        if self._state == "body":
+            self._header = []
+            self._state = "object-header"
+        self._header.append(byte)
+        if byte & 0x80:
+            return
+        type_num = (self._header[0] >> 4) & 0x07
+        size = self._header[0] & 0x0F
+        for i, more in enumerate(self._header[1:]):
+            size += (more & 0x7F) << (i * 7 + 4)
+        what = "delta" if type_num in DELTA_TYPES else KIND.get(type_num, "object")
+        self._budget.charge(size, what if what != "blob" else "file")
+        self._state = "ofs" if type_num == OFS_DELTA else "ref" if type_num == REF_DELTA else "body"
+
+
+@dataclass
+class Seen:
+    """What one pack's objects told us: types, references, and what their referrers expect."""
+
+    types: dict[bytes, int] = field(default_factory=dict)  # hex sha -> type number
+    expect: dict[bytes, tuple[int, str]] = field(default_factory=dict)  # hex sha -> (type, who expects it)
+    referenced: set[bytes] = field(default_factory=set)
+    commits: list[ObjectID] = field(default_factory=list)
+
+
+class IngestIndexer(PackIndexer):
+    """Indexes a pack and, in the same pass, bounds delta results, runs fsck on every non-blob
+    object and notes what the pack references but does not contain."""
+
+    def __init__(self, *args: Any, budget: Budget | None = None, inspect_blob: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.budget = budget or Budget(UNBOUNDED, UNBOUNDED)  # packs this process wrote itself
+        self.seen = Seen()
+        self.blob_problems: dict[ObjectID, str] = {}
+        self.inspect_blob = inspect_blob
+
+    def _resolve_object(self, offset: int, obj_type_num: int,
+                        base_chunks: bytes | list[bytes] | None) -> UnpackedObject:
+        if base_chunks is None:
+            return super()._resolve_object(offset, obj_type_num, base_chunks)
+        unpacked = self._delta_at(offset)
+        delta = b"".join(unpacked.decomp_chunks)
+        self.budget.charge(delta_result_size(delta), "file" if obj_type_num == Blob.type_num else
+                           KIND.get(obj_type_num, "object"))
+        unpacked.obj_type_num = obj_type_num
+        unpacked.obj_chunks = apply_delta(base_chunks, delta)
+        if obj_type_num != Blob.type_num and not unpacked.obj_chunks:
+            raise ObjectRejected(f"a delta resolved to an empty {KIND.get(obj_type_num, 'object')} (badDelta)")
+        return unpacked
+
+    def _delta_at(self, offset: int) -> UnpackedObject:
+        """The delta stored at `offset`, inflated (its size was bounded when it arrived)."""
+        if self._contents is not None:
+            unpacked, _ = unpack_object_at(self._contents, offset, self.hash_func,
+                                           compute_crc32=self._compute_crc32, include_comp=self._include_comp)
+        else:
+            assert self._file is not None
+            self._file.seek(offset)
+            unpacked, _ = unpack_object(self._file.read, self.hash_func, read_some=None,
+                                        compute_crc32=self._compute_crc32, include_comp=self._include_comp)
+        unpacked.offset = offset
+        if unpacked.pack_type_num not in DELTA_TYPES:
+            raise ObjectRejected("a delta base points at a non-delta object (badDelta)")
+        return unpacked
+
+    def _result(self, unpacked: UnpackedObject) -> PackIndexEntry:
+        entry = super()._result(unpacked)
+        sha = sha_to_hex(entry[0])
+        kind = unpacked.obj_type_num
+        assert kind is not None and unpacked.obj_chunks is not None  # set for every resolved object
+        seen = self.seen
+        seen.types[sha] = kind
+        raw = b"".join(unpacked.obj_chunks)
+        if kind == Blob.type_num:
+            if self.inspect_blob is not None and not self.blob_problems:
+                problem = self.inspect_blob(raw)
+                if problem:
+                    self.blob_problems[ObjectID(sha)] = problem
+            return entry
+        short = sha[:12].decode()
+        if kind == Tree.type_num:  # the bulk of a push: parse without building objects
+            _refuse(f"tree {short}", fsck.tree_problem(raw))
+            for _, mode, child in parse_tree(raw, 20, strict=True):
+                if mode == GITLINK:
+                    continue
+                seen.referenced.add(child)
+                seen.expect.setdefault(child, (Tree.type_num if mode == 0o040000 else Blob.type_num, f"tree {short}"))
+            return entry
+        _refuse(f"{KIND.get(kind, 'object')} {short}",
+                fsck.commit_problem(raw) if kind == Commit.type_num else fsck.tag_problem(raw))
+        obj = ShaFile.from_raw_chunks(kind, [raw])
+        if isinstance(obj, Commit):
+            seen.commits.append(obj.id)
+            for ref, want in [(obj.tree, Tree.type_num), *((p, Commit.type_num) for p in obj.parents)]:
+                seen.referenced.add(ref)
+                seen.expect.setdefault(ref, (want, f"commit {short}"))
+        elif isinstance(obj, Tag):
+            declared, target = obj.object
+            seen.referenced.add(target)
+            seen.expect.setdefault(target, (declared.type_num, f"tag {short}"))
+        return entry
+
+    @property
+    def outside(self) -> set[bytes]:
+        return self.seen.referenced - set(self.seen.types)
+
+
+def _refuse(what: str, problem: str | None) -> None:
+    if problem:
+        raise ObjectRejected(f"{what}: {problem}")
+
+
+def type_problem(types: dict[bytes, int], expect: dict[bytes, tuple[int, str]],
+                 type_of: Any) -> str | None:
+    """Whether every referenced object has the type its referrer says (a commit's tree is a
+    tree, a directory entry names a tree, a tag's target its declared type). `type_of(sha)`
+    answers for objects outside the new packs (None when absent: connectivity reports it)."""
+    for sha, (want, who) in expect.items():
+        have = types.get(sha)
+        if have is None:
+            have = type_of(sha)
+            if have is None:
+                continue
+        if have != want:
+            return (f"{who}: {sha.decode()[:12]} is a {KIND.get(have, 'object')}, "
+                    f"not a {KIND.get(want, 'object')} (badTree)" if want == Tree.type_num else
+                    f"{who}: {sha.decode()[:12]} is a {KIND.get(have, 'object')}, not a {KIND.get(want, 'object')}")
+    return None
