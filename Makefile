@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint typecheck bench clean
+.PHONY: install serve test lint typecheck bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,10 +25,14 @@ typecheck: install
 test: lint typecheck
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+fuzz: install  # the property-based fuzzers of tests/unit/test_fuzz.py, 100x longer than in make test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-6000} $(PY) -m pytest -q -p no:cacheprovider tests/unit/test_fuzz.py
+
 bench: install
 	$(PY) -m bench.bench_git
 	$(PY) -m bench.bench_pipeline
 	$(PY) -m bench.bench_search
+	$(PY) -m bench.bench_bombs
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache

@@ -1,0 +1,149 @@
+"""Property-based fuzzing (hypothesis) of what parses hostile bytes: pkt-lines of upload-pack
+requests, pack ingest, fsck rules, manifests and search queries. Each must either work or fail
+with one of its documented errors, never anything else. `make fuzz` runs many more examples
+(FUZZ_EXAMPLES); every crash found becomes an explicit example here."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import pytest
+from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
+from dulwich.pack import UnresolvedDeltas
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from registry.errors import InvalidInput, RegistryError
+from registry.git import RepoStore, fsck
+from registry.git.clone import parse_clone_request
+from registry.git.ingest import Budget
+from registry.git.wants import parse_wants
+from registry.manifest import check
+from registry.search import SearchDoc, SearchQuery, WhooshIndex
+from registry.storage import LocalBlobStore
+from tests import packs
+from tests.packs import BLOB, COMMIT, TREE
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.function_scoped_fixture])
+INGEST_ERRORS = (RegistryError, OSError, ChecksumMismatch, ApplyDeltaError, AssertionError, ObjectFormatException,
+                 ValueError, KeyError, zlib.error, UnresolvedDeltas, EOFError, IndexError)
+
+
+def pkt(line: bytes) -> bytes:
+    return b"%04x" % (len(line) + 4) + line
+
+
+pkt_lines = st.lists(st.one_of(
+    st.builds(lambda sha: pkt(b"want " + sha.encode() + b" ofs-delta side-band-64k\n"),
+              st.text("0123456789abcdef", min_size=40, max_size=40)),
+    st.just(b"0000"), st.just(pkt(b"done\n")), st.binary(max_size=40)), max_size=8).map(b"".join)
+
+
+@FUZZ
+@given(pkt_lines)
+@example(b"0000")
+@example(b"zzzz")
+@example(b"0003")
+def test_pkt_line_parsers_never_crash(body):
+    request = parse_clone_request(body)
+    assert request is None or request.wants
+    assert all(len(sha) == 40 for sha in parse_wants(body))
+
+
+def _valid_pack() -> bytes:
+    blob = b"hello world\n" * 20
+    raw_tree = packs.tree((b"100644", b"a.txt", packs.sha(BLOB, blob)))
+    raw_commit = packs.commit(packs.sha(TREE, raw_tree))
+    return packs.pack(packs.entry(BLOB, blob), packs.entry(TREE, raw_tree), packs.entry(COMMIT, raw_commit))
+
+
+VALID = _valid_pack()
+
+
+def _ingest(data: bytes, tmp: Path) -> None:
+    repos = RepoStore(LocalBlobStore(tmp / "blobs"), tmp / "cache")
+    if not (tmp / "blobs" / "repos" / "r").exists():
+        repos.create("r")
+    with repos.open("r") as repo:
+        store = repo.object_store
+        store.budget = Budget(1 << 20, 4 << 20)
+        stream = io.BytesIO(data)
+        try:
+            store.add_thin_pack(stream.read, stream.read, max_input_size=1 << 20)
+        finally:
+            store.discard()
+
+
+def test_the_valid_pack_ingests(tmp_path):
+    _ingest(VALID, tmp_path)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+def test_mutated_packs_fail_only_with_known_errors(mutations):
+    data = bytearray(VALID)
+    for pos, value in mutations:
+        data[pos] = value
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            _ingest(bytes(data), Path(tmp))
+        except INGEST_ERRORS:
+            pass
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+@example(b"100644 a\0")
+@example(b"40000 \0" + b"\x11" * 20)
+def test_fsck_checks_never_crash(raw):
+    for problem in (fsck.tree_problem(raw), fsck.commit_problem(raw), fsck.tag_problem(raw)):
+        assert problem is None or isinstance(problem, str)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda children: st.lists(children, max_size=4) |
+                           st.dictionaries(st.text(max_size=12), children, max_size=4), max_leaves=20)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode()),
+                 st.dictionaries(st.sampled_from(["title", "promptConfig", "extends", "mcpServers", "tags"]),
+                                 json_values).map(lambda v: json.dumps(v).encode())))
+@example(b"[" * 50_000)
+@example(b'{"promptConfig": {"systemPrompt": {"file": "../x"}}}')
+@example(b'{"extends": {"template": "a/b", "ref": "main"}}')
+def test_manifest_checks_never_crash(raw):
+    def no_parents(template: str, ref: str):
+        raise RegistryError(f"template {template} not found")
+
+    try:
+        result = check(lambda path: raw if path == "template.json" else None, no_parents)
+    except RegistryError:
+        return
+    assert result.ok or result.problems
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    ix = WhooshIndex(tmp_path_factory.mktemp("ix"))
+    ix.upsert(SearchDoc("1", "o", "risk", "Risk report", "credit risk summary", tags=("risk",)))
+    return ix
+
+
+@FUZZ
+@given(st.text(alphabet=st.sampled_from(list("ab NOTANDOR()\"'*?~^:-+[]{}\\/!")), max_size=40) |
+       st.text(max_size=40))
+@example("NOT NOT NOT")
+@example("((( AND")
+def test_search_queries_never_crash(index, q):
+    try:
+        found = index.search(SearchQuery(q=q))
+    except InvalidInput:
+        return
+    assert found.total >= 0
