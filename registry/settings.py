@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     rate_limit_token: int = Field(default=5000, ge=0)
     # Checks pipeline: worker heartbeat (a killed worker's job is retried after ~2 of these),
     # RQ registry maintenance, and how often owed-but-unqueued checks are handed over again.
-    job_heartbeat_seconds: int = Field(default=30, ge=1)
+    job_heartbeat_seconds: int = Field(default=10, ge=1)
     worker_maintenance_seconds: int = Field(default=60, ge=1)
     reconcile_seconds: float = Field(default=10.0, gt=0)
     requeue_after_seconds: float = Field(default=300.0, gt=0)

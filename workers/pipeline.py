@@ -26,6 +26,7 @@ class Dispatcher(Protocol):
     def enqueue_run(self, run_id: str) -> None: ...
 
 
+
 class Pipeline:
     def __init__(self, container: Container, dispatcher: Dispatcher) -> None:
         self.container = container
@@ -62,6 +63,15 @@ class Pipeline:
         """Submit owed checks; returns how many commits were handed over."""
         if older_than is None:
             older_than = time.time() - self.container.settings.requeue_after_seconds
+        recover = getattr(self.dispatcher, "recover", None)
+        if recover is not None:
+            try:
+                recover()
+            except Exception as exc:  # Redis down: the statuses wait for the next pass
+                log.warning("could not inspect the queue: %s", exc)
+                return 0
+            # The queue told us what it lost; enqueue is idempotent for what it still holds.
+            older_than = time.time() + 1
         work = checks.waiting(self.container.meta, older_than)
         if full:
             for template in templates.all_templates(self.container):

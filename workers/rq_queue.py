@@ -12,6 +12,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import clean_registries
 
 from registry.container import Container
 from registry.services import checks
@@ -61,6 +62,14 @@ class RQDispatcher:
                               result_ttl=3600, failure_ttl=7 * 86400)
             except DuplicateJobError:
                 pass
+
+    def recover(self) -> None:
+        """Read the queue's own state for lost work: jobs whose worker stopped heart-beating
+        (killed) are retried or failed by RQ's registry cleanup; the caller then re-submits
+        every pending check, and `enqueue` re-creates the jobs Redis no longer has (a restart
+        without persistence) while leaving queued and running ones alone."""
+        for queue in self.queues.values():
+            clean_registries(queue)
 
     def enqueue_run(self, run_id: str) -> None:
         """A sandbox run asked for by hand (`POST .../runs`), on the sandbox queue."""

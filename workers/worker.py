@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.worker import WorkerStatus
 
 from registry import schemas
 from registry.container import Container
+from registry.settings import Settings
 
 from . import jobs, runtime
 
@@ -43,6 +48,17 @@ class RegistryWorker(SimpleWorker):
             heart.join()
         self.set_state(WorkerStatus.IDLE)
 
+    stopping = False
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        """SIGTERM: RQ's warm shutdown asks Redis for the worker's state; while Redis is down
+        that raised a connection error into RQ's reconnect loop, which then never ended."""
+        self.stopping = True
+        try:
+            super().request_stop(signum, frame)
+        except (RedisConnectionError, RedisTimeoutError):
+            raise StopRequested() from None
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return int(self.job_monitoring_interval + max(5, self.job_monitoring_interval))
 
@@ -56,17 +72,40 @@ def warm(container: Container) -> None:
 
 
 def run_worker(container: Container, queues: list[str], burst: bool) -> None:
+    """Work until stopped, riding out Redis outages: a lost connection (at start or mid-job) is
+    retried with backoff and logged once per change of state, never a reason to exit."""
     settings = container.settings
     if not settings.redis_url:
         from registry.errors import InvalidInput
 
         raise InvalidInput("registry worker needs REGISTRY_REDIS_URL")
     warm(container)
-    redis = Redis.from_url(settings.redis_url)  # RQ sizes the socket timeout to its blocking pops
+    backoff, connected = 0.5, None
+    while True:
+        worker = None
+        try:
+            redis = Redis.from_url(settings.redis_url)  # RQ sizes the socket timeout to its blocking pops
+            redis.ping()
+            if connected is not True:
+                log.warning("worker: connected to Redis at %s", settings.redis_url)
+                connected, backoff = True, 0.5
+            worker = _worker(redis, settings, queues)
+            worker.work(burst=burst, logging_level="WARNING")
+            return  # stopped (SIGTERM) or, with --burst, out of work
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if worker is not None and (worker.stopping or worker._stop_requested):
+                return  # asked to stop; only its farewell to Redis failed
+            if connected is not False:
+                log.warning("worker: Redis unreachable (%s); retrying with backoff", exc)
+                connected = False
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+
+def _worker(redis: Redis, settings: Settings, queues: list[str]) -> RegistryWorker:
     # RQ's idle worker blocks on the queues for worker_ttl - 15 s and runs maintenance (which
     # requeues jobs of dead workers) only between pops: tie that wait to the maintenance interval.
     maintenance = settings.worker_maintenance_seconds
-    worker = RegistryWorker([Queue(q, connection=redis) for q in queues], connection=redis,
-                            job_monitoring_interval=settings.job_heartbeat_seconds,
-                            maintenance_interval=maintenance, worker_ttl=maintenance + 15)
-    worker.work(burst=burst, logging_level="WARNING")
+    return RegistryWorker([Queue(q, connection=redis) for q in queues], connection=redis,
+                          job_monitoring_interval=settings.job_heartbeat_seconds,
+                          maintenance_interval=maintenance, worker_ttl=maintenance + 15)

@@ -26,3 +26,5 @@ def test_compose_services_commands_and_environment():
         assert registry_vars <= known, registry_vars - known
         assert env["REGISTRY_STORAGE"] == "s3" and env["REGISTRY_REDIS_URL"].startswith("redis://")
     assert (ROOT / "Dockerfile").exists()
+    for name in ("redis", "minio", "api", "worker"):  # long-running services come back by themselves
+        assert services[name]["restart"] in ("always", "unless-stopped"), name
