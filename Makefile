@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install serve test lint typecheck bench fuzz clean
+.PHONY: install serve test lint typecheck bench fuzz soak clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint typecheck
 
 fuzz: install  # the property-based fuzzers of tests/unit/test_fuzz.py, 100x longer than in make test
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-6000} $(PY) -m pytest -q -p no:cacheprovider tests/unit/test_fuzz.py
+
+soak: install  # every fault at once for SOAK_SECONDS, then exact accounting (bench/soak.py)
+	$(PY) -m bench.soak --seconds $${SOAK_SECONDS:-90}
 
 bench: install
 	$(PY) -m bench.bench_git

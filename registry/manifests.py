@@ -51,4 +51,4 @@ def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]
 def default_head(c: Container, template: Template) -> tuple[str, str | None]:
     """(default branch ref, its tip or None while it has no commits)."""
     with c.open_repo(template) as repo:
-        return repo.default_branch, repo.doc.refs.get(repo.default_branch)
+        return repo.default_branch, repo.head_sha

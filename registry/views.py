@@ -80,7 +80,7 @@ def parent_of(c: Container, template: Template) -> Template | None:
 def template_detail(c: Container, actor: Actor, owner: str, name: str) -> TemplateDetail:
     template = guard.template(c, actor, owner, name)
     with c.open_repo(template) as repo:
-        head = repo.doc.refs.get(repo.default_branch)
+        head = repo.head_sha
         versions = [t["name"] for t in browse.tags(repo)]
         manifest = None
         if head:

@@ -122,10 +122,15 @@ def _handler(proxy: FaultProxy, lock: threading.Lock) -> type[BaseHTTPRequestHan
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # clients hanging up on a reset connection are the point, not news
+
+
 @contextmanager
 def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
     proxy = FaultProxy(upstream)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy, threading.Lock()))
+    server = _QuietServer(("127.0.0.1", 0), _handler(proxy, threading.Lock()))
     server.daemon_threads = True
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

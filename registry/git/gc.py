@@ -28,8 +28,7 @@ class GcReport:
 
 def repack(repos: RepoStore, repo_id: str) -> bool:
     """Rewrite one repo's objects as a single pack of exactly its reachable objects."""
-    repo = repos.open(repo_id)
-    try:
+    with repos.open(repo_id) as repo:
         doc = repo.doc
         if len(doc.packs) <= 1 and doc.exact:
             return False
@@ -44,8 +43,6 @@ def repack(repos: RepoStore, repo_id: str) -> bool:
         except Conflict:  # a push landed meanwhile: leave this repo for the next run; the
             return False  # new pack, named by nothing, goes with the grace period
         return True
-    finally:
-        repo.close()
 
 
 def collect(blobs: BlobStore, grace_seconds: float, now: float | None = None) -> int:

@@ -70,6 +70,11 @@ class TemplateRepo(BaseRepo):
     def default_branch(self) -> str:
         return self.doc.head
 
+    @property
+    def head_sha(self) -> str | None:
+        """The default branch's tip; None while it has no commits."""
+        return self.doc.refs.get(self.doc.head)
+
     def ref_value(self, ref: str) -> str:
         return self.doc.refs.get(ref, ZERO_SHA)
 

@@ -175,3 +175,17 @@ def test_healthz_stays_fast_while_s3_answers_in_seconds(faulty, tmp_path):
     p95 = statistics.quantiles(timings, n=20)[-1]
     print(f"/healthz p95 {p95 * 1000:.1f} ms while S3 answered in 1.5 s")
     assert p95 < 0.05, p95
+
+
+def test_a_lost_answer_to_a_fork_forks_once_without_orphans(faulty):
+    server, proxy, token = faulty
+    assert _create(server, token, "fork-parent").status_code == 201
+    proxy.set_rule(_once(lambda seen: _is_refs_write(seen, "if-none-match")))
+    fork = httpx.post(f"{server.url}/api/v1/templates/alice/fork-parent/forks", json={"name": "fork-child"},
+                      timeout=60, headers={"Authorization": f"Bearer {token}"})
+    proxy.set_rule(lambda seen: "pass")
+    assert proxy.actions("drop"), "the fault was never injected"
+    assert fork.status_code == 201, fork.text
+    again = httpx.post(f"{server.url}/api/v1/templates/alice/fork-parent/forks", json={"name": "fork-child"},
+                       timeout=60, headers={"Authorization": f"Bearer {token}"})
+    assert again.status_code == 409 and fork.json()["id"] not in again.text
