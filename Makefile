@@ -35,6 +35,7 @@ bench: install
 	$(PY) -m bench.bench_git
 	$(PY) -m bench.bench_pipeline
 	$(PY) -m bench.bench_search
+	$(PY) -m bench.bench_search_pg
 	$(PY) -m bench.bench_bombs
 
 clean:

@@ -125,6 +125,23 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from registry.services import maintenance
+
+    version, dialect = maintenance.db_upgrade(get_settings())
+    print(f"metadata schema at revision {version} ({dialect})")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from registry.services import maintenance
+
+    counts, target = maintenance.db_copy(get_settings(), args.to)
+    print(f"copied {sum(counts.values())} rows ({', '.join(f'{k} {v}' for k, v in counts.items() if v)}) "
+          f"to {target}; set REGISTRY_DATABASE_URL to use it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     checks = sub.add_parser("checks", help="the push checks").add_subparsers(dest="checks_command", required=True)
     requeue = checks.add_parser("requeue", help="hand every owed or missing check to the queue again")
     requeue.set_defaults(func=cmd_checks_requeue)
+
+    database = sub.add_parser("db", help="the metadata database").add_subparsers(dest="db_command", required=True)
+    upgrade = database.add_parser("upgrade", help="migrate the schema to the newest revision (serve and worker "
+                                                  "do it at start)")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    copy = database.add_parser("copy", help="copy all metadata into another database (embedded SQLite to "
+                                            "PostgreSQL); the target must be empty")
+    copy.add_argument("--to", required=True, help="postgresql://user@host:port/db")
+    copy.set_defaults(func=cmd_db_copy)
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from storage")
     reindex.set_defaults(func=cmd_reindex)

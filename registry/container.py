@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from .git import RepoStore
 from .git.policy import RefUpdate
 from .git.repo import TemplateRepo
-from .meta import MetaStore, Run, SqliteMetaStore, Template
+from .meta import MetaStore, Run, Template, db
 from .search import SearchIndex, WhooshIndex
+from .search.pg_index import PostgresIndex
 from .settings import Settings
 from .storage import BlobStore, open_blob_store
 
@@ -38,8 +39,9 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
+        """From settings: the metadata database (migrated to the newest schema), blobs, repos."""
         blobs = open_blob_store(settings)
-        return cls(settings, SqliteMetaStore(settings.metadata_db), blobs, RepoStore(blobs, settings.pack_cache))
+        return cls(settings, db.open_store(settings), blobs, RepoStore(blobs, settings.pack_cache))
 
     @property
     def search(self) -> SearchIndex:
@@ -47,7 +49,10 @@ class Container:
         create it); one per container, so one writer per process."""
         with self._search_lock:
             if self._search is None:
-                self._search = WhooshIndex(self.settings.data_dir / "search")
+                if self.settings.search_backend == "postgres":
+                    self._search = PostgresIndex(db.engine_of(self.meta))
+                else:
+                    self._search = WhooshIndex(self.settings.data_dir / "search")
             return self._search
 
     def open_repo(self, template: Template) -> TemplateRepo:

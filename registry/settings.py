@@ -16,7 +16,13 @@ class Settings(BaseSettings):
     storage: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
     s3_prefix: str = ""
+    # Where `local` storage keeps repo blobs; several nodes on one host may share it.
+    blob_dir: Path | None = None
     redis_url: str | None = None
+    # Metadata database: unset = SQLite in data_dir; postgresql://user@host:port/db = PostgreSQL.
+    database_url: str | None = None
+    # Gallery search: whoosh files in data_dir, or PostgreSQL full text (the default on PostgreSQL).
+    search: Literal["whoosh", "postgres"] | None = None
     sandbox: Literal["local", "fargate"] = "local"
     base_url: str | None = None
     # Largest pack a single push may send; larger pushes are refused whole.
@@ -63,6 +69,10 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
+
+    @property
+    def search_backend(self) -> str:
+        return self.search or ("postgres" if self.database_url else "whoosh")
 
     @property
     def metadata_db(self) -> Path:

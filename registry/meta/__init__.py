@@ -1,4 +1,5 @@
-"""Metadata: the MetaStore protocol, its records, and the SQLite store (the embedded default)."""
+"""Metadata: the MetaStore protocol, its records, and its one implementation over SQLAlchemy Core
+(SQLite, the embedded default, or PostgreSQL; registry.meta.db opens and migrates it)."""
 from .base import MetaStore
 from .records import (
     FINAL,
@@ -14,7 +15,7 @@ from .records import (
     Token,
     User,
 )
-from .sqlite import SqliteMetaStore
+from .sql import SqlMetaStore
 
 __all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Review", "Run", "Status",
-           "Template", "Token", "User", "SqliteMetaStore"]
+           "Template", "Token", "User", "SqlMetaStore"]

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import fcntl
 import heapq
-import html
-import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.lang.porter import stem
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.qparser.plugins import FieldsPlugin, WildcardPlugin
 from whoosh.query import And, NullQuery, Or, Query, Term
 from whoosh.writing import CLEAR
 
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
+from .highlight import mark, ordered
 
 # Two text fields, not one per source: every query word costs a matcher per field, and
 # whoosh's matchers are pure Python (5 fields measured 2.5x slower than these 2).
@@ -205,7 +202,7 @@ class _View:
         industry = Counter(self.industry[d] for d in docs)
         industry.pop("", None)
         tags = {tag: n for tag, members in self.tags.items() if (n := len(members & docs))}
-        return {"industry": _ordered(industry), "tags": _ordered(tags)}
+        return {"industry": ordered(industry), "tags": ordered(tags)}
 
     def highlight_terms(self, query: Query) -> set[str]:
         return {text.decode() if isinstance(text, bytes) else text
@@ -222,31 +219,6 @@ class _View:
                          fields.get("industry", ""), fields.get("use_case", ""), list(fields.get("display_tags") or []),
                          fields.get("stars", 0), fields.get("rating", 0) / 100, fields.get("updated_at", 0) / 1000,
                          highlights)
-
-
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def mark(text: str, terms: set[str], width: int = 200) -> str | None:
-    """`text` HTML-escaped with words whose stem is a query term in <mark>; a window of about
-    `width` characters around the first match. None when nothing matches."""
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if stem(m.group().lower()) in terms]
-    if not spans:
-        return None
-    start = max(0, spans[0][0] - width // 3) if len(text) > width else 0
-    end = min(len(text), start + width)
-    out, pos = ["…" if start else ""], start
-    for a, b in spans:
-        if a < start or b > end:
-            continue
-        out += [html.escape(text[pos:a]), '<mark class="hl">', html.escape(text[a:b]), "</mark>"]
-        pos = b
-    out += [html.escape(text[pos:end]), "…" if end < len(text) else ""]
-    return "".join(out)
-
-
-def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
-    return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
 
 
 def _fields(doc: SearchDoc) -> dict[str, Any]:

@@ -17,4 +17,4 @@ def open_blob_store(settings: Settings) -> BlobStore:
         if not settings.s3_bucket:
             raise InvalidInput("REGISTRY_STORAGE=s3 needs REGISTRY_S3_BUCKET")
         return S3BlobStore(settings.s3_bucket, settings.s3_prefix)
-    return LocalBlobStore(settings.data_dir / "blobs")
+    return LocalBlobStore(settings.blob_dir or settings.data_dir / "blobs")

@@ -4,12 +4,14 @@ import pytest
 
 from registry.access import ANONYMOUS, Actor, Level, authenticate, hash_token, issue_token, level, require
 from registry.errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
-from registry.meta import SqliteMetaStore, Template
+from registry.meta import Template
+from registry.meta.db import open_store
+from registry.settings import Settings
 
 
 @pytest.fixture
 def meta(tmp_path):
-    store = SqliteMetaStore(tmp_path / "m.sqlite3")
+    store = open_store(Settings(data_dir=tmp_path))
     for name in ("alice", "bob", "root"):
         store.add_user(name, None, name == "root")
     return store
@@ -23,11 +25,12 @@ def test_tokens_are_hashed_scoped_expiring_and_revocable(meta):
     alice = meta.get_user("alice")
     token = issue_token(meta, alice, "read")
     assert authenticate(meta, token).scope == "read"
-    assert token not in (meta.path.read_bytes().decode("latin-1"))  # only the hash is stored
+    with meta.engine.connect() as c:  # only the hash is stored
+        assert token not in repr(c.exec_driver_sql("SELECT * FROM tokens").all())
     expired = issue_token(meta, alice, "write", expires_days=1)
     found, _ = meta.find_token(hash_token(expired))
-    with meta._conn() as c:
-        c.execute("UPDATE tokens SET expires_at=? WHERE id=?", (time.time() - 1, found.id))
+    with meta.engine.begin() as c:
+        c.exec_driver_sql("UPDATE tokens SET expires_at=? WHERE id=?", (time.time() - 1, found.id))
     with pytest.raises(Unauthenticated, match="expired"):
         authenticate(meta, expired)
     meta.revoke_token(meta.find_token(hash_token(token))[0].id)

@@ -1,4 +1,5 @@
-"""One contract for every MetaStore (SQLite now; the PostgreSQL store will join the params).
+"""One contract for every MetaStore backend: SQLite here, PostgreSQL in
+tests/integration/test_metastore_postgres.py (the same tests, another `meta` fixture).
 
 Each test says what a use case relies on: uniqueness, not-found errors, cascades on template
 deletion, paging totals, the status bookkeeping the checks pipeline depends on, upserts.
@@ -10,14 +11,16 @@ import time
 import pytest
 
 from registry.errors import AlreadyExists, PullNotFound, RunNotFound, TemplateNotFound, UserNotFound
-from registry.meta import MetaStore, Protection, SqliteMetaStore, Status, Template
+from registry.meta import MetaStore, Protection, Status, Template
+from registry.meta.db import open_store
+from registry.settings import Settings
 
 SHA = "a" * 40
 
 
-@pytest.fixture(params=["sqlite"])
-def meta(request, tmp_path) -> MetaStore:
-    return SqliteMetaStore(tmp_path / "meta.sqlite3")
+@pytest.fixture
+def meta(tmp_path) -> MetaStore:
+    return open_store(Settings(data_dir=tmp_path))
 
 
 def _template(meta: MetaStore, owner: str = "alice", name: str = "t", parent: str | None = None,

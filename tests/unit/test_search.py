@@ -1,4 +1,6 @@
-"""Relevance, filters, facets and sorting of the whoosh index on a small realistic corpus."""
+"""The search contract on a small realistic corpus: relevance, filters, facets, sorting, privacy,
+highlights. Run here on whoosh and, with another `make_index`, on PostgreSQL
+(tests/integration/test_search_postgres.py)."""
 from __future__ import annotations
 
 import pytest
@@ -29,9 +31,15 @@ CORPUS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    ix = WhooshIndex(tmp_path_factory.mktemp("ix"))
+@pytest.fixture
+def make_index(tmp_path):
+    """A new, empty index of the backend under test."""
+    return lambda: WhooshIndex(tmp_path / "ix")
+
+
+@pytest.fixture
+def index(make_index):
+    ix = make_index()
     ix.upsert_many(CORPUS)
     return ix
 
@@ -89,8 +97,8 @@ def test_private_templates_only_for_their_readers(index):
     assert "internal-risk" in names(index.search(SearchQuery(q="memo", see_all=True)))
 
 
-def test_highlights_are_escaped_with_marks(tmp_path):
-    ix = WhooshIndex(tmp_path)
+def test_highlights_are_escaped_with_marks(make_index):
+    ix = make_index()
     ix.upsert(SearchDoc("x", "o", "n", "<script>alert(1)</script> risk", "a <b>risk</b> text"))
     hit = ix.search(SearchQuery(q="risk")).results[0]
     assert "<script" not in hit.highlights["title"] and "&lt;/script&gt;" in hit.highlights["title"]
@@ -107,8 +115,8 @@ def test_bad_queries_are_invalid_input(kwargs):
         SearchQuery(**kwargs)
 
 
-def test_update_and_remove(tmp_path):
-    ix = WhooshIndex(tmp_path)
+def test_update_and_remove(make_index):
+    ix = make_index()
     ix.upsert(CORPUS[0])
     ix.upsert(SearchDoc("1", "acme", "risk-report", "Renamed", "nothing here"))
     assert ix.count() == 1 and ix.search(SearchQuery(q="renamed")).total == 1
@@ -116,9 +124,6 @@ def test_update_and_remove(tmp_path):
     assert ix.count() == 0
 
 
-def test_an_empty_index_answers_with_nothing(tmp_path):
-    from registry.search import WhooshIndex
-    from registry.search.base import SearchQuery
-
-    found = WhooshIndex(tmp_path / "empty").search(SearchQuery(q="risk", industry="retail"))
+def test_an_empty_index_answers_with_nothing(make_index):
+    found = make_index().search(SearchQuery(q="risk", industry="retail"))
     assert found.total == 0 and found.results == [] and found.facets["industry"] == {}

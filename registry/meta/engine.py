@@ -1,0 +1,58 @@
+"""The SQLAlchemy engine for a metadata URL, and the two statements both dialects spell alike.
+
+SQLite (the embedded default): WAL, foreign keys on, and every transaction BEGIN IMMEDIATE, so
+a read-then-write never upgrades its lock halfway. PostgreSQL: psycopg 3, a small pool with
+pre-ping. Both engines are made fork-safe (a child process never reuses a parent connection).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi: Any, record: ConnectionPoolEntry) -> None:
+            dbapi.isolation_level = None  # transactions are ours (BEGIN IMMEDIATE below)
+            cursor = dbapi.cursor()
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _immediate(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    return engine
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: Sequence[str],
+           update: Sequence[str]) -> None:
+    """INSERT, or on a conflict of `keys` UPDATE the `update` columns: one statement, no race."""
+    stmt = _insert(conn, table).values(**values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                            set_={c: stmt.excluded[c] for c in update}))
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT unless the row exists; whether it was inserted."""
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+    stmt = _insert(conn, table).values(**values).on_conflict_do_nothing()
+    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None

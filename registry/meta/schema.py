@@ -1,0 +1,185 @@
+"""The metadata schema as SQLAlchemy Core tables, one definition for SQLite and PostgreSQL.
+
+It matches, column for column, what the embedded SQLite store created before migrations
+existed, so such a data directory upgrades in place (migrations/ stamps it as the baseline).
+Alembic migrations (registry/meta/migrations) are the only way the schema changes.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _template_fk() -> ForeignKey:
+    return ForeignKey("templates.id", ondelete="CASCADE")
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("email", Text),
+    Column("is_admin", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, _user_fk(), nullable=False),
+    Column("hash", Text, nullable=False, unique=True),
+    Column("scope", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+)
+
+templates = Table(
+    "templates", metadata,
+    Column("id", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("visibility", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("parent_id", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("owner", "name"),
+)
+
+collaborators = Table(
+    "collaborators", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("user_id", Integer, _user_fk(), nullable=False),
+    Column("role", Text, nullable=False),
+    PrimaryKeyConstraint("template_id", "user_id"),
+)
+
+protections = Table(
+    "protections", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("rule", Text, nullable=False),  # JSON
+    PrimaryKeyConstraint("template_id", "branch"),
+)
+
+statuses = Table(
+    "statuses", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("sha", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("problems", Text, nullable=False),  # JSON
+    Column("target_url", Text),
+    Column("enqueued", Integer, nullable=False, server_default="0"),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("template_id", "sha", "context"),
+    Index("statuses_waiting", "state", "enqueued", "updated_at"),
+)
+
+stars = Table(
+    "stars", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("user_id", Integer, _user_fk(), nullable=False),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("template_id", "user_id"),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("user_id", Integer, _user_fk(), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("review", Text),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("template_id", "user_id"),
+)
+
+pulls = Table(
+    "pulls", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("head_template_id", Text, nullable=False),
+    Column("head_branch", Text, nullable=False),
+    Column("base_branch", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("head_sha", Text, nullable=False),
+    Column("merged_sha", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("template_id", "number"),
+    Index("pulls_by_head", "head_template_id", "head_branch", "state"),
+)
+
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("event", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sha", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+comments = Table(
+    "comments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("path", Text),
+    Column("line", Integer),
+    Column("side", Text),
+    Column("review_id", Integer),
+    Column("sha", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Text, primary_key=True),
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("sha", Text, nullable=False),
+    Column("ref", Text),
+    Column("trigger", Text, nullable=False),
+    Column("requested_by", Text),
+    Column("state", Text, nullable=False),
+    Column("backend", Text, nullable=False),
+    Column("task_arn", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("summary", Text, nullable=False),
+    Column("logs", Text, nullable=False),
+    Column("report", Text),  # JSON
+    Column("metrics", Text, nullable=False),  # JSON
+    Column("cost", Text, nullable=False),  # JSON
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Index("runs_by_template", "template_id", "created_at"),
+    Index("runs_by_sha", "template_id", "sha", "trigger"),
+)
