@@ -10,40 +10,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.bench_search import make_doc, mixed_queries
-from bench.stats import pct
+from bench.bench_search import make_doc, mixed_queries, through_api
 from registry.meta.db import open_store
 from registry.search import SearchDoc, WhooshIndex
 from registry.search.pg_index import PostgresIndex
 from registry.settings import Settings
 from tests.pg import pg_database
-from tests.services import registry_server
-
-OPEN = {"REGISTRY_RATE_LIMIT_ANONYMOUS": "0"}
-
-
-def _through_api(data: Path, env: dict[str, str], queries: list[dict], index, probe: str) -> tuple[float, float, float]:
-    with registry_server(data, OPEN | env) as server, httpx.Client(base_url=server.url + "/api/v1") as api:
-        api.get("/search", params={"q": "warm"})
-        times = []
-        for params in queries:
-            t0 = time.perf_counter()
-            api.get("/search", params=params).raise_for_status()
-            times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        index.upsert(SearchDoc(id="t1", owner="user1", name="template-1", title=f"{probe} orchestra"))
-        while not api.get("/search", params={"q": probe}).json()["total"]:
-            time.sleep(0.005)
-        visible = time.perf_counter() - t0
-    return statistics.median(times) * 1000, pct(times, 0.95) * 1000, visible * 1000
 
 
 def _fill(index, docs: list[SearchDoc]) -> float:
@@ -66,7 +43,7 @@ def main() -> int:
         tmp = Path(tmp_s)
         whoosh = WhooshIndex(tmp / "w" / "search")
         rate = _fill(whoosh, docs[:args.docs])
-        w50, w95, wvis = _through_api(tmp / "w", {}, queries, whoosh, "xylophone")
+        w50, w95, wvis = through_api(tmp / "w", {}, queries, whoosh, "xylophone")
         print(f"whoosh   {args.docs:>7} docs: indexing {rate:.0f} docs/s; API p50 {w50:.1f} ms, p95 {w95:.1f} ms; "
               f"update visible after {wvis:.0f} ms")
         for size in (args.docs, args.big):
@@ -77,7 +54,7 @@ def main() -> int:
                 with store.engine.begin() as conn:
                     conn.exec_driver_sql("ANALYZE search_docs")
                 env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_SEARCH": "postgres"}
-                p50, p95, vis = _through_api(tmp / f"p{size}", env, queries, index, "marimba")
+                p50, p95, vis = through_api(tmp / f"p{size}", env, queries, index, "marimba")
                 print(f"postgres {size:>7} docs: indexing {rate:.0f} docs/s; API p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
                       f"update visible after {vis:.0f} ms" + (f" (whoosh/postgres p95 {w95 / p95:.1f}x)"
                                                              if size == args.docs else ""))

@@ -2,8 +2,8 @@
 the whoosh index, checked by the same contract suite, with nothing kept on a node.
 
 One row per template in `search_docs` (migration 0002): a weighted tsvector (title and name A,
-tags and description B, README and prompt C) under a GIN index, arrays of tags and readers
-under GIN indexes. Queries: every word must match (websearch syntax: "phrases", or, -not),
+tags and description B, README and prompt C) that matches, a smaller one of the short fields that
+ranks, under GIN indexes, as are the tags. Queries: every word must match (websearch syntax: "phrases", or, -not),
 stemmed in English; the last word also counts as a prefix of a title word (type-ahead), as
 whoosh does. Privacy by readers in the WHERE clause, so counts and facets are exact.
 """
@@ -73,41 +73,52 @@ class PostgresIndex:
         rank = "0"
         q = query.q.strip()
         if q:
-            where.append(f"document @@ ({_tsquery(q, params)})")
-            rank = f"ts_rank_cd(document, ({_tsquery(q, params)}), 1)"
-        order = f"{rank} DESC, updated_at DESC" if q and query.sort == "relevance" else \
+            where.append(_match(q, params))
+            if query.sort == "relevance":
+                rank = "ts_rank_cd(rank_vector, websearch_to_tsquery('english', :q), 1)"
+        order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
-        clause = " AND ".join(where)
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
-        with self.engine.connect() as conn:
-            rows = conn.execute(text(
-                f"SELECT owner, name, title, description, industry, use_case, display_tags, stars, rating, "
-                f"updated_at FROM search_docs WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-                params).all()
-            total = int(conn.execute(text(f"SELECT count(*) FROM search_docs WHERE {clause}"), params).scalar_one())
-            industries = conn.execute(text(
-                f"SELECT industry, count(*) FROM search_docs WHERE {clause} AND industry <> '' GROUP BY industry"),
-                params).all()
-            tags = conn.execute(text(
-                f"SELECT tag, count(*) FROM search_docs, unnest(tags) AS tag WHERE {clause} GROUP BY tag"),
-                params).all()
+        # The matches are found (and ranked) once; the page, the total and both facets read them.
+        sql = f"""
+WITH m AS MATERIALIZED (
+  SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank FROM search_docs WHERE {" AND ".join(where)})
+SELECT (SELECT count(*) FROM m),
+  (SELECT coalesce(json_agg(p.id), '[]') FROM (SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset) p),
+  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM
+     (SELECT industry, count(*) AS n FROM m WHERE industry <> '' GROUP BY industry) f),
+  (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
+     (SELECT tag, count(*) AS n FROM m, unnest(m.tags) AS tag GROUP BY tag) t)"""
+        with self.engine.begin() as conn:
+            # The planner prices `document @@ query` as cheap and picks a sequential scan for
+            # common words; reading each row's large tsvector makes that 10-25x slower than
+            # the GIN index (measured at 20,000 templates: 58 ms against 2.4 ms).
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            total, ids, industries, tags = conn.execute(text(sql), params).one()
+            rows = {row.id: row for row in conn.execute(text(
+                "SELECT id, owner, name, title, description, industry, use_case, display_tags, stars, rating, "
+                "updated_at FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
         terms = query_terms(q) if q else set()
-        hits = [_hit(row, terms) for row in rows]
-        return SearchResults(total, hits, {"industry": ordered({r[0]: r[1] for r in industries}),
-                                           "tags": ordered({r[0]: r[1] for r in tags})})
+        hits = [_hit(rows[i], terms) for i in ids if i in rows]
+        return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)})
 
 
-def _tsquery(q: str, params: dict[str, Any]) -> str:
-    """Every word (websearch syntax), or: all but the last, and the last as a title prefix."""
+def _match(q: str, params: dict[str, Any]) -> str:
+    """Every word (websearch syntax: "phrases", or, -not) stemmed in the weighted document; or
+    all but the last word so, and the last as the prefix of a title word (type-ahead)."""
     params["q"] = q
     words = q.split()
     last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') else None
+    full = "document @@ websearch_to_tsquery('english', :q)"
     if last is None or len(last.group(1)) < 2:
-        return "websearch_to_tsquery('english', :q)"
-    params["q_head"] = " ".join(words[:-1])
-    params["prefix"] = last.group(1).lower() + ":*A"
-    return ("websearch_to_tsquery('english', :q) || "
-            "(websearch_to_tsquery('english', :q_head) && to_tsquery('simple', :prefix))")
+        return full
+    params["prefix"] = last.group(1).lower() + ":*"
+    typed = "title_words @@ to_tsquery('simple', :prefix)"
+    if len(words) > 1:
+        params["q_head"] = " ".join(words[:-1])
+        typed += " AND document @@ websearch_to_tsquery('english', :q_head)"
+    # A UNION, not an OR: each side is a GIN index scan (an OR of both made PostgreSQL scan it all).
+    return f"id IN (SELECT id FROM search_docs WHERE {full} UNION SELECT id FROM search_docs WHERE {typed})"
 
 
 def _row(doc: SearchDoc) -> dict[str, Any]:

@@ -116,9 +116,11 @@ def test_secret_push_refused_and_nothing_queued(stack, tmp_path):
     assert stack.statuses("leaky", sha) == {}
 
 
-def test_worker_killed_mid_job_is_retried_once_without_duplicates(stack, tmp_path):
+def push_to_a_slow_worker(stack: Stack, tmp_path: Path, seconds: str) -> tuple[subprocess.Popen, Path, str]:
+    """A worker whose validate sleeps `seconds`, and a push it has started validating:
+    (the worker, the marker file its runs are written to, the pushed sha)."""
     marker = tmp_path / "runs.txt"
-    first = stack.worker("tests.slow_worker", SLOW_VALIDATE="4", SLOW_MARKER=str(marker))
+    worker = stack.worker("tests.slow_worker", SLOW_VALIDATE=seconds, SLOW_MARKER=str(marker))
     work = stack.template("killed", tmp_path / "killed")
     sha = commit_file(work, "template.json", MINIMAL)
     git("push", "-q", "origin", "HEAD:main", cwd=work)
@@ -126,11 +128,20 @@ def test_worker_killed_mid_job_is_retried_once_without_duplicates(stack, tmp_pat
     while not (marker.exists() and marker.read_text()):
         assert time.monotonic() < deadline, "validate never started"
         time.sleep(0.1)
-    assert stack.statuses("killed", sha)["validate"]["description"] == "running"
-    # the whole worker dies mid-job: its work-horse (RQ gives it its own session) and itself
-    for pid in [*_children(first.pid), first.pid]:
+    return worker, marker, sha
+
+
+def kill_whole(worker: subprocess.Popen) -> None:
+    """The whole worker dies: its work-horse (RQ gives it its own session) and itself."""
+    for pid in [*_children(worker.pid), worker.pid]:
         os.kill(pid, signal.SIGKILL)
-    first.wait(10)
+    worker.wait(10)
+
+
+def test_worker_killed_mid_job_is_retried_once_without_duplicates(stack, tmp_path):
+    first, marker, sha = push_to_a_slow_worker(stack, tmp_path, "4")
+    assert stack.statuses("killed", sha)["validate"]["description"] == "running"
+    kill_whole(first)
     stack.worker("tests.slow_worker", SLOW_VALIDATE="0.1", SLOW_MARKER=str(marker))
     final = stack.wait_final("killed", sha, timeout=60)
     assert {s["state"] for s in final.values()} == {"success"}

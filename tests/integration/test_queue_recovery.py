@@ -3,14 +3,12 @@
 delay is 300 s here: anything final sooner was recovered by looking, not by the timer."""
 from __future__ import annotations
 
-import os
-import signal
 import time
 
 import pytest
 
 from tests.gitcli import commit_file, git
-from tests.integration.test_pipeline import MINIMAL, Stack, _children
+from tests.integration.test_pipeline import MINIMAL, Stack, kill_whole, push_to_a_slow_worker
 from tests.services import free_port, redis_server, registry_server
 
 pytestmark = pytest.mark.timeout(300)
@@ -40,18 +38,8 @@ def test_checks_queued_before_a_redis_restart_are_final_soon_after(tmp_path):
 def test_a_killed_workers_check_is_recovered_without_the_requeue_delay(tmp_path):
     with redis_server() as url, registry_server(tmp_path / "data", {"REGISTRY_REDIS_URL": url, **PATIENT}) as server:
         stack = Stack(server, tmp_path)
-        marker = tmp_path / "runs.txt"
-        first = stack.worker("tests.slow_worker", SLOW_VALIDATE="30", SLOW_MARKER=str(marker))
-        work = stack.template("killed", tmp_path / "killed")
-        sha = commit_file(work, "template.json", MINIMAL)
-        git("push", "-q", "origin", "HEAD:main", cwd=work)
-        deadline = time.monotonic() + 20
-        while not (marker.exists() and marker.read_text()):
-            assert time.monotonic() < deadline, "validate never started"
-            time.sleep(0.1)
-        for pid in [*_children(first.pid), first.pid]:
-            os.kill(pid, signal.SIGKILL)
-        first.wait(10)
+        first, marker, sha = push_to_a_slow_worker(stack, tmp_path, "30")
+        kill_whole(first)
         stack.worker("tests.slow_worker", SLOW_VALIDATE="0.1", SLOW_MARKER=str(marker))
         final = stack.wait_final("killed", sha, timeout=30)
         assert {s["state"] for s in final.values()} == {"success"}
