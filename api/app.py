@@ -9,7 +9,7 @@ from registry.container import Container
 
 from . import errors, git_http, web
 from .limits import Limits
-from .routes import gallery, pulls, runs, templates
+from .routes import gallery, pulls, runs, templates, tokens
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -35,6 +35,7 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.include_router(gallery.router)
     app.include_router(pulls.router)
     app.include_router(runs.router)
+    app.include_router(tokens.router)
     app.include_router(git_http.router)
     web.install(app)
     return app

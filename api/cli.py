@@ -57,6 +57,34 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from registry.services import users
+
+    def when(at: float | None) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)) if at else "-"
+
+    print("id\tscope\tcreated\texpires\tlast used\tstate")
+    for t in users.tokens_of(_container(), args.user):
+        state = "revoked" if t.revoked else "expired" if t.expires_at and t.expires_at < time.time() else "active"
+        print(f"{t.id}\t{t.scope}\t{when(t.created_at)}\t{when(t.expires_at)}\t{when(t.last_used_at)}\t{state}")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from registry.services import users
+
+    token = users.revoke_token(_container(), args.id)
+    print(f"revoked token {token.id} ({token.scope})")
+    return 0
+
+
+def cmd_token_rotate(args: argparse.Namespace) -> int:
+    from registry.services import users
+
+    print(users.rotate_token(_container(), args.id))
+    return 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from registry.services import maintenance
 
@@ -164,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", choices=["read", "write", "admin"], default="write")
     create.add_argument("--expires-days", type=float)
     create.set_defaults(func=cmd_token_create)
+    listing = token.add_parser("list", help="a user's tokens: id, scope, dates, last use (never the token)")
+    listing.add_argument("user")
+    listing.set_defaults(func=cmd_token_list)
+    revoke = token.add_parser("revoke", help="revoke a token: it fails on the very next request")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=cmd_token_revoke)
+    rotate = token.add_parser("rotate", help="replace a token by a new one (printed); the old one stops working")
+    rotate.add_argument("id", type=int)
+    rotate.set_defaults(func=cmd_token_rotate)
 
     imp = sub.add_parser("import", help="turn each sub-folder holding system.md into a template")
     imp.add_argument("dir")

@@ -11,6 +11,7 @@ from .errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenti
 from .meta import SCOPES, MetaStore, Template, User
 
 TOKEN_PREFIX = "rgt_"
+LAST_USED_EVERY = 60.0  # seconds between two updates of a token's last use
 
 
 class Level(IntEnum):
@@ -23,6 +24,7 @@ class Level(IntEnum):
 
 ROLE_LEVEL = {"reader": Level.READ, "writer": Level.WRITE, "maintainer": Level.MAINTAIN, "owner": Level.OWN}
 SCOPE_CAP = {"read": Level.READ, "write": Level.OWN, "admin": Level.OWN}
+SCOPE_RANK = {"read": 0, "write": 1, "admin": 2}  # a token may only make tokens of its rank or lower
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,11 @@ def authenticate_hash(meta: MetaStore, token_hash: str) -> Actor:
     tok, user = found
     if tok.revoked:
         raise Unauthenticated("token revoked")
-    if tok.expires_at is not None and tok.expires_at < time.time():
+    now = time.time()
+    if tok.expires_at is not None and tok.expires_at < now:
         raise Unauthenticated("token expired")
+    if tok.last_used_at is None or now - tok.last_used_at > LAST_USED_EVERY:
+        meta.touch_token(tok.id, now)  # at most one write a minute per token, not one per request
     return Actor(user, tok.scope)
 
 

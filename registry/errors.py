@@ -41,6 +41,10 @@ class PathNotFound(NotFound):
     code = "path_not_found"
 
 
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
 class PullNotFound(NotFound):
     code = "pull_not_found"
 

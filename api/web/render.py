@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,14 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _when(at: float | None) -> str:
+    """An epoch time as UTC, to the minute."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at)) if at else ""
+
+
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-ENV.filters.update(json=_json, short=_short, markdown=markdown)
+ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when)
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 

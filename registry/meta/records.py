@@ -26,6 +26,8 @@ class Token:
     scope: str
     expires_at: float | None
     revoked: bool
+    created_at: float = 0.0
+    last_used_at: float | None = None  # updated at most once a minute (see access.authenticate)
 
 
 @dataclass(frozen=True)

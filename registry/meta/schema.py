@@ -49,6 +49,7 @@ tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float),
     Column("revoked", Boolean, nullable=False, server_default="0"),
+    Column("last_used_at", Float),  # migration 0003
 )
 
 templates = Table(

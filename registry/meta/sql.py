@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import AlreadyExists, TemplateNotFound, UserNotFound
+from ..errors import AlreadyExists, TemplateNotFound, TokenNotFound, UserNotFound
 from . import schema as s
 from .engine import upsert
 from .records import Protection, Template, Token, User
@@ -69,16 +69,34 @@ class SqlMetaStore(ActivityMixin, PullsMixin):
             result = c.execute(s.tokens.insert().values(user_id=user_id, hash=token_hash, scope=scope,
                                                         created_at=time.time(), expires_at=expires_at))
         assert result.inserted_primary_key is not None
-        return Token(int(result.inserted_primary_key[0]), user_id, scope, expires_at, False)
+        return self.get_token(int(result.inserted_primary_key[0]))
+
+    def get_token(self, token_id: int) -> Token:
+        with self._read() as c:
+            row = c.execute(select(s.tokens).where(s.tokens.c.id == token_id)).first()
+        if row is None:
+            raise TokenNotFound(f"no token #{token_id}")
+        return _token(row)
+
+    def list_tokens(self, user_id: int) -> list[Token]:
+        with self._read() as c:
+            rows = c.execute(select(s.tokens).where(s.tokens.c.user_id == user_id).order_by(s.tokens.c.id)).all()
+        return [_token(r) for r in rows]
+
+    def touch_token(self, token_id: int, at: float) -> None:
+        with self._tx() as c:
+            c.execute(update(s.tokens).where(s.tokens.c.id == token_id).values(last_used_at=at))
 
     def find_token(self, token_hash: str) -> tuple[Token, User] | None:
         t, u = s.tokens.c, s.users
         with self._read() as c:
-            row = c.execute(select(t.id.label("tid"), t.scope, t.expires_at, t.revoked, u)
+            row = c.execute(select(t.id.label("tid"), t.scope, t.expires_at, t.revoked, t.created_at.label("tcreated"),
+                                   t.last_used_at, u)
                             .join_from(s.tokens, u, t.user_id == u.c.id).where(t.hash == token_hash)).first()
         if row is None:
             return None
-        return Token(row.tid, row.id, row.scope, row.expires_at, bool(row.revoked)), _user(row)
+        return Token(row.tid, row.id, row.scope, row.expires_at, bool(row.revoked), row.tcreated,
+                     row.last_used_at), _user(row)
 
     def revoke_token(self, token_id: int) -> None:
         with self._tx() as c:
@@ -184,6 +202,10 @@ class SqlMetaStore(ActivityMixin, PullsMixin):
 
 def _user(row: Row[Any]) -> User:
     return User(row.id, row.name, row.email, bool(row.is_admin))
+
+
+def _token(row: Row[Any]) -> Token:
+    return Token(row.id, row.user_id, row.scope, row.expires_at, bool(row.revoked), row.created_at, row.last_used_at)
 
 
 def _template(row: Row[Any]) -> Template:

@@ -7,6 +7,11 @@ from ..errors import InvalidInput, PermissionDenied, Unauthenticated
 from ..meta import Template
 
 
+def signed_in(actor: Actor, doing: str) -> None:
+    if actor.user is None:
+        raise Unauthenticated(f"sign in to {doing}")
+
+
 def writer(actor: Actor, doing: str) -> None:
     """Signed in, with a token that may write: the floor for any change by a user."""
     if actor.user is None:

@@ -1,11 +1,17 @@
-"""Users and API tokens."""
+"""Users and API tokens: the caller's own tokens (list, create never broader than the calling
+token, revoke), and operators' token commands (list, revoke, rotate). A revoked token fails on
+the very next request: git, API and web sessions all authenticate every request."""
 from __future__ import annotations
 
+import time
+
 from .. import access
-from ..access import Actor
+from ..access import SCOPE_RANK, Actor
 from ..container import Container
-from ..meta import User
+from ..errors import InvalidInput, PermissionDenied, TokenNotFound
+from ..meta import Token, User
 from ..names import check_name
+from . import guard
 
 
 def add_user(c: Container, name: str, email: str | None = None, is_admin: bool = False) -> User:
@@ -30,3 +36,58 @@ def authenticate_hash(c: Container, token_hash: str) -> Actor:
 def actor_for(c: Container, user_name: str, scope: str = "write") -> Actor:
     """An operator acting as `user_name` (the CLI's import)."""
     return Actor(c.meta.get_user(user_name), scope)
+
+
+def my_tokens(c: Container, actor: Actor) -> list[Token]:
+    """The caller's tokens (never the tokens themselves: only their records)."""
+    guard.signed_in(actor, "list your tokens")
+    assert actor.user is not None
+    return c.meta.list_tokens(actor.user.id)
+
+
+def create_my_token(c: Container, actor: Actor, scope: str, expires_days: float | None) -> tuple[str, Token]:
+    """A new token for the caller, at most as broad as the calling token; shown this once."""
+    guard.signed_in(actor, "create tokens")
+    assert actor.user is not None
+    if scope not in SCOPE_RANK:
+        raise InvalidInput(f"scope must be one of {', '.join(SCOPE_RANK)}")
+    if SCOPE_RANK[scope] > SCOPE_RANK[actor.scope]:
+        raise PermissionDenied(f"a {actor.scope}-scoped token cannot create a {scope}-scoped token")
+    token = access.issue_token(c.meta, actor.user, scope, expires_days)
+    found = c.meta.find_token(access.hash_token(token))
+    assert found is not None
+    return token, found[0]
+
+
+def revoke_my_token(c: Container, actor: Actor, token_id: int) -> None:
+    """Revoke one of the caller's tokens (admins: anyone's). Others' tokens are not found."""
+    guard.signed_in(actor, "revoke tokens")
+    assert actor.user is not None
+    token = c.meta.get_token(token_id)
+    if token.user_id != actor.user.id and not actor.is_admin:
+        raise TokenNotFound(f"no token #{token_id}")
+    c.meta.revoke_token(token_id)
+
+
+def tokens_of(c: Container, user_name: str) -> list[Token]:
+    """Operators (the CLI): every token of a user."""
+    return c.meta.list_tokens(c.meta.get_user(user_name).id)
+
+
+def revoke_token(c: Container, token_id: int) -> Token:
+    """Operators (the CLI): revoke any token."""
+    token = c.meta.get_token(token_id)
+    c.meta.revoke_token(token_id)
+    return token
+
+
+def rotate_token(c: Container, token_id: int) -> str:
+    """Operators (the CLI): a new token with the old one's user, scope and remaining lifetime;
+    the old one stops working at once."""
+    old = c.meta.get_token(token_id)
+    if old.revoked:
+        raise InvalidInput(f"token #{token_id} is revoked: create a new one instead")
+    days = None if old.expires_at is None else max((old.expires_at - time.time()) / 86400, 1 / 86400)
+    token = access.issue_token(c.meta, c.meta.get_user_by_id(old.user_id), old.scope, days)
+    c.meta.revoke_token(token_id)
+    return token

@@ -7,6 +7,7 @@ import sys
 
 import httpx
 
+from registry.meta.db import HEAD
 from tests.gitcli import authed, commit_file, git
 from tests.pg import pg_database
 from tests.services import registry_server
@@ -50,4 +51,4 @@ def test_nodes_starting_together_migrate_once(tmp_path):
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), outs
-        assert all("revision 0002 (postgresql)" in out for out, _ in outs), outs
+        assert all(f"revision {HEAD} (postgresql)" in out for out, _ in outs), outs

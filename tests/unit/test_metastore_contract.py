@@ -10,7 +10,14 @@ import time
 
 import pytest
 
-from registry.errors import AlreadyExists, PullNotFound, RunNotFound, TemplateNotFound, UserNotFound
+from registry.errors import (
+    AlreadyExists,
+    PullNotFound,
+    RunNotFound,
+    TemplateNotFound,
+    TokenNotFound,
+    UserNotFound,
+)
 from registry.meta import MetaStore, Protection, Status, Template
 from registry.meta.db import open_store
 from registry.settings import Settings
@@ -48,6 +55,13 @@ def test_tokens_are_found_by_hash_and_revoked(meta):
     again = meta.find_token("h1")
     assert again is not None and again[0].revoked
     assert meta.find_token("h2") is None
+    second = meta.add_token(alice.id, "h2", "read", None)
+    assert [t.id for t in meta.list_tokens(alice.id)] == [token.id, second.id]
+    assert second.created_at > 0 and second.last_used_at is None
+    meta.touch_token(second.id, 123.0)
+    assert meta.get_token(second.id).last_used_at == 123.0
+    with pytest.raises(TokenNotFound):
+        meta.get_token(second.id + 100)
 
 
 def test_templates_are_unique_per_owner_listed_with_totals_and_filtered(meta):

@@ -1,0 +1,25 @@
+"""When each token was last used (shown by `registry token list` and /user/tokens).
+
+Revision ID: 0003
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("tokens")}
+    if "last_used_at" not in columns:  # a database made at 0001 from today's schema has it already
+        with op.batch_alter_table("tokens") as batch:
+            batch.add_column(sa.Column("last_used_at", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tokens") as batch:
+        batch.drop_column("last_used_at")
