@@ -9,7 +9,7 @@ from registry.container import Container
 
 from . import errors, git_http, web
 from .limits import Limits
-from .routes import gallery, pulls, runs, templates, tokens
+from .routes import gallery, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -36,6 +36,7 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.include_router(pulls.router)
     app.include_router(runs.router)
     app.include_router(tokens.router)
+    app.include_router(validation.router)
     app.include_router(git_http.router)
     web.install(app)
     return app

@@ -85,6 +85,22 @@ def cmd_token_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from registry.services import validation
+
+    settings = get_settings()
+    # `extends` resolves against this machine's registry when there is one; none is created.
+    have_registry = bool(settings.database_url) or settings.metadata_db.exists()
+    problems = validation.validate_folder(_container() if have_registry else None, Path(args.dir))
+    for problem in problems:
+        print(f"{problem.path}: {problem.message}")
+    if not problems:
+        print(f"{args.dir}: valid")
+    return 1 if problems else 0
+
+
 def cmd_gc(args: argparse.Namespace) -> int:
     from registry.services import maintenance
 
@@ -206,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("dir")
     imp.add_argument("--owner", required=True)
     imp.set_defaults(func=cmd_import)
+
+    check = sub.add_parser("validate", help="the push-time checks on a working tree: `path: message` lines, "
+                                             "exit 1 when any")
+    check.add_argument("dir", nargs="?", default=".")
+    check.set_defaults(func=cmd_validate)
 
     worker = sub.add_parser("worker", help="run an RQ worker for the checks (needs REGISTRY_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")

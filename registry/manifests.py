@@ -9,18 +9,18 @@ from .container import Container
 from .errors import InvalidInput, NotFound, TemplateNotFound
 from .git import browse
 from .git.repo import TemplateRepo
-from .manifest import Checked, FileSource, check
+from .manifest import Checked, FileSource, ParentLoader, check
 from .meta import Template
 
 
-@contextmanager
-def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]:
-    """The checked manifest of `template` at `ref`. Each repo involved is opened once for all
-    the files read, and closed when the block ends."""
-    opened: dict[str, TemplateRepo] = {}
+class _Repos:
+    """The repos one check reads, each opened once and closed together."""
 
-    def files_at(t: Template, at: str) -> FileSource:
-        repo = opened.get(t.id) or opened.setdefault(t.id, c.open_repo(t))
+    def __init__(self, c: Container) -> None:
+        self.c, self.opened = c, dict[str, TemplateRepo]()
+
+    def files_at(self, t: Template, at: str) -> FileSource:
+        repo = self.opened.get(t.id) or self.opened.setdefault(t.id, self.c.open_repo(t))
         commit_id = browse.resolve_commit(repo, at).id.decode()
 
         def read(path: str) -> bytes | None:
@@ -31,21 +31,43 @@ def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]
 
         return read
 
-    def parents(full_name: str, at: str) -> FileSource:
-        owner, _, name = full_name.partition("/")
-        parent = c.meta.get_template(owner, name)
-        if parent.visibility != "public" and parent.owner != template.owner:
-            raise TemplateNotFound(f"template {full_name} not found")
-        return files_at(parent, at)
+    def parents(self, owner: str | None) -> ParentLoader:
+        """`extends` targets: public templates, and private ones of `owner`."""
+        def load(full_name: str, at: str) -> FileSource:
+            parent_owner, _, name = full_name.partition("/")
+            parent = self.c.meta.get_template(parent_owner, name)
+            if parent.visibility != "public" and parent.owner != owner:
+                raise TemplateNotFound(f"template {full_name} not found")
+            return self.files_at(parent, at)
+        return load
 
+    def close(self) -> None:
+        for repo in self.opened.values():
+            repo.close()
+
+
+@contextmanager
+def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]:
+    """The checked manifest of `template` at `ref`. Each repo involved is opened once for all
+    the files read, and closed when the block ends."""
+    repos = _Repos(c)
     try:
-        files = files_at(template, ref)
-        result = check(files, parents)
+        files = repos.files_at(template, ref)
+        result = check(files, repos.parents(template.owner))
         result.files = files
         yield result
     finally:
-        for repo in opened.values():
-            repo.close()
+        repos.close()
+
+
+def check_files(c: Container, files: dict[str, bytes], owner: str | None) -> Checked:
+    """The push-time check of `template.json` on files not yet pushed (pre-push validation):
+    the same `check`, with `extends` resolved the same way, for templates of `owner`."""
+    repos = _Repos(c)
+    try:
+        return check(files.get, repos.parents(owner))
+    finally:
+        repos.close()
 
 
 def default_head(c: Container, template: Template) -> tuple[str, str | None]:

@@ -37,6 +37,12 @@ class ProtectionRule(BaseModel):
     allow_deletion: bool = False
 
 
+class TemplatePatch(BaseModel):
+    description: str | None = Field(default=None, max_length=2000)
+    visibility: Literal["public", "private"] | None = None
+    default_branch: str | None = Field(default=None, min_length=1, max_length=255)
+
+
 class Fork(BaseModel):
     owner: str | None = None
     name: str | None = None
@@ -101,6 +107,14 @@ def commit_statuses(owner: str, name: str, sha: str, actor: Actor = Depends(get_
     return [{"context": s.context, "state": s.state, "description": s.description, "target_url": s.target_url,
              "problems": s.problems, "updated_at": s.updated_at}
             for s in views.statuses(c, actor, owner, name, sha)]
+
+
+@router.patch("/templates/{owner}/{name}")
+def update_template(owner: str, name: str, body: TemplatePatch, request: Request, actor: Actor = Depends(get_actor),
+                    c: Container = Depends(get_container)) -> dict[str, Any]:
+    """Description, visibility and default branch (maintainers and above)."""
+    t = templates.update(c, actor, owner, name, body.description, body.visibility, body.default_branch)
+    return _summary(request, c, t)
 
 
 @router.delete("/templates/{owner}/{name}", status_code=204)

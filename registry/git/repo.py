@@ -1,6 +1,7 @@
 """A template's git repository: dulwich's BaseRepo over a refs document and blob packs."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -9,7 +10,7 @@ from dulwich.objects import ObjectID
 from dulwich.refs import DictRefsContainer, Ref
 from dulwich.repo import BaseRepo
 
-from ..errors import Conflict
+from ..errors import Conflict, RefNotFound
 from ..storage import BlobStore
 from . import refsdoc
 from .objects import BlobPackObjectStore
@@ -86,6 +87,23 @@ class TemplateRepo(BaseRepo):
             self.refs.set_if_equals(Ref(f"refs/registry-served/{sha}".encode()), None, ObjectID(sha.encode()))
 
     # -- writing ------------------------------------------------------------------
+    def set_head(self, ref: str, retries: int = 5) -> RefsDocument:
+        """Make `ref` (an existing branch) the default branch, by CAS like every refs change."""
+        doc = self.doc
+        for _ in range(retries):
+            if ref not in doc.refs:
+                raise RefNotFound(f"no branch {ref.removeprefix('refs/heads/')!r}")
+            try:
+                new = refsdoc.swap(self.blobs, self.repo_id, doc, replace(doc, head=ref))
+                break
+            except Conflict:  # another ref moved meanwhile: try again on the fresh document
+                doc = refsdoc.load(self.blobs, self.repo_id)
+        else:
+            raise Conflict("refs are too busy; try again")
+        self.doc = new
+        self.refs = DictRefsContainer(self._ref_dict(new))
+        return new
+
     def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
                        retries: int = 5, adopt: tuple[str, ...] = ()) -> RefsDocument:
         """Publish staged packs and apply `updates` (ref -> new sha) in one CAS.

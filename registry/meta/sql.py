@@ -149,6 +149,16 @@ class SqlMetaStore(ActivityMixin, PullsMixin):
         with self._tx() as c:
             c.execute(delete(s.templates).where(s.templates.c.id == template_id))
 
+    def update_template(self, template_id: str, *, description: str | None = None,
+                        visibility: str | None = None) -> Template:
+        values: dict[str, Any] = {k: v for k, v in (("description", description), ("visibility", visibility))
+                                  if v is not None}
+        if values:
+            with self._tx() as c:
+                c.execute(update(s.templates).where(s.templates.c.id == template_id)
+                          .values(**values, updated_at=time.time()))
+        return self.get_template_by_id(template_id)
+
     def touch_template(self, template_id: str) -> None:
         with self._tx() as c:
             c.execute(update(s.templates).where(s.templates.c.id == template_id).values(updated_at=time.time()))

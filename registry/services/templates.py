@@ -75,6 +75,22 @@ def fork(c: Container, actor: Actor, owner: str, name: str, new_owner: str | Non
     return child
 
 
+def update(c: Container, actor: Actor, owner: str, name: str, description: str | None = None,
+           visibility: str | None = None, default_branch: str | None = None) -> Template:
+    """Change a template's description, visibility or default branch (maintainers and above)."""
+    template = guard.template(c, actor, owner, name, Level.MAINTAIN)
+    if visibility is not None and visibility not in ("public", "private"):
+        raise InvalidInput("visibility must be public or private")
+    if description is not None and len(description) > 2000:
+        raise InvalidInput("description is longer than 2000 characters")
+    if default_branch is not None:
+        with c.open_repo(template) as repo:
+            repo.set_head(f"refs/heads/{default_branch}")
+    changed = c.meta.update_template(template.id, description=description, visibility=visibility)
+    indexing.refresh(c, changed)  # readers, description or the default head may have changed
+    return changed
+
+
 def list_visible(c: Container, actor: Actor, owner: str | None, page: int,
                  per_page: int) -> tuple[list[Template], int]:
     # Visibility filtering happens after the page is read (issue 16 moves it into the query).

@@ -82,10 +82,13 @@ def test_templates_are_unique_per_owner_listed_with_totals_and_filtered(meta):
         meta.get_template_by_id("nope")
 
 
-def test_touch_moves_updated_at(meta):
+def test_touch_moves_updated_at_and_update_changes_only_what_is_given(meta):
     _template(meta)
     meta.touch_template("alice-t")
     assert meta.get_template_by_id("alice-t").updated_at > 1.0
+    changed = meta.update_template("alice-t", visibility="private")
+    assert changed.visibility == "private" and changed.description == "d"
+    assert meta.update_template("alice-t", description="e").description == "e"
 
 
 def test_forks_of_follows_forks_of_forks(meta):

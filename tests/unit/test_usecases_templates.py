@@ -140,3 +140,26 @@ def test_import_folder_commits_and_announces(w, tmp_path):
     assert templates.import_candidates(tmp_path) == [folder]
     template, sha = templates.import_folder(w.c, w.alice, folder)
     assert heard == [template.name] and views.template_detail(w.c, w.alice, "alice", template.name).head == sha
+
+
+def test_maintainers_change_description_visibility_and_default_branch(w):
+    from registry.errors import RefNotFound
+
+    t = templates.create(w.c, w.alice, "risk")
+    w.commit(t, manifest_files())
+    w.commit(t, manifest_files(title="On dev"), branch="dev")
+    templates.set_collaborator(w.c, w.alice, "alice", "risk", "bob", "maintainer")
+    templates.set_collaborator(w.c, w.alice, "alice", "risk", "carol", "writer")
+    with pytest.raises(PermissionDenied):
+        templates.update(w.c, w.carol, "alice", "risk", description="nope")
+    changed = templates.update(w.c, w.bob, "alice", "risk", description="new words", default_branch="dev")
+    assert changed.description == "new words"
+    detail = views.template_detail(w.c, w.anon, "alice", "risk")
+    assert detail.default_branch == "dev" and detail.manifest["title"] == "On dev"
+    with pytest.raises(RefNotFound):
+        templates.update(w.c, w.bob, "alice", "risk", default_branch="nowhere")
+    with pytest.raises(InvalidInput):
+        templates.update(w.c, w.bob, "alice", "risk", visibility="secret")
+    templates.update(w.c, w.alice, "alice", "risk", visibility="private")
+    with pytest.raises(TemplateNotFound):
+        views.template_detail(w.c, w.anon, "alice", "risk")
