@@ -40,6 +40,7 @@ class Checked:
     manifest: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     files: FileSource | None = None  # where it was read from, while that is open
+    resolved: dict[str, str] = field(default_factory=dict)  # extends ranges -> the versions they chose
 
     @property
     def ok(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from . import versions
 from .container import Container
 from .errors import InvalidInput, NotFound, TemplateNotFound
 from .git import browse
@@ -18,9 +19,14 @@ class _Repos:
 
     def __init__(self, c: Container) -> None:
         self.c, self.opened = c, dict[str, TemplateRepo]()
+        self.resolved: dict[str, str] = {}  # "owner/name@range" -> the version it resolved to
 
     def files_at(self, t: Template, at: str) -> FileSource:
         repo = self.opened.get(t.id) or self.opened.setdefault(t.id, self.c.open_repo(t))
+        if versions.is_range(at):  # extends.ref "^1.2": the highest version that matches
+            tag = versions.resolve(at, repo)
+            self.resolved[f"{t.full_name}@{at}"] = tag
+            at = f"refs/tags/{tag}"
         commit_id = browse.resolve_commit(repo, at).id.decode()
 
         def read(path: str) -> bytes | None:
@@ -55,6 +61,7 @@ def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]
         files = repos.files_at(template, ref)
         result = check(files, repos.parents(template.owner))
         result.files = files
+        result.resolved = dict(repos.resolved)
         yield result
     finally:
         repos.close()

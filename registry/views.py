@@ -8,7 +8,7 @@ from typing import Any
 from . import jsonsafe
 from .access import Actor, Level, level
 from .container import Container
-from .errors import InvalidInput, NotFound, PathNotFound
+from .errors import InvalidInput, NotFound, PathNotFound, RefNotFound
 from .git import browse
 from .git.repo import TemplateRepo
 from .manifest import Checked
@@ -20,6 +20,8 @@ from .services.merging import mergeability
 from .services.pulls import commits as pull_commits
 from .services.pulls import files as pull_files
 from .services.pulls import get_pull
+from .versions import Version
+from .versions import versions as version_list
 
 README_NAMES = ("README.md", "readme.md", "README")
 
@@ -141,6 +143,23 @@ def statuses(c: Container, actor: Actor, owner: str, name: str, ref: str) -> lis
         with c.open_repo(template) as repo:
             sha = browse.resolve_commit(repo, ref).id.decode()
     return c.meta.get_statuses(template.id, sha)
+
+
+def versions(c: Container, actor: Actor, owner: str, name: str) -> list[Version]:
+    """Semver tags newest first, each with the manifest changes since the one before."""
+    with _repo(c, actor, owner, name) as repo:
+        return version_list(repo)
+
+
+def version(c: Container, actor: Actor, owner: str, name: str, tag: str) -> tuple[Version, Checked]:
+    """One version and its resolved manifest (extends merged, prompt files read)."""
+    template = guard.template(c, actor, owner, name)
+    with c.open_repo(template) as repo:
+        found = next((v for v in version_list(repo) if v.version == tag), None)
+    if found is None:
+        raise RefNotFound(f"no version {tag!r} of {owner}/{name}")
+    with manifest_at(c, template, found.sha) as checked:
+        return found, checked
 
 
 def branches(c: Container, actor: Actor, owner: str, name: str) -> list[dict[str, Any]]:

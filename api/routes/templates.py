@@ -43,6 +43,27 @@ class TemplatePatch(BaseModel):
     default_branch: str | None = Field(default=None, min_length=1, max_length=255)
 
 
+class ManifestChange(BaseModel):
+    path: str
+    kind: Literal["added", "removed", "changed"]
+    old: Any = None
+    new: Any = None
+
+
+class VersionOut(BaseModel):
+    version: str
+    sha: str
+    message: str
+    tagger: str | None
+    date: float
+    changes: list[ManifestChange] = Field(description="template.json changes since the previous version")
+
+
+class VersionDetail(VersionOut):
+    manifest: dict[str, Any] | None = Field(description="the resolved manifest snapshot (extends merged)")
+    problems: list[dict[str, str]]
+
+
 class Fork(BaseModel):
     owner: str | None = None
     name: str | None = None
@@ -122,6 +143,20 @@ def delete_template(owner: str, name: str, actor: Actor = Depends(get_actor),
                     c: Container = Depends(get_container)) -> Response:
     templates.delete(c, actor, owner, name)
     return Response(status_code=204)
+
+
+@router.get("/templates/{owner}/{name}/versions")
+def versions(owner: str, name: str, actor: Actor = Depends(get_actor),
+             c: Container = Depends(get_container)) -> list[VersionOut]:
+    return [VersionOut.model_validate(v, from_attributes=True) for v in views.versions(c, actor, owner, name)]
+
+
+@router.get("/templates/{owner}/{name}/versions/{version}")
+def version(owner: str, name: str, version: str, actor: Actor = Depends(get_actor),
+            c: Container = Depends(get_container)) -> VersionDetail:
+    found, checked = views.version(c, actor, owner, name, version)
+    return VersionDetail(**VersionOut.model_validate(found, from_attributes=True).model_dump(),
+                         manifest=checked.manifest, problems=[p.as_dict() for p in checked.problems])
 
 
 @router.get("/templates/{owner}/{name}/branches")

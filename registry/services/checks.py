@@ -81,7 +81,8 @@ def _validate(c: Container, template: Template, sha: str) -> Status:
     except RefNotFound:
         return Status(template.id, sha, "validate", "error", f"commit {sha} not found")
     if result.ok:
-        return Status(template.id, sha, "validate", "success", "manifest is valid")
+        chose = "; ".join(f"extends {k} -> {v}" for k, v in result.resolved.items())
+        return Status(template.id, sha, "validate", "success", "manifest is valid" + (f" ({chose})" if chose else ""))
     first = result.problems[0]
     summary = guard.with_more(f"{first.path}: {first.message}", len(result.problems))
     return Status(template.id, sha, "validate", "failure", summary[:500], [p.as_dict() for p in result.problems])
