@@ -14,7 +14,7 @@ from .git.repo import TemplateRepo
 from .manifest import Checked
 from .manifests import manifest_at
 from .mcp import client_config
-from .meta import Comment, Pull, Review, Run, Status, Template
+from .meta import Comment, Pull, Rating, Review, Run, Status, Template
 from .services import guard
 from .services.merging import mergeability
 from .services.pulls import commits as pull_commits
@@ -48,6 +48,8 @@ class TemplatePage:
     history: list[dict[str, Any]]
     checked: Checked | None  # the resolved manifest and its problems
     runs: list[Run]
+    starred: bool  # by the viewer
+    reviews: list[Rating]
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def template_page(c: Container, actor: Actor, owner: str, name: str) -> Template
         with manifest_at(c, template, head) as checked:
             pass
     runs, _ = c.meta.list_runs(template.id, 0, 5)
-    return TemplatePage(detail, readme, history, checked, runs)
+    starred = actor.user is not None and c.meta.has_star(template.id, actor.user.id)
+    return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.recent_ratings(template.id, 5))
 
 
 def resolved_manifest(c: Container, actor: Actor, owner: str, name: str, ref: str | None) -> Checked:

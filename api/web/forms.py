@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from registry.access import Actor
 from registry.errors import InvalidInput, Unauthenticated
-from registry.services import merging, pulls
+from registry.services import gallery, merging, pulls, templates
 
 from . import session as sessions
 from .pages import mark_web
@@ -77,3 +77,26 @@ def merge(request: Request, owner: str, name: str, number: int, method: str = Fo
           expected_head_sha: str | None = Form(None), actor: Actor = Depends(_posting)):
     merging.merge(request.app.state.container, actor, owner, name, number, method, expected_head_sha or None)
     return _back(request, f"/{owner}/{name}/pulls/{number}")
+
+
+@router.post("/{owner}/{name}/star")
+def star(request: Request, owner: str, name: str, action: str = Form("star", max_length=10),
+         actor: Actor = Depends(_posting)) -> RedirectResponse:
+    gallery.star(request.app.state.container, actor, owner, name, action != "unstar")
+    return _back(request, f"/{owner}/{name}#social")
+
+
+@router.post("/{owner}/{name}/ratings")
+def rate(request: Request, owner: str, name: str, score: str = Form(max_length=2),
+         review: str = Form("", max_length=5000), actor: Actor = Depends(_posting)) -> RedirectResponse:
+    if not score.isdigit():
+        raise InvalidInput("score must be a number from 1 to 5")
+    gallery.rate(request.app.state.container, actor, owner, name, int(score), review.strip() or None)
+    return _back(request, f"/{owner}/{name}#social")
+
+
+@router.post("/{owner}/{name}/forks")
+def fork(request: Request, owner: str, name: str, new_name: str = Form("", max_length=64),
+         actor: Actor = Depends(_posting)) -> RedirectResponse:
+    child = templates.fork(request.app.state.container, actor, owner, name, None, new_name.strip() or None)
+    return _back(request, f"/{child.owner}/{child.name}")

@@ -61,7 +61,7 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
                 problems=checked.problems if checked else [], history=view.history,
-                statuses=view.detail.statuses, runs=view.runs)
+                statuses=view.detail.statuses, runs=view.runs, starred=view.starred, reviews=view.reviews)
 
 
 @router.get("/{owner}/{name}/pulls", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from .records import (
     Comment,
     Protection,
     Pull,
+    Rating,
     Review,
     Run,
     Status,
@@ -17,5 +18,5 @@ from .records import (
 )
 from .sql import SqlMetaStore
 
-__all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Review", "Run", "Status",
+__all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run", "Status",
            "Template", "Token", "User", "SqlMetaStore"]

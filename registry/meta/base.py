@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .records import Comment, Protection, Pull, Review, Run, Status, Template, Token, User
+from .records import Comment, Protection, Pull, Rating, Review, Run, Status, Template, Token, User
 
 
 class MetaStore(Protocol):
@@ -52,6 +52,8 @@ class MetaStore(Protocol):
     def set_star(self, template_id: str, user_id: int, starred: bool) -> None: ...
     def rate(self, template_id: str, user_id: int, score: int, review: str | None) -> None: ...
     def social(self, template_id: str) -> tuple[int, float, int]: ...
+    def has_star(self, template_id: str, user_id: int) -> bool: ...
+    def recent_ratings(self, template_id: str, limit: int = 10) -> list[Rating]: ...
 
     # -- pull requests, reviews, comments
     def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,

@@ -70,6 +70,16 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """A user's score (1-5) of a template and the short review that came with it."""
+
+    user: str
+    score: int
+    review: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
 class Pull:
     template_id: str
     number: int

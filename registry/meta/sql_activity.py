@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, delete, func, or_, select, update
 from ..errors import RunNotFound
 from . import schema as s
 from .engine import insert_ignore, upsert
-from .records import Run, Status
+from .records import Rating, Run, Status
 
 _JSON = ("report", "metrics", "cost")
 
@@ -84,6 +84,21 @@ class ActivityMixin:
             upsert(c, s.ratings, {"template_id": template_id, "user_id": user_id, "score": score, "review": review,
                                   "created_at": time.time()}, ("template_id", "user_id"),
                    ("score", "review", "created_at"))
+
+    def has_star(self, template_id: str, user_id: int) -> bool:
+        col = s.stars.c
+        with self._read() as c:
+            return c.execute(select(col.user_id).where(col.template_id == template_id, col.user_id == user_id)).first() \
+                is not None
+
+    def recent_ratings(self, template_id: str, limit: int = 10) -> list[Rating]:
+        """The newest ratings that carry a written review, with their authors."""
+        r, u = s.ratings.c, s.users.c
+        with self._read() as c:
+            rows = c.execute(select(u.name, r.score, r.review, r.created_at).join_from(s.ratings, s.users, r.user_id == u.id)
+                             .where(r.template_id == template_id, r.review.is_not(None), r.review != "")
+                             .order_by(r.created_at.desc()).limit(limit)).all()
+        return [Rating(row.name, row.score, row.review, row.created_at) for row in rows]
 
     def social(self, template_id: str) -> tuple[int, float, int]:
         """(stars, mean rating or 0, number of ratings)."""

@@ -152,8 +152,11 @@ def test_stars_are_idempotent_and_ratings_upsert(meta):
     meta.rate("alice-t", a.id, 3, None)  # a user's second rating replaces the first
     meta.rate("alice-t", b.id, 4, None)
     assert meta.social("alice-t") == (2, 3.5, 2)
+    assert meta.has_star("alice-t", a.id) and not meta.has_star("alice-t", a.id + 100)
     meta.set_star("alice-t", a.id, False)
-    assert meta.social("alice-t")[0] == 1
+    assert meta.social("alice-t")[0] == 1 and not meta.has_star("alice-t", a.id)
+    meta.rate("alice-t", b.id, 4, "short and clear")
+    assert [(r.user, r.score, r.review) for r in meta.recent_ratings("alice-t")] == [("b", 4, "short and clear")]
 
 
 def test_pulls_are_numbered_per_template_listed_by_state_and_updated(meta):
