@@ -34,6 +34,20 @@ class Env:
         assert resp.status_code == 201, resp.text
         return resp.json()
 
+    def check(self, name: str, sha: str, context: str = "validate", user: str = "alice",
+              timeout: float = 30) -> dict:
+        """The status `context` of `sha` in `user`'s template `name`, once it is no longer pending."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self.api(user) as c:
+            while True:
+                found = {s["context"]: s for s in c.get(f"/templates/{user}/{name}/commits/{sha}/statuses").json()}
+                status = found.get(context, {})
+                if status.get("state") not in (None, "pending") or time.monotonic() > deadline:
+                    return status
+                time.sleep(0.2)
+
     def clone(self, clone_url: str, user: str, dest: Path) -> Path:
         """`git clone` with `user`'s token in the URL (git's own credential path)."""
         git("clone", "-q", authed(clone_url, user, self.tokens[user]), str(dest))

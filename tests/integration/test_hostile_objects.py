@@ -153,16 +153,8 @@ def test_odd_manifests_fail_their_check_and_the_page_still_shows(env, tmp_path):
 
 
 def _assert_check_fails_and_page_renders(env, name: str, sha: str, words: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    with env.api() as c:
-        while time.monotonic() < deadline:
-            checks = {s["context"]: s for s in c.get(f"/templates/alice/{name}/commits/{sha}/statuses").json()}
-            if checks.get("validate", {}).get("state") not in (None, "pending"):
-                break
-            time.sleep(0.2)
-    assert checks["validate"]["state"] == "failure" and words in checks["validate"]["description"], checks
+    validate = env.check(name, sha)
+    assert validate["state"] == "failure" and words in validate["description"], validate
     page = httpx.get(f"{env.url}/alice/{name}", timeout=30)
     assert page.status_code == 200 and words in page.text
 
