@@ -49,13 +49,20 @@ def template_files(folder: Path) -> dict[str, bytes]:
 def _manifest(folder: Path, files: dict[str, bytes], readme: str) -> dict[str, Any]:
     user = files.get("prompts/user.md")
     variables: set[str] = set()
+    literal = False  # a prompt that is no valid Jinja2 (braces in code samples, JSON, Mustache)
     for path in ("prompts/system.md", "prompts/user.md"):
         if path in files:
             try:
-                variables |= used_variables(JINJA.parse(files[path].decode("utf-8")))
-            except (TemplateSyntaxError, UnicodeDecodeError) as exc:
-                raise InvalidInput(f"{folder.name}/{Path(path).name}: {exc}") from None
-    if user is None:
+                text = files[path].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"{folder.name}/{Path(path).name}: not UTF-8 text ({exc})") from None
+            try:
+                variables |= used_variables(JINJA.parse(text))
+            except TemplateSyntaxError:
+                literal = True
+    if literal:
+        variables = set()  # literal text has no parameters
+    elif user is None:
         variables.add("input")
     title, description = _title_and_description(folder, readme)
     return {
@@ -66,8 +73,9 @@ def _manifest(folder: Path, files: dict[str, bytes], readme: str) -> dict[str, A
         "tags": ["imported"],
         "status": "draft",
         "promptConfig": {
+            "format": "text" if literal else "jinja2",
             "systemPrompt": {"file": "prompts/system.md"},
-            "userPromptTemplate": {"file": "prompts/user.md"} if user is not None else "{{ input }}",
+            "userPromptTemplate": {"file": "prompts/user.md"} if user is not None else ("" if literal else "{{ input }}"),
             "parameters": [{"name": v, "type": "string", "description": v.replace("_", " "), "required": True}
                            for v in sorted(variables)],
             "constraints": {},

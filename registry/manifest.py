@@ -162,8 +162,9 @@ def _semantic_problems(m: dict[str, Any]) -> list[Problem]:
                 problems.append(Problem(f"{path}.enum[{j}]", f"enum value is not of type {p['type']}"))
         if "default" in p and "enum" in p and p["default"] not in p["enum"]:
             problems.append(Problem(f"{path}.default", "default is not one of enum"))
-    for key in ("systemPrompt", "userPromptTemplate"):
-        problems += template_problems(config[key], f"$.promptConfig.{key}", declared)
+    if config.get("format", "jinja2") == "jinja2":  # "text": literal, never parsed (braces are characters)
+        for key in ("systemPrompt", "userPromptTemplate"):
+            problems += template_problems(config[key], f"$.promptConfig.{key}", declared)
     tools: set[str] = set()
     for i, server in enumerate(m.get("mcpServers", [])):
         for j, tool in enumerate(server.get("tools", [])):

@@ -57,8 +57,11 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
     params.update(case.get("parameters") or {})
     result: dict[str, Any] = {"name": case.get("name", "?"), "file": file, "failures": []}
     try:
-        system = ENV.from_string(str(config.get("systemPrompt", ""))).render(params)
-        user = ENV.from_string(str(config.get("userPromptTemplate", ""))).render(params)
+        if config.get("format") == "text":  # literal text: parameters are not substituted
+            system, user = str(config.get("systemPrompt", "")), str(config.get("userPromptTemplate", ""))
+        else:
+            system = ENV.from_string(str(config.get("systemPrompt", ""))).render(params)
+            user = ENV.from_string(str(config.get("userPromptTemplate", ""))).render(params)
     except (TemplateError, RecursionError, ValueError, TypeError, ArithmeticError) as exc:
         result.update(outcome="error", failures=[f"render failed: {type(exc).__name__}: {exc}"])
         return result
