@@ -7,6 +7,8 @@ from typing import Any
 
 from . import jsonsafe
 from .access import Actor, Level, level
+from .compare import Comparison
+from .compare import compare as compare_refs
 from .container import Container
 from .errors import InvalidInput, NotFound, PathNotFound, RefNotFound
 from .git import browse
@@ -163,6 +165,42 @@ def version(c: Container, actor: Actor, owner: str, name: str, tag: str) -> tupl
         raise RefNotFound(f"no version {tag!r} of {owner}/{name}")
     with manifest_at(c, template, found.sha) as checked:
         return found, checked
+
+
+def compare(c: Container, actor: Actor, owner: str, name: str, spec: str) -> Comparison:
+    """`base...head`: refs, versions or shas of this template; `head` may be `owner:ref` of a
+    fork of it (or of its parent)."""
+    base_ref, sep, head_ref = spec.partition("...")
+    if not sep or not base_ref or not head_ref:
+        raise InvalidInput("compare needs BASE...HEAD")
+    template = guard.template(c, actor, owner, name)
+    head_template = template
+    head_owner, colon, ref = head_ref.rpartition(":")
+    if colon:
+        head_ref = ref
+        if head_owner != template.owner:
+            related = c.meta.forks_of(template.id) + ([p] if (p := parent_of(c, template)) else [])
+            found = next((t for t in related if t.owner == head_owner), None)
+            if found is None:
+                raise NotFound(f"{head_owner} has no fork of {template.full_name}")
+            head_template = guard.template(c, actor, found.owner, found.name)
+    with c.open_repo(template) as base_repo:
+        if head_template.id == template.id:
+            return compare_refs(base_repo, base_ref, base_repo, head_ref)
+        with c.open_repo(head_template) as head_repo:
+            return compare_refs(base_repo, base_ref, head_repo, head_ref)
+
+
+def fork_status(c: Container, actor: Actor, template: Template) -> tuple[Template, Comparison] | None:
+    """How a fork's default branch stands against its parent's: None for a template that is no
+    fork, or whose parent is gone or not readable."""
+    parent = parent_of(c, template)
+    if parent is None or level(c.meta, actor, parent) < Level.READ:
+        return None
+    with c.open_repo(parent) as parent_repo, c.open_repo(template) as repo:
+        if parent_repo.head_sha is None or repo.head_sha is None:
+            return None
+        return parent, compare_refs(parent_repo, parent_repo.default_branch, repo, repo.default_branch)
 
 
 def branches(c: Container, actor: Actor, owner: str, name: str) -> list[dict[str, Any]]:

@@ -64,6 +64,16 @@ class VersionDetail(VersionOut):
     problems: list[dict[str, str]]
 
 
+class CompareOut(BaseModel):
+    base_sha: str
+    head_sha: str
+    merge_base: str | None
+    ahead_by: int = Field(description="commits the head has that the base has not")
+    behind_by: int = Field(description="commits the base has that the head has not")
+    commits: list[dict[str, Any]] = Field(description="the head's commits since the merge base (at most 250)")
+    files: list[dict[str, Any]] = Field(description="as in a pull request's files, template.json by JSON path")
+
+
 class Fork(BaseModel):
     owner: str | None = None
     name: str | None = None
@@ -157,6 +167,13 @@ def version(owner: str, name: str, version: str, actor: Actor = Depends(get_acto
     found, checked = views.version(c, actor, owner, name, version)
     return VersionDetail(**VersionOut.model_validate(found, from_attributes=True).model_dump(),
                          manifest=checked.manifest, problems=[p.as_dict() for p in checked.problems])
+
+
+@router.get("/templates/{owner}/{name}/compare/{spec:path}")
+def compare(owner: str, name: str, spec: str, actor: Actor = Depends(get_actor),
+            c: Container = Depends(get_container)) -> CompareOut:
+    """`BASE...HEAD`: refs, versions or shas; `HEAD` may be `owner:ref` of a fork."""
+    return CompareOut.model_validate(views.compare(c, actor, owner, name, spec), from_attributes=True)
 
 
 @router.get("/templates/{owner}/{name}/branches")

@@ -56,12 +56,25 @@ def login_page(request: Request, error: str | None = None):
 @router.get("/{owner}/{name}", response_class=HTMLResponse)
 def template_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)):
     view = views.template_page(_c(request), actor, owner, name)
+    fork = views.fork_status(_c(request), actor, view.detail.template)
     checked = view.checked
     manifest = checked.manifest if checked else None
     return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
                 problems=checked.problems if checked else [], history=view.history,
-                statuses=view.detail.statuses, runs=view.runs, starred=view.starred, reviews=view.reviews)
+                statuses=view.detail.statuses, runs=view.runs, starred=view.starred, reviews=view.reviews, fork=fork)
+
+
+@router.get("/{owner}/{name}/versions", response_class=HTMLResponse)
+def versions_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
+    return page(request, "versions.html", title=f"Versions · {owner}/{name}", owner=owner, name=name,
+                versions=views.versions(_c(request), actor, owner, name))
+
+
+@router.get("/{owner}/{name}/compare/{spec:path}", response_class=HTMLResponse)
+def compare_page(request: Request, owner: str, name: str, spec: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
+    return page(request, "compare.html", title=f"Compare {spec} · {owner}/{name}", owner=owner, name=name,
+                spec=spec, result=views.compare(_c(request), actor, owner, name, spec))
 
 
 @router.get("/{owner}/{name}/pulls", response_class=HTMLResponse)
