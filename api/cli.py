@@ -29,6 +29,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = container.settings
     base_url = settings.public_base_url(args.host, args.port)
     pipeline = build(container)
+    from registry.services import gallery
+
+    if (count := gallery.ensure_index(container)) is not None:
+        print(f"search index rebuilt for a new schema: {count} templates", flush=True)
     # Embedded: nothing else runs checks, so whatever is pending is owed now. With Redis,
     # only what has waited past the requeue delay.
     pipeline.reconcile(full=True, older_than=None if settings.redis_url else time.time() + 1)

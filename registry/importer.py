@@ -71,7 +71,7 @@ def _manifest(folder: Path, files: dict[str, bytes], readme: str) -> dict[str, A
         "industry": "other",
         "useCase": "general",
         "tags": ["imported"],
-        "status": "draft",
+        "status": "published",  # imported for the gallery: listed at once
         "promptConfig": {
             "format": "text" if literal else "jinja2",
             "systemPrompt": {"file": "prompts/system.md"},

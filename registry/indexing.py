@@ -17,6 +17,7 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
         return None
     with manifest_at(c, template, head) as checked:
         manifest: dict[str, Any] = checked.manifest or {}
+        valid = checked.ok
         readme = ((checked.files and checked.files("README.md")) or b"").decode("utf-8", "replace")
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
     assert isinstance(config, dict)
@@ -32,7 +33,9 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
         description=_text(manifest.get("description")) or template.description,
         readme=readme, prompt=prompt, industry=_text(manifest.get("industry")),
         use_case=_text(manifest.get("useCase")), tags=tuple(t for t in tags if isinstance(t, str)),
-        stars=stars, rating=rating, updated_at=template.updated_at, readers=readers)
+        stars=stars, rating=rating, updated_at=template.updated_at, readers=readers,
+        status=status if (status := _text(manifest.get("status"))) in ("draft", "archived") else "published",
+        valid=valid)
 
 
 def _text(value: Any) -> str:

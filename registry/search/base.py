@@ -7,6 +7,7 @@ from typing import Protocol
 from ..errors import InvalidInput
 
 SORTS = ("relevance", "stars", "updated", "rating")
+STATUSES = ("published", "draft", "archived", "all")
 MAX_QUERY = 500
 MAX_PAGE = 500
 
@@ -28,6 +29,17 @@ class SearchDoc:
     updated_at: float = 0.0
     # Who may find it: ("*",) for public templates, else the user names that may read it.
     readers: tuple[str, ...] = ("*",)
+    # The manifest's lifecycle status (draft | published | archived) and whether the default
+    # branch head passes `validate`: the gallery lists published, valid templates by default.
+    status: str = "published"
+    valid: bool = True
+
+    @property
+    def listing(self) -> str:
+        """published (and valid) | invalid (published, failing validate) | draft | archived."""
+        if self.status in ("draft", "archived"):
+            return self.status
+        return "published" if self.valid else "invalid"
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,8 @@ class SearchQuery:
     per_page: int = 20
     reader: str | None = None  # the caller's user name; None is anonymous
     see_all: bool = False  # admins
+    # None: published, valid templates, and all of the reader's own when owner == reader.
+    status: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.q) > MAX_QUERY:
@@ -56,6 +70,21 @@ class SearchQuery:
             raise InvalidInput("per_page must be between 1 and 100")
         if len(self.tags) > 20:
             raise InvalidInput("at most 20 tags")
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+
+    def listings(self) -> tuple[set[str], set[str]]:
+        """(listings shown to everyone, listings shown only of the reader's own templates)."""
+        if self.status is None:
+            return {"published"}, ({"published", "invalid", "draft", "archived"} if self.owner and
+                                   self.owner == self.reader else set())
+        if self.status == "all":
+            return {"published", "invalid", "archived"}, {"draft"}
+        if self.status == "published":
+            return {"published", "invalid"} if self.owner and self.owner == self.reader else {"published"}, set()
+        if self.status == "draft":
+            return set(), {"draft"}
+        return {self.status}, set()
 
 
 @dataclass(frozen=True)
@@ -71,6 +100,8 @@ class SearchHit:
     rating: float
     updated_at: float
     highlights: dict[str, str] = field(default_factory=dict)  # HTML-escaped, matches in <mark>
+    status: str = "published"
+    valid: bool = True
 
 
 @dataclass(frozen=True)

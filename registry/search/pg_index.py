@@ -22,14 +22,14 @@ LAST_WORD = re.compile(r"(\w+)$")
 
 UPSERT = text("""
 INSERT INTO search_docs (id, owner, name, title, name_words, description, readme, prompt, industry, use_case,
-                         tags, display_tags, stars, rating, updated_at, readers)
+                         tags, display_tags, stars, rating, updated_at, readers, listing)
 VALUES (:id, :owner, :name, :title, :name_words, :description, :readme, :prompt, :industry, :use_case,
-        :tags, :display_tags, :stars, :rating, :updated_at, :readers)
+        :tags, :display_tags, :stars, :rating, :updated_at, :readers, :listing)
 ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=excluded.title,
   name_words=excluded.name_words, description=excluded.description, readme=excluded.readme,
   prompt=excluded.prompt, industry=excluded.industry, use_case=excluded.use_case, tags=excluded.tags,
   display_tags=excluded.display_tags, stars=excluded.stars, rating=excluded.rating,
-  updated_at=excluded.updated_at, readers=excluded.readers
+  updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing
 """)
 
 
@@ -63,6 +63,10 @@ class PostgresIndex:
         if not query.see_all:
             where.append("readers && :readers")
             params["readers"] = ["*", query.reader] if query.reader else ["*"]
+        shared, own = query.listings()
+        params["shared"], params["own"], params["me"] = sorted(shared), sorted(own), query.reader or ""
+        mine = "listing = ANY(:own)" + ("" if query.see_all else " AND owner = :me")
+        where.append(f"(listing = ANY(:shared) OR ({mine}))")
         for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
             if value:
                 where.append(f"{column} = :{column}")
@@ -97,7 +101,7 @@ SELECT (SELECT count(*) FROM m),
             total, ids, industries, tags = conn.execute(text(sql), params).one()
             rows = {row.id: row for row in conn.execute(text(
                 "SELECT id, owner, name, title, description, industry, use_case, display_tags, stars, rating, "
-                "updated_at FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
+                "updated_at, listing FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
         terms = query_terms(q) if q else set()
         hits = [_hit(rows[i], terms) for i in ids if i in rows]
         return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)})
@@ -127,7 +131,7 @@ def _row(doc: SearchDoc) -> dict[str, Any]:
             "description": doc.description, "readme": doc.readme[:20_000], "prompt": doc.prompt[:50_000],
             "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": [t.lower() for t in doc.tags],
             "display_tags": list(doc.tags), "stars": int(doc.stars), "rating": float(doc.rating),
-            "updated_at": float(doc.updated_at), "readers": list(doc.readers)}
+            "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing}
 
 
 def _hit(row: Any, terms: set[str]) -> SearchHit:
@@ -137,5 +141,6 @@ def _hit(row: Any, terms: set[str]) -> SearchHit:
         if fragment:
             highlights[name] = fragment
     return SearchHit(row.owner, row.name, row.title, row.description, row.industry, row.use_case,
-                     list(row.display_tags or []), row.stars, row.rating, row.updated_at, highlights)
+                     list(row.display_tags or []), row.stars, row.rating, row.updated_at, highlights,
+                     row.listing if row.listing in ("draft", "archived") else "published", row.listing != "invalid")
 

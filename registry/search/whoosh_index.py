@@ -44,6 +44,7 @@ def _schema() -> Schema:
         rating=NUMERIC(int, bits=32, stored=True, sortable=True, default=0),  # rating x 100
         updated_at=NUMERIC(int, bits=64, stored=True, sortable=True, default=0),  # epoch ms
         readers=KEYWORD(commas=True), display_tags=STORED,
+        listing=ID(stored=True),  # published | invalid | draft | archived (SearchDoc.listing)
     )
 
 
@@ -55,6 +56,11 @@ class WhooshIndex:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.ix = index.open_dir(str(self.path)) if index.exists_in(str(self.path)) \
                 else index.create_in(str(self.path), _schema())
+            # An index from before a schema change is made anew, empty: `needs_rebuild` tells
+            # the caller to reindex (registry serve does at start).
+            self.needs_rebuild = "listing" not in self.ix.schema.names()
+            if self.needs_rebuild:
+                self.ix = index.create_in(str(self.path), _schema())
         self._local = threading.local()
         parser = MultifieldParser(list(TEXT_FIELDS), self.ix.schema, group=AndGroup)
         parser.remove_plugin_class(FieldsPlugin)  # "a:b" is text, not a field query
@@ -100,6 +106,12 @@ class WhooshIndex:
         has_text = bool(query.q.strip())
         text_query = self._text_query(query.q, view) if has_text else None
         candidates = view.visible(query.reader, query.see_all)
+        shared, own = query.listings()
+        listed = set().union(*(view.term_docs("listing", name) for name in shared))
+        if own:
+            mine = set().union(*(view.term_docs("listing", name) for name in own))
+            listed |= mine if query.see_all else mine & (view.term_docs("owner", query.reader) if query.reader else set())
+        candidates = candidates & listed
         for field, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner),
                              *(("tags", t.lower()) for t in query.tags)):
             if value:
@@ -215,10 +227,11 @@ class _View:
             fragment = mark(fields.get(stored) or "", terms)
             if fragment:
                 highlights[name] = fragment
+        listing = fields.get("listing", "published")
         return SearchHit(fields["owner"], fields["name"], fields["display_title"], fields.get("description", ""),
                          fields.get("industry", ""), fields.get("use_case", ""), list(fields.get("display_tags") or []),
                          fields.get("stars", 0), fields.get("rating", 0) / 100, fields.get("updated_at", 0) / 1000,
-                         highlights)
+                         highlights, listing if listing in ("draft", "archived") else "published", listing != "invalid")
 
 
 def _fields(doc: SearchDoc) -> dict[str, Any]:
@@ -230,5 +243,5 @@ def _fields(doc: SearchDoc) -> dict[str, Any]:
         "industry": doc.industry or "", "use_case": doc.use_case or "",
         "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
         "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),
-        "readers": ",".join(doc.readers),
+        "readers": ",".join(doc.readers), "listing": doc.listing,
     }

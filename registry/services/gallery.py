@@ -6,19 +6,30 @@ from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidInput
 from ..search import SearchQuery, SearchResults
-from ..search.base import MAX_PAGE, MAX_QUERY, SORTS
+from ..search.base import MAX_PAGE, MAX_QUERY, SORTS, STATUSES
 from . import guard, templates
 
-__all__ = ["MAX_PAGE", "MAX_QUERY", "SORTS", "rate", "reindex", "search", "star"]
+__all__ = ["MAX_PAGE", "MAX_QUERY", "SORTS", "STATUSES", "rate", "reindex", "search", "star"]
 
 
 def search(c: Container, actor: Actor, q: str = "", industry: str | None = None, use_case: str | None = None,
            tags: str | None = None, owner: str | None = None, sort: str = "relevance", page: int = 1,
-           per_page: int = 20) -> SearchResults:
+           per_page: int = 20, status: str | None = None) -> SearchResults:
+    """Published templates whose head passes validate, unless `status` asks for others (drafts
+    only of the caller's own); with owner = the caller, all of the caller's, failing ones marked."""
     wanted = tuple(t.strip() for t in (tags or "").split(",") if t.strip())
     return c.search.search(SearchQuery(q=q, industry=industry, use_case=use_case, tags=wanted, owner=owner,
                                        sort=sort, page=page, per_page=per_page, reader=actor.name,
-                                       see_all=actor.is_admin))
+                                       see_all=actor.is_admin, status=status))
+
+
+def ensure_index(c: Container) -> int | None:
+    """Rebuild a search index made anew by a schema change (at start); how many it indexed."""
+    if getattr(c.search, "needs_rebuild", False):
+        count = reindex(c)
+        c.search.needs_rebuild = False  # type: ignore[attr-defined]
+        return count
+    return None
 
 
 def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> int:

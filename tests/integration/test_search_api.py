@@ -116,3 +116,37 @@ def test_stars_ratings_sort_and_reindex(corpus):
     assert "indexed" in out
     assert _search(env, None, sort="stars").json()["results"][0]["name"] == "story-teller"
     assert httpx.get(f"{env.url}/api/v1/templates/alice/story-teller").json()["stars"] == 1
+
+
+def test_lifecycle_through_the_api_and_the_archived_banner(tmp_path):
+    import json
+
+    from tests.gitcli import authed, commit_file, git
+    from tests.services import registry_server
+    from tests.unit.usecases import MINIMAL
+
+    with registry_server(tmp_path / "data") as server:
+        server.cli("user", "add", "alice")
+        token = server.cli("token", "create", "alice").stdout.strip()
+        auth = {"Authorization": f"Bearer {token}"}
+        for name, status in (("lc-draft", "draft"), ("lc-archived", "archived")):
+            info = httpx.post(f"{server.url}/api/v1/templates", json={"name": name}, headers=auth, timeout=30).json()
+            work = tmp_path / name
+            git("clone", "-q", authed(info["clone_url"], "alice", token), str(work))
+            commit_file(work, "template.json", json.dumps({**MINIMAL, "status": status}))
+            git("push", "-q", "origin", "HEAD:main", cwd=work)
+        import time
+
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{server.url}/api/v1/search", params={"status": "all", "q": "risk"}, headers=auth,
+                        timeout=30).json()["total"] < 2 and time.monotonic() < deadline:  # both indexed
+            time.sleep(0.2)
+        assert httpx.get(f"{server.url}/api/v1/search", params={"q": "risk"}, timeout=30).json()["total"] == 0
+        everyone = httpx.get(f"{server.url}/api/v1/search", params={"q": "risk", "status": "all"}, timeout=30).json()
+        assert [h["name"] for h in everyone["results"]] == ["lc-archived"] and everyone["results"][0]["status"] == "archived"
+        drafts = httpx.get(f"{server.url}/api/v1/search", params={"q": "risk", "status": "draft"}, headers=auth,
+                           timeout=30).json()
+        assert [h["name"] for h in drafts["results"]] == ["lc-draft"]
+        assert httpx.get(f"{server.url}/api/v1/search", params={"status": "nope"}, timeout=30).status_code == 422
+        page = httpx.get(f"{server.url}/alice/lc-archived", timeout=30)
+        assert page.status_code == 200 and 'id="archived-banner"' in page.text

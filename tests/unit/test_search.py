@@ -127,3 +127,29 @@ def test_update_and_remove(make_index):
 def test_an_empty_index_answers_with_nothing(make_index):
     found = make_index().search(SearchQuery(q="risk", industry="retail"))
     assert found.total == 0 and found.results == [] and found.facets["industry"] == {}
+
+
+LIFECYCLE = [
+    SearchDoc("p", "acme", "live", "Live risk memo", "published and valid"),
+    SearchDoc("i", "acme", "broken", "Broken risk memo", "fails validate", valid=False),
+    SearchDoc("d", "acme", "wip", "Draft risk memo", "work in progress", status="draft"),
+    SearchDoc("d2", "other", "their-wip", "Their draft risk memo", "someone else's", status="draft"),
+    SearchDoc("a", "acme", "old", "Archived risk memo", "kept for reference", status="archived"),
+]
+
+
+def test_lifecycle_published_and_valid_by_default_others_when_asked(make_index):
+    ix = make_index()
+    ix.upsert_many(LIFECYCLE)
+    assert names(ix.search(SearchQuery(q="memo"))) == ["live"]
+    assert sorted(names(ix.search(SearchQuery(q="memo", status="all")))) == ["broken", "live", "old"]
+    assert sorted(names(ix.search(SearchQuery(q="memo", status="all", reader="acme")))) == [
+        "broken", "live", "old", "wip"]  # drafts only of one's own
+    assert names(ix.search(SearchQuery(q="memo", status="draft", reader="acme"))) == ["wip"]
+    assert names(ix.search(SearchQuery(q="memo", status="draft"))) == []
+    assert names(ix.search(SearchQuery(q="memo", status="archived"))) == ["old"]
+    own = ix.search(SearchQuery(owner="acme", reader="acme"))  # the owner's view marks, never hides
+    assert sorted(names(own)) == ["broken", "live", "old", "wip"]
+    marks = {hit.name: (hit.status, hit.valid) for hit in own.results}
+    assert marks["broken"] == ("published", False) and marks["wip"] == ("draft", True)
+    assert names(ix.search(SearchQuery(q="memo", status="draft", see_all=True))) != []

@@ -142,3 +142,34 @@ def test_file_changes_and_structured_manifest_diff(w):
     assert changes["logo.bin"]["status"] == "removed" and changes["logo.bin"]["binary"]
     assert changes["template.json"]["manifest_changes"] == [
         {"path": "$.title", "kind": "changed", "old": "Quarterly risk report writer", "new": "New"}]
+
+
+def test_lifecycle_follows_the_manifest_and_validate(w):
+    draft = templates.create(w.c, w.alice, "draft-one")
+    sha = w.commit(draft, manifest_files(status="draft"))
+    checks.run(w.c, "index", draft.id, sha)
+    broken = templates.create(w.c, w.alice, "broken-one")
+    sha = w.commit(broken, manifest_files(title=5))
+    checks.run(w.c, "index", broken.id, sha)
+    assert gallery.search(w.c, w.bob, q="risk").total == 0
+    assert [h.name for h in gallery.search(w.c, w.bob, q="risk", status="all").results] == ["broken-one"]
+    mine = gallery.search(w.c, w.alice, owner="alice")
+    assert {(h.name, h.status, h.valid) for h in mine.results} == {
+        ("draft-one", "draft", True), ("broken-one", "published", False)}
+
+
+def test_an_index_from_an_older_schema_is_rebuilt(w, tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    from registry.search import WhooshIndex
+
+    t = templates.create(w.c, w.alice, "kept")
+    w.commit(t, manifest_files())
+    old = tmp_path / "old-index"
+    old.mkdir()
+    whoosh_index.create_in(str(old), Schema(id=ID(unique=True, stored=True)))
+    w.c._search = WhooshIndex(old)
+    assert w.c.search.needs_rebuild and w.c.search.count() == 0
+    assert gallery.ensure_index(w.c) == 1
+    assert gallery.search(w.c, w.anon, q="risk").total == 1 and gallery.ensure_index(w.c) is None
