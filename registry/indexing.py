@@ -35,7 +35,8 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
         use_case=_text(manifest.get("useCase")), tags=tuple(t for t in tags if isinstance(t, str)),
         stars=stars, rating=rating, updated_at=template.updated_at, readers=readers,
         status=status if (status := _text(manifest.get("status"))) in ("draft", "archived") else "published",
-        valid=valid)
+        valid=valid, writers=(template.owner, *sorted(
+            name for name, role in c.meta.collaborator_roles(template.id).items() if role in ("writer", "maintainer"))))
 
 
 def _text(value: Any) -> str:

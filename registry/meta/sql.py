@@ -180,6 +180,14 @@ class SqlMetaStore(ActivityMixin, PullsMixin):
             role = c.execute(select(col.role).where(col.template_id == template_id, col.user_id == user_id)).scalar()
         return str(role) if role is not None else None
 
+    def collaborator_roles(self, template_id: str) -> dict[str, str]:
+        """Collaborators' names and roles."""
+        col, u = s.collaborators.c, s.users.c
+        with self._read() as c:
+            rows = c.execute(select(u.name, col.role).join_from(s.collaborators, s.users, col.user_id == u.id)
+                             .where(col.template_id == template_id)).all()
+        return {r.name: r.role for r in rows}
+
     def collaborator_names(self, template_id: str) -> list[str]:
         col, u = s.collaborators.c, s.users.c
         with self._read() as c:

@@ -33,6 +33,8 @@ class SearchDoc:
     # branch head passes `validate`: the gallery lists published, valid templates by default.
     status: str = "published"
     valid: bool = True
+    # Who may see it as a draft: its owner and collaborators who may write to it.
+    writers: tuple[str, ...] = ()
 
     @property
     def listing(self) -> str:
@@ -74,7 +76,7 @@ class SearchQuery:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
 
     def listings(self) -> tuple[set[str], set[str]]:
-        """(listings shown to everyone, listings shown only of the reader's own templates)."""
+        """(listings shown to everyone, listings shown only where the reader may write)."""
         if self.status is None:
             return {"published"}, ({"published", "invalid", "draft", "archived"} if self.owner and
                                    self.owner == self.reader else set())

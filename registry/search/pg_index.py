@@ -22,14 +22,15 @@ LAST_WORD = re.compile(r"(\w+)$")
 
 UPSERT = text("""
 INSERT INTO search_docs (id, owner, name, title, name_words, description, readme, prompt, industry, use_case,
-                         tags, display_tags, stars, rating, updated_at, readers, listing)
+                         tags, display_tags, stars, rating, updated_at, readers, listing, writers)
 VALUES (:id, :owner, :name, :title, :name_words, :description, :readme, :prompt, :industry, :use_case,
-        :tags, :display_tags, :stars, :rating, :updated_at, :readers, :listing)
+        :tags, :display_tags, :stars, :rating, :updated_at, :readers, :listing, :writers)
 ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=excluded.title,
   name_words=excluded.name_words, description=excluded.description, readme=excluded.readme,
   prompt=excluded.prompt, industry=excluded.industry, use_case=excluded.use_case, tags=excluded.tags,
   display_tags=excluded.display_tags, stars=excluded.stars, rating=excluded.rating,
-  updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing
+  updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
+  writers=excluded.writers
 """)
 
 
@@ -65,7 +66,7 @@ class PostgresIndex:
             params["readers"] = ["*", query.reader] if query.reader else ["*"]
         shared, own = query.listings()
         params["shared"], params["own"], params["me"] = sorted(shared), sorted(own), query.reader or ""
-        mine = "listing = ANY(:own)" + ("" if query.see_all else " AND owner = :me")
+        mine = "listing = ANY(:own)" + ("" if query.see_all else " AND :me = ANY(writers)")
         where.append(f"(listing = ANY(:shared) OR ({mine}))")
         for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
             if value:
@@ -131,7 +132,8 @@ def _row(doc: SearchDoc) -> dict[str, Any]:
             "description": doc.description, "readme": doc.readme[:20_000], "prompt": doc.prompt[:50_000],
             "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": [t.lower() for t in doc.tags],
             "display_tags": list(doc.tags), "stars": int(doc.stars), "rating": float(doc.rating),
-            "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing}
+            "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing,
+            "writers": list(doc.writers or (doc.owner,))}
 
 
 def _hit(row: Any, terms: set[str]) -> SearchHit:

@@ -45,6 +45,7 @@ def _schema() -> Schema:
         updated_at=NUMERIC(int, bits=64, stored=True, sortable=True, default=0),  # epoch ms
         readers=KEYWORD(commas=True), display_tags=STORED,
         listing=ID(stored=True),  # published | invalid | draft | archived (SearchDoc.listing)
+        writers=KEYWORD(commas=True),  # who sees its drafts
     )
 
 
@@ -58,7 +59,7 @@ class WhooshIndex:
                 else index.create_in(str(self.path), _schema())
             # An index from before a schema change is made anew, empty: `needs_rebuild` tells
             # the caller to reindex (registry serve does at start).
-            self.needs_rebuild = "listing" not in self.ix.schema.names()
+            self.needs_rebuild = not {"listing", "writers"} <= set(self.ix.schema.names())
             if self.needs_rebuild:
                 self.ix = index.create_in(str(self.path), _schema())
         self._local = threading.local()
@@ -110,7 +111,7 @@ class WhooshIndex:
         listed = set().union(*(view.term_docs("listing", name) for name in shared))
         if own:
             mine = set().union(*(view.term_docs("listing", name) for name in own))
-            listed |= mine if query.see_all else mine & (view.term_docs("owner", query.reader) if query.reader else set())
+            listed |= mine if query.see_all else mine & (view.term_docs("writers", query.reader) if query.reader else set())
         candidates = candidates & listed
         for field, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner),
                              *(("tags", t.lower()) for t in query.tags)):
@@ -243,5 +244,5 @@ def _fields(doc: SearchDoc) -> dict[str, Any]:
         "industry": doc.industry or "", "use_case": doc.use_case or "",
         "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
         "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),
-        "readers": ",".join(doc.readers), "listing": doc.listing,
+        "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(doc.writers or (doc.owner,)),
     }

@@ -143,9 +143,8 @@ def remove_collaborator(c: Container, actor: Actor, owner: str, name: str, user_
 
 
 def _refresh_readers(c: Container, template: Template) -> None:
-    """Who may find a private template in search changed with its collaborators."""
-    if template.visibility != "public":
-        indexing.refresh(c, template)
+    """Who may find a private template, or see a draft, changed with its collaborators."""
+    indexing.refresh(c, template)
 
 
 def set_protection(c: Container, actor: Actor, owner: str, name: str, protection: Protection) -> None:

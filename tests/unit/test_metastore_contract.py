@@ -108,6 +108,7 @@ def test_collaborators_upsert_and_names(meta):
     meta.set_collaborator("alice-t", carol.id, "maintainer")
     assert meta.collaborator_role("alice-t", bob.id) == "writer"
     assert meta.collaborator_names("alice-t") == ["bob", "carol"]
+    assert meta.collaborator_roles("alice-t") == {"bob": "writer", "carol": "maintainer"}
     meta.remove_collaborator("alice-t", bob.id)
     assert meta.collaborator_role("alice-t", bob.id) is None
     assert meta.collaborator_names("alice-t") == ["carol"]

@@ -133,7 +133,8 @@ LIFECYCLE = [
     SearchDoc("p", "acme", "live", "Live risk memo", "published and valid"),
     SearchDoc("i", "acme", "broken", "Broken risk memo", "fails validate", valid=False),
     SearchDoc("d", "acme", "wip", "Draft risk memo", "work in progress", status="draft"),
-    SearchDoc("d2", "other", "their-wip", "Their draft risk memo", "someone else's", status="draft"),
+    SearchDoc("d2", "other", "their-wip", "Their draft risk memo", "someone else's", status="draft",
+              writers=("other", "carol")),
     SearchDoc("a", "acme", "old", "Archived risk memo", "kept for reference", status="archived"),
 ]
 
@@ -147,6 +148,7 @@ def test_lifecycle_published_and_valid_by_default_others_when_asked(make_index):
         "broken", "live", "old", "wip"]  # drafts only of one's own
     assert names(ix.search(SearchQuery(q="memo", status="draft", reader="acme"))) == ["wip"]
     assert names(ix.search(SearchQuery(q="memo", status="draft"))) == []
+    assert names(ix.search(SearchQuery(q="memo", status="draft", reader="carol"))) == ["their-wip"]  # a writer
     assert names(ix.search(SearchQuery(q="memo", status="archived"))) == ["old"]
     own = ix.search(SearchQuery(owner="acme", reader="acme"))  # the owner's view marks, never hides
     assert sorted(names(own)) == ["broken", "live", "old", "wip"]

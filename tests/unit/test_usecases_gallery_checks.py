@@ -173,3 +173,14 @@ def test_an_index_from_an_older_schema_is_rebuilt(w, tmp_path):
     assert w.c.search.needs_rebuild and w.c.search.count() == 0
     assert gallery.ensure_index(w.c) == 1
     assert gallery.search(w.c, w.anon, q="risk").total == 1 and gallery.ensure_index(w.c) is None
+
+
+def test_drafts_are_seen_by_those_who_may_write_to_them(w):
+    t = templates.create(w.c, w.alice, "shared-draft")
+    sha = w.commit(t, manifest_files(status="draft"))
+    checks.run(w.c, "index", t.id, sha)
+    assert gallery.search(w.c, w.bob, status="draft").total == 0
+    templates.set_collaborator(w.c, w.alice, "alice", "shared-draft", "bob", "writer")
+    assert [h.name for h in gallery.search(w.c, w.bob, status="draft").results] == ["shared-draft"]
+    templates.set_collaborator(w.c, w.alice, "alice", "shared-draft", "bob", "reader")
+    assert gallery.search(w.c, w.bob, status="draft").total == 0
