@@ -37,12 +37,12 @@ def _c(request: Request) -> Container:
 def gallery_page(request: Request, q: str = Query("", max_length=MAX_QUERY), industry: str | None = None,
                  use_case: str | None = None, tags: str | None = Query(None, max_length=1000),
                  sort: str = "relevance", page_no: int = Query(1, alias="page", ge=1, le=500),
-                 status: str | None = Query(None, max_length=10),
+                 status: str | None = Query(None, max_length=10), owner: str | None = Query(None, max_length=64),
                  actor: Actor = Depends(_actor)):
     if sort not in ("relevance", "stars", "updated", "rating"):
         raise InvalidInput("sort must be relevance, stars, updated or rating")
     found = gallery.search(_c(request), actor, q=q, industry=industry or None,
-                           use_case=use_case or None, tags=tags or None, owner=None, sort=sort, page=page_no,
+                           use_case=use_case or None, tags=tags or None, owner=owner or None, sort=sort, page=page_no,
                            per_page=20, status=status or None)
     chosen = {"industry": industry or "", "use_case": use_case or "", "tags": tags or ""}
     return page(request, "gallery.html", q=q, sort=sort, found=found, chosen=chosen, page_no=page_no,

@@ -150,3 +150,31 @@ def test_lifecycle_through_the_api_and_the_archived_banner(tmp_path):
         assert httpx.get(f"{server.url}/api/v1/search", params={"status": "nope"}, timeout=30).status_code == 422
         page = httpx.get(f"{server.url}/alice/lc-archived", timeout=30)
         assert page.status_code == 200 and 'id="archived-banner"' in page.text
+
+
+def test_the_owners_gallery_view_marks_failing_templates(tmp_path):
+    import json
+    import time
+
+    from tests.gitcli import authed, commit_file, git
+    from tests.integration.test_web import _csrf
+    from tests.services import registry_server
+    from tests.unit.usecases import MINIMAL
+
+    with registry_server(tmp_path / "data") as server:
+        server.cli("user", "add", "alice")
+        token = server.cli("token", "create", "alice").stdout.strip()
+        auth = {"Authorization": f"Bearer {token}"}
+        info = httpx.post(f"{server.url}/api/v1/templates", json={"name": "failing"}, headers=auth, timeout=30).json()
+        work = tmp_path / "w"
+        git("clone", "-q", authed(info["clone_url"], "alice", token), str(work))
+        commit_file(work, "template.json", json.dumps({**MINIMAL, "industry": 7}))
+        git("push", "-q", "origin", "HEAD:main", cwd=work)
+        deadline = time.monotonic() + 30
+        while not httpx.get(f"{server.url}/api/v1/search", params={"owner": "alice"}, headers=auth,
+                            timeout=30).json()["total"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        web = httpx.Client(base_url=server.url, timeout=30, headers={"Origin": server.url})
+        web.post("/login", data={"csrf": _csrf(web.get("/login").text), "user": "alice", "token": token})
+        assert "fails validate" in web.get("/", params={"owner": "alice"}).text
+        assert "failing" not in httpx.get(f"{server.url}/", timeout=30).text  # hidden from the gallery
