@@ -40,3 +40,12 @@ def actor_from_header(c: Container, header: str | None, allow_basic: bool = True
 
 def get_actor(request: Request) -> Actor:
     return actor_from_header(get_container(request), request.headers.get("authorization"))
+
+
+def get_signed_in(request: Request) -> Actor:
+    """The caller of a write: authenticated before anything of the request body is validated
+    (an anonymous write is a 401, never a 400 or 422 about its body)."""
+    actor = get_actor(request)
+    if actor.user is None:
+        raise Unauthenticated("authentication required")
+    return actor

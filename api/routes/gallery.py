@@ -12,7 +12,7 @@ from registry.container import Container
 from registry.services import gallery
 from registry.services.gallery import MAX_PAGE, MAX_QUERY
 
-from ..deps import get_actor, get_container
+from ..deps import get_actor, get_container, get_signed_in
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
@@ -38,19 +38,19 @@ def search(request: Request, response: Response,
 
 
 @router.put("/templates/{owner}/{name}/star")
-def put_star(owner: str, name: str, actor: Actor = Depends(get_actor),
+def put_star(owner: str, name: str, actor: Actor = Depends(get_signed_in),
              c: Container = Depends(get_container)) -> dict[str, Any]:
     return {"starred": True, "stars": gallery.star(c, actor, owner, name, True)}
 
 
 @router.delete("/templates/{owner}/{name}/star")
-def delete_star(owner: str, name: str, actor: Actor = Depends(get_actor),
+def delete_star(owner: str, name: str, actor: Actor = Depends(get_signed_in),
                 c: Container = Depends(get_container)) -> dict[str, Any]:
     return {"starred": False, "stars": gallery.star(c, actor, owner, name, False)}
 
 
 @router.post("/templates/{owner}/{name}/ratings", status_code=201)
-def post_rating(owner: str, name: str, body: Rating, actor: Actor = Depends(get_actor),
+def post_rating(owner: str, name: str, body: Rating, actor: Actor = Depends(get_signed_in),
                 c: Container = Depends(get_container)) -> dict[str, Any]:
     mean, count = gallery.rate(c, actor, owner, name, body.score, body.review)
     return {"rating": mean, "ratings": count}

@@ -13,7 +13,7 @@ from registry.meta.records import Comment, Pull
 from registry.services import merging, pulls
 from registry.services.guard import page_args
 
-from ..deps import get_actor, get_container
+from ..deps import get_actor, get_container, get_signed_in
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/pulls")
@@ -60,7 +60,7 @@ def _shape(c: Container, pull: Pull) -> dict[str, Any]:
 
 
 @router.post("", status_code=201)
-def create(owner: str, name: str, body: NewPull, actor: Actor = Depends(get_actor),
+def create(owner: str, name: str, body: NewPull, actor: Actor = Depends(get_signed_in),
            c: Container = Depends(get_container)) -> dict[str, Any]:
     return _shape(c, pulls.open_pull(c, actor, owner, name, body.title, body.body, body.head, body.base))
 
@@ -82,7 +82,7 @@ def show(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
 
 
 @router.patch("/{number}")
-def edit(owner: str, name: str, number: int, body: PullEdit, actor: Actor = Depends(get_actor),
+def edit(owner: str, name: str, number: int, body: PullEdit, actor: Actor = Depends(get_signed_in),
          c: Container = Depends(get_container)) -> dict[str, Any]:
     return _shape(c, pulls.update_pull(c, actor, owner, name, number, body.title, body.body, body.state))
 
@@ -106,13 +106,13 @@ def comments(owner: str, name: str, number: int, actor: Actor = Depends(get_acto
 
 
 @router.post("/{number}/comments", status_code=201)
-def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_actor),
+def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_signed_in),
                 c: Container = Depends(get_container)) -> Comment:
     return merging.comment(c, actor, owner, name, number, body.body, body.path, body.line, body.side)
 
 
 @router.post("/{number}/reviews", status_code=201)
-def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor = Depends(get_actor),
+def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor = Depends(get_signed_in),
                c: Container = Depends(get_container)) -> dict[str, Any]:
     review_id = merging.review(c, actor, owner, name, number, body.event, body.body,
                                [c.model_dump() for c in body.comments])
@@ -126,7 +126,7 @@ def mergeability(owner: str, name: str, number: int, actor: Actor = Depends(get_
 
 
 @router.post("/{number}/merge")
-def merge(owner: str, name: str, number: int, body: Merge, actor: Actor = Depends(get_actor),
+def merge(owner: str, name: str, number: int, body: Merge, actor: Actor = Depends(get_signed_in),
           c: Container = Depends(get_container)) -> dict[str, Any]:
     return {"sha": merging.merge(c, actor, owner, name, number, body.method, body.expected_head_sha),
             "merged": True}

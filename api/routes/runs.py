@@ -13,7 +13,7 @@ from registry.meta.records import Run
 from registry.services import runs
 from registry.services.guard import page_args
 
-from ..deps import get_actor, get_container
+from ..deps import get_actor, get_container, get_signed_in
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
@@ -44,7 +44,7 @@ def index(owner: str, name: str, request: Request, response: Response, page: int
 
 
 @router.post("/templates/{owner}/{name}/runs", status_code=202)
-def create(owner: str, name: str, body: NewRun, actor: Actor = Depends(get_actor),
+def create(owner: str, name: str, body: NewRun, actor: Actor = Depends(get_signed_in),
            c: Container = Depends(get_container)) -> dict[str, Any]:
     return shape(runs.request(c, actor, owner, name, body.ref), owner, name)
 

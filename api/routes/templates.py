@@ -13,7 +13,7 @@ from registry.meta.records import Protection, Template
 from registry.services import templates
 from registry.services.guard import page_args
 
-from ..deps import get_actor, get_container
+from ..deps import get_actor, get_container, get_signed_in
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
@@ -91,7 +91,7 @@ def _summary(request: Request, c: Container, t: Template, parent: Template | Non
 
 
 @router.post("/templates", status_code=201)
-def create_template(body: CreateTemplate, request: Request, actor: Actor = Depends(get_actor),
+def create_template(body: CreateTemplate, request: Request, actor: Actor = Depends(get_signed_in),
                     c: Container = Depends(get_container)) -> dict[str, Any]:
     t = templates.create(c, actor, body.name, body.owner, body.visibility, body.description)
     return _summary(request, c, t) | {"default_branch": "main"}
@@ -99,7 +99,7 @@ def create_template(body: CreateTemplate, request: Request, actor: Actor = Depen
 
 @router.post("/templates/{owner}/{name}/forks", status_code=201)
 def fork_template(owner: str, name: str, request: Request, body: Fork | None = None,
-                  actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> dict[str, Any]:
+                  actor: Actor = Depends(get_signed_in), c: Container = Depends(get_container)) -> dict[str, Any]:
     body = body or Fork()
     return _summary(request, c, templates.fork(c, actor, owner, name, body.owner, body.name))
 
@@ -141,7 +141,7 @@ def commit_statuses(owner: str, name: str, sha: str, actor: Actor = Depends(get_
 
 
 @router.patch("/templates/{owner}/{name}")
-def update_template(owner: str, name: str, body: TemplatePatch, request: Request, actor: Actor = Depends(get_actor),
+def update_template(owner: str, name: str, body: TemplatePatch, request: Request, actor: Actor = Depends(get_signed_in),
                     c: Container = Depends(get_container)) -> dict[str, Any]:
     """Description, visibility and default branch (maintainers and above)."""
     t = templates.update(c, actor, owner, name, body.description, body.visibility, body.default_branch)
@@ -149,7 +149,7 @@ def update_template(owner: str, name: str, body: TemplatePatch, request: Request
 
 
 @router.delete("/templates/{owner}/{name}", status_code=204)
-def delete_template(owner: str, name: str, actor: Actor = Depends(get_actor),
+def delete_template(owner: str, name: str, actor: Actor = Depends(get_signed_in),
                     c: Container = Depends(get_container)) -> Response:
     templates.delete(c, actor, owner, name)
     return Response(status_code=204)
@@ -214,21 +214,21 @@ def raw(owner: str, name: str, rest: str, actor: Actor = Depends(get_actor),
 
 
 @router.put("/templates/{owner}/{name}/collaborators/{user}", status_code=204)
-def put_collaborator(owner: str, name: str, user: str, body: Collaborator, actor: Actor = Depends(get_actor),
+def put_collaborator(owner: str, name: str, user: str, body: Collaborator, actor: Actor = Depends(get_signed_in),
                      c: Container = Depends(get_container)) -> Response:
     templates.set_collaborator(c, actor, owner, name, user, body.role)
     return Response(status_code=204)
 
 
 @router.delete("/templates/{owner}/{name}/collaborators/{user}", status_code=204)
-def delete_collaborator(owner: str, name: str, user: str, actor: Actor = Depends(get_actor),
+def delete_collaborator(owner: str, name: str, user: str, actor: Actor = Depends(get_signed_in),
                         c: Container = Depends(get_container)) -> Response:
     templates.remove_collaborator(c, actor, owner, name, user)
     return Response(status_code=204)
 
 
 @router.put("/templates/{owner}/{name}/protection/{branch:path}")
-def put_protection(owner: str, name: str, branch: str, body: ProtectionRule, actor: Actor = Depends(get_actor),
+def put_protection(owner: str, name: str, branch: str, body: ProtectionRule, actor: Actor = Depends(get_signed_in),
                    c: Container = Depends(get_container)) -> dict[str, Any]:
     templates.set_protection(c, actor, owner, name, Protection(
         branch, body.allow_force_push, body.allow_deletion, tuple(body.required_checks), body.required_approvals))
@@ -236,7 +236,7 @@ def put_protection(owner: str, name: str, branch: str, body: ProtectionRule, act
 
 
 @router.delete("/templates/{owner}/{name}/protection/{branch:path}", status_code=204)
-def delete_protection(owner: str, name: str, branch: str, actor: Actor = Depends(get_actor),
+def delete_protection(owner: str, name: str, branch: str, actor: Actor = Depends(get_signed_in),
                       c: Container = Depends(get_container)) -> Response:
     templates.remove_protection(c, actor, owner, name, branch)
     return Response(status_code=204)

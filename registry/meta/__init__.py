@@ -15,8 +15,9 @@ from .records import (
     Template,
     Token,
     User,
+    Visibility,
 )
 from .sql import SqlMetaStore
 
 __all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run", "Status",
-           "Template", "Token", "User", "SqlMetaStore"]
+           "Template", "Token", "User", "Visibility", "SqlMetaStore"]

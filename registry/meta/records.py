@@ -47,6 +47,14 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Whose view a listing is for: a user's (public, own, and collaborations), or all (admins)."""
+
+    user: str | None
+    all: bool = False
+
+
+@dataclass(frozen=True)
 class Protection:
     branch: str
     allow_force_push: bool

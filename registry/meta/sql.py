@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import AlreadyExists, TemplateNotFound, TokenNotFound, UserNotFound
 from . import schema as s
 from .engine import upsert
-from .records import Protection, Template, Token, User
+from .records import Protection, Template, Token, User, Visibility
 from .sql_activity import ActivityMixin
 from .sql_pulls import PullsMixin
 
@@ -128,8 +128,20 @@ class SqlMetaStore(ActivityMixin, PullsMixin):
             raise TemplateNotFound(f"template {template_id} not found")
         return _template(row)
 
-    def list_templates(self, owner: str | None, offset: int, limit: int) -> tuple[list[Template], int]:
-        where = [s.templates.c.owner == owner] if owner else []
+    def list_templates(self, owner: str | None, offset: int, limit: int,
+                       visible_to: Visibility | None = None) -> tuple[list[Template], int]:
+        """A page of templates and the total; with `visible_to`, only those that reader may read
+        (filtered in the query, so totals and pages are exact for every reader)."""
+        t = s.templates.c
+        where: list[Any] = [t.owner == owner] if owner else []
+        if visible_to is not None and not visible_to.all:
+            readable: list[Any] = [t.visibility == "public"]
+            if visible_to.user is not None:
+                col, u = s.collaborators.c, s.users.c
+                readable += [t.owner == visible_to.user, t.id.in_(
+                    select(col.template_id).join_from(s.collaborators, s.users, col.user_id == u.id)
+                    .where(u.name == visible_to.user))]
+            where.append(or_(*readable))
         with self._read() as c:
             total = c.execute(select(func.count()).select_from(s.templates).where(*where)).scalar_one()
             rows = c.execute(select(s.templates).where(*where).order_by(s.templates.c.owner, s.templates.c.name)

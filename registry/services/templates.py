@@ -6,14 +6,14 @@ import time
 import uuid
 from pathlib import Path
 
-from .. import access, importer, indexing
+from .. import importer, indexing
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidInput, PermissionDenied, TemplateNotFound
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..git.write import commit_files
-from ..meta import ROLES, Protection, Template
+from ..meta import ROLES, Protection, Template, Visibility
 from ..names import check_name
 from . import guard
 
@@ -93,9 +93,9 @@ def update(c: Container, actor: Actor, owner: str, name: str, description: str |
 
 def list_visible(c: Container, actor: Actor, owner: str | None, page: int,
                  per_page: int) -> tuple[list[Template], int]:
-    # Visibility filtering happens after the page is read (issue 16 moves it into the query).
-    items, total = c.meta.list_templates(owner, (page - 1) * per_page, per_page)
-    return [t for t in items if access.level(c.meta, actor, t) >= Level.READ], total
+    """A page of the templates `actor` may read; the total counts only those."""
+    return c.meta.list_templates(owner, (page - 1) * per_page, per_page,
+                                 Visibility(actor.name, actor.is_admin))
 
 
 def all_templates(c: Container, batch: int = 200) -> list[Template]:

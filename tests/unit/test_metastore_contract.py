@@ -232,3 +232,19 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
         meta.get_pull("alice-t", 1)
     with pytest.raises(RunNotFound):
         meta.get_run(run.id)
+
+
+def test_listings_are_filtered_by_who_may_read_them(meta):
+    from registry.meta import Visibility
+
+    bob = meta.add_user("bob", None, False)
+    meta.add_user("alice", None, False)
+    for name, visibility in (("a", "public"), ("b", "private"), ("c", "private"), ("d", "public")):
+        meta.add_template(Template(f"alice-{name}", "alice", name, visibility, "", None, 1.0, 1.0))
+    meta.set_collaborator("alice-c", bob.id, "reader")
+    seen = lambda who, **kw: [t.name for t in meta.list_templates(None, 0, 10, who)[0]]  # noqa: E731
+    assert seen(Visibility(None)) == ["a", "d"] and meta.list_templates(None, 0, 10, Visibility(None))[1] == 2
+    assert seen(Visibility("bob")) == ["a", "c", "d"]
+    assert seen(Visibility("alice")) == ["a", "b", "c", "d"] == seen(Visibility(None, all=True))
+    page, total = meta.list_templates(None, 1, 1, Visibility(None))
+    assert [t.name for t in page] == ["d"] and total == 2  # pages and totals count only what is visible
