@@ -1,11 +1,12 @@
 """SearchIndex on PostgreSQL full-text search (REGISTRY_SEARCH=postgres): the same behaviour as
 the whoosh index, checked by the same contract suite, with nothing kept on a node.
 
-One row per template in `search_docs` (migration 0002): a weighted tsvector (title and name A,
-tags and description B, README and prompt C) that matches, a smaller one of the short fields that
-ranks, under GIN indexes, as are the tags. Queries: every word must match (websearch syntax: "phrases", or, -not),
-stemmed in English; the last word also counts as a prefix of a title word (type-ahead), as
-whoosh does. Privacy by readers in the WHERE clause, so counts and facets are exact.
+One narrow row per template in `search_docs` (migration 0002): a weighted tsvector (title and
+name A, tags and description B, README and prompt C, which are not kept) that matches, a
+smaller one of the short fields that ranks, under GIN indexes, as are the tags. Queries: every
+word must match (websearch syntax: "phrases", or, -not), stemmed in English; the last word also
+counts as a prefix of a title word (type-ahead), as whoosh does. Privacy by readers in the WHERE
+clause, so counts and facets are exact.
 """
 from __future__ import annotations
 
@@ -21,16 +22,19 @@ SORT_SQL = {"stars": "stars DESC", "updated": "updated_at DESC", "rating": "rati
 LAST_WORD = re.compile(r"(\w+)$")
 
 UPSERT = text("""
-INSERT INTO search_docs (id, owner, name, title, name_words, description, readme, prompt, industry, use_case,
-                         tags, display_tags, stars, rating, updated_at, readers, listing, writers)
-VALUES (:id, :owner, :name, :title, :name_words, :description, :readme, :prompt, :industry, :use_case,
-        :tags, :display_tags, :stars, :rating, :updated_at, :readers, :listing, :writers)
+INSERT INTO search_docs (id, owner, name, title, name_words, description, industry, use_case, tags, display_tags,
+                         stars, rating, updated_at, readers, listing, writers, document)
+VALUES (:id, :owner, :name, :title, :name_words, :description, :industry, :use_case, :tags, :display_tags,
+        :stars, :rating, :updated_at, :readers, :listing, :writers,
+        setweight(to_tsvector('english', :title || ' ' || :name_words), 'A') ||
+        setweight(array_to_tsvector(CAST(:tags AS text[])), 'B') ||  -- no positions: no phrase spans a tag
+        setweight(to_tsvector('english', :description), 'B') ||
+        setweight(to_tsvector('english', :readme || ' ' || :prompt), 'C'))
 ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=excluded.title,
-  name_words=excluded.name_words, description=excluded.description, readme=excluded.readme,
-  prompt=excluded.prompt, industry=excluded.industry, use_case=excluded.use_case, tags=excluded.tags,
-  display_tags=excluded.display_tags, stars=excluded.stars, rating=excluded.rating,
-  updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
-  writers=excluded.writers
+  name_words=excluded.name_words, description=excluded.description, industry=excluded.industry,
+  use_case=excluded.use_case, tags=excluded.tags, display_tags=excluded.display_tags, stars=excluded.stars,
+  rating=excluded.rating, updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
+  writers=excluded.writers, document=excluded.document
 """)
 
 

@@ -19,16 +19,14 @@ def upgrade() -> None:
     op.execute("""
 CREATE TABLE search_docs (
   id text PRIMARY KEY, owner text NOT NULL, name text NOT NULL, title text NOT NULL,
-  name_words text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '', readme text NOT NULL DEFAULT '',
-  prompt text NOT NULL DEFAULT '', industry text NOT NULL DEFAULT '', use_case text NOT NULL DEFAULT '',
+  name_words text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',
+  industry text NOT NULL DEFAULT '', use_case text NOT NULL DEFAULT '',
   tags text[] NOT NULL DEFAULT '{}', display_tags text[] NOT NULL DEFAULT '{}',
   stars integer NOT NULL DEFAULT 0, rating double precision NOT NULL DEFAULT 0,
   updated_at double precision NOT NULL DEFAULT 0, readers text[] NOT NULL DEFAULT '{*}',
-  document tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('english', title || ' ' || name_words), 'A') ||
-    setweight(array_to_tsvector(tags), 'B') ||  -- lexemes without positions: no phrase spans a tag
-    setweight(to_tsvector('english', description), 'B') ||
-    setweight(to_tsvector('english', left(readme, 20000) || ' ' || left(prompt, 50000)), 'C')) STORED,
+  -- what matches: set by each upsert from the fields and the README and prompt text, which are
+  -- not kept (rows stay narrow: a broad query reads tens of thousands of them)
+  document tsvector NOT NULL,
   -- what relevance is ranked on: the short fields (the whole document is ~6x larger to read)
   rank_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('english', title || ' ' || name_words), 'A') ||
