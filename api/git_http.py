@@ -64,13 +64,13 @@ async def rpc(request: Request, owner: str, name: str, service_name: str) -> Res
     async def handle() -> Response:
         c, actor = get_container(request), request.state.actor
         # Who may do what is settled before the body is read.
-        await run_in_threadpool(push.authorize, c, actor, owner, name, service_name)
+        template = await run_in_threadpool(push.authorize, c, actor, owner, name, service_name)
         if request.headers.get("content-type") != f"application/x-{service_name}-request":
             return error_response(415, "unsupported_media_type", "wrong Content-Type for a git request")
         body = await _spool_body(request, c.settings.max_push_bytes)
         out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))
         try:
-            await run_in_threadpool(push.serve, c, actor, owner, name, service_name, body, out)
+            await run_in_threadpool(push.serve, c, template, service_name, body, out)
         finally:
             body.close()
         out.seek(0)

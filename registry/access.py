@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from .errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
-from .meta import SCOPES, MetaStore, Template, User
+from .meta import SCOPES, MetaStore, Template, Token, User
 
 TOKEN_PREFIX = "rgt_"
 LAST_USED_EVERY = 60.0  # seconds between two updates of a token's last use
@@ -52,14 +52,19 @@ def hash_token(token: str) -> str:
 
 def issue_token(meta: MetaStore, user: User, scope: str = "write", expires_days: float | None = None) -> str:
     """Create a token for `user`; only its hash is stored, so this is the one time it is seen."""
+    return issue(meta, user, scope, expires_days)[0]
+
+
+def issue(meta: MetaStore, user: User, scope: str = "write",
+          expires_days: float | None = None) -> tuple[str, Token]:
+    """As `issue_token`, with the stored record of the new token."""
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}")
     if expires_days is not None and expires_days <= 0:
         raise InvalidInput("--expires-days must be positive")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = time.time() + expires_days * 86400 if expires_days is not None else None
-    meta.add_token(user.id, hash_token(token), scope, expires_at)
-    return token
+    return token, meta.add_token(user.id, hash_token(token), scope, expires_at)
 
 
 def authenticate(meta: MetaStore, token: str) -> Actor:

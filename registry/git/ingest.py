@@ -216,19 +216,13 @@ def _refuse(what: str, problem: str | None) -> None:
         raise ObjectRejected(f"{what}: {problem}")
 
 
-def type_problem(types: dict[bytes, int], expect: dict[bytes, tuple[int, str]],
-                 type_of: Any) -> str | None:
+def type_problem(types: dict[bytes, int], expect: dict[bytes, tuple[int, str]]) -> str | None:
     """Whether every referenced object has the type its referrer says (a commit's tree is a
-    tree, a directory entry names a tree, a tag's target its declared type). `type_of(sha)`
-    answers for objects outside the new packs (None when absent: connectivity reports it)."""
+    tree, a directory entry names a tree, a tag's target its declared type). Objects missing
+    from `types` are skipped: connectivity reports them."""
     for sha, (want, who) in expect.items():
         have = types.get(sha)
-        if have is None:
-            have = type_of(sha)
-            if have is None:
-                continue
-        if have != want:
-            return (f"{who}: {sha.decode()[:12]} is a {KIND.get(have, 'object')}, "
-                    f"not a {KIND.get(want, 'object')} (badTree)" if want == Tree.type_num else
-                    f"{who}: {sha.decode()[:12]} is a {KIND.get(have, 'object')}, not a {KIND.get(want, 'object')}")
+        if have is not None and have != want:
+            rule = " (badTree)" if want == Tree.type_num else ""
+            return f"{who}: {sha.decode()[:12]} is a {KIND.get(have, 'object')}, not a {KIND.get(want, 'object')}{rule}"
     return None

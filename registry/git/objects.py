@@ -78,19 +78,31 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def _remove_pack_by_name(self, name: str) -> None:
         raise NotImplementedError("packs are removed by registry gc, never by a request")
 
-    def object_type(self, sha: bytes) -> int | None:
-        """The type of a stored object (hex sha), read from pack headers only: a delta has its
-        base's type, so following OFS/REF delta bases to a full object inflates nothing."""
+    def object_types(self, shas: list[bytes]) -> dict[bytes, int]:
+        """The types of stored objects (hex shas; absent ones are left out), read from pack
+        headers only: a delta has its base's type, so following OFS/REF delta bases to a full
+        object inflates nothing. Each pack file is opened once for all of them."""
         self.packs  # noqa: B018  (fills the pack cache, keyed by name)
+        found: dict[bytes, int] = {}
+        todo = list(shas)
         for name, pack in list(self._pack_cache.items()):
-            try:
-                offset = pack.index.object_offset(ObjectID(sha))
-            except KeyError:
+            here = []
+            for sha in todo:
+                try:
+                    here.append((sha, pack.index.object_offset(ObjectID(sha))))
+                except KeyError:
+                    continue
+            if not here:
                 continue
             base = self._pending.get(name) or self._local_base(name)
             with open(base.with_suffix(".pack"), "rb") as f:
-                return _type_at(f, offset, pack)
-        return None
+                for sha, offset in here:
+                    if (kind := _type_at(f, offset, pack)) is not None:
+                        found[sha] = kind
+            todo = [sha for sha in todo if sha not in found]
+            if not todo:
+                break
+        return found
 
     # -- staging new objects -------------------------------------------------------
     def _staging_dir(self) -> Path:

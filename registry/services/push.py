@@ -35,10 +35,9 @@ def advertise(c: Container, actor: Actor, owner: str, name: str, service_name: s
         return service.advertise(repo, service_name)
 
 
-def serve(c: Container, actor: Actor, owner: str, name: str, service_name: str, body: BinaryIO,
-          out: BinaryIO) -> None:
-    """One stateless upload-pack or receive-pack request: read `body`, write the answer to `out`."""
-    template = authorize(c, actor, owner, name, service_name)
+def serve(c: Container, template: Template, service_name: str, body: BinaryIO, out: BinaryIO) -> None:
+    """One stateless upload-pack or receive-pack request on a template `authorize` granted for
+    that service (the adapter authorizes before it reads the body): read `body`, answer to `out`."""
     ctx = context(c, template) if service_name == "git-receive-pack" else None
     with c.open_repo(template) as repo:
         service.run(repo, service_name, body, out, ctx)

@@ -53,10 +53,7 @@ def create_my_token(c: Container, actor: Actor, scope: str, expires_days: float 
         raise InvalidInput(f"scope must be one of {', '.join(SCOPE_RANK)}")
     if SCOPE_RANK[scope] > SCOPE_RANK[actor.scope]:
         raise PermissionDenied(f"a {actor.scope}-scoped token cannot create a {scope}-scoped token")
-    token = access.issue_token(c.meta, actor.user, scope, expires_days)
-    found = c.meta.find_token(access.hash_token(token))
-    assert found is not None
-    return token, found[0]
+    return access.issue(c.meta, actor.user, scope, expires_days)
 
 
 def revoke_my_token(c: Container, actor: Actor, token_id: int) -> None:
