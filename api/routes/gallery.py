@@ -29,7 +29,7 @@ def search(request: Request, response: Response,
            tags: str | None = Query(None, max_length=1000), owner: str | None = None,
            sort: Literal["relevance", "stars", "updated", "rating"] = "relevance",
            page: int = Query(1, ge=1, le=MAX_PAGE), per_page: int = Query(20, ge=1, le=100),
-           status: Literal["published", "draft", "archived", "all"] | None = None,
+           status: Literal["published", "draft", "archived", "any"] | None = None,
            actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> dict[str, Any]:
     found = gallery.search(c, actor, q=q, industry=industry, use_case=use_case, tags=tags, owner=owner,
                            sort=sort, page=page, per_page=per_page, status=status)

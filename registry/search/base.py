@@ -7,7 +7,7 @@ from typing import Protocol
 from ..errors import InvalidInput
 
 SORTS = ("relevance", "stars", "updated", "rating")
-STATUSES = ("published", "draft", "archived", "all")
+STATUSES = ("published", "draft", "archived", "any")  # SPEC: status=published|draft|archived|any
 MAX_QUERY = 500
 MAX_PAGE = 500
 
@@ -80,7 +80,7 @@ class SearchQuery:
         if self.status is None:
             return {"published"}, ({"published", "invalid", "draft", "archived"} if self.owner and
                                    self.owner == self.reader else set())
-        if self.status == "all":
+        if self.status == "any":
             return {"published", "invalid", "archived"}, {"draft"}
         if self.status == "published":
             return {"published", "invalid"} if self.owner and self.owner == self.reader else {"published"}, set()

@@ -138,11 +138,11 @@ def test_lifecycle_through_the_api_and_the_archived_banner(tmp_path):
         import time
 
         deadline = time.monotonic() + 30
-        while httpx.get(f"{server.url}/api/v1/search", params={"status": "all", "q": "risk"}, headers=auth,
+        while httpx.get(f"{server.url}/api/v1/search", params={"status": "any", "q": "risk"}, headers=auth,
                         timeout=30).json()["total"] < 2 and time.monotonic() < deadline:  # both indexed
             time.sleep(0.2)
         assert httpx.get(f"{server.url}/api/v1/search", params={"q": "risk"}, timeout=30).json()["total"] == 0
-        everyone = httpx.get(f"{server.url}/api/v1/search", params={"q": "risk", "status": "all"}, timeout=30).json()
+        everyone = httpx.get(f"{server.url}/api/v1/search", params={"q": "risk", "status": "any"}, timeout=30).json()
         assert [h["name"] for h in everyone["results"]] == ["lc-archived"] and everyone["results"][0]["status"] == "archived"
         drafts = httpx.get(f"{server.url}/api/v1/search", params={"q": "risk", "status": "draft"}, headers=auth,
                            timeout=30).json()

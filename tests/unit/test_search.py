@@ -143,8 +143,8 @@ def test_lifecycle_published_and_valid_by_default_others_when_asked(make_index):
     ix = make_index()
     ix.upsert_many(LIFECYCLE)
     assert names(ix.search(SearchQuery(q="memo"))) == ["live"]
-    assert sorted(names(ix.search(SearchQuery(q="memo", status="all")))) == ["broken", "live", "old"]
-    assert sorted(names(ix.search(SearchQuery(q="memo", status="all", reader="acme")))) == [
+    assert sorted(names(ix.search(SearchQuery(q="memo", status="any")))) == ["broken", "live", "old"]
+    assert sorted(names(ix.search(SearchQuery(q="memo", status="any", reader="acme")))) == [
         "broken", "live", "old", "wip"]  # drafts only of one's own
     assert names(ix.search(SearchQuery(q="memo", status="draft", reader="acme"))) == ["wip"]
     assert names(ix.search(SearchQuery(q="memo", status="draft"))) == []

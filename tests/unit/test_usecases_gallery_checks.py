@@ -152,7 +152,7 @@ def test_lifecycle_follows_the_manifest_and_validate(w):
     sha = w.commit(broken, manifest_files(title=5))
     checks.run(w.c, "index", broken.id, sha)
     assert gallery.search(w.c, w.bob, q="risk").total == 0
-    assert [h.name for h in gallery.search(w.c, w.bob, q="risk", status="all").results] == ["broken-one"]
+    assert [h.name for h in gallery.search(w.c, w.bob, q="risk", status="any").results] == ["broken-one"]
     mine = gallery.search(w.c, w.alice, owner="alice")
     assert {(h.name, h.status, h.valid) for h in mine.results} == {
         ("draft-one", "draft", True), ("broken-one", "published", False)}
