@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from registry.access import ANONYMOUS, Actor
 from registry.container import Container
 from registry.errors import Unauthenticated
 from registry.services import users
+
+# A pull request number or a token id in a path: what the databases' integer columns hold, so an
+# out-of-range number is a 422 and never reaches SQL (where it overflowed into a 500).
+RowNumber = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 def get_container(request: Request) -> Container:

@@ -13,7 +13,7 @@ from registry.meta.records import Comment, Pull
 from registry.services import merging, pulls
 from registry.services.guard import page_args
 
-from ..deps import get_actor, get_container, get_signed_in
+from ..deps import RowNumber, get_actor, get_container, get_signed_in
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/pulls")
@@ -76,43 +76,43 @@ def index(owner: str, name: str, request: Request, response: Response, state: st
 
 
 @router.get("/{number}")
-def show(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+def show(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
          c: Container = Depends(get_container)) -> dict[str, Any]:
     return _shape(c, pulls.get_pull(c, actor, owner, name, number)[1])
 
 
 @router.patch("/{number}")
-def edit(owner: str, name: str, number: int, body: PullEdit, actor: Actor = Depends(get_signed_in),
+def edit(owner: str, name: str, number: RowNumber, body: PullEdit, actor: Actor = Depends(get_signed_in),
          c: Container = Depends(get_container)) -> dict[str, Any]:
     return _shape(c, pulls.update_pull(c, actor, owner, name, number, body.title, body.body, body.state))
 
 
 @router.get("/{number}/files")
-def files(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+def files(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
           c: Container = Depends(get_container)) -> list[dict[str, Any]]:
     return pulls.files(c, actor, owner, name, number)
 
 
 @router.get("/{number}/commits")
-def commits(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+def commits(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
             c: Container = Depends(get_container)) -> list[dict[str, Any]]:
     return pulls.commits(c, actor, owner, name, number)
 
 
 @router.get("/{number}/comments")
-def comments(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+def comments(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
              c: Container = Depends(get_container)) -> list[Comment]:
     return views.pull_comments(c, actor, owner, name, number)
 
 
 @router.post("/{number}/comments", status_code=201)
-def add_comment(owner: str, name: str, number: int, body: NewComment, actor: Actor = Depends(get_signed_in),
+def add_comment(owner: str, name: str, number: RowNumber, body: NewComment, actor: Actor = Depends(get_signed_in),
                 c: Container = Depends(get_container)) -> Comment:
     return merging.comment(c, actor, owner, name, number, body.body, body.path, body.line, body.side)
 
 
 @router.post("/{number}/reviews", status_code=201)
-def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor = Depends(get_signed_in),
+def add_review(owner: str, name: str, number: RowNumber, body: NewReview, actor: Actor = Depends(get_signed_in),
                c: Container = Depends(get_container)) -> dict[str, Any]:
     review_id = merging.review(c, actor, owner, name, number, body.event, body.body,
                                [c.model_dump() for c in body.comments])
@@ -120,13 +120,13 @@ def add_review(owner: str, name: str, number: int, body: NewReview, actor: Actor
 
 
 @router.get("/{number}/mergeability")
-def mergeability(owner: str, name: str, number: int, actor: Actor = Depends(get_actor),
+def mergeability(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
                  c: Container = Depends(get_container)) -> dict[str, Any]:
     return merging.mergeability(c, actor, owner, name, number)
 
 
 @router.post("/{number}/merge")
-def merge(owner: str, name: str, number: int, body: Merge, actor: Actor = Depends(get_signed_in),
+def merge(owner: str, name: str, number: RowNumber, body: Merge, actor: Actor = Depends(get_signed_in),
           c: Container = Depends(get_container)) -> dict[str, Any]:
     return {"sha": merging.merge(c, actor, owner, name, number, body.method, body.expected_head_sha),
             "merged": True}

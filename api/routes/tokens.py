@@ -12,7 +12,7 @@ from registry.container import Container
 from registry.meta.records import Token
 from registry.services import users
 
-from ..deps import get_actor, get_container, get_signed_in
+from ..deps import RowNumber, get_actor, get_container, get_signed_in
 
 router = APIRouter(prefix="/api/v1/user/tokens", tags=["tokens"])
 
@@ -53,6 +53,7 @@ def create_token(body: NewToken, actor: Actor = Depends(get_signed_in),
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(token_id: int, actor: Actor = Depends(get_signed_in), c: Container = Depends(get_container)) -> Response:
+def revoke_token(token_id: RowNumber, actor: Actor = Depends(get_signed_in),
+                 c: Container = Depends(get_container)) -> Response:
     users.revoke_my_token(c, actor, token_id)
     return Response(status_code=204)

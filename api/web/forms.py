@@ -9,6 +9,7 @@ from registry.access import Actor
 from registry.errors import InvalidInput, Unauthenticated
 from registry.services import gallery, merging, pulls, templates
 
+from ..deps import RowNumber
 from . import session as sessions
 from .pages import mark_web
 from .render import HEADERS, page
@@ -53,7 +54,7 @@ def open_pull(request: Request, owner: str, name: str, title: str = Form(max_len
 
 
 @router.post("/{owner}/{name}/pulls/{number}/comments")
-def comment(request: Request, owner: str, name: str, number: int, body: str = Form(max_length=65_536),
+def comment(request: Request, owner: str, name: str, number: RowNumber, body: str = Form(max_length=65_536),
             path: str | None = Form(None, max_length=1000), line: str | None = Form(None),
             side: str | None = Form(None), actor: Actor = Depends(_posting)):
     if line not in (None, "") and not line.isdigit():
@@ -66,14 +67,14 @@ def comment(request: Request, owner: str, name: str, number: int, body: str = Fo
 
 
 @router.post("/{owner}/{name}/pulls/{number}/reviews")
-def review(request: Request, owner: str, name: str, number: int, event: str = Form(),
+def review(request: Request, owner: str, name: str, number: RowNumber, event: str = Form(),
            body: str = Form("", max_length=65_536), actor: Actor = Depends(_posting)):
     merging.review(request.app.state.container, actor, owner, name, number, event, body, [])
     return _back(request, f"/{owner}/{name}/pulls/{number}#reviews")
 
 
 @router.post("/{owner}/{name}/pulls/{number}/merge")
-def merge(request: Request, owner: str, name: str, number: int, method: str = Form("merge"),
+def merge(request: Request, owner: str, name: str, number: RowNumber, method: str = Form("merge"),
           expected_head_sha: str | None = Form(None), actor: Actor = Depends(_posting)):
     merging.merge(request.app.state.container, actor, owner, name, number, method, expected_head_sha or None)
     return _back(request, f"/{owner}/{name}/pulls/{number}")

@@ -11,6 +11,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.services import gallery, merging, pulls
 from registry.services.gallery import MAX_QUERY
 
+from ..deps import RowNumber
 from . import session as sessions
 from .render import page
 
@@ -89,7 +90,7 @@ def pulls_page(request: Request, owner: str, name: str, state: str = "open", act
 
 
 @router.get("/{owner}/{name}/pulls/{number}", response_class=HTMLResponse)
-def pull_page(request: Request, owner: str, name: str, number: int, view: str = "unified",
+def pull_page(request: Request, owner: str, name: str, number: RowNumber, view: str = "unified",
               actor: Actor = Depends(_actor)):
     v = views.pull_page(_c(request), actor, owner, name, number)
     return page(request, "pull.html", title=f"#{number} {v.pull.title} · {owner}/{name}", owner=owner, name=name,

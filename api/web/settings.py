@@ -10,6 +10,7 @@ from registry.container import Container
 from registry.errors import Unauthenticated
 from registry.services import users
 
+from ..deps import RowNumber
 from . import session as sessions
 from .pages import mark_web
 from .render import HEADERS, page
@@ -53,6 +54,6 @@ def create_token(request: Request, scope: str = Form("read", max_length=10), exp
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, actor: Actor = Depends(_posting)) -> RedirectResponse:
+def revoke_token(request: Request, token_id: RowNumber, actor: Actor = Depends(_posting)) -> RedirectResponse:
     users.revoke_my_token(_c(request), actor, token_id)
     return RedirectResponse("/settings/tokens", status_code=303, headers=HEADERS)

@@ -29,3 +29,10 @@ def test_listing_counts_and_pages_only_what_the_reader_may_see(local_env):
     with local_env.api("carol") as carol:
         mine = carol.get("/templates", params={"owner": "carol", "per_page": 10})
     assert mine.headers["X-Total-Count"] == "3"
+
+
+def test_out_of_range_numbers_in_paths_are_422_not_500(local_env):
+    with local_env.api() as alice:
+        for path in ("/templates/alice/x/pulls/99999999999999999999999", "/templates/alice/x/pulls/0"):
+            assert alice.get(path).status_code == 422
+        assert alice.delete("/user/tokens/99999999999999999999999").status_code == 422
