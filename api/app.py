@@ -7,15 +7,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from registry.container import Container
 
-from . import errors, git_http, web
+from . import errors, git_http, openapi, web
 from .limits import Limits
+from .models.common import Health
 from .routes import gallery, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
 
 def create_app(container: Container, base_url: str) -> FastAPI:
-    app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Prompt templates as git repositories: the JSON API. The reference is at /docs.",
+                  generate_unique_id_function=openapi.operation_id)
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.state.container = container
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
@@ -24,10 +28,12 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.add_middleware(_CountRequests)
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:  # async: never queued behind slow calls in the thread pool
-        return {"status": "ok"}
+    async def healthz() -> Health:  # async: never queued behind slow calls in the thread pool
+        return Health(status="ok")
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse,
+             responses={200: {"description": "Prometheus text format",
+                              "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 

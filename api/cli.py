@@ -12,6 +12,8 @@ from registry.container import Container
 from registry.errors import RegistryError
 from registry.settings import get_settings
 
+from .client import ApiError
+
 
 def _container() -> Container:
     """The one container of this process, built from the environment's settings."""
@@ -94,6 +96,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from registry.services import validation
 
+    if args.remote:
+        return _validate_remote(args, validation.folder_files(Path(args.dir)))
     settings = get_settings()
     # `extends` resolves against this machine's registry when there is one; none is created.
     have_registry = bool(settings.database_url) or settings.metadata_db.exists()
@@ -103,6 +107,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not problems:
         print(f"{args.dir}: valid")
     return 1 if problems else 0
+
+
+def _validate_remote(args: argparse.Namespace, files: dict[str, bytes]) -> int:
+    """The same check, run by a remote registry (`extends` resolves against its templates)."""
+    from .client import RegistryClient
+
+    texts = {path: data.decode("utf-8") for path, data in files.items() if _is_text(data)}
+    with RegistryClient(args.remote, args.token) as client:
+        result = client.validate(texts)
+    for problem in result.problems:
+        print(f"{problem.path}: {problem.message}")
+    if result.valid:
+        print(f"{args.dir}: valid")
+    return 0 if result.valid else 1
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in data
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -144,6 +170,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from registry.services import templates, users
     from workers.pipeline import build
 
+    if args.remote:
+        from .remote_import import import_remote
+
+        return import_remote(args.remote, args.token, Path(args.dir), args.owner)
     container = _container()
     actor = users.actor_for(container, args.owner)
     folders = templates.import_candidates(Path(args.dir))
@@ -225,11 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="turn each sub-folder holding system.md into a template")
     imp.add_argument("dir")
     imp.add_argument("--owner", required=True)
+    _remote_args(imp)
     imp.set_defaults(func=cmd_import)
 
     check = sub.add_parser("validate", help="the push-time checks on a working tree: `path: message` lines, "
                                              "exit 1 when any")
     check.add_argument("dir", nargs="?", default=".")
+    _remote_args(check)
     check.set_defaults(func=cmd_validate)
 
     worker = sub.add_parser("worker", help="run an RQ worker for the checks (needs REGISTRY_REDIS_URL)")
@@ -260,12 +292,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _remote_args(parser: argparse.ArgumentParser) -> None:
+    import os
+
+    parser.add_argument("--remote", metavar="URL", help="a registry's base URL: do it there, through its API")
+    parser.add_argument("--token", default=os.environ.get("REGISTRY_TOKEN"),
+                        help="API token for --remote (default: $REGISTRY_TOKEN)")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except RegistryError as exc:
+        print(f"registry: {exc.message}", file=sys.stderr)
+        return 1
+    except ApiError as exc:
         print(f"registry: {exc.message}", file=sys.stderr)
         return 1
     except ValidationError as exc:

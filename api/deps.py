@@ -4,7 +4,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request, Security
+from fastapi.openapi.models import HTTPBase, HTTPBearer
+from fastapi.security.base import SecurityBase
 
 from registry.access import ANONYMOUS, Actor
 from registry.container import Container
@@ -43,14 +45,35 @@ def actor_from_header(c: Container, header: str | None, allow_basic: bool = True
     raise Unauthenticated("unsupported Authorization scheme")
 
 
-def get_actor(request: Request) -> Actor:
+class _Scheme(SecurityBase):
+    """Declares an authentication scheme in the OpenAPI document; reading the header is
+    `actor_from_header`'s job, so this does nothing at request time."""
+
+    def __init__(self, name: str, model: HTTPBase) -> None:
+        self.scheme_name, self.model = name, model
+
+    def __call__(self) -> None:
+        return None
+
+
+BEARER = _Scheme("bearer", HTTPBearer(description="an API token: `Authorization: Bearer TOKEN`"))
+BASIC = _Scheme("basic", HTTPBase(scheme="basic",
+                                  description="user name and API token as password (git's credential helpers)"))
+SIGNED_IN = "signed-in"  # a marker scope: the operation refuses anonymous callers (api.openapi reads it)
+
+
+def get_actor(request: Request, _bearer: None = Security(BEARER), _basic: None = Security(BASIC)) -> Actor:
     return actor_from_header(get_container(request), request.headers.get("authorization"))
 
 
-def get_signed_in(request: Request) -> Actor:
+def get_signed_in(request: Request, _marker: None = Security(BEARER, scopes=[SIGNED_IN])) -> Actor:
     """The caller of a write: authenticated before anything of the request body is validated
     (an anonymous write is a 401, never a 400 or 422 about its body)."""
     actor = get_actor(request)
     if actor.user is None:
         raise Unauthenticated("authentication required")
     return actor
+
+# Paging parameters, the same on every listing.
+PAGE = Query(1, ge=1, le=100_000, description="1-based page number")
+PER_PAGE = Query(30, ge=1, le=100, description="items per page")

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
 
 from registry.access import Actor
 from registry.container import Container
@@ -13,44 +12,43 @@ from registry.services import gallery
 from registry.services.gallery import MAX_PAGE, MAX_QUERY
 
 from ..deps import get_actor, get_container, get_signed_in
+from ..models.gallery import RatingIn, RatingOut, SearchOut, StarOut
+from ..openapi import PAGED, WRITE
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1")
 
 
-class Rating(BaseModel):
-    score: int = Field(ge=1, le=5)
-    review: str | None = Field(default=None, max_length=5000)
-
-
-@router.get("/search")
+@router.get("/search", responses=PAGED)
 def search(request: Request, response: Response,
-           q: str = Query("", max_length=MAX_QUERY), industry: str | None = None, use_case: str | None = None,
-           tags: str | None = Query(None, max_length=1000), owner: str | None = None,
+           q: str = Query("", max_length=MAX_QUERY), industry: str | None = Query(None, max_length=100),
+           use_case: str | None = Query(None, max_length=100),
+           tags: str | None = Query(None, max_length=1000), owner: str | None = Query(None, max_length=63),
            sort: Literal["relevance", "stars", "updated", "rating"] = "relevance",
            page: int = Query(1, ge=1, le=MAX_PAGE), per_page: int = Query(20, ge=1, le=100),
            status: Literal["published", "draft", "archived", "any"] | None = None,
-           actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> dict[str, Any]:
+           actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> SearchOut:
     found = gallery.search(c, actor, q=q, industry=industry, use_case=use_case, tags=tags, owner=owner,
                            sort=sort, page=page, per_page=per_page, status=status)
     response.headers["Link"] = link_header(request, page, per_page, found.total)
-    return {"total": found.total, "results": [asdict(hit) for hit in found.results], "facets": found.facets}
+    return SearchOut.model_validate({"total": found.total, "results": [asdict(hit) for hit in found.results],
+                                     "facets": found.facets})
 
 
 @router.put("/templates/{owner}/{name}/star")
 def put_star(owner: str, name: str, actor: Actor = Depends(get_signed_in),
-             c: Container = Depends(get_container)) -> dict[str, Any]:
-    return {"starred": True, "stars": gallery.star(c, actor, owner, name, True)}
+             c: Container = Depends(get_container)) -> StarOut:
+    return StarOut(starred=True, stars=gallery.star(c, actor, owner, name, True))
 
 
 @router.delete("/templates/{owner}/{name}/star")
 def delete_star(owner: str, name: str, actor: Actor = Depends(get_signed_in),
-                c: Container = Depends(get_container)) -> dict[str, Any]:
-    return {"starred": False, "stars": gallery.star(c, actor, owner, name, False)}
+                c: Container = Depends(get_container)) -> StarOut:
+    return StarOut(starred=False, stars=gallery.star(c, actor, owner, name, False))
 
 
-@router.post("/templates/{owner}/{name}/ratings", status_code=201)
-def post_rating(owner: str, name: str, body: Rating, actor: Actor = Depends(get_signed_in),
-                c: Container = Depends(get_container)) -> dict[str, Any]:
+@router.post("/templates/{owner}/{name}/ratings", status_code=201, responses=WRITE)
+def post_rating(owner: str, name: str, body: RatingIn, actor: Actor = Depends(get_signed_in),
+                c: Container = Depends(get_container)) -> RatingOut:
     mean, count = gallery.rate(c, actor, owner, name, body.score, body.review)
-    return {"rating": mean, "ratings": count}
+    return RatingOut(rating=mean, ratings=count)

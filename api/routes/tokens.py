@@ -2,10 +2,7 @@
 at creation; lists carry only what it is (scope, dates, last use)."""
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
 
 from registry.access import Actor
 from registry.container import Container
@@ -13,43 +10,27 @@ from registry.meta.records import Token
 from registry.services import users
 
 from ..deps import RowNumber, get_actor, get_container, get_signed_in
+from ..models.tokens import CreatedToken, NewToken, TokenInfo
+from ..openapi import WRITE
 
 router = APIRouter(prefix="/api/v1/user/tokens", tags=["tokens"])
 
 
-class TokenInfo(BaseModel):
-    id: int
-    scope: Literal["read", "write", "admin"]
-    created_at: float
-    expires_at: float | None
-    last_used_at: float | None
-    revoked: bool
-
-    @classmethod
-    def of(cls, token: Token) -> TokenInfo:
-        return cls(id=token.id, scope=token.scope, created_at=token.created_at,  # type: ignore[arg-type]
-                   expires_at=token.expires_at, last_used_at=token.last_used_at, revoked=token.revoked)
-
-
-class NewToken(BaseModel):
-    scope: Literal["read", "write", "admin"] = "write"
-    expires_days: float | None = Field(default=None, gt=0, le=3650)
-
-
-class CreatedToken(TokenInfo):
-    token: str = Field(description="the token itself: shown this once, stored only hashed")
+def _info(token: Token) -> TokenInfo:
+    return TokenInfo(id=token.id, scope=token.scope, created_at=token.created_at,  # type: ignore[arg-type]
+                     expires_at=token.expires_at, last_used_at=token.last_used_at, revoked=token.revoked)
 
 
 @router.get("")
 def list_tokens(actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> list[TokenInfo]:
-    return [TokenInfo.of(t) for t in users.my_tokens(c, actor)]
+    return [_info(t) for t in users.my_tokens(c, actor)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=WRITE)
 def create_token(body: NewToken, actor: Actor = Depends(get_signed_in),
                  c: Container = Depends(get_container)) -> CreatedToken:
     token, record = users.create_my_token(c, actor, body.scope, body.expires_days)
-    return CreatedToken(token=token, **TokenInfo.of(record).model_dump())
+    return CreatedToken(token=token, **_info(record).model_dump())
 
 
 @router.delete("/{token_id}", status_code=204)

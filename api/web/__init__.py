@@ -6,12 +6,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import forms, pages, settings
+from . import forms, pages, reference, settings
 
 
 def install(app: FastAPI) -> None:
     """Last, after the API and git routes: `/{owner}/{name}` would otherwise shadow them."""
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(reference.router)
     app.include_router(settings.router)  # before pages: /settings/tokens is no template
     app.include_router(forms.router)
     app.include_router(pages.router)

@@ -162,10 +162,16 @@ def import_candidates(root: Path) -> list[Path]:
     return importer.candidates(root)
 
 
+def import_plan(folder: Path) -> tuple[str, str, dict[str, bytes]]:
+    """What importing `folder` makes, here or in a remote registry: the template's name, its
+    description and its files (InvalidInput when the generated manifest would not validate)."""
+    return importer.slug(folder), f"Imported from {folder.name}", importer.template_files(folder)
+
+
 def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = None) -> tuple[Template, str]:
     """A template from a folder of prompts (registry.importer); returns it and its commit."""
-    files = importer.template_files(folder)
-    template = create(c, actor, importer.slug(folder), owner, "public", f"Imported from {folder.name}")
+    name, description, files = import_plan(folder)
+    template = create(c, actor, name, owner, "public", description)
     try:
         with c.open_repo(template) as repo:
             sha = commit_files(repo, files, f"Import {folder.name}\n", f"{actor.name} <{actor.name}@registry>")

@@ -24,6 +24,14 @@ def validate(c: Container, actor: Actor, files: dict[str, str]) -> list[Problem]
 
 def validate_folder(c: Container | None, folder: Path) -> list[Problem]:
     """Problems of a working tree on disk; `extends` resolves against `c` when there is one."""
+    files = folder_files(folder)
+    if c is not None:
+        return check_files(c, files, None).problems
+    return check(files.get, _no_parents).problems
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """The files of a working tree as a push would carry them (no .git, no symlinks), bounded."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a directory")
     files: dict[str, bytes] = {}
@@ -35,9 +43,7 @@ def validate_folder(c: Container | None, folder: Path) -> list[Problem]:
             raise InvalidInput(f"{folder} holds more than {MAX_FILES} files")
         if path.stat().st_size <= MAX_FILE_BYTES:
             files[relative.as_posix()] = path.read_bytes()
-    if c is not None:
-        return check_files(c, files, None).problems
-    return check(files.get, _no_parents).problems
+    return files
 
 
 def _no_parents(full_name: str, ref: str) -> FileSource:

@@ -67,8 +67,8 @@ class Env:
             return sorted(open_blob_store(settings).list(f"repos/{template_id}/"))
 
 
-def _start(tmp: Path, backend: str, moto: str | None) -> Iterator[Env]:
-    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH), "REGISTRY_MAX_FILE_BYTES": str(MAX_FILE)}
+def _start(tmp: Path, backend: str, moto: str | None, extra_env: dict[str, str] | None = None) -> Iterator[Env]:
+    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH), "REGISTRY_MAX_FILE_BYTES": str(MAX_FILE), **(extra_env or {})}
     if backend == "s3":
         assert moto
         make_bucket(moto, "registry-it")
