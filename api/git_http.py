@@ -59,7 +59,19 @@ async def info_refs(request: Request, owner: str, name: str) -> Response:
     return await _guard(request, handle)
 
 
-@router.post("/{owner}/{name}.git/{service_name}")
+@router.post("/{owner}/{name}.git/git-upload-pack")
+async def upload_pack(request: Request, owner: str, name: str) -> Response:
+    """Fetch and clone: the client's wants and haves in, a pack out."""
+    return await rpc(request, owner, name, "git-upload-pack")
+
+
+@router.post("/{owner}/{name}.git/git-receive-pack")
+async def receive_pack(request: Request, owner: str, name: str) -> Response:
+    """Push: ref updates and a pack in, a report of each ref out."""
+    return await rpc(request, owner, name, "git-receive-pack")
+
+
+@router.post("/{owner}/{name}.git/{service_name}", include_in_schema=False)  # any other service: refused
 async def rpc(request: Request, owner: str, name: str, service_name: str) -> Response:
     async def handle() -> Response:
         c, actor = get_container(request), request.state.actor
