@@ -24,7 +24,7 @@ from dulwich.objects import ObjectID
 from dulwich.pack import UnresolvedDeltas
 from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
 from dulwich.refs import Ref
-from dulwich.server import Backend, ReceivePackHandler, UploadPackHandler
+from dulwich.server import Backend, ReceivePackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
 from . import wants
@@ -40,6 +40,7 @@ from .policy import (
     update_problem,
 )
 from .repo import TemplateRepo
+from .shallow import ShallowUploadPack
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,20 @@ class _Backend(Backend):
         return self.repo
 
 
-class _UploadPack(UploadPackHandler):
+class _UploadPack(ShallowUploadPack):
+    repo: TemplateRepo  # what _Backend opens
+
     def capabilities(self) -> list[bytes]:
         # Partial clone breaks checkout with dulwich (pitfall 8): don't offer it, git falls back.
         return [c for c in super().capabilities() if c != CAPABILITY_FILTER]
+
+    def deepen_not_refs(self) -> dict[Ref, ObjectID]:
+        # The stored refs and HEAD: not the hidden ones `serve_also` adds for one request.
+        doc = self.repo.doc
+        refs = {Ref(ref.encode()): ObjectID(sha.encode()) for ref, sha in doc.refs.items()}
+        if doc.head in doc.refs:
+            refs[Ref(b"HEAD")] = ObjectID(doc.refs[doc.head].encode())
+        return refs
 
 
 class _ReceivePack(ReceivePackHandler):

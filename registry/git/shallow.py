@@ -1,0 +1,324 @@
+"""Shallow fetches in upload-pack (protocol v0/v1): deepen, deepen-relative, deepen-since, deepen-not.
+
+dulwich parses only `deepen N`: it refuses `git fetch --deepen`, `--shallow-since` and
+`--shallow-exclude` (DESIGN.md pitfall 8) and fails a shallow client's plain fetch (shallow
+lines, no deepen). Here the shallow section is answered as C git's upload-pack does: `shallow`
+lines name the sent commits whose parents are not sent, `unshallow` lines the client's
+boundaries whose parents now are; dulwich's object walk stops at the boundaries. Each walk
+visits a commit at most once. A refused request gets an ERR pkt-line (git: `remote error`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from dulwich.objects import Commit, ObjectID, Tag, valid_hexsha
+from dulwich.pack import ObjectContainer, write_pack_from_container
+from dulwich.protocol import (
+    CAPABILITY_DEEPEN_NOT,
+    CAPABILITY_DEEPEN_RELATIVE,
+    CAPABILITY_DEEPEN_SINCE,
+    CAPABILITY_NO_DONE,
+    COMMAND_SHALLOW,
+    COMMAND_WANT,
+)
+from dulwich.refs import Ref
+from dulwich.server import UploadPackHandler, _ProtocolGraphWalker
+
+INFINITE_DEPTH = 0x7FFFFFFF  # what `git fetch --unshallow` sends as its depth
+DEEPEN_CAPABILITIES = [CAPABILITY_DEEPEN_SINCE, CAPABILITY_DEEPEN_NOT, CAPABILITY_DEEPEN_RELATIVE]
+_SECTION = (b"shallow", b"deepen", b"deepen-since", b"deepen-not")
+# git's dwim rules: how `--shallow-exclude=NAME` finds a ref
+_REF_RULES = ("{}", "refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
+
+
+class ShallowRefused(Exception):
+    """A shallow request that can't be served; the message goes to the client as ERR."""
+
+
+@dataclass
+class ShallowRequest:
+    client_shallow: set[ObjectID] = field(default_factory=set)  # boundaries the client has (known commits)
+    depth: int = 0
+    relative: bool = False
+    since: int | None = None
+    exclude: list[ObjectID] = field(default_factory=list)  # deepen-not tips
+
+    @property
+    def deepens(self) -> bool:
+        return self.depth > 0 or self.since is not None or bool(self.exclude)
+
+
+@dataclass
+class ShallowInfo:
+    boundary: set[ObjectID]  # sent commits whose parents are not sent
+    unshallow: set[ObjectID]  # client boundaries whose parents are sent now
+
+
+class CommitGraph:
+    """Parents and committer times of one request's commits, each read from the store once."""
+
+    def __init__(self, store: ObjectContainer) -> None:
+        self.store = store
+        self._seen: dict[ObjectID, tuple[list[ObjectID], int] | None] = {}
+
+    def get(self, sha: ObjectID) -> tuple[list[ObjectID], int] | None:
+        """(parents, commit time) of a commit; None if `sha` is missing or not a commit."""
+        if sha not in self._seen:
+            try:
+                obj = self.store[sha]
+            except KeyError:
+                obj = None
+            self._seen[sha] = (list(obj.parents), obj.commit_time) if isinstance(obj, Commit) else None
+        return self._seen[sha]
+
+    def parents(self, sha: ObjectID) -> list[ObjectID]:
+        entry = self.get(sha)
+        return entry[0] if entry else []
+
+    def peel(self, sha: ObjectID) -> ObjectID | None:
+        """The commit a want or ref names, through annotated tags; None if it names no commit."""
+        for _ in range(100):
+            try:
+                obj = self.store[sha]
+            except KeyError:
+                return None
+            if not isinstance(obj, Tag):
+                return sha if isinstance(obj, Commit) else None
+            sha = obj.object[1]
+        return None
+
+
+def parse_request(lines: Iterable[bytes], relative: bool, graph: CommitGraph,
+                  resolve_ref: Callable[[bytes], ObjectID]) -> ShallowRequest:
+    """The shallow section of an upload-pack request (the lines before its flush)."""
+    req = ShallowRequest(relative=relative)
+    named: set[bytes] = set()
+    for line in lines:
+        command, _, arg = line.partition(b" ")
+        if command == b"shallow":
+            if not valid_hexsha(arg):
+                raise ShallowRefused(f"upload-pack: invalid shallow line: {_show(line)}")
+            sha = ObjectID(arg)
+            if sha not in req.client_shallow and sha in graph.store:  # C git ignores unknown ones
+                if graph.get(sha) is None:
+                    raise ShallowRefused(f"upload-pack: invalid shallow object {_show(arg)}")
+                req.client_shallow.add(sha)
+        elif command == b"deepen":
+            req.depth = _number(arg, INFINITE_DEPTH, line)
+            if req.depth == 0:
+                raise ShallowRefused(f"upload-pack: invalid deepen: {_show(line)}")
+        elif command == b"deepen-since":
+            req.since = _number(arg, 1 << 62, line)
+        elif command == b"deepen-not":
+            if arg not in named:
+                named.add(arg)
+                req.exclude.append(resolve_ref(arg))
+        else:
+            raise ShallowRefused(f"upload-pack: unexpected line in the shallow section: {_show(line)}")
+    if req.depth and (req.since is not None or req.exclude):
+        raise ShallowRefused("upload-pack: deepen and deepen-since (or deepen-not) cannot be used together")
+    return req
+
+
+def resolve_ref(refs: Mapping[Ref, ObjectID], name: bytes) -> ObjectID:
+    """The object a deepen-not ref names, by git's dwim rules; exactly one ref must match."""
+    found = {ref for rule in _REF_RULES if (ref := Ref(rule.encode().replace(b"{}", name))) in refs}
+    if len(found) != 1:
+        problem = "ambiguous deepen-not" if found else "deepen-not is not a ref"
+        raise ShallowRefused(f"upload-pack: {problem}: {_show(name)}")
+    return refs[found.pop()]
+
+
+def compute(graph: CommitGraph, req: ShallowRequest, wants: Sequence[ObjectID]) -> ShallowInfo:
+    """Which commits become boundaries and which client boundaries are lifted."""
+    heads = _unique(graph.peel(w) for w in wants)
+    if req.since is not None or req.exclude:
+        included, boundary = _by_rev_list(graph, heads, req.since, req.exclude)
+    elif req.depth == INFINITE_DEPTH and not req.relative:
+        # Everything reachable is sent (this server holds full history): no new boundary,
+        # and every client boundary is lifted, even one the wants don't reach.
+        return ShallowInfo(set(), set(req.client_shallow))
+    else:
+        included, boundary = _by_depth(graph, heads, req.depth, req.client_shallow if req.relative else None)
+    return ShallowInfo(boundary, {s for s in req.client_shallow if s in included and s not in boundary})
+
+
+def _by_depth(graph: CommitGraph, heads: list[ObjectID], depth: int,
+              relative_to: set[ObjectID] | None) -> tuple[set[ObjectID], set[ObjectID]]:
+    """Breadth first, so each commit is met at its least depth: the heads are at depth 1, and
+    commits at `depth` are boundaries. With `relative_to` (deepen-relative), depth counts from
+    the shallowest client boundary the heads reach (as C git since 2.54, which also handles
+    boundaries hidden behind a merge); if they reach none, from the heads."""
+    limit = None if relative_to else depth
+    level, frontier, seen = 1, heads, set(heads)
+    included: set[ObjectID] = set()
+    boundary: set[ObjectID] = set()
+    while frontier:
+        if limit is None and relative_to and not relative_to.isdisjoint(frontier):
+            limit = min(depth + level, INFINITE_DEPTH)
+        following: list[ObjectID] = []
+        for sha in frontier:
+            included.add(sha)
+            if limit is not None and limit != INFINITE_DEPTH and level >= limit:
+                boundary.add(sha)
+                continue
+            for parent in graph.parents(sha):
+                if parent not in seen:
+                    seen.add(parent)
+                    following.append(parent)
+        frontier, level = following, level + 1
+    if limit is None and relative_to:  # no client boundary is reachable from the wants
+        return _by_depth(graph, heads, depth, None)
+    return included, boundary
+
+
+def _by_rev_list(graph: CommitGraph, heads: list[ObjectID], since: int | None,
+                 exclude: list[ObjectID]) -> tuple[set[ObjectID], set[ObjectID]]:
+    """`git rev-list --max-age=since --not exclude... --not heads...`: the commits reachable
+    from the heads, newer than `since` (an older commit ends its line of history) and not
+    reachable from any excluded ref; those with a parent left out are boundaries."""
+    excluded = _reachable(graph, _unique(graph.peel(x) for x in exclude))
+
+    def wanted(sha: ObjectID) -> bool:
+        entry = graph.get(sha)
+        return entry is not None and sha not in excluded and (since is None or entry[1] >= since)
+
+    start = [h for h in heads if wanted(h)]
+    included = _reachable(graph, start, wanted)
+    if not included:
+        raise ShallowRefused("upload-pack: no commits selected for shallow requests")
+    boundary = {sha for sha in included if any(p not in included for p in graph.parents(sha))}
+    return included, boundary
+
+
+def _reachable(graph: CommitGraph, starts: list[ObjectID],
+               keep: Callable[[ObjectID], bool] = lambda sha: True) -> set[ObjectID]:
+    """Commits reachable from `starts` through commits that `keep` accepts (starts included)."""
+    found, stack = set(starts), list(starts)
+    while stack:
+        for parent in graph.parents(stack.pop()):
+            if parent not in found and keep(parent):
+                found.add(parent)
+                stack.append(parent)
+    return found
+
+
+class ShallowGraphWalker(_ProtocolGraphWalker):
+    """dulwich's walker, with the shallow section of the request read and answered here."""
+
+    def __init__(self, handler: ShallowUploadPack, store: ObjectContainer) -> None:
+        repo = handler.repo
+        super().__init__(handler, store, repo.get_peeled, repo.refs.get_symrefs)
+        self.shallow_handler = handler
+        self._held: bytes | None = None  # the section's first line, read while reading wants
+        self.extra_wants: list[ObjectID] = []  # sent though the client didn't name them
+        self.ready_sent = False
+
+    def read_proto_line(self, allowed: Iterable[bytes | None] | None) -> tuple[bytes | None, bytes | int | None]:
+        # While reading wants (only then is `want` allowed), hand the whole section, whatever
+        # its first line, to _handle_shallow_request instead of dulwich's parser.
+        if allowed is not None and COMMAND_WANT in allowed:
+            line = self.proto.read_pkt_line()
+            if line is not None and line.split(b" ", 1)[0].rstrip(b"\n") in _SECTION:
+                self._held = line
+                return COMMAND_SHALLOW, b"-"
+            self.proto.unread_pkt_line(line)
+        return super().read_proto_line(allowed)
+
+    def unread_proto_line(self, command: bytes, value: bytes | int) -> None:
+        if self._held is None:  # the held line stands in for what dulwich would push back
+            super().unread_proto_line(command, value)
+
+    def _handle_shallow_request(self, wants: Sequence[ObjectID]) -> None:
+        lines: list[bytes] = []
+        line, self._held = self._held, None
+        while line is not None:
+            lines.append(line.rstrip(b"\n"))
+            line = self.proto.read_pkt_line()
+        graph = CommitGraph(self.store)
+        refs = self.shallow_handler.deepen_not_refs()
+        req = parse_request(lines, self.handler.has_capability(CAPABILITY_DEEPEN_RELATIVE), graph,
+                            lambda name: resolve_ref(refs, name))
+        if not req.deepens:  # a shallow client's plain fetch: keep its boundaries, say nothing
+            self.shallow.update(req.client_shallow)
+            return
+        info = compute(graph, req, wants)
+        # The object walk stops at every boundary the client keeps, old or new.
+        self.shallow.update(info.boundary | (req.client_shallow - info.unshallow))
+        self.unshallow = info.unshallow
+        # The parents of a lifted boundary are sent too (as C git), also when no want reaches
+        # it. They are kept out of the wants that decide when to say "ready", which they
+        # would never satisfy.
+        known = set(wants)
+        for sha in sorted(info.unshallow):
+            for parent in graph.parents(sha):
+                if parent not in known and graph.get(parent) is not None:
+                    known.add(parent)
+                    self.extra_wants.append(parent)
+        self.update_shallow(info.boundary - req.client_shallow, info.unshallow)
+
+    def send_ack(self, sha: ObjectID, ack_type: bytes = b"") -> None:
+        self.ready_sent = self.ready_sent or ack_type == b"ready"
+        super().send_ack(sha, ack_type)
+
+
+class ShallowUploadPack(UploadPackHandler):
+    """upload-pack offering git's shallow options; a refused shallow request gets ERR."""
+
+    def capabilities(self) -> list[bytes]:
+        return [*super().capabilities(), *DEEPEN_CAPABILITIES]
+
+    def deepen_not_refs(self) -> Mapping[Ref, ObjectID]:
+        """The refs a deepen-not may name (by default all of the repo's, HEAD included)."""
+        return self.repo.get_refs()
+
+    def handle(self) -> None:
+        try:
+            self._serve()
+        except ShallowRefused as exc:
+            self.proto.write_pkt_line(b"ERR " + str(exc).encode("utf-8", "replace"))
+
+    def _serve(self) -> None:
+        # dulwich's handle() with our walker (no filter: partial clone is not offered).
+        self._processing_have_lines = True
+        walker = ShallowGraphWalker(self, self.repo.object_store)
+        wants: list[ObjectID] = []
+
+        def determine_wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            wants.extend(walker.determine_wants(refs, depth))
+            wants.extend(walker.extra_wants if wants else [])
+            return wants
+
+        missing = self.repo.find_missing_objects(determine_wants, walker, self.progress, get_tagged=self.get_tagged)
+        if not wants or missing is None:  # refs advertised, or a stateless round with no pack
+            return
+        no_done = self.has_capability(CAPABILITY_NO_DONE)
+        if self.stateless_rpc and no_done and not (self._done_received or walker.ready_sent):
+            # A round of haves that ended in NAK, not "ready": the client sends more. (dulwich
+            # sends the pack here, which the client then reads as its next round's answer.)
+            return
+        object_ids = list(missing)
+        if not walker.handle_done(not no_done, self._done_received):
+            return
+        self._start_pack_send_phase()
+        self.progress(f"counting objects: {len(object_ids)}, done.\n".encode("ascii"))
+        write_pack_from_container(self.write_pack_data, self.repo.object_store, object_ids,
+                                  object_format=self.repo.object_format)
+        self.proto.write_pkt_line(None)
+
+
+def _number(text: bytes, most: int, line: bytes) -> int:
+    if not (text.isdigit() and len(text) <= 19 and int(text) <= most):
+        raise ShallowRefused(f"upload-pack: invalid {_show(line.partition(b' ')[0])}: {_show(line)}")
+    return int(text)
+
+
+def _unique(shas: Iterable[ObjectID | None]) -> list[ObjectID]:
+    return list(dict.fromkeys(s for s in shas if s is not None))
+
+
+def _show(data: bytes, limit: int = 200) -> str:
+    """Client bytes made safe for a one-line message."""
+    text = data[:limit].decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "?" for c in text) + ("..." if len(data) > limit else "")
