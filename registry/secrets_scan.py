@@ -8,22 +8,31 @@ from typing import Any
 from . import jsonsafe
 from .schemas import secret_fields
 
-PATTERNS: list[tuple[str, re.Pattern[bytes]]] = [
-    ("private key", re.compile(rb"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----")),
-    ("AWS access key", re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("API key (sk-...)", re.compile(rb"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{20,}")),
-    ("GitHub token", re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("Slack token", re.compile(rb"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("Google API key", re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("registry token", re.compile(rb"\brgt_[A-Za-z0-9_\-]{40,}")),
+# (kind, the literals every match starts with, the pattern). The literals are found with
+# bytes.find (C speed); a pattern runs only on a window at each one, never over the whole blob
+# (a regex starting with \b over megabytes of text was most of a large push's time).
+PATTERNS: list[tuple[str, tuple[bytes, ...], re.Pattern[bytes]]] = [
+    ("private key", (b"-----BEGIN ",), re.compile(rb"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY(?: BLOCK)?-----")),
+    ("AWS access key", (b"AKIA", b"ASIA"), re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("API key (sk-...)", (b"sk-",), re.compile(rb"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{20,}")),
+    ("GitHub token", (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"), re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("Slack token", (b"xoxa-", b"xoxb-", b"xoxp-", b"xoxr-", b"xoxs-"), re.compile(rb"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("Google API key", (b"AIza",), re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("registry token", (b"rgt_",), re.compile(rb"\brgt_[A-Za-z0-9_\-]{40,}")),
 ]
+WINDOW = 512  # longer than any pattern needs to decide
 
 
 def find_secret(data: bytes) -> str | None:
     """The kind of the first credential-looking string in `data`, or None."""
-    for kind, pattern in PATTERNS:
-        if pattern.search(data):
-            return kind
+    for kind, literals, pattern in PATTERNS:
+        for literal in literals:
+            at = data.find(literal)
+            while at != -1:
+                # re's \b at `pos` still sees the byte before it: "xAKIA..." is no key, as before.
+                if pattern.match(data, at, at + WINDOW):
+                    return kind
+                at = data.find(literal, at + 1)
     return None
 
 
