@@ -138,7 +138,9 @@ def test_bad_repo_paths_refused_with_json_error(env, path):
 def test_bad_template_names_refused(env, name):
     with env.api() as c:
         resp = c.post("/templates", json={"name": name})
-    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_name", resp.text
+    # The name rule is part of the request's schema (SPEC's pattern): a 422 naming the field.
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "validation_error", resp.text
+    assert resp.json()["error"]["message"].startswith("body.name: "), resp.text
 
 
 @pytest.mark.parametrize("path, content, reason", [

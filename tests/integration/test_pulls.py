@@ -59,7 +59,7 @@ def test_pull_from_fork_tracks_head_and_diffs_the_manifest(local_env, tmp_path):
         assert [p["number"] for p in c.get("/templates/alice/upstream/pulls", params={"state": "open"}).json()] == [1]
         assert c.patch("/templates/alice/upstream/pulls/1", json={"state": "closed"}).json()["state"] == "closed"
         assert c.get("/templates/alice/upstream/pulls", params={"state": "open"}).json() == []
-        assert c.patch("/templates/alice/upstream/pulls/1", json={"state": "merged"}).status_code == 400
+        assert c.patch("/templates/alice/upstream/pulls/1", json={"state": "merged"}).status_code == 422
 
 
 def test_pull_errors(local_env, tmp_path):
