@@ -36,6 +36,7 @@ bench: install
 	$(PY) -m bench.bench_pipeline
 	$(PY) -m bench.bench_search
 	$(PY) -m bench.bench_search_pg
+	$(PY) -m bench.bench_relevance
 	$(PY) -m bench.bench_bombs
 
 clean:

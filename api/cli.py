@@ -173,7 +173,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.remote:
         from .remote_import import import_remote
 
-        return import_remote(args.remote, args.token, Path(args.dir), args.owner)
+        return import_remote(args.remote, args.token, Path(args.dir), args.owner, _kept(args.keep))
     container = _container()
     actor = users.actor_for(container, args.owner)
     folders = templates.import_candidates(Path(args.dir))
@@ -183,8 +183,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     failed = 0
     for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
         try:
-            template, sha = templates.import_folder(container, actor, folder)
-            tqdm.write(f"{template.full_name} {sha[:12]}", file=sys.stderr)
+            template, sha, guessed = templates.import_folder(container, actor, folder, keep=_kept(args.keep))
+            tqdm.write(f"{template.full_name} {sha[:12]}: {guessed.summary()}", file=sys.stderr)
         except RegistryError as exc:
             failed += 1
             tqdm.write(f"skipped {folder.name}: {exc.message}", file=sys.stderr)
@@ -193,6 +193,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         pipeline.dispatcher.join(timeout=600)
     print(f"imported {len(folders) - failed} of {len(folders)} templates for {args.owner}")
     return 1 if failed else 0
+
+
+def _kept(keep: str | None) -> frozenset[str]:
+    return frozenset(f.strip() for f in (keep or "").split(",") if f.strip())
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -255,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="turn each sub-folder holding system.md into a template")
     imp.add_argument("dir")
     imp.add_argument("--owner", required=True)
+    imp.add_argument("--keep", metavar="FIELDS", help="comma-separated fields not to guess from the text "
+                     "(title, description, tags, useCase, industry): they get neutral defaults")
     _remote_args(imp)
     imp.set_defaults(func=cmd_import)
 

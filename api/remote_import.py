@@ -19,7 +19,7 @@ from .client import ApiError, RegistryClient
 from .models.templates import CreateTemplate
 
 
-def import_remote(base_url: str, token: str | None, root: Path, owner: str) -> int:
+def import_remote(base_url: str, token: str | None, root: Path, owner: str, keep: frozenset[str] = frozenset()) -> int:
     folders = import_candidates(root)
     if not folders:
         print(f"registry: no sub-folder of {root} holds a system.md", file=sys.stderr)
@@ -31,8 +31,8 @@ def import_remote(base_url: str, token: str | None, root: Path, owner: str) -> i
     with RegistryClient(base_url, token) as client:
         for folder in folders:
             try:
-                full_name, sha = _one(client, token, folder, owner)
-                print(f"{full_name} {sha[:12]}", file=sys.stderr)
+                full_name, sha, summary = _one(client, token, folder, owner, keep)
+                print(f"{full_name} {sha[:12]}: {summary}", file=sys.stderr)
             except (ApiError, PushFailed, RegistryError) as exc:
                 failed += 1
                 print(f"skipped {folder.name}: {getattr(exc, 'message', exc)}", file=sys.stderr)
@@ -44,15 +44,16 @@ class PushFailed(Exception):
     pass
 
 
-def _one(client: RegistryClient, token: str, folder: Path, owner: str) -> tuple[str, str]:
-    name, description, files = import_plan(folder)
-    template = client.create_template(CreateTemplate(name=name, owner=owner, description=description))
+def _one(client: RegistryClient, token: str, folder: Path, owner: str, keep: frozenset[str]) -> tuple[str, str, str]:
+    plan = import_plan(folder, keep)
+    template = client.create_template(CreateTemplate(name=plan.name, owner=owner,
+                                                     description=plan.guessed.description[:2000]))
     try:
-        sha = _push(template.clone_url, token, files, f"Import {folder.name}")
+        sha = _push(template.clone_url, token, plan.files, f"Import {folder.name}")
     except BaseException:
         client.delete_template(template.owner, template.name)
         raise
-    return template.full_name, sha
+    return template.full_name, sha, plan.guessed.summary()
 
 
 def _push(clone_url: str, token: str, files: dict[str, bytes], message: str) -> str:

@@ -31,6 +31,7 @@ class SearchOut(BaseModel):
     total: int
     results: list[SearchHitOut]
     facets: dict[str, dict[str, int]] = Field(description="industry and tags: value -> count of matches")
+    suggestion: str | None = Field(default=None, description='"did you mean": a corrected query when nothing matched')
 
 
 class StarOut(BaseModel):

@@ -111,6 +111,7 @@ class SearchResults:
     total: int
     results: list[SearchHit]
     facets: dict[str, dict[str, int]]
+    suggestion: str | None = None  # "did you mean": set when a text query matched nothing
 
 
 class SearchIndex(Protocol):

@@ -7,13 +7,15 @@ from collections.abc import Mapping
 
 from whoosh.lang.porter import stem
 
+from .spelling import american
+
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def mark(text: str, terms: set[str], width: int = 200) -> str | None:
     """`text` HTML-escaped with words whose stem is a query term in <mark>; a window of about
     `width` characters around the first match. None when nothing matches."""
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if stem(m.group().lower()) in terms]
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if stem(american(m.group().lower())) in terms]
     if not spans:
         return None
     start = max(0, spans[0][0] - width // 3) if len(text) > width else 0
@@ -32,8 +34,6 @@ def ordered(counts: Mapping[str, int]) -> dict[str, int]:
     return {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
 
 
-
-
 def query_terms(q: str) -> set[str]:
     """The stems of a query's words (what `mark` highlights)."""
-    return {stem(word.lower()) for word in WORD.findall(q) if word.upper() not in ("AND", "OR", "NOT")}
+    return {stem(american(word.lower())) for word in WORD.findall(q) if word.upper() not in ("AND", "OR", "NOT")}

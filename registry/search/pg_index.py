@@ -1,12 +1,15 @@
 """SearchIndex on PostgreSQL full-text search (REGISTRY_SEARCH=postgres): the same behaviour as
 the whoosh index, checked by the same contract suite, with nothing kept on a node.
 
-One narrow row per template in `search_docs` (migration 0002): a weighted tsvector (title and
-name A, tags and description B, README and prompt C, which are not kept) that matches, a
-smaller one of the short fields that ranks, under GIN indexes, as are the tags. Queries: every
-word must match (websearch syntax: "phrases", or, -not), stemmed in English; the last word also
-counts as a prefix of a title word (type-ahead), as whoosh does. Privacy by readers in the WHERE
-clause, so counts and facets are exact.
+One narrow row per template in `search_docs` (migrations 0002, 0005): a weighted tsvector (title
+and name A, description B, tag words without positions, README and prompt C, which are not kept)
+that matches, a smaller one of the short fields that ranks, under GIN indexes, as are the tags;
+all text in American spelling. `search_words` is the vocabulary under a trigram index.
+
+Queries mean what `query.py` says: optional words (OR, ranked by cover density, an exact name or
+title first), required "phrases", -excluded words, one-typo neighbours from the vocabulary, and
+"did you mean" when nothing matches; the last word also counts as a prefix of a title word
+(type-ahead). Privacy by readers in the WHERE clause, so counts and facets are exact.
 """
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered, query_terms
+from .spelling import americanize
 
 SORT_SQL = {"stars": "stars DESC", "updated": "updated_at DESC", "rating": "rating DESC"}
 LAST_WORD = re.compile(r"(\w+)$")
@@ -26,9 +31,9 @@ INSERT INTO search_docs (id, owner, name, title, name_words, description, indust
                          stars, rating, updated_at, readers, listing, writers, document)
 VALUES (:id, :owner, :name, :title, :name_words, :description, :industry, :use_case, :tags, :display_tags,
         :stars, :rating, :updated_at, :readers, :listing, :writers,
-        setweight(to_tsvector('english', :title || ' ' || :name_words), 'A') ||
-        setweight(array_to_tsvector(CAST(:tags AS text[])), 'B') ||  -- no positions: no phrase spans a tag
-        setweight(to_tsvector('english', :description), 'B') ||
+        setweight(to_tsvector('english', :title_us || ' ' || :name_words), 'A') ||
+        strip(to_tsvector('english', :tag_words)) ||  -- no positions: no phrase spans two tags
+        setweight(to_tsvector('english', :description_us || ' ' || :use_case_words), 'B') ||
         setweight(to_tsvector('english', :readme || ' ' || :prompt), 'C'))
 ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=excluded.title,
   name_words=excluded.name_words, description=excluded.description, industry=excluded.industry,
@@ -36,6 +41,12 @@ ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=e
   rating=excluded.rating, updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
   writers=excluded.writers, document=excluded.document
 """)
+# Set apart from the insert: PostgreSQL evaluates `excluded` columns only from the VALUES list.
+RANK = text("""
+UPDATE search_docs SET rank_vector = setweight(to_tsvector('english', :title_us || ' ' || :name_words), 'A') ||
+  strip(to_tsvector('english', :tag_words)) || setweight(to_tsvector('english', :description_us), 'B')
+WHERE id = :id""")
+WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
 class PostgresIndex:
@@ -51,8 +62,13 @@ class PostgresIndex:
         with self.engine.begin() as conn:
             if replace_all:
                 conn.execute(text("DELETE FROM search_docs"))
+                conn.execute(text("DELETE FROM search_words"))
             if docs:
-                conn.execute(UPSERT, [_row(doc) for doc in docs])
+                rows = [_row(doc) for doc in docs]
+                conn.execute(UPSERT, rows)
+                conn.execute(RANK, rows)
+                # Sorted: concurrent writers take the words' index entries in one order (no deadlock).
+                conn.execute(WORDS, {"words": sorted({w for doc in docs for w in _vocabulary(doc)})})
 
     def remove(self, template_id: str) -> None:
         with self.engine.begin() as conn:
@@ -81,10 +97,20 @@ class PostgresIndex:
             params["tags"] = [t.lower() for t in query.tags]
         rank = "0"
         q = query.q.strip()
-        if q:
-            where.append(_match(q, params))
+        parsed = meaning.parse(q) if q else None
+        if parsed is not None:
+            with self.engine.connect() as conn:
+                parsed = meaning.with_typos(parsed, lambda words: _known(conn, words),
+                                            lambda word, n: _near(conn, word))
+            where.append(_match(q, parsed, params))
             if query.sort == "relevance":
-                rank = "ts_rank_cd(rank_vector, websearch_to_tsquery('english', :q), 1)"
+                # How many of the words match first (read from the small rank vector), then cover
+                # density; an exact name or title beats both.
+                cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int"
+                                   for i in range(len(parsed.words))) or "0"
+                params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
+                rank = (f"{cover} + ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 1) + "
+                        "CASE WHEN lower(title) = :exact OR name = :exact OR name_words = :exact THEN 100 ELSE 0 END")
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
@@ -109,31 +135,77 @@ SELECT (SELECT count(*) FROM m),
                 "updated_at, listing FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
         terms = query_terms(q) if q else set()
         hits = [_hit(rows[i], terms) for i in ids if i in rows]
-        return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)})
+        hint = None
+        if parsed is not None and not total:
+            with self.engine.connect() as conn:
+                hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word))
+        return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)}, hint)
 
 
-def _match(q: str, params: dict[str, Any]) -> str:
-    """Every word (websearch syntax: "phrases", or, -not) stemmed in the weighted document; or
-    all but the last word so, and the last as the prefix of a title word (type-ahead)."""
-    params["q"] = q
+def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
+    """The parsed query as a tsquery over the weighted document; or all but the last word so, and
+    the last as the prefix of a title word (type-ahead)."""
+    params["tsq"] = _tsquery(parsed) or "''"
+    params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
+    params["exact"] = parsed.exact
+    full = "document @@ to_tsquery('english', :tsq)"
     words = q.split()
-    last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') else None
-    full = "document @@ websearch_to_tsquery('english', :q)"
+    last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
     if last is None or len(last.group(1)) < 2:
         return full
     params["prefix"] = last.group(1).lower() + ":*"
     typed = "title_words @@ to_tsquery('simple', :prefix)"
-    if len(words) > 1:
-        params["q_head"] = " ".join(words[:-1])
-        typed += " AND document @@ websearch_to_tsquery('english', :q_head)"
+    head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
+    if head is not None and not head.empty:
+        params["tsq_head"] = _tsquery(head) or "''"
+        typed += " AND document @@ to_tsquery('english', :tsq_head)"
     # A UNION, not an OR: each side is a GIN index scan (an OR of both made PostgreSQL scan it all).
     return f"id IN (SELECT id FROM search_docs WHERE {full} UNION SELECT id FROM search_docs WHERE {typed})"
 
 
+def _group(word: str, parsed: meaning.Parsed) -> str:
+    """A word and its typo neighbours, as tsquery alternatives (words are [a-z0-9]+: no syntax)."""
+    return "(" + " | ".join([word, *parsed.alternatives.get(word, ())]) + ")"
+
+
+def _tsquery(parsed: meaning.Parsed) -> str:
+    """Required phrases AND-ed; else the optional words OR-ed; minus the excluded words."""
+    if parsed.phrases:
+        found = " & ".join("(" + " <-> ".join(p) + ")" for p in parsed.phrases)
+    else:
+        found = " | ".join(_group(w, parsed) for w in parsed.words)
+    if found and parsed.excluded:
+        found = f"({found}) & " + " & ".join(f"!{w}" for w in parsed.excluded)
+    return found
+
+
+def _known(conn: Any, words: list[str]) -> set[str]:
+    return set(conn.execute(text("SELECT word FROM search_words WHERE word = ANY(:w)"), {"w": words}).scalars())
+
+
+def _near(conn: Any, word: str) -> list[str]:
+    """Vocabulary words that share trigrams with `word`, closest first (query.py checks the distance)."""
+    conn.execute(text("SET pg_trgm.similarity_threshold = 0.2"))
+    return list(conn.execute(text("SELECT word FROM search_words WHERE word % :w AND left(word, 1) = left(:w, 1) "
+                                  "ORDER BY word <-> :w LIMIT 20"), {"w": word}).scalars())
+
+
+def _vocabulary(doc: SearchDoc) -> set[str]:
+    return set(meaning.words_of(f"{doc.title} {_name_words(doc.name)} {' '.join(doc.tags)} {doc.description} "
+                                f"{doc.readme[:5_000]} {doc.prompt[:5_000]}"))
+
+
+def _name_words(name: str) -> str:
+    return name.replace("-", " ").replace("_", " ").replace(".", " ")
+
+
 def _row(doc: SearchDoc) -> dict[str, Any]:
     return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": doc.title or doc.name,
-            "name_words": doc.name.replace("-", " ").replace("_", " ").replace(".", " "),
-            "description": doc.description, "readme": doc.readme[:20_000], "prompt": doc.prompt[:50_000],
+            "name_words": _name_words(doc.name), "title_us": americanize(doc.title or doc.name),
+            "description": doc.description, "description_us": americanize(doc.description),
+            "tag_words": americanize(" ".join(t.replace("-", " ") for t in doc.tags)),
+            "use_case_words": americanize(doc.use_case.replace("-", " ")),
+            "readme": americanize(doc.readme[:20_000]), "prompt": americanize(doc.prompt[:50_000]),
             "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": [t.lower() for t in doc.tags],
             "display_tags": list(doc.tags), "stars": int(doc.stars), "rating": float(doc.rating),
             "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing,

@@ -1,6 +1,9 @@
-"""SearchIndex on whoosh (whoosh-reloaded): stemmed free text, phrases, prefix type-ahead,
-exact filters, facets, highlights. One writer at a time (whoosh's lock, waited for);
-readers check for a newer generation on every query, so a commit is visible at once."""
+"""SearchIndex on whoosh (whoosh-reloaded): BM25F over weighted fields (name and title, then
+tags, description and use case, then README and prompt), the query semantics of `query.py`
+(optional words with a coordination bonus, required phrases, typo neighbours, exact name and title
+matches first), prefix type-ahead, exact filters, facets, highlights. One writer at a time
+(whoosh's lock, waited for); readers check for a newer generation on every query, so a commit is
+visible at once."""
 from __future__ import annotations
 
 import fcntl
@@ -11,23 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.qparser import AndGroup, MultifieldParser
-from whoosh.qparser.plugins import FieldsPlugin, WildcardPlugin
-from whoosh.query import And, NullQuery, Or, Query, Term
+from whoosh.query import And, AndMaybe, AndNot, NullQuery, Or, Phrase, Query, Term
 from whoosh.writing import CLEAR
 
+from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered
+from .spelling import american
 
-# Two text fields, not one per source: every query word costs a matcher per field, and
-# whoosh's matchers are pure Python (5 fields measured 2.5x slower than these 2).
-TEXT_FIELDS = ("title", "body")
+# Three text fields, not one per source: every query word costs a matcher per field, and
+# whoosh's matchers are pure Python (5 fields measured 2.5x slower than 2).
+TEXT_FIELDS = ("title", "meta", "body")  # phrases match within these
+WORD_FIELDS = (*TEXT_FIELDS, "tagwords")  # words also match tags (no positions: no phrase spans two tags)
 MAX_COMPLETIONS = 20
-STEM = StemmingAnalyzer()
+EXACT_BOOST = 25.0  # an exact name or title match outranks any mix of words
+COORDINATION = 1.0  # how much matching more of the query's words adds
 SORT_FIELDS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+
+
+class _American(Filter):  # type: ignore[misc]
+    """British spellings become American ones before stemming (spelling.py)."""
+
+    def __call__(self, tokens: Any) -> Any:
+        for token in tokens:
+            token.text = american(token.text)
+            yield token
+
+
+WORDS = RegexTokenizer() | LowercaseFilter() | _American()
+STEM = WORDS | StopFilter() | StemFilter()
 
 
 def _schema() -> Schema:
@@ -35,7 +52,11 @@ def _schema() -> Schema:
     return Schema(
         id=ID(unique=True, stored=True), owner=ID(stored=True), name=ID(stored=True),
         title=TEXT(analyzer=stem, field_boost=4.0),  # title and the name's words
-        body=TEXT(analyzer=stem),  # description, README and prompt text
+        meta=TEXT(analyzer=stem, field_boost=2.0),  # description, use case
+        tagwords=TEXT(analyzer=stem, field_boost=2.0, phrase=False),
+        body=TEXT(analyzer=stem),  # README and prompt text
+        exact=KEYWORD(commas=True, lowercase=True),  # the title and the name, whole
+        spell=TEXT(analyzer=WORDS, phrase=False),  # unstemmed words: the vocabulary for typos
         display_title=STORED, description=STORED,
         industry=ID(stored=True, sortable=True), use_case=ID(stored=True),
         tags=KEYWORD(stored=True, commas=True, scorable=True),
@@ -59,14 +80,10 @@ class WhooshIndex:
                 else index.create_in(str(self.path), _schema())
             # An index from before a schema change is made anew, empty: `needs_rebuild` tells
             # the caller to reindex (registry serve does at start).
-            self.needs_rebuild = not {"listing", "writers"} <= set(self.ix.schema.names())
+            self.needs_rebuild = not {"listing", "writers", "meta", "tagwords", "spell"} <= set(self.ix.schema.names())
             if self.needs_rebuild:
                 self.ix = index.create_in(str(self.path), _schema())
         self._local = threading.local()
-        parser = MultifieldParser(list(TEXT_FIELDS), self.ix.schema, group=AndGroup)
-        parser.remove_plugin_class(FieldsPlugin)  # "a:b" is text, not a field query
-        parser.remove_plugin_class(WildcardPlugin)  # no user wildcards: prefixes come from us
-        self.parser = parser
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -104,8 +121,10 @@ class WhooshIndex:
 
     def search(self, query: SearchQuery) -> SearchResults:
         view = self._view()
-        has_text = bool(query.q.strip())
-        text_query = self._text_query(query.q, view) if has_text else None
+        parsed = meaning.parse(query.q) if query.q.strip() else None
+        if parsed is not None:
+            parsed = meaning.with_typos(parsed, view.known, view.near)
+        text_query = self._text_query(query.q, parsed, view) if parsed is not None else None
         candidates = view.visible(query.reader, query.see_all)
         shared, own = query.listings()
         listed = set().union(*(view.term_docs("listing", name) for name in shared))
@@ -119,53 +138,73 @@ class WhooshIndex:
                 candidates = candidates & view.term_docs(field, value)
         need = query.page * query.per_page
         by_relevance = text_query is not None and query.sort == "relevance"
-        if not candidates:  # whoosh takes an empty filter for no filter: it would match everything
-            return SearchResults(0, [], view.facets(candidates))
-        if text_query is not None:
+        ranked: list[int] = []
+        if candidates and text_query is not None:
             # One scoring pass over the matches (limit=None): their set is the result set for
             # the total and the facets, and their order is relevance.
             scored = view.searcher.search(text_query, limit=None, filter=candidates)
             candidates = set(scored.docs())
-            if by_relevance:
-                ranked = [hit.docnum for hit in scored[:need]]
-        if not by_relevance:
+            if by_relevance and parsed is not None:
+                ranked = self._by_coverage(parsed, view, scored, need)
+        if candidates and not by_relevance:
             column = view.columns[SORT_FIELDS.get(query.sort, "updated_at")]
             ranked = heapq.nlargest(need, candidates, key=lambda d: (column[d], -d))
         page = ranked[(query.page - 1) * query.per_page:]
         terms = view.highlight_terms(text_query) if text_query is not None else set()
         hits = [view.hit(docnum, terms) for docnum in page]
-        return SearchResults(len(candidates), hits, view.facets(candidates))
+        hint = meaning.suggestion(query.q, parsed, view.near) if parsed is not None and not candidates else None
+        return SearchResults(len(candidates), hits, view.facets(candidates), hint)
 
-    def _parse(self, q: str) -> Query:
-        """The parsed query; operators whoosh's parser chokes on ("NOT NOT NOT") are read as
-        plain words instead, and what still fails matches nothing: a query is never a 500."""
-        try:
-            parsed: Query = self.parser.parse(q)
-        except Exception:
-            plain = " ".join(word for word in q.split() if word.upper() not in OPERATORS)
-            try:
-                parsed = self.parser.parse(plain) if plain else NullQuery
-            except Exception:
-                parsed = NullQuery
-        return parsed
+    def _by_coverage(self, parsed: meaning.Parsed, view: _View, scored: Any, need: int) -> list[int]:
+        """The best `need` matches: those matching more of the query's words first, then by score
+        (BM25F, with the exact-name bonus), as the PostgreSQL index ranks them."""
+        scores = {hit.docnum: hit.score for hit in scored}
+        cover: Counter[int] = Counter()
+        if len(parsed.words) > 1:
+            for word in parsed.words:
+                matching = view.searcher.docs_for_query(self._word([word, *parsed.alternatives.get(word, ())]))
+                cover.update(d for d in matching if d in scores)
+        return heapq.nlargest(need, scores, key=lambda d: (cover[d], scores[d], -d))
 
-    def _text_query(self, q: str, view: _View) -> Query:
-        q = q.strip()
-        parsed = self._parse(q)
-        words = q.split()
-        last = words[-1].lower()
-        if q.endswith('"') or not last.isalnum() or len(last) < 2:
-            return parsed
-        # Type-ahead: a last word that is no indexed word yet may be the start of one in a
-        # title. Only its most frequent completions count: a prefix can expand to hundreds.
-        if view.is_word(last):
-            return parsed
+    def _text_query(self, q: str, parsed: meaning.Parsed, view: _View) -> Query:
+        optional: list[Query] = [self._word([w, *parsed.alternatives.get(w, ())]) for w in parsed.words]
+        if parsed.exact:
+            optional.append(Term("exact", parsed.exact, boost=EXACT_BOOST))
+        prefix = self._type_ahead(q, parsed, view)
+        if prefix is not None:
+            optional.append(prefix)
+        required = [Or([Phrase(f, [t for w in phrase for t in _stems(w)]) for f in TEXT_FIELDS])
+                    for phrase in parsed.phrases]
+        if required:
+            found: Query = And(required)
+            if parsed.words:
+                found = AndMaybe(found, Or(optional, scale=COORDINATION))
+        elif parsed.words:
+            found = Or(optional, scale=COORDINATION)
+        else:
+            found = NullQuery
+        if parsed.excluded and found is not NullQuery:
+            found = AndNot(found, self._word(parsed.excluded))
+        return found
+
+    @staticmethod
+    def _word(words: list[str] | tuple[str, ...]) -> Query:
+        """One query word (with its spelling alternatives) in any text field."""
+        return Or([Term(f, t) for f in WORD_FIELDS for w in words for t in _stems(w)])
+
+    @staticmethod
+    def _type_ahead(q: str, parsed: meaning.Parsed, view: _View) -> Query | None:
+        """A last word that is no indexed word yet may be the start of one in a title: its most
+        frequent completions count (a prefix can expand to hundreds)."""
+        last = q.strip().split()[-1].lower() if q.strip() else ""
+        if q.rstrip().endswith('"') or not last.isalnum() or len(last) < 2 or view.is_word(last):
+            return None
         completions = view.completions(last)
-        if not completions:
-            return parsed
-        prefix = Or([Term("title", term) for term in completions])
-        completed = And([self._parse(" ".join(words[:-1])), prefix]) if len(words) > 1 else prefix
-        return Or([parsed, completed])
+        return Or([Term("title", term) for term in completions]) if completions else None
+
+
+def _stems(word: str) -> list[str]:
+    return [token.text for token in STEM(word)] or [word]
 
 
 class _View:
@@ -190,6 +229,21 @@ class _View:
         reader = self.searcher.reader()
         stems = [token.text for token in STEM(word)]
         return bool(stems) and all(any(reader.doc_frequency(f, s) for f in TEXT_FIELDS) for s in stems)
+
+    def known(self, words: list[str]) -> set[str]:
+        reader = self.searcher.reader()
+        return {w for w in words if reader.doc_frequency("spell", w)}
+
+    def near(self, word: str, maxdist: int) -> list[str]:
+        """Vocabulary words within `maxdist` edits of `word` (same first letter), most frequent first."""
+        reader = self.searcher.reader()
+        if not self.all:
+            return []
+        # One more than asked: whoosh's automaton counts a swap of two letters as two edits
+        # (query.py keeps only what is within `maxdist` by its own count, swaps as one).
+        found = [t.decode() if isinstance(t, bytes) else t
+                 for t in reader.terms_within("spell", word, maxdist + 1 if maxdist == 1 else maxdist, prefix=1)]
+        return sorted(found, key=lambda t: -reader.doc_frequency("spell", t))[:20]
 
     def completions(self, prefix: str, limit: int = MAX_COMPLETIONS) -> list[str]:
         reader = self.searcher.reader()
@@ -238,11 +292,21 @@ class _View:
 def _fields(doc: SearchDoc) -> dict[str, Any]:
     return {
         "id": doc.id, "owner": doc.owner, "name": doc.name,
-        "title": f"{doc.title} {doc.name.replace('-', ' ').replace('_', ' ').replace('.', ' ')}",
+        "title": f"{doc.title} {_name_words(doc.name)}",
+        "meta": f"{doc.description}\n{doc.use_case.replace('-', ' ')}",
+        "tagwords": " ".join(doc.tags),
+        "body": f"{doc.readme[:20_000]}\n{doc.prompt[:50_000]}",
+        "exact": ",".join(v for v in {" ".join(meaning.WORD.findall(doc.title.lower())), doc.name,
+                                     _name_words(doc.name)} if v),
+        "spell": f"{doc.title} {_name_words(doc.name)} {' '.join(doc.tags)} {doc.description} "
+                 f"{doc.readme[:5_000]} {doc.prompt[:5_000]}",
         "display_title": doc.title or doc.name, "description": doc.description,
-        "body": f"{doc.description}\n{doc.readme[:20_000]}\n{doc.prompt[:50_000]}",
         "industry": doc.industry or "", "use_case": doc.use_case or "",
         "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
         "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),
         "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(doc.writers or (doc.owner,)),
     }
+
+
+def _name_words(name: str) -> str:
+    return name.replace("-", " ").replace("_", " ").replace(".", " ")

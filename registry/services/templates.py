@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import importer, indexing
@@ -13,6 +14,7 @@ from ..errors import InvalidInput, PermissionDenied, TemplateNotFound
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..git.write import commit_files
+from ..guess import Guess
 from ..meta import ROLES, Protection, Template, Visibility
 from ..names import check_name
 from . import guard
@@ -162,16 +164,28 @@ def import_candidates(root: Path) -> list[Path]:
     return importer.candidates(root)
 
 
-def import_plan(folder: Path) -> tuple[str, str, dict[str, bytes]]:
-    """What importing `folder` makes, here or in a remote registry: the template's name, its
-    description and its files (InvalidInput when the generated manifest would not validate)."""
-    return importer.slug(folder), f"Imported from {folder.name}", importer.template_files(folder)
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a folder makes, here or in a remote registry."""
+
+    name: str
+    files: dict[str, bytes]
+    guessed: Guess  # the metadata in its template.json (guessed but for the fields kept)
 
 
-def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = None) -> tuple[Template, str]:
-    """A template from a folder of prompts (registry.importer); returns it and its commit."""
-    name, description, files = import_plan(folder)
-    template = create(c, actor, name, owner, "public", description)
+def import_plan(folder: Path, keep: frozenset[str] = frozenset()) -> ImportPlan:
+    """InvalidInput when the generated manifest would not validate."""
+    files, guessed = importer.template_files(folder, keep)
+    return ImportPlan(importer.slug(folder), files, guessed)
+
+
+def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = None,
+                  keep: frozenset[str] = frozenset()) -> tuple[Template, str, Guess]:
+    """A template from a folder of prompts (registry.importer); returns it, its commit and the
+    metadata it was given."""
+    plan = import_plan(folder, keep)
+    name, files = plan.name, plan.files
+    template = create(c, actor, name, owner, "public", plan.guessed.description)
     try:
         with c.open_repo(template) as repo:
             sha = commit_files(repo, files, f"Import {folder.name}\n", f"{actor.name} <{actor.name}@registry>")
@@ -180,4 +194,4 @@ def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = 
         raise
     c.meta.touch_template(template.id)
     c.announce_push(template, [RefUpdate("refs/heads/main", ZERO_SHA, sha)])
-    return template, sha
+    return template, sha, plan.guessed

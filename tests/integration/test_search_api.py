@@ -74,6 +74,17 @@ def test_search_finds_ranks_filters_and_facets(corpus):
     assert 'rel="next"' in resp.headers["link"]
 
 
+def test_plain_language_british_spelling_typos_and_did_you_mean(corpus):
+    found = [r["name"] for r in _search(corpus, None, q="please help me score a loan application").json()["results"]]
+    assert found[0] == "loan-risk"  # the words are optional: filler and unmatched words don't hide it
+    assert [r["name"] for r in _search(corpus, None, q="scorre loans").json()["results"]][0] == "loan-risk"
+    assert "story-teller" in [r["name"] for r in _search(corpus, None, q="bedtime storeis").json()["results"]]
+    none = _search(corpus, None, q="bedtymme").json()
+    assert none["total"] == 0 and none["suggestion"] == "bedtime"
+    page = httpx.get(corpus.url + "/", params={"q": "bedtymme"})
+    assert 'Did you mean <a href="/?q=bedtime">bedtime</a>?' in page.text
+
+
 @pytest.mark.parametrize("params, status", [
     ({"q": '"unbalanced'}, 400), ({"q": "x" * 10_000}, 422), ({"sort": "price"}, 422),
     ({"page": 10 ** 9}, 422), ({"per_page": 1000}, 422), ({"page": "abc"}, 422),

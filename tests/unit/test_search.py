@@ -155,3 +155,41 @@ def test_lifecycle_published_and_valid_by_default_others_when_asked(make_index):
     marks = {hit.name: (hit.status, hit.valid) for hit in own.results}
     assert marks["broken"] == ("published", False) and marks["wip"] == ("draft", True)
     assert names(ix.search(SearchQuery(q="memo", status="draft", see_all=True))) != []
+
+
+def test_relevance_on_a_realistic_collection(make_index):
+    """Recall@5 over 40 plain-language queries (tests/relevance.py); `make bench` prints it with MRR."""
+    from tests.relevance import corpus, evaluate
+
+    ix = make_index()
+    ix.upsert_many(corpus())
+    scores = evaluate(ix)
+    assert scores.recall_at_5 >= 0.9, "\n".join(scores.misses)
+
+
+def test_words_are_optional_and_more_of_them_rank_higher(index):
+    found = names(index.search(SearchQuery(q="risk producer")))
+    assert found[0] == "drama-planner"  # the only one with both words
+    assert {"risk-report", "fraud-triage"} <= set(found)  # "risk" alone still finds them
+    assert names(index.search(SearchQuery(q="the risk of a")))[:2] == names(index.search(SearchQuery(q="risk")))[:2]
+    assert names(index.search(SearchQuery(q='"credit risk" -fraud'))) == ["risk-report"]
+    assert "fraud-triage" not in names(index.search(SearchQuery(q="risk -fraud")))
+
+
+def test_exact_name_and_title_first(index):
+    assert names(index.search(SearchQuery(q="fraud-triage")))[0] == "fraud-triage"
+    assert names(index.search(SearchQuery(q="product description generator")))[0] == "product-copy"
+
+
+def test_british_and_american_spelling_meet(index):
+    assert "discharge-summary" in names(index.search(SearchQuery(q="summarize hospital")))  # text says "Summarises"
+    assert "discharge-summary" in names(index.search(SearchQuery(q="summarise hospital")))
+    assert "product-copy" in names(index.search(SearchQuery(q="catalog")))  # the README says "catalogues"
+
+
+def test_one_typo_in_a_longer_word_and_did_you_mean(index):
+    assert names(index.search(SearchQuery(q="clinican")))[0] == "discharge-summary"  # one letter missing
+    assert "discharge-summary" in names(index.search(SearchQuery(q="dsicharge")))  # two letters swapped
+    nothing = index.search(SearchQuery(q="dyscharje"))  # two edits: no match, a suggestion
+    assert nothing.total == 0 and nothing.suggestion == "discharge"
+    assert index.search(SearchQuery(q="risk")).suggestion is None

@@ -45,13 +45,13 @@ def test_every_markdown_prompt_imports(tmp_path):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "system.md").write_text(text)
-        files = importer.template_files(folder)
+        files, _ = importer.template_files(folder)
         manifest = json.loads(files["template.json"])
         assert manifest["promptConfig"]["format"] == "text" and manifest["promptConfig"]["parameters"] == []
         assert check(files.get, _no_parents).ok
     jinja = tmp_path / "jinja"
     jinja.mkdir()
     (jinja / "system.md").write_text("Summarise {{ topic }} for {{ audience }}.\n")
-    manifest = json.loads(importer.template_files(jinja)["template.json"])
+    manifest = json.loads(importer.template_files(jinja)[0]["template.json"])
     assert manifest["promptConfig"]["format"] == "jinja2"
     assert [p["name"] for p in manifest["promptConfig"]["parameters"]] == ["audience", "input", "topic"]

@@ -138,7 +138,7 @@ def test_import_folder_commits_and_announces(w, tmp_path):
     folder.mkdir()
     (folder / "system.md").write_text("# IDENTITY\nYou summarize text.\n")
     assert templates.import_candidates(tmp_path) == [folder]
-    template, sha = templates.import_folder(w.c, w.alice, folder)
+    template, sha, _ = templates.import_folder(w.c, w.alice, folder)
     assert heard == [template.name] and views.template_detail(w.c, w.alice, "alice", template.name).head == sha
 
 
