@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from whoosh.lang.porter import stem
 
@@ -15,7 +16,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 def mark(text: str, terms: set[str], width: int = 200) -> str | None:
     """`text` HTML-escaped with words whose stem is a query term in <mark>; a window of about
     `width` characters around the first match. None when nothing matches."""
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if stem(american(m.group().lower())) in terms]
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if _stem(m.group().lower()) in terms]
     if not spans:
         return None
     start = max(0, spans[0][0] - width // 3) if len(text) > width else 0
@@ -28,6 +29,13 @@ def mark(text: str, terms: set[str], width: int = 200) -> str | None:
         pos = b
     out += [html.escape(text[pos:end]), "…" if end < len(text) else ""]
     return "".join(out)
+
+
+@lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    """A display word's stem in American spelling (a page of hits repeats its words)."""
+    stemmed: str = stem(american(word))
+    return stemmed
 
 
 def ordered(counts: Mapping[str, int]) -> dict[str, int]:

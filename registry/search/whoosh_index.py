@@ -1,7 +1,7 @@
 """SearchIndex on whoosh (whoosh-reloaded): BM25F over weighted fields (name and title, then
 tags, description and use case, then README and prompt), the query semantics of `query.py`
-(optional words with a coordination bonus, required phrases, typo neighbours, exact name and title
-matches first), prefix type-ahead, exact filters, facets, highlights. One writer at a time
+(optional words, those holding more of them first, required phrases, typo neighbours, exact name
+and title matches first), prefix type-ahead, exact filters, facets, highlights. One writer at a time
 (whoosh's lock, waited for); readers check for a newer generation on every query, so a commit is
 visible at once."""
 from __future__ import annotations
@@ -10,64 +10,24 @@ import fcntl
 import heapq
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.query import And, AndMaybe, AndNot, NullQuery, Or, Phrase, Query, Term
+from whoosh.query import And, AndMaybe, AndNot, NullQuery, Phrase, Query, Term
+from whoosh.query.compound import DefaultOr as Or  # lazy unions: top-N search can skip blocks
 from whoosh.writing import CLEAR
 
 from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered
-from .spelling import american
+from .whoosh_schema import SHORT_FIELDS, STEM, TEXT_FIELDS, WORD_FIELDS, fields, schema, stems
 
-# Three text fields, not one per source: every query word costs a matcher per field, and
-# whoosh's matchers are pure Python (5 fields measured 2.5x slower than 2).
-TEXT_FIELDS = ("title", "meta", "body")  # phrases match within these
-WORD_FIELDS = (*TEXT_FIELDS, "tagwords")  # words also match tags (no positions: no phrase spans two tags)
 MAX_COMPLETIONS = 20
 EXACT_BOOST = 25.0  # an exact name or title match outranks any mix of words
-COORDINATION = 1.0  # how much matching more of the query's words adds
+FIELD_WEIGHTS = (4, 1, 2)  # a word in SHORT_FIELDS: name or title, description or use case, tags
 SORT_FIELDS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
-
-
-class _American(Filter):  # type: ignore[misc]
-    """British spellings become American ones before stemming (spelling.py)."""
-
-    def __call__(self, tokens: Any) -> Any:
-        for token in tokens:
-            token.text = american(token.text)
-            yield token
-
-
-WORDS = RegexTokenizer() | LowercaseFilter() | _American()
-STEM = WORDS | StopFilter() | StemFilter()
-
-
-def _schema() -> Schema:
-    stem = STEM
-    return Schema(
-        id=ID(unique=True, stored=True), owner=ID(stored=True), name=ID(stored=True),
-        title=TEXT(analyzer=stem, field_boost=4.0),  # title and the name's words
-        meta=TEXT(analyzer=stem, field_boost=2.0),  # description, use case
-        tagwords=TEXT(analyzer=stem, field_boost=2.0, phrase=False),
-        body=TEXT(analyzer=stem),  # README and prompt text
-        exact=KEYWORD(commas=True, lowercase=True),  # the title and the name, whole
-        spell=TEXT(analyzer=WORDS, phrase=False),  # unstemmed words: the vocabulary for typos
-        display_title=STORED, description=STORED,
-        industry=ID(stored=True, sortable=True), use_case=ID(stored=True),
-        tags=KEYWORD(stored=True, commas=True, scorable=True),
-        stars=NUMERIC(int, bits=32, stored=True, sortable=True, default=0),
-        # whoosh cannot sort float columns (struct error): both are kept as integers.
-        rating=NUMERIC(int, bits=32, stored=True, sortable=True, default=0),  # rating x 100
-        updated_at=NUMERIC(int, bits=64, stored=True, sortable=True, default=0),  # epoch ms
-        readers=KEYWORD(commas=True), display_tags=STORED,
-        listing=ID(stored=True),  # published | invalid | draft | archived (SearchDoc.listing)
-        writers=KEYWORD(commas=True),  # who sees its drafts
-    )
 
 
 class WhooshIndex:
@@ -77,12 +37,12 @@ class WhooshIndex:
         with open(self.path / ".create.lock", "w") as lock:  # two processes may start at once
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.ix = index.open_dir(str(self.path)) if index.exists_in(str(self.path)) \
-                else index.create_in(str(self.path), _schema())
+                else index.create_in(str(self.path), schema())
             # An index from before a schema change is made anew, empty: `needs_rebuild` tells
             # the caller to reindex (registry serve does at start).
             self.needs_rebuild = not {"listing", "writers", "meta", "tagwords", "spell"} <= set(self.ix.schema.names())
             if self.needs_rebuild:
-                self.ix = index.create_in(str(self.path), _schema())
+                self.ix = index.create_in(str(self.path), schema())
         self._local = threading.local()
 
     # -- writing ------------------------------------------------------------------------
@@ -93,7 +53,7 @@ class WhooshIndex:
         writer = self.ix.writer(timeout=60.0)
         try:
             for doc in docs:
-                writer.update_document(**_fields(doc))
+                writer.update_document(**fields(doc))
         except BaseException:
             writer.cancel()
             raise
@@ -122,9 +82,7 @@ class WhooshIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         view = self._view()
         parsed = meaning.parse(query.q) if query.q.strip() else None
-        if parsed is not None:
-            parsed = meaning.with_typos(parsed, view.known, view.near)
-        text_query = self._text_query(query.q, parsed, view) if parsed is not None else None
+        plan = self._plan(query.q, parsed, view) if parsed is not None else None
         candidates = view.visible(query.reader, query.see_all)
         shared, own = query.listings()
         listed = set().union(*(view.term_docs("listing", name) for name in shared))
@@ -137,74 +95,100 @@ class WhooshIndex:
             if value:
                 candidates = candidates & view.term_docs(field, value)
         need = query.page * query.per_page
-        by_relevance = text_query is not None and query.sort == "relevance"
         ranked: list[int] = []
-        if candidates and text_query is not None:
-            # One scoring pass over the matches (limit=None): their set is the result set for
-            # the total and the facets, and their order is relevance.
-            scored = view.searcher.search(text_query, limit=None, filter=candidates)
-            candidates = set(scored.docs())
-            if by_relevance and parsed is not None:
-                ranked = self._by_coverage(parsed, view, scored, need)
-        if candidates and not by_relevance:
+        if plan is not None:
+            candidates = candidates & plan.matches
+            if query.sort == "relevance" and candidates:
+                ranked = self._rank(plan, view, candidates, need)
+        if candidates and not ranked:
             column = view.columns[SORT_FIELDS.get(query.sort, "updated_at")]
             ranked = heapq.nlargest(need, candidates, key=lambda d: (column[d], -d))
         page = ranked[(query.page - 1) * query.per_page:]
-        terms = view.highlight_terms(text_query) if text_query is not None else set()
+        terms = view.highlight_terms(plan.query) if plan is not None else set()
         hits = [view.hit(docnum, terms) for docnum in page]
         hint = meaning.suggestion(query.q, parsed, view.near) if parsed is not None and not candidates else None
         return SearchResults(len(candidates), hits, view.facets(candidates), hint)
 
-    def _by_coverage(self, parsed: meaning.Parsed, view: _View, scored: Any, need: int) -> list[int]:
-        """The best `need` matches: those matching more of the query's words first, then by score
-        (BM25F, with the exact-name bonus), as the PostgreSQL index ranks them."""
-        scores = {hit.docnum: hit.score for hit in scored}
-        cover: Counter[int] = Counter()
-        if len(parsed.words) > 1:
-            for word in parsed.words:
-                matching = view.searcher.docs_for_query(self._word([word, *parsed.alternatives.get(word, ())]))
-                cover.update(d for d in matching if d in scores)
-        return heapq.nlargest(need, scores, key=lambda d: (cover[d], scores[d], -d))
+    @staticmethod
+    def _rank(plan: _Plan, view: _View, candidates: set[int], need: int) -> list[int]:
+        """Matches in the short fields (name, title, tags, description, use case) first, as
+        PostgreSQL's rank vector ranks them: an exact name or title, then those holding more of
+        the words, then by where they hold them (title over description), newest first. These
+        are set lookups in cached postings, no scoring. Then matches in README and prompt text
+        only, by BM25F, for what the page still needs."""
+        short = candidates & plan.short_matches
+        updated = view.columns["updated_at"]
 
-    def _text_query(self, q: str, parsed: meaning.Parsed, view: _View) -> Query:
-        optional: list[Query] = [self._word([w, *parsed.alternatives.get(w, ())]) for w in parsed.words]
-        if parsed.exact:
+        def key(d: int) -> tuple[bool, int, int, int]:
+            covered = weight = 0
+            for sets in plan.short_sets:
+                held = [w for w, docs in zip(FIELD_WEIGHTS, sets, strict=True) if d in docs]
+                covered, weight = covered + bool(held), weight + sum(held)
+            return d in plan.exact, covered, weight, updated[d] if updated else 0
+
+        ranked = heapq.nlargest(need, short, key=key)
+        rest = candidates - short
+        if len(ranked) < need and rest:
+            ranked += [hit.docnum for hit in view.searcher.search(plan.query, limit=need - len(ranked), filter=rest)]
+        return ranked
+
+    def _plan(self, q: str, parsed: meaning.Parsed, view: _View) -> _Plan:
+        """The scoring query and, from cached postings rather than a matcher walk, the set of
+        documents that match and each word's set."""
+        parsed = meaning.with_typos(parsed, view.known, view.near)
+        groups = [[w, *parsed.alternatives.get(w, ())] for w in parsed.words]
+        short_sets = [tuple(view.word_docs(group, (field,)) for field in SHORT_FIELDS) for group in groups]
+        matches: set[int] = set().union(*(view.word_docs(group) for group in groups))
+        optional: list[Query] = [self._word(group) for group in groups]
+        exact = view.term_docs("exact", parsed.exact) if parsed.exact else set()
+        if exact:
             optional.append(Term("exact", parsed.exact, boost=EXACT_BOOST))
-        prefix = self._type_ahead(q, parsed, view)
-        if prefix is not None:
-            optional.append(prefix)
-        required = [Or([Phrase(f, [t for w in phrase for t in _stems(w)]) for f in TEXT_FIELDS])
-                    for phrase in parsed.phrases]
-        if required:
-            found: Query = And(required)
-            if parsed.words:
-                found = AndMaybe(found, Or(optional, scale=COORDINATION))
-        elif parsed.words:
-            found = Or(optional, scale=COORDINATION)
+        completions = self._type_ahead(q, view)
+        if completions:  # the last word's completions count as that word in the title
+            optional.append(Or([Term("title", term) for term in completions]))
+            short_sets.append((set().union(*(view.term_docs("title", term) for term in completions)), set(), set()))
+        short_matches: set[int] = exact.union(*(docs for sets in short_sets for docs in sets))
+        matches |= short_matches
+        if parsed.phrases:
+            phrases = [Or([Phrase(f, [t for w in phrase for t in stems(w)]) for f in TEXT_FIELDS])
+                       for phrase in parsed.phrases]
+            found: Query = And(phrases)
+            matches = set.intersection(*(set(view.searcher.docs_for_query(p)) for p in phrases))
+            if optional:
+                found = AndMaybe(found, Or(optional))
+        elif optional:
+            found = Or(optional)
         else:
-            found = NullQuery
-        if parsed.excluded and found is not NullQuery:
+            found, matches = NullQuery, set()
+        if parsed.excluded and matches:
             found = AndNot(found, self._word(parsed.excluded))
-        return found
+            matches = matches - view.word_docs(list(parsed.excluded))
+        if parsed.phrases:  # phrases decide what matches: rank those on the whole query
+            short_matches = set()
+        return _Plan(found, matches, short_matches & matches, short_sets, exact)
 
     @staticmethod
-    def _word(words: list[str] | tuple[str, ...]) -> Query:
-        """One query word (with its spelling alternatives) in any text field."""
-        return Or([Term(f, t) for f in WORD_FIELDS for w in words for t in _stems(w)])
+    def _word(words: list[str] | tuple[str, ...], fields: tuple[str, ...] = WORD_FIELDS) -> Query:
+        """One query word (with its spelling alternatives) in any of `fields`."""
+        return Or([Term(f, t) for f in fields for w in words for t in stems(w)])
 
     @staticmethod
-    def _type_ahead(q: str, parsed: meaning.Parsed, view: _View) -> Query | None:
+    def _type_ahead(q: str, view: _View) -> list[str]:
         """A last word that is no indexed word yet may be the start of one in a title: its most
         frequent completions count (a prefix can expand to hundreds)."""
         last = q.strip().split()[-1].lower() if q.strip() else ""
         if q.rstrip().endswith('"') or not last.isalnum() or len(last) < 2 or view.is_word(last):
-            return None
-        completions = view.completions(last)
-        return Or([Term("title", term) for term in completions]) if completions else None
+            return []
+        return view.completions(last)
 
 
-def _stems(word: str) -> list[str]:
-    return [token.text for token in STEM(word)] or [word]
+@dataclass(frozen=True)
+class _Plan:
+    query: Query  # the whole query: what highlights, and scores matches in long text only
+    matches: set[int]  # every document that matches
+    short_matches: set[int]  # the matches holding a word in a short field
+    short_sets: list[tuple[set[int], ...]]  # per optional word: documents holding it in each of SHORT_FIELDS
+    exact: set[int]  # documents whose whole name or title is the query
 
 
 class _View:
@@ -252,6 +236,10 @@ class _View:
             terms = heapq.nlargest(limit, terms, key=lambda t: reader.doc_frequency("title", t))
         return terms
 
+    def word_docs(self, words: list[str], fields: tuple[str, ...] = WORD_FIELDS) -> set[int]:
+        """Documents holding any of `words` (a word and its alternatives) in any of `fields`."""
+        return set().union(*(self.term_docs(f, t) for f in fields for w in words for t in stems(w)))
+
     def term_docs(self, field: str, value: str) -> set[int]:
         key = (field, value)
         if key not in self._terms:
@@ -287,26 +275,3 @@ class _View:
                          fields.get("industry", ""), fields.get("use_case", ""), list(fields.get("display_tags") or []),
                          fields.get("stars", 0), fields.get("rating", 0) / 100, fields.get("updated_at", 0) / 1000,
                          highlights, listing if listing in ("draft", "archived") else "published", listing != "invalid")
-
-
-def _fields(doc: SearchDoc) -> dict[str, Any]:
-    return {
-        "id": doc.id, "owner": doc.owner, "name": doc.name,
-        "title": f"{doc.title} {_name_words(doc.name)}",
-        "meta": f"{doc.description}\n{doc.use_case.replace('-', ' ')}",
-        "tagwords": " ".join(doc.tags),
-        "body": f"{doc.readme[:20_000]}\n{doc.prompt[:50_000]}",
-        "exact": ",".join(v for v in {" ".join(meaning.WORD.findall(doc.title.lower())), doc.name,
-                                     _name_words(doc.name)} if v),
-        "spell": f"{doc.title} {_name_words(doc.name)} {' '.join(doc.tags)} {doc.description} "
-                 f"{doc.readme[:5_000]} {doc.prompt[:5_000]}",
-        "display_title": doc.title or doc.name, "description": doc.description,
-        "industry": doc.industry or "", "use_case": doc.use_case or "",
-        "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
-        "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),
-        "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(doc.writers or (doc.owner,)),
-    }
-
-
-def _name_words(name: str) -> str:
-    return name.replace("-", " ").replace("_", " ").replace(".", " ")
