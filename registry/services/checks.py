@@ -14,7 +14,7 @@ from ..errors import RefNotFound, StorageError, TemplateNotFound
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..manifests import default_head, manifest_at
-from ..meta import MetaStore, Status, Template
+from ..meta import FINAL, MetaStore, Status, Template
 from . import guard, runs
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,16 @@ def record_tips(c: Container, template: Template) -> dict[str, list[str]]:
 
 
 def run(c: Container, context: str, template_id: str, sha: str) -> Status | None:
-    """Run one check and record its outcome. Raises a TRANSIENT error for the caller to retry."""
+    """Run one check and record its outcome. Raises a TRANSIENT error for the caller to retry.
+    A check already final for this commit is not run again: a queue can hand out one job twice
+    (two registry cleanups requeueing the job of a killed worker), and a commit never changes."""
     try:
         template = c.meta.get_template_by_id(template_id)
     except TemplateNotFound:
         return None  # deleted since the push: nothing to report to
+    done = next((s for s in c.meta.get_statuses(template_id, sha) if s.context == context and s.state in FINAL), None)
+    if done is not None:
+        return done
     c.meta.set_status(Status(template_id, sha, context, "pending", "running"))
     status = RUNNERS[context](c, template, sha)
     c.meta.set_status(status)
