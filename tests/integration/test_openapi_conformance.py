@@ -26,7 +26,7 @@ from tests.unit.usecases import MINIMAL
 # Git bodies are bytes: send the generated ones as they are.
 schemathesis.serializer.alias(["application/x-git-upload-pack-request", "application/x-git-receive-pack-request"],
                               "application/octet-stream")
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "6"))
 FIXED = {"owner": "alice", "name": "demo", "number": 1, "user": "bob", "token_id": 999_999,
          "version": "v1.0.0", "branch": "main", "rest": "main/template.json", "spec": "v1.0.0...main",
          "service_name": "git-upload-pack"}
