@@ -9,8 +9,8 @@ when nothing matches at all, the closest vocabulary words make a "did you mean" 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from .spelling import american
 
@@ -79,14 +79,14 @@ def with_typos(parsed: Parsed, known: Callable[[list[str]], set[str]],
     """`parsed` with each longer word the vocabulary lacks paired with its one-typo neighbours.
     `known(words)` answers which words the vocabulary has; `near(word, n)` lists vocabulary words
     that may be within n edits, most frequent first (checked here)."""
-    unknown = [w for w in parsed.every_word() if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()]
-    unknown = [w for w in unknown if w not in known(unknown)] if unknown else []
+    longer = [w for w in parsed.every_word() if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()]
+    have = known(longer) if longer else set()  # one lookup for all of them
     alternatives = {}
-    for word in unknown:
+    for word in (w for w in longer if w not in have):
         close = [c for c in near(word, 1) if c != word and distance(word, c, 1) <= 1][:MAX_ALTERNATIVES]
         if close:
             alternatives[word] = tuple(close)
-    return Parsed(parsed.words, parsed.phrases, parsed.excluded, parsed.exact, alternatives)
+    return replace(parsed, alternatives=alternatives)
 
 
 def suggestion(q: str, parsed: Parsed, near: Callable[[str, int], list[str]]) -> str | None:
@@ -96,11 +96,11 @@ def suggestion(q: str, parsed: Parsed, near: Callable[[str, int], list[str]]) ->
     for word in parsed.every_word():
         if len(word) < 4 or word.isdigit():
             continue
-        candidates = [c for c in near(word, 2) if c != word]
-        if not candidates or word in candidates:
+        found = near(word, 2)
+        if not found or word in found:  # a word the vocabulary has needs no correcting
             continue
-        best = min(candidates, key=lambda c: (distance(word, c, 2), candidates.index(c)))
-        if distance(word, best, 2) <= 2:
+        steps, _, best = min((distance(word, c, 2), i, c) for i, c in enumerate(found))
+        if steps <= 2:
             replaced[word] = best
     if not replaced:
         return None
@@ -124,6 +124,3 @@ def distance(a: str, b: str, limit: int) -> int:
         previous2, previous = previous, current
     return previous[-1]
 
-
-def unique(words: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(words))

@@ -193,3 +193,5 @@ def test_one_typo_in_a_longer_word_and_did_you_mean(index):
     nothing = index.search(SearchQuery(q="dyscharje"))  # two edits: no match, a suggestion
     assert nothing.total == 0 and nothing.suggestion == "discharge"
     assert index.search(SearchQuery(q="risk")).suggestion is None
+    # nothing matches, but only because of the filter: a known word is not "corrected" ("risky")
+    assert index.search(SearchQuery(q="risk", industry="retail")).suggestion is None
