@@ -37,6 +37,18 @@ class SearchDoc:
     writers: tuple[str, ...] = ()
 
     @property
+    def name_words(self) -> str:
+        """The name as words: `extract_wisdom` -> "extract wisdom"."""
+        return self.name.replace("-", " ").replace("_", " ").replace(".", " ")
+
+    @property
+    def vocabulary_text(self) -> str:
+        """What the typo vocabulary takes its words from: the short fields and the start of the
+        README and prompt (both backends)."""
+        return (f"{self.title} {self.name_words} {' '.join(self.tags)} {self.description} "
+                f"{self.readme[:5_000]} {self.prompt[:5_000]}")
+
+    @property
     def listing(self) -> str:
         """published (and valid) | invalid (published, failing validate) | draft | archived."""
         if self.status in ("draft", "archived"):

@@ -59,14 +59,13 @@ def stems(word: str) -> list[str]:
 def fields(doc: SearchDoc) -> dict[str, Any]:
     return {
         "id": doc.id, "owner": doc.owner, "name": doc.name,
-        "title": f"{doc.title} {name_words(doc.name)}",
+        "title": f"{doc.title} {doc.name_words}",
         "meta": f"{doc.description}\n{doc.use_case.replace('-', ' ')}",
         "tagwords": " ".join(doc.tags),
         "body": f"{doc.readme[:20_000]}\n{doc.prompt[:50_000]}",
         "exact": ",".join(v for v in {" ".join(meaning.WORD.findall(doc.title.lower())), doc.name,
-                                     name_words(doc.name)} if v),
-        "spell": f"{doc.title} {name_words(doc.name)} {' '.join(doc.tags)} {doc.description} "
-                 f"{doc.readme[:5_000]} {doc.prompt[:5_000]}",
+                                     doc.name_words} if v),
+        "spell": doc.vocabulary_text,
         "display_title": doc.title or doc.name, "description": doc.description,
         "industry": doc.industry or "", "use_case": doc.use_case or "",
         "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
@@ -74,6 +73,3 @@ def fields(doc: SearchDoc) -> dict[str, Any]:
         "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(doc.writers or (doc.owner,)),
     }
 
-
-def name_words(name: str) -> str:
-    return name.replace("-", " ").replace("_", " ").replace(".", " ")
