@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from whoosh.lang.porter import stem
 
@@ -146,7 +147,12 @@ def _weighted_counts(title: str, description: str, prompt: str) -> Counter[str]:
     return counts
 
 
+@lru_cache(maxsize=256)
+def _stemmed(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(stem(w) for w in words)
+
+
 def _best(table: dict[str, tuple[str, ...]], counts: Counter[str], limit: int, bar: int) -> tuple[str, ...]:
-    scores = {label: sum(counts[s] for s in {stem(w) for w in words}) for label, words in table.items()}
+    scores = {label: sum(counts[s] for s in _stemmed(words)) for label, words in table.items()}
     ranked = sorted((label for label, score in scores.items() if score >= bar), key=lambda label: -scores[label])
     return tuple(ranked[:limit])

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from jinja2 import TemplateSyntaxError
 
 from .errors import InvalidInput
-from .guess import Guess, guess, title_from_name
+from .guess import Guess, guess
 from .manifest import JINJA, check, used_variables
 
 SLUG = re.compile(r"[^a-z0-9._-]+")
@@ -58,7 +58,7 @@ def _metadata(folder: Path, files: dict[str, bytes], readme: str, keep: frozense
         raise InvalidInput(f"--keep takes {', '.join(GUESSED)}; not {', '.join(sorted(unknown))}")
     found = guess(folder.name, readme, files["prompts/system.md"].decode("utf-8", "replace"))
     return Guess(
-        title=title_from_name(folder.name) if "title" in keep else found.title,
+        title=found.title,  # from the name, never from the text: keeping it changes nothing
         description=f"Imported from {folder.name}" if "description" in keep or not found.description
         else found.description,
         tags=("imported",) if "tags" in keep or not found.tags else found.tags,

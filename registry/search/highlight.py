@@ -44,4 +44,4 @@ def ordered(counts: Mapping[str, int]) -> dict[str, int]:
 
 def query_terms(q: str) -> set[str]:
     """The stems of a query's words (what `mark` highlights)."""
-    return {stem(american(word.lower())) for word in WORD.findall(q) if word.upper() not in ("AND", "OR", "NOT")}
+    return {_stem(word.lower()) for word in WORD.findall(q) if word.upper() not in ("AND", "OR", "NOT")}
