@@ -113,7 +113,7 @@ def _validate_remote(args: argparse.Namespace, files: dict[str, bytes]) -> int:
     """The same check, run by a remote registry (`extends` resolves against its templates)."""
     from .client import RegistryClient
 
-    texts = {path: data.decode("utf-8") for path, data in files.items() if _is_text(data)}
+    texts = {path: text for path, data in files.items() if (text := _text(data)) is not None}
     with RegistryClient(args.remote, args.token) as client:
         result = client.validate(texts)
     for problem in result.problems:
@@ -123,12 +123,12 @@ def _validate_remote(args: argparse.Namespace, files: dict[str, bytes]) -> int:
     return 0 if result.valid else 1
 
 
-def _is_text(data: bytes) -> bool:
+def _text(data: bytes) -> str | None:
+    """A file as text, or None for a binary one (not UTF-8, or holding NUL bytes)."""
     try:
-        data.decode("utf-8")
+        return None if b"\0" in data else data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return b"\0" not in data
+        return None
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -170,15 +170,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     from registry.services import templates, users
     from workers.pipeline import build
 
-    if args.remote:
-        from .remote_import import import_remote
-
-        return import_remote(args.remote, args.token, Path(args.dir), args.owner, _kept(args.keep))
-    container = _container()
-    actor = users.actor_for(container, args.owner)
     folders = templates.import_candidates(Path(args.dir))
     if not folders:
         raise RegistryError(f"no sub-folder of {args.dir} holds a system.md")
+    if args.remote:
+        from .remote_import import import_remote
+
+        return import_remote(args.remote, args.token, folders, args.owner, _kept(args.keep))
+    container = _container()
+    actor = users.actor_for(container, args.owner)
     pipeline = build(container)
     failed = 0
     for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
@@ -311,10 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except RegistryError as exc:
-        print(f"registry: {exc.message}", file=sys.stderr)
-        return 1
-    except ApiError as exc:
+    except (RegistryError, ApiError) as exc:
         print(f"registry: {exc.message}", file=sys.stderr)
         return 1
     except ValidationError as exc:

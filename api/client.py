@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from .models.common import ErrorOut, FilesToValidate, ValidationResult
 from .models.gallery import SearchOut
@@ -71,7 +71,7 @@ class RegistryClient:
     def _typed(self, operation: str, resp: httpx.Response) -> Any:
         model = OPERATIONS[operation][2]
         assert model is not None
-        return TypeAdapter(model).validate_json(resp.content)
+        return model.model_validate_json(resp.content)
 
     def validate(self, files: dict[str, str]) -> ValidationResult:
         result: ValidationResult = self._typed("validate", self._call("validate", body=FilesToValidate(files=files)))

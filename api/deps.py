@@ -74,6 +74,7 @@ def get_signed_in(request: Request, _marker: None = Security(BEARER, scopes=[SIG
         raise Unauthenticated("authentication required")
     return actor
 
+
 # Paging parameters, the same on every listing.
 PAGE = Query(1, ge=1, le=100_000, description="1-based page number")
 PER_PAGE = Query(30, ge=1, le=100, description="items per page")

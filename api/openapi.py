@@ -82,11 +82,8 @@ def document(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = doc.setdefault("components", {})
-    components.setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
-        ref_template="#/components/schemas/{model}")
-    components["schemas"].update(ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
-                                 .pop("$defs", {}))
-    components["schemas"]["ErrorOut"].pop("$defs", None)
+    error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.setdefault("schemas", {}).update(error.pop("$defs", {}), ErrorOut=error)
     for unused in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(unused, None)
     components.setdefault("securitySchemes", {}).setdefault("basic", BASIC_SCHEME)
@@ -107,7 +104,7 @@ def _complete(path: str, method: str, op: dict[str, Any], signed_in: bool) -> No
         op["tags"] = ["git"]
         _git_media(path, op)
         return
-    if path in ("/healthz", "/metrics", "/api/reference", "/api/v1/openapi.json"):
+    if path in ("/healthz", "/metrics"):
         op["security"] = [{}]
         return
     op["security"] = [{"bearer": []}, {"basic": []}] if signed_in else [{"bearer": []}, {"basic": []}, {}]
@@ -117,10 +114,11 @@ def _complete(path: str, method: str, op: dict[str, Any], signed_in: bool) -> No
     for status, why in extra.items():
         responses.setdefault(status, _error(why))
     responses["422"] = _error(COMMON["422"])  # FastAPI documents its own shape; ours is ErrorOut
-    for (lpath, lmethod, status), links in LINKS.items():
-        if (lpath, lmethod) == (path, method) and status in responses:
-            responses[status]["links"] = {name: {"operationId": target, "parameters": params}
-                                          for name, (target, params) in links.items()}
+    for status, response in responses.items():
+        links = LINKS.get((path, method, status), {})
+        if links:
+            response["links"] = {name: {"operationId": target, "parameters": params}
+                                 for name, (target, params) in links.items()}
 
 
 def _git_media(path: str, op: dict[str, Any]) -> None:

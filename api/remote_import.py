@@ -1,8 +1,8 @@
 """`registry import DIR --owner USER --remote URL`: the same import, into a registry elsewhere.
 
 Each template is created through the typed client, then its files are pushed with the stock git
-CLI (the token goes in a header from the environment, never in a URL, argv or on disk). A template whose push fails is
-deleted again: no half-imported templates, as with the local import.
+CLI (the token goes in a header from the environment, never in a URL, argv or on disk). A
+template whose push fails is deleted again: no half-imported templates, as with the local import.
 """
 from __future__ import annotations
 
@@ -13,17 +13,15 @@ import tempfile
 from pathlib import Path
 
 from registry.errors import RegistryError
-from registry.services.templates import import_candidates, import_plan
+from registry.services.templates import import_plan
 
 from .client import ApiError, RegistryClient
 from .models.templates import CreateTemplate
 
 
-def import_remote(base_url: str, token: str | None, root: Path, owner: str, keep: frozenset[str] = frozenset()) -> int:
-    folders = import_candidates(root)
-    if not folders:
-        print(f"registry: no sub-folder of {root} holds a system.md", file=sys.stderr)
-        return 1
+def import_remote(base_url: str, token: str | None, folders: list[Path], owner: str,
+                  keep: frozenset[str] = frozenset()) -> int:
+    """Import each of `folders` (import candidates) into the registry at `base_url`."""
     if not token:
         print("registry: --remote needs a token (--token or REGISTRY_TOKEN)", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..access import Actor, Level, require
 from ..container import Container
-from ..errors import InvalidInput, PermissionDenied, Unauthenticated
+from ..errors import PermissionDenied, Unauthenticated
 from ..meta import Template
 
 
@@ -31,14 +31,6 @@ def template_by_id(c: Container, actor: Actor, template_id: str, needed: Level =
     found = c.meta.get_template_by_id(template_id)
     require(c.meta, actor, found, needed)
     return found
-
-
-def page_args(page: int, per_page: int) -> tuple[int, int]:
-    if page < 1 or page > 100_000:
-        raise InvalidInput("page must be between 1 and 100000")
-    if per_page < 1 or per_page > 100:
-        raise InvalidInput("per_page must be between 1 and 100")
-    return page, per_page
 
 
 def with_more(first: str, total: int) -> str:
