@@ -53,6 +53,14 @@ class RunNotFound(NotFound):
     code = "run_not_found"
 
 
+class HookNotFound(NotFound):
+    code = "hook_not_found"
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+
+
 class AlreadyExists(RegistryError):
     code = "already_exists"
 

@@ -17,7 +17,9 @@ from .records import (
     User,
     Visibility,
 )
+from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Outgoing, UsageDay
 from .sql import SqlMetaStore
 
 __all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run", "Status",
-           "Template", "Token", "User", "Visibility", "SqlMetaStore"]
+           "Template", "Token", "User", "Visibility", "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter",
+           "Hook", "Outgoing", "UsageDay"]

@@ -56,3 +56,12 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> boo
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
     stmt = _insert(conn, table).values(**values).on_conflict_do_nothing()
     return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+
+
+def upsert_add(conn: Connection, table: Table, keys: dict[str, Any], counts: dict[str, int]) -> None:
+    """INSERT the row with `counts`, or add them to the existing row's: one statement, no lost update."""
+    if not counts:
+        return
+    stmt = _insert(conn, table).values(**keys, **counts)
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                            set_={c: table.c[c] + stmt.excluded[c] for c in counts}))

@@ -184,3 +184,68 @@ runs = Table(
     Index("runs_by_template", "template_id", "created_at"),
     Index("runs_by_sha", "template_id", "sha", "trigger"),
 )
+
+# -- events (migration 0006): the append-only record, webhooks and their deliveries, usage per day
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("actor", Text),
+    Column("action", Text, nullable=False),
+    Column("template_id", Text),  # no foreign key: the record outlives a deleted template
+    Column("template", Text),  # owner/name when it happened
+    Column("payload", Text, nullable=False),  # JSON
+    Column("request_id", Text),
+    Column("client_ip", Text),
+    Index("events_by_template", "template_id", "id"),
+    Index("events_by_time", "time"),
+)
+
+hooks = Table(
+    "hooks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list
+    Column("secret", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_by", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("hooks_by_template", "template_id"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Text, primary_key=True),
+    Column("hook_id", Integer, ForeignKey("hooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Integer),
+    Column("event", Text, nullable=False),  # the hook event name: push, pull_request, ...
+    Column("body", Text, nullable=False),  # the JSON sent, fixed when the event happened
+    Column("status", Text, nullable=False),  # pending, delivered, failed, refused
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("response_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("deliveries_by_hook", "hook_id", "created_at"),
+    Index("deliveries_due", "status", "next_attempt_at"),
+)
+
+usage = Table(
+    "usage", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("day", Text, nullable=False),  # YYYY-MM-DD, UTC
+    Column("views", Integer, nullable=False, server_default="0"),
+    Column("clones", Integer, nullable=False, server_default="0"),
+    Column("fetches", Integer, nullable=False, server_default="0"),
+    Column("api_reads", Integer, nullable=False, server_default="0"),
+    Column("runs", Integer, nullable=False, server_default="0"),
+    Column("stars", Integer, nullable=False, server_default="0"),
+    Column("forks", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("template_id", "day"),
+    Index("usage_by_day", "day"),
+)

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, func, or_, select, update
@@ -21,21 +22,46 @@ from . import schema as s
 from .engine import upsert
 from .records import Protection, Template, Token, User, Visibility
 from .sql_activity import ActivityMixin
+from .sql_events import EventsMixin, OpsMixin
 from .sql_pulls import PullsMixin
 
 
-class SqlMetaStore(ActivityMixin, PullsMixin):
+class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._current: ContextVar[Connection | None] = ContextVar(f"meta-tx-{id(self)}", default=None)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every read and write of the store inside this block is one transaction: all of them
+        land, or none (a use case's change and the event recording it)."""
+        if self._current.get() is not None:
+            yield  # already inside one
+            return
+        with self.engine.begin() as conn:
+            token = self._current.set(conn)
+            try:
+                yield
+            finally:
+                self._current.reset(token)
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        """One transaction (BEGIN IMMEDIATE on SQLite)."""
+        """One transaction (BEGIN IMMEDIATE on SQLite); inside `atomic`, a savepoint of its."""
+        outer = self._current.get()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
         with self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
         with self.engine.connect() as conn:
             yield conn
 

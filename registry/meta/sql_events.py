@@ -1,0 +1,224 @@
+"""Events (append-only), webhooks and their deliveries, and usage counted per template and day.
+
+`add_event`, `add_deliveries` and `add_usage` join the caller's transaction when called inside
+`atomic()`, so an event is written with the change it records or not at all.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Connection, Row, case, delete, func, literal, or_, select, update
+
+from ..errors import DeliveryNotFound, HookNotFound
+from . import schema as s
+from .engine import upsert_add
+from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Outgoing, UsageDay
+
+
+class EventsMixin:
+    if TYPE_CHECKING:
+        def _tx(self) -> AbstractContextManager[Connection]: ...
+        def _read(self) -> AbstractContextManager[Connection]: ...
+
+    # -- events -------------------------------------------------------------------------
+    def add_event(self, event: Event) -> Event:
+        at = event.time or time.time()
+        values = {"time": at, "actor": event.actor, "action": event.action, "template_id": event.template_id,
+                  "template": event.template, "payload": json.dumps(event.payload, default=str),
+                  "request_id": event.request_id, "client_ip": event.client_ip}
+        with self._tx() as c:
+            result = c.execute(s.events.insert().values(**values))
+        assert result.inserted_primary_key is not None
+        return _event_row({**values, "id": int(result.inserted_primary_key[0])})
+
+    def list_events(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
+        """Newest first."""
+        col, conds = s.events.c, []
+        if where.template_id is not None:
+            conds.append(col.template_id == where.template_id)
+        if where.action:
+            conds.append(col.action.startswith(where.action, autoescape=True) if where.action.endswith(".")
+                         else or_(col.action == where.action, col.action.startswith(where.action + ".",
+                                                                                     autoescape=True)))
+        if where.template:
+            conds.append(col.template == where.template)
+        if where.actor:
+            conds.append(col.actor == where.actor)
+        if where.since is not None:
+            conds.append(col.time >= where.since)
+        if where.until is not None:
+            conds.append(col.time < where.until)
+        with self._read() as c:
+            total = c.execute(select(func.count()).select_from(s.events).where(*conds)).scalar_one()
+            rows = c.execute(select(s.events).where(*conds).order_by(col.id.desc()).offset(offset).limit(limit)).all()
+        return [_event_row(r._mapping) for r in rows], int(total)
+
+    def prune_events(self, before: float) -> int:
+        with self._tx() as c:
+            return int(c.execute(delete(s.events).where(s.events.c.time < before)).rowcount or 0)
+
+    # -- hooks --------------------------------------------------------------------------
+    def add_hook(self, template_id: str, url: str, events: Sequence[str], secret: str, active: bool,
+                 created_by: str | None) -> Hook:
+        now = time.time()
+        with self._tx() as c:
+            result = c.execute(s.hooks.insert().values(
+                template_id=template_id, url=url, events=json.dumps(list(events)), secret=secret, active=active,
+                created_by=created_by, created_at=now, updated_at=now))
+        assert result.inserted_primary_key is not None
+        return self.get_hook(template_id, int(result.inserted_primary_key[0]))
+
+    def get_hook(self, template_id: str | None, hook_id: int) -> Hook:
+        """The hook, on that template unless `template_id` is None."""
+        cond = [s.hooks.c.id == hook_id] + ([s.hooks.c.template_id == template_id] if template_id else [])
+        with self._read() as c:
+            row = c.execute(select(s.hooks).where(*cond)).first()
+        if row is None:
+            raise HookNotFound(f"no hook #{hook_id} on this template")
+        return _hook(row)
+
+    def list_hooks(self, template_id: str) -> list[Hook]:
+        with self._read() as c:
+            rows = c.execute(select(s.hooks).where(s.hooks.c.template_id == template_id)
+                             .order_by(s.hooks.c.id)).all()
+        return [_hook(r) for r in rows]
+
+    def update_hook(self, template_id: str, hook_id: int, **changes: Any) -> Hook:
+        if "events" in changes:
+            changes["events"] = json.dumps(list(changes["events"]))
+        self.get_hook(template_id, hook_id)
+        with self._tx() as c:
+            c.execute(update(s.hooks).where(s.hooks.c.id == hook_id).values(**changes, updated_at=time.time()))
+        return self.get_hook(template_id, hook_id)
+
+    def delete_hook(self, template_id: str, hook_id: int) -> None:
+        self.get_hook(template_id, hook_id)
+        with self._tx() as c:
+            c.execute(delete(s.deliveries).where(s.deliveries.c.hook_id == hook_id))
+            c.execute(delete(s.hooks).where(s.hooks.c.id == hook_id))
+
+    # -- deliveries -----------------------------------------------------------------------
+    def add_deliveries(self, event_id: int | None, outgoing: Sequence[Outgoing]) -> list[str]:
+        now, ids = time.time(), []
+        with self._tx() as c:
+            for out in outgoing:
+                ids.append(uuid.uuid4().hex)
+                c.execute(s.deliveries.insert().values(
+                    id=ids[-1], hook_id=out.hook_id, event_id=event_id, event=out.event, body=out.body,
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
+        return ids
+
+    def get_delivery(self, delivery_id: str, hook_id: int | None = None) -> Delivery:
+        cond = [s.deliveries.c.id == delivery_id] + ([s.deliveries.c.hook_id == hook_id] if hook_id else [])
+        with self._read() as c:
+            row = c.execute(select(s.deliveries).where(*cond)).first()
+        if row is None:
+            raise DeliveryNotFound(f"no delivery {delivery_id!r}")
+        return _delivery(row)
+
+    def list_deliveries(self, hook_id: int, offset: int, limit: int) -> tuple[list[Delivery], int]:
+        col = s.deliveries.c
+        with self._read() as c:
+            total = c.execute(select(func.count()).select_from(s.deliveries).where(col.hook_id == hook_id)).scalar_one()
+            rows = c.execute(select(s.deliveries).where(col.hook_id == hook_id)
+                             .order_by(col.created_at.desc(), col.id).offset(offset).limit(limit)).all()
+        return [_delivery(r) for r in rows], int(total)
+
+    def claim_delivery(self, delivery_id: str, now: float, lease_seconds: float) -> Delivery | None:
+        """Take a due delivery for one attempt (counted now); None when it is not due, done, or
+        leased by a live attempt. At most one attempt holds a delivery at a time."""
+        col = s.deliveries.c
+        with self._tx() as c:
+            taken = c.execute(update(s.deliveries).where(
+                col.id == delivery_id, col.status == "pending", col.next_attempt_at <= now,
+                or_(col.lease_until.is_(None), col.lease_until < now))
+                .values(attempts=col.attempts + 1, lease_until=now + lease_seconds, updated_at=now)).rowcount
+        return self.get_delivery(delivery_id) if taken else None
+
+    def finish_delivery(self, delivery_id: str, status: str, response_code: int | None, error: str | None,
+                        duration_ms: int | None, next_attempt_at: float | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "response_code": response_code, "error": error,
+                                  "duration_ms": duration_ms, "lease_until": None, "updated_at": time.time()}
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        with self._tx() as c:
+            c.execute(update(s.deliveries).where(s.deliveries.c.id == delivery_id).values(**values))
+
+    def due_deliveries(self, now: float, limit: int = 200) -> list[Delivery]:
+        """Pending deliveries due now and not leased by a live attempt (retries, lost jobs)."""
+        col = s.deliveries.c
+        with self._read() as c:
+            rows = c.execute(select(s.deliveries).where(
+                col.status == "pending", col.next_attempt_at <= now,
+                or_(col.lease_until.is_(None), col.lease_until < now)).order_by(col.next_attempt_at).limit(limit)).all()
+        return [_delivery(r) for r in rows]
+
+    # -- usage --------------------------------------------------------------------------
+    def add_usage(self, template_id: str, day: str, counts: dict[str, int]) -> None:
+        with self._tx() as c:
+            upsert_add(c, s.usage, {"template_id": template_id, "day": day},
+                       {k: v for k, v in counts.items() if k in USAGE_KINDS and v})
+
+    def usage(self, template_id: str, first: str, last: str) -> list[UsageDay]:
+        col = s.usage.c
+        with self._read() as c:
+            rows = c.execute(select(s.usage).where(col.template_id == template_id, col.day >= first,
+                                                   col.day <= last).order_by(col.day)).all()
+        return [UsageDay(r.day, {k: int(getattr(r, k)) for k in USAGE_KINDS}) for r in rows]
+
+    def usage_scores(self, first: str, weights: dict[str, float]) -> dict[str, float]:
+        """Per template, the weighted sum of its usage since `first` (trending)."""
+        col = s.usage.c
+        score: ColumnElement[float] = literal(0.0)
+        for kind, weight in weights.items():
+            score = score + col[kind] * weight
+        with self._read() as c:
+            rows = c.execute(select(col.template_id, func.sum(score)).where(col.day >= first)
+                             .group_by(col.template_id)).all()
+        return {r[0]: float(r[1] or 0) for r in rows}
+
+
+def _event_row(r: Any) -> Event:
+    return Event(action=r["action"], actor=r["actor"], template_id=r["template_id"], template=r["template"],
+                 payload=json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"],
+                 request_id=r["request_id"], client_ip=r["client_ip"], time=float(r["time"]), id=int(r["id"]))
+
+
+def _hook(r: Row[Any]) -> Hook:
+    return Hook(r.id, r.template_id, r.url, tuple(json.loads(r.events)), r.secret, bool(r.active), r.created_by,
+                r.created_at, r.updated_at)
+
+
+def _delivery(r: Row[Any]) -> Delivery:
+    return Delivery(r.id, r.hook_id, r.event_id, r.event, r.body, r.status, r.attempts, r.response_code, r.error,
+                    r.duration_ms, r.next_attempt_at, r.created_at, r.updated_at)
+
+
+class OpsMixin:
+    """Figures for operators' metrics, read from the records themselves (so every node and
+    worker's work is in them, whichever process scrapes)."""
+
+    if TYPE_CHECKING:
+        def _read(self) -> AbstractContextManager[Connection]: ...
+
+    def delivery_counts(self) -> dict[str, int]:
+        col = s.deliveries.c
+        with self._read() as c:
+            rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def check_latencies(self, bounds: Sequence[float]) -> dict[str, tuple[list[int], float, int]]:
+        """Per check context, final statuses by seconds from push (pending recorded) to final:
+        (cumulative counts per bound, sum of seconds, count)."""
+        col = s.statuses.c
+        took = col.updated_at - col.created_at
+        buckets = [func.sum(case((took <= b, 1), else_=0)) for b in bounds]
+        with self._read() as c:
+            rows = c.execute(select(col.context, func.count(), func.coalesce(func.sum(took), 0.0), *buckets)
+                             .where(col.state.in_(("success", "failure", "error"))).group_by(col.context)).all()
+        return {r[0]: ([int(n or 0) for n in r[3:]], float(r[2]), int(r[1])) for r in rows}
