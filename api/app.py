@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
 from registry.container import Container
 
 from . import errors, git_http, openapi, web
 from .limits import Limits
+from .metrics import render, shared_registry
 from .models.common import Health
-from .routes import gallery, pulls, runs, templates, tokens, validation
+from .requests import RequestContext
+from .routes import events, gallery, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -26,6 +28,7 @@ def create_app(container: Container, base_url: str) -> FastAPI:
 
     app.add_middleware(Limits, container=container)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
+    app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 
     @app.get("/healthz")
     async def healthz() -> Health:  # async: never queued behind slow calls in the thread pool
@@ -35,7 +38,9 @@ def create_app(container: Container, base_url: str) -> FastAPI:
              responses={200: {"description": "Prometheus text format",
                               "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(render(shared).decode(), media_type=CONTENT_TYPE_LATEST)
+
+    shared = shared_registry(container)
 
     app.include_router(templates.router)
     app.include_router(gallery.router)
@@ -43,6 +48,8 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(tokens.router)
     app.include_router(validation.router)
+    app.include_router(events.router)
+    app.include_router(hooks.router)
     app.include_router(git_http.router)
     web.install(app)
     return app

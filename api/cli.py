@@ -139,6 +139,21 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from registry.meta.records_events import EventFilter
+    from registry.services import audit
+
+    where = EventFilter(None, args.action, args.actor, audit.parse_time(args.since, "--since"),
+                        audit.parse_time(args.until, "--until"), args.template)
+    for event in audit.operator_events(_container(), where, args.limit):
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.time))
+        print(f"{when} {event.actor or '-'} {event.action} {event.template or '-'} "
+              f"{json.dumps(event.payload, sort_keys=True, separators=(',', ':'))}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from workers.worker import run_worker
 
@@ -272,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run an RQ worker for the checks (needs REGISTRY_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="quit when the queues are empty")
-    worker.add_argument("--queues", nargs="+", default=["checks", "sandbox"], choices=["checks", "sandbox"])
+    worker.add_argument("--queues", nargs="+", default=["checks", "sandbox", "hooks"],
+                        choices=["checks", "sandbox", "hooks"])
     worker.set_defaults(func=cmd_worker)
 
     checks = sub.add_parser("checks", help="the push checks").add_subparsers(dest="checks_command", required=True)
@@ -291,6 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     reindex = sub.add_parser("reindex", help="rebuild the search index from storage")
     reindex.set_defaults(func=cmd_reindex)
 
+    audit = sub.add_parser("audit", help="events, one per line, oldest first: time actor action template payload")
+    audit.add_argument("--template", metavar="OWNER/NAME")
+    audit.add_argument("--actor")
+    audit.add_argument("--action", help="an action (pull_request.merged) or its family (pull_request)")
+    audit.add_argument("--since", metavar="ISO-DATE")
+    audit.add_argument("--until", metavar="ISO-DATE")
+    audit.add_argument("--limit", type=int, default=1000, help="the newest this many (default 1000)")
+    audit.set_defaults(func=cmd_audit)
     gc = sub.add_parser("gc", help="repack repos and drop packs no repo names")
     gc.add_argument("--grace-seconds", type=float, default=3600.0,
                     help="keep unnamed packs younger than this (a push may be about to name them)")

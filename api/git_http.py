@@ -20,6 +20,7 @@ from registry.services import push
 
 from .deps import actor_from_header, get_container
 from .errors import error_response, status_for
+from .metrics import PUSH_BYTES
 
 router = APIRouter()
 SPOOL = 16 * 1024 * 1024
@@ -80,9 +81,12 @@ async def rpc(request: Request, owner: str, name: str, service_name: str) -> Res
         if request.headers.get("content-type") != f"application/x-{service_name}-request":
             return error_response(415, "unsupported_media_type", "wrong Content-Type for a git request")
         body = await _spool_body(request, c.settings.max_push_bytes)
+        if service_name == "git-receive-pack":
+            PUSH_BYTES.observe(body.seek(0, 2))
+            body.seek(0)
         out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))
         try:
-            await run_in_threadpool(push.serve, c, template, service_name, body, out)
+            await run_in_threadpool(push.serve, c, actor, template, service_name, body, out)
         finally:
             body.close()
         out.seek(0)

@@ -20,9 +20,11 @@ from .search import SearchIndex, WhooshIndex
 from .search.pg_index import PostgresIndex
 from .settings import Settings
 from .storage import BlobStore, open_blob_store
+from .usage import UsageCounter
 
 PushListener = Callable[[Template, list[RefUpdate]], None]
 RunListener = Callable[[Run], None]
+DeliveryListener = Callable[[list[str]], None]
 
 
 @dataclass
@@ -34,6 +36,10 @@ class Container:
     # Whoever queues checks subscribes here (workers.pipeline); the core only announces.
     push_listeners: list[PushListener] = field(default_factory=list)
     run_listeners: list[RunListener] = field(default_factory=list)
+    delivery_listeners: list[DeliveryListener] = field(default_factory=list)
+    usage: UsageCounter = field(default_factory=UsageCounter)
+    # Jobs waiting per queue, for operators' metrics (set by whoever runs the queue).
+    queue_depths: Callable[[], dict[str, int]] | None = None
     _search: SearchIndex | None = None
     _search_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,3 +73,8 @@ class Container:
     def announce_run(self, run: Run) -> None:
         for listener in self.run_listeners:
             listener(run)
+
+    def announce_deliveries(self, delivery_ids: list[str]) -> None:
+        """Webhook deliveries were recorded (committed): the queue sends them."""
+        for listener in self.delivery_listeners:
+            listener(delivery_ids)

@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     # Signs browser session cookies; unset = a key kept in data_dir (set it when several api
     # processes serve the pages).
     secret_key: str | None = None
+    # Events: recorded with every change (off only to measure their cost), kept this many days.
+    record_events: bool = True
+    event_retention_days: float = Field(default=365.0, gt=0)
+    # Webhooks: targets allowed although loopback/private/link-local (host[:port] or CIDR,
+    # comma-separated), the wait for a receiver, the first retry's delay (doubling after each
+    # failure) and the attempts before a delivery is `failed`.
+    webhook_allow: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_backoff_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=6, ge=1)
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
 

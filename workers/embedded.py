@@ -12,7 +12,7 @@ from functools import partial
 from registry.container import Container
 from registry.services import checks
 
-from .runtime import run_check, run_manual
+from .runtime import run_check, run_delivery, run_manual
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -27,6 +27,9 @@ class EmbeddedDispatcher:
         self._queue: queue.Queue[list[Job]] = queue.Queue()  # each item: jobs run in order
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
+        # Webhooks wait on receivers: their own thread, so a slow receiver never delays a check.
+        self._hooks: queue.Queue[list[Job]] = queue.Queue()
+        threading.Thread(target=self._loop, args=(self._hooks,), name="embedded-hooks", daemon=True).start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
         self._queue.put([partial(run_check, self.container, context, template_id, sha)
@@ -35,21 +38,28 @@ class EmbeddedDispatcher:
     def enqueue_run(self, run_id: str) -> None:
         self._queue.put([partial(run_manual, self.container, run_id)])
 
+    def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
+        self._hooks.put([partial(run_delivery, self.container, delivery_id)])
+
+    def depths(self) -> dict[str, int]:
+        return {"checks": self._queue.qsize(), "hooks": self._hooks.qsize()}
+
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while (self._queue.unfinished_tasks or self._hooks.unfinished_tasks) and time.monotonic() < deadline:
             time.sleep(0.05)
-        return not self._queue.unfinished_tasks
+        return not (self._queue.unfinished_tasks or self._hooks.unfinished_tasks)
 
-    def _loop(self) -> None:
+    def _loop(self, jobs_queue: queue.Queue[list[Job]] | None = None) -> None:
+        source = jobs_queue or self._queue
         while True:
-            jobs = self._queue.get()
+            jobs = source.get()
             try:
                 for job in jobs:
                     self._run(job)
             finally:
-                self._queue.task_done()
+                source.task_done()
 
     @staticmethod
     def _run(job: Job) -> None:

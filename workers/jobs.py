@@ -4,7 +4,7 @@ from __future__ import annotations
 from rq import get_current_job
 
 from .rq_queue import RQDispatcher
-from .runtime import container, run_check, run_manual
+from .runtime import container, run_check, run_delivery, run_manual
 
 
 def _may_retry() -> bool:
@@ -30,3 +30,7 @@ def sandbox(template_id: str, sha: str) -> None:
 
 def run(run_id: str) -> None:
     run_manual(container(), run_id, _may_retry)
+
+
+def deliver(delivery_id: str) -> None:
+    run_delivery(container(), delivery_id)

@@ -16,7 +16,7 @@ from typing import Protocol
 from registry.container import Container
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
-from registry.services import checks, templates
+from registry.services import audit, checks, hooks, templates
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 class Dispatcher(Protocol):
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None: ...
     def enqueue_run(self, run_id: str) -> None: ...
+    def enqueue_delivery(self, delivery_id: str, attempt: int) -> None: ...
+    def depths(self) -> dict[str, int]: ...
 
 
 
@@ -41,6 +43,19 @@ class Pipeline:
     def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
         self._executor.submit(self.submit_run, run.id)
+
+    def on_deliveries(self, delivery_ids: list[str]) -> None:
+        """Webhook deliveries were recorded: hand them over (the reconciler retries if this fails)."""
+        for delivery_id in delivery_ids:
+            self._executor.submit(self.submit_delivery, delivery_id, 0)
+
+    def submit_delivery(self, delivery_id: str, attempt: int) -> bool:
+        try:
+            self.dispatcher.enqueue_delivery(delivery_id, attempt)
+        except Exception as exc:
+            log.warning("could not enqueue delivery %s: %s", delivery_id, exc)
+            return False
+        return True
 
     def submit_run(self, run_id: str) -> bool:
         try:
@@ -78,6 +93,11 @@ class Pipeline:
                 for sha, contexts in checks.record_tips(self.container, template).items():
                     work.setdefault((template.id, sha), []).extend(contexts)
         handed = sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
+        # Webhook retries whose delay has passed, and attempts whose worker died (lease over).
+        handed += sum(self.submit_delivery(d.id, d.attempts) for d in hooks.due(self.container))
+        self.container.usage.flush(self.container.meta)
+        if full:
+            audit.prune(self.container)
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
         return handed + sum(self.submit_run(run.id) for run in self.container.meta.queued_runs(older_than))
 
@@ -115,4 +135,6 @@ def build(container: Container) -> Pipeline:
     pipeline = Pipeline(container, dispatcher)
     container.push_listeners.append(pipeline.on_push)
     container.run_listeners.append(pipeline.on_run)
+    container.delivery_listeners.append(pipeline.on_deliveries)
+    container.queue_depths = dispatcher.depths
     return pipeline

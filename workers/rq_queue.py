@@ -18,8 +18,8 @@ from registry.container import Container
 from registry.services import checks
 
 log = logging.getLogger(__name__)
-QUEUES = ("checks", "sandbox")
-TIMEOUTS = {"validate": 120, "index": 120, "sandbox": 900}
+QUEUES = ("checks", "sandbox", "hooks")
+TIMEOUTS = {"validate": 120, "index": 120, "sandbox": 900, "hook": 120}
 
 
 def connect(url: str) -> Redis:
@@ -79,6 +79,19 @@ class RQDispatcher:
                                            result_ttl=3600, failure_ttl=7 * 86400)
         except DuplicateJobError:
             pass
+
+    def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
+        """A webhook delivery, once per attempt: the id names the attempt, so the resubmit of an
+        attempt whose worker died is a new job while repeats of one attempt stay one job."""
+        try:
+            self.queues["hooks"].enqueue("workers.jobs.deliver", delivery_id, job_id=f"hook-{delivery_id}-{attempt}",
+                                         unique=True, job_timeout=TIMEOUTS["hook"], result_ttl=600,
+                                         failure_ttl=86400)
+        except DuplicateJobError:
+            pass
+
+    def depths(self) -> dict[str, int]:
+        return {name: queue.count for name, queue in self.queues.items()}
 
     def _validate_pending(self, template_id: str, sha: str) -> bool:
         states = {s.context: s.state for s in self.container.meta.get_statuses(template_id, sha)}

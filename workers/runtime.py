@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from prometheus_client import Counter
+
 from registry.container import Container
 from registry.errors import RunNotFound
-from registry.services import checks, runs
+from registry.services import checks, hooks, runs
 
 log = logging.getLogger(__name__)
+DELIVERIES = Counter("registry_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
 _bound: Container | None = None
 
 
@@ -50,11 +53,24 @@ def run_check(c: Container, context: str, template_id: str, sha: str, may_retry:
               lambda exc: checks.give_up(c, context, template_id, sha, exc), may_retry)
 
 
+def run_delivery(c: Container, delivery_id: str, may_retry: Callable[[], bool] | None = None) -> None:
+    """One attempt at a webhook delivery. Its retries are the delivery's own (a delay that
+    doubles, read by the reconciler), never the queue's: a queue retry could send it twice."""
+    try:
+        outcome = hooks.deliver(c, delivery_id)
+    except Exception:
+        log.exception("delivery %s", delivery_id)  # the lease runs out and the reconciler resubmits
+        return
+    if outcome is not None:
+        DELIVERIES.labels(outcome.status).inc()
+
+
 def run_manual(c: Container, run_id: str, may_retry: Callable[[], bool]) -> None:
     """Carry out a sandbox run asked for by hand, and give its commit the run's status."""
     try:
         run = c.meta.get_run(run_id)
     except RunNotFound:
         return  # its template was deleted
-    _retrying(f"run {run_id}", lambda: c.meta.set_status(runs.execute(c, run_id)),
+    _retrying(f"run {run_id}", lambda: checks.settle(c, c.meta.get_template_by_id(run.template_id),
+                                                      runs.execute(c, run_id)),
               lambda exc: runs.abandon(c, run, exc), may_retry)

@@ -24,7 +24,7 @@ def search(request: Request, response: Response,
            q: str = Query("", max_length=MAX_QUERY), industry: str | None = Query(None, max_length=100),
            use_case: str | None = Query(None, max_length=100),
            tags: str | None = Query(None, max_length=1000), owner: str | None = Query(None, max_length=63),
-           sort: Literal["relevance", "stars", "updated", "rating"] = "relevance",
+           sort: Literal["relevance", "stars", "updated", "rating", "trending"] = "relevance",
            page: int = Query(1, ge=1, le=MAX_PAGE), per_page: int = Query(20, ge=1, le=100),
            status: Literal["published", "draft", "archived", "any"] | None = None,
            actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> SearchOut:

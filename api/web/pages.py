@@ -8,11 +8,12 @@ from registry import views
 from registry.access import Actor, Level
 from registry.container import Container
 from registry.errors import InvalidInput, NotFound
-from registry.services import gallery, merging, pulls
+from registry.services import audit, gallery, merging, pulls
 from registry.services.gallery import MAX_QUERY
 
 from ..deps import RowNumber
 from . import session as sessions
+from .chart import usage_svg
 from .render import page
 
 FACETS = ("industry", "use_case", "tags")
@@ -61,7 +62,8 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     fork = views.fork_status(_c(request), actor, view.detail.template)
     checked = view.checked
     manifest = checked.manifest if checked else None
-    return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail,
+    usage = usage_svg(audit.analytics(_c(request), actor, owner, name))
+    return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail, usage=usage,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
                 problems=checked.problems if checked else [], history=view.history,
                 statuses=view.detail.statuses, runs=view.runs, starred=view.starred, reviews=view.reviews, fork=fork)

@@ -198,22 +198,25 @@ def advertise(repo: TemplateRepo, service: str) -> bytes:
     return out.getvalue()
 
 
-def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO, ctx: PushContext | None = None) -> None:
-    """Serve one stateless-RPC request: read `body`, write the response to `out`."""
+def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
+        ctx: PushContext | None = None) -> str | None:
+    """Serve one stateless-RPC request: read `body`, write the response to `out`. For
+    upload-pack, returns what it counts as in usage ("clones", "fetches" or None)."""
     proto = ReceivableProtocol(body.read, out.write)
     try:
         if service == "git-upload-pack":
             request = parse_clone_request(data := body.read())
             if request is not None and eligible(repo, request):
                 serve_clone(repo, request, proto)
-                return
+                return wants.usage_kind(data)
             proto = ReceivableProtocol(io.BytesIO(data).read, out.write)
             repo.serve_also(wants.stale_reachable(repo, wants.parse_wants(data)))
             _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
-            return
+            return wants.usage_kind(data)
         handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
         handler.ctx = ctx or PushContext(max_push_bytes=0)
         handler.handle()
+        return None
     except (GitProtocolError, HangupException) as exc:
         raise InvalidInput(f"git protocol error: {exc}") from None
 

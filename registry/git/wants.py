@@ -40,6 +40,26 @@ def parse_wants(body: bytes) -> set[str]:
     return wants
 
 
+def usage_kind(body: bytes) -> str | None:
+    """What an upload-pack request counts as: "clones" (the whole history: no `have`),
+    "fetches" (an incremental one), or None for a round of negotiation that sends no pack yet
+    (over stateless HTTP only the last request of a fetch says `done`)."""
+    pos, haves, done = 0, False, False
+    while pos + 4 <= len(body):
+        try:
+            size = int(body[pos:pos + 4], 16)
+        except ValueError:
+            return None
+        if size < 4:
+            pos += 4
+            continue
+        line = body[pos + 4:pos + size]
+        pos += size
+        haves = haves or line.startswith(b"have ")
+        done = done or line.rstrip(b"\n") == b"done"
+    return ("fetches" if haves else "clones") if done else None
+
+
 def _peel(repo: TemplateRepo, sha: ObjectID) -> ObjectID | None:
     """The commit a tip names (through annotated tags), or None."""
     for _ in range(10):

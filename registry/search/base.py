@@ -1,12 +1,13 @@
 """What the gallery searches: one document per template, built from its default branch."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import InvalidInput
 
-SORTS = ("relevance", "stars", "updated", "rating")
+SORTS = ("relevance", "stars", "updated", "rating", "trending")
 STATUSES = ("published", "draft", "archived", "any")  # SPEC: status=published|draft|archived|any
 MAX_QUERY = 500
 MAX_PAGE = 500
@@ -70,6 +71,8 @@ class SearchQuery:
     see_all: bool = False  # admins
     # None: published, valid templates, and all of the reader's own when owner == reader.
     status: str | None = None
+    # sort=trending: template id -> recent usage score (services.audit.trending_scores); others 0
+    trending: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.q) > MAX_QUERY:

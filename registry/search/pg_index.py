@@ -23,6 +23,7 @@ from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered, query_terms
 from .spelling import americanize
 
+TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
 SORT_SQL = {"stars": "stars DESC", "updated": "updated_at DESC", "rating": "rating DESC"}
 LAST_WORD = re.compile(r"(\w+)$")
 
@@ -116,6 +117,9 @@ class PostgresIndex:
                         "CASE WHEN lower(title) = :exact OR name = :exact OR name_words = :exact THEN 100 ELSE 0 END")
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
+        if query.sort == "trending":  # the most used first, by their place in a list sorted by score
+            params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
+            order = "array_position(CAST(:trending AS text[]), id) NULLS LAST, updated_at DESC, id"
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
         # The matches are found (and ranked) once; the page, the total and both facets read them.
         sql = f"""

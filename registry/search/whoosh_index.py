@@ -10,6 +10,7 @@ import fcntl
 import heapq
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,10 @@ class WhooshIndex:
             candidates = candidates & plan.matches
             if query.sort == "relevance" and candidates:
                 ranked = self._rank(plan, view, candidates, need)
-        if candidates and not ranked:
+        if candidates and not ranked and query.sort == "trending":
+            boost, updated = view.by_docnum(query.trending), view.columns["updated_at"]
+            ranked = heapq.nlargest(need, candidates, key=lambda d: (boost.get(d, 0.0), updated[d], -d))
+        elif candidates and not ranked:
             column = view.columns[SORT_FIELDS.get(query.sort, "updated_at")]
             ranked = heapq.nlargest(need, candidates, key=lambda d: (column[d], -d))
         page = ranked[(query.page - 1) * query.per_page:]
@@ -262,6 +266,15 @@ class _View:
     def highlight_terms(self, query: Query) -> set[str]:
         return {text.decode() if isinstance(text, bytes) else text
                 for _, text in query.existing_terms(self.searcher.reader(), expand=True)}
+
+    def by_docnum(self, scores: Mapping[str, float]) -> dict[int, float]:
+        """Scores keyed by template id, keyed by this generation's document numbers instead."""
+        out = {}
+        for template_id, score in scores.items():
+            docnum = self.searcher.document_number(id=template_id)
+            if docnum is not None:
+                out[docnum] = score
+        return out
 
     def hit(self, docnum: int, terms: set[str]) -> SearchHit:
         fields = self.searcher.stored_fields(docnum)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from .. import indexing
 from ..container import Container
 from ..errors import RefNotFound, StorageError, TemplateNotFound
+from ..events import recording
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..manifests import default_head, manifest_at
@@ -62,21 +63,30 @@ def run(c: Container, context: str, template_id: str, sha: str) -> Status | None
         return done
     c.meta.set_status(Status(template_id, sha, context, "pending", "running"))
     status = RUNNERS[context](c, template, sha)
-    c.meta.set_status(status)
+    settle(c, template, status)
     return status
+
+
+def settle(c: Container, template: Template, status: Status) -> None:
+    """Record a check's final state, and the event announcing it (GitHub's status event)."""
+    with recording(c) as r:
+        c.meta.set_status(status)
+        r.add(None, "status.changed", template, {
+            "sha": status.sha, "context": status.context, "state": status.state,
+            "description": status.description, "target_url": status.target_url})
 
 
 def give_up(c: Container, context: str, template_id: str, sha: str, error: BaseException) -> None:
     """Record `error` once retries are exhausted (or the error is not worth retrying)."""
     try:
-        c.meta.get_template_by_id(template_id)
+        template = c.meta.get_template_by_id(template_id)
     except TemplateNotFound:
         return
     if context == "sandbox":
         found = c.meta.find_run(template_id, sha, "push")
         if found is not None:
             runs.abandon(c, found, error)
-    c.meta.set_status(Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
+    settle(c, template, Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
 
 
 def _validate(c: Container, template: Template, sha: str) -> Status:

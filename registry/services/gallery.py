@@ -1,13 +1,17 @@
 """The gallery's use cases: search (privacy by reader), stars and ratings, reindexing."""
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from .. import indexing
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidInput
+from ..events import recording
 from ..search import SearchQuery, SearchResults
 from ..search.base import MAX_PAGE, MAX_QUERY, SORTS, STATUSES
-from . import guard, templates
+from . import audit, guard, templates
 
 __all__ = ["MAX_PAGE", "MAX_QUERY", "SORTS", "STATUSES", "rate", "reindex", "search", "star"]
 
@@ -18,9 +22,11 @@ def search(c: Container, actor: Actor, q: str = "", industry: str | None = None,
     """Published templates whose head passes validate, unless `status` asks for others (drafts
     only of the caller's own); with owner = the caller, all of the caller's, failing ones marked."""
     wanted = tuple(t.strip() for t in (tags or "").split(",") if t.strip())
-    return c.search.search(SearchQuery(q=q, industry=industry, use_case=use_case, tags=wanted, owner=owner,
-                                       sort=sort, page=page, per_page=per_page, reader=actor.name,
-                                       see_all=actor.is_admin, status=status))
+    query = SearchQuery(q=q, industry=industry, use_case=use_case, tags=wanted, owner=owner, sort=sort, page=page,
+                        per_page=per_page, reader=actor.name, see_all=actor.is_admin, status=status)
+    if sort == "trending":
+        query = replace(query, trending=audit.trending_scores(c))
+    return c.search.search(query)
 
 
 def ensure_index(c: Container) -> int | None:
@@ -36,7 +42,12 @@ def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> in
     guard.writer(actor, "star templates")
     template = guard.template(c, actor, owner, name, Level.READ)
     assert actor.user is not None
-    c.meta.set_star(template.id, actor.user.id, starred)
+    had = c.meta.has_star(template.id, actor.user.id)
+    with recording(c) as r:
+        c.meta.set_star(template.id, actor.user.id, starred)
+        if had != starred:
+            r.add(actor.name, "star.created" if starred else "star.deleted", template,
+                  {"starred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if starred else None})
     indexing.refresh(c, template)
     return c.meta.social(template.id)[0]
 
@@ -47,7 +58,9 @@ def rate(c: Container, actor: Actor, owner: str, name: str, score: int, review: 
         raise InvalidInput("score must be an integer from 1 to 5")
     template = guard.template(c, actor, owner, name, Level.READ)
     assert actor.user is not None
-    c.meta.rate(template.id, actor.user.id, score, review)
+    with recording(c) as r:
+        c.meta.rate(template.id, actor.user.id, score, review)
+        r.add(actor.name, "rating.created", template, {"rating": {"score": score, "review": review}})
     indexing.refresh(c, template)
     _, mean, count = c.meta.social(template.id)
     return mean, count

@@ -12,6 +12,8 @@ from dulwich.objects import Commit, ObjectID
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import Conflict, InvalidInput, MergeBlocked, MergeConflict, StaleHead
+from ..events import recording
+from ..events.payloads import pull_payload, push_payload
 from ..git.policy import RefUpdate
 from ..meta import Comment, Pull, Template
 from ..treemerge import merged_tree
@@ -20,6 +22,7 @@ from . import guard, pulls
 EVENTS = ("APPROVE", "REQUEST_CHANGES", "COMMENT")
 METHODS = ("merge", "squash", "fast-forward")
 SIDES = (None, "LEFT", "RIGHT")
+REVIEW_STATES = {"APPROVE": "approved", "REQUEST_CHANGES": "changes_requested", "COMMENT": "commented"}
 
 
 def comment(c: Container, actor: Actor, owner: str, name: str, number: int, body: str,
@@ -30,7 +33,11 @@ def comment(c: Container, actor: Actor, owner: str, name: str, number: int, body
         raise InvalidInput("body must not be empty")
     if (path is None) != (line is None) or (line is not None and line < 1) or side not in SIDES:
         raise InvalidInput("a line comment needs path, a line >= 1 and side LEFT or RIGHT")
-    return c.meta.add_comment(base.id, number, actor.name or "", body, path, line, side, pull.head_sha)
+    with recording(c) as r:
+        made = c.meta.add_comment(base.id, number, actor.name or "", body, path, line, side, pull.head_sha)
+        r.add(actor.name, "comment.created", base, pull_payload(pull, comment={
+            "id": made["id"], "body": body, "path": path, "line": line, "side": side, "user": {"login": actor.name}}))
+    return made
 
 
 def review(c: Container, actor: Actor, owner: str, name: str, number: int, event: str, body: str,
@@ -47,7 +54,12 @@ def review(c: Container, actor: Actor, owner: str, name: str, number: int, event
         if not isinstance(cm, dict) or not str(cm.get("body", "")).strip():
             raise InvalidInput("each review comment needs a body")
     # Reviews are tied to the head they looked at: a new push makes approvals stale.
-    return c.meta.add_review(base.id, number, actor.name or "", event, body, pull.head_sha, comments)
+    with recording(c) as r:
+        review_id = c.meta.add_review(base.id, number, actor.name or "", event, body, pull.head_sha, comments)
+        r.add(actor.name, "review.submitted", base, pull_payload(pull, review={
+            "id": review_id, "state": REVIEW_STATES[event], "body": body, "commit_id": pull.head_sha,
+            "user": {"login": actor.name}, "comments": len(comments)}))
+    return review_id
 
 
 def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
@@ -117,6 +129,9 @@ def merge(c: Container, actor: Actor, owner: str, name: str, number: int, method
             repo.object_store.add_objects([(o, None) for o in objects + [commit]])
             new = commit.id.decode()
         repo.commit_updates({ref: new}, {ref: tip})
-    c.meta.update_pull(base.id, number, state="merged", merged_sha=new)
+    with recording(c) as r:
+        merged = c.meta.update_pull(base.id, number, state="merged", merged_sha=new)
+        r.add(actor.name, "pull_request.merged", base, pull_payload(merged, method=method))
+        r.add(actor.name, "push", base, push_payload(RefUpdate(ref, tip, new)))
     c.announce_push(base, [RefUpdate(ref, tip, new)])  # the new base tip gets its checks and index entry
     return new

@@ -12,6 +12,8 @@ from dulwich.walk import Walker
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import Conflict, InvalidInput, RefNotFound
+from ..events import recording
+from ..events.payloads import pull_payload
 from ..git.browse import commit_info
 from ..git.diff import file_changes
 from ..git.policy import RefUpdate
@@ -52,7 +54,10 @@ def open_pull(c: Container, actor: Actor, owner: str, name: str, title: str, bod
     head_sha, base_sha = _tip(c, head_t, head_branch), _tip(c, base_t, base)
     if head_sha == base_sha:
         raise InvalidInput(f"no changes: {head} and {base} point at the same commit")
-    pull = c.meta.add_pull(base_t.id, title.strip(), body, actor.name or "", head_t.id, head_branch, base, head_sha)
+    with recording(c) as r:
+        pull = c.meta.add_pull(base_t.id, title.strip(), body, actor.name or "", head_t.id, head_branch, base,
+                               head_sha)
+        r.add(actor.name, "pull_request.opened", base_t, pull_payload(pull))
     _set_pull_ref(c, base_t, head_t, pull.number, head_sha)
     return pull
 
@@ -105,7 +110,15 @@ def update_pull(c: Container, actor: Actor, owner: str, name: str, number: int, 
         raise Conflict("a merged pull request cannot be reopened or closed")
     if title is not None and not title.strip():
         raise InvalidInput("title must not be empty")
-    return c.meta.update_pull(base.id, number, title=title, body=body, state=state)
+    action = {"closed": "closed", "open": "reopened"}.get(state or "") if state != pull.state else None
+    with recording(c) as r:
+        changed = c.meta.update_pull(base.id, number, title=title, body=body, state=state)
+        if title is not None or body is not None:
+            r.add(actor.name, "pull_request.edited", base, pull_payload(changed, changes=sorted(
+                k for k, v in (("title", title), ("body", body)) if v is not None)))
+        if action:
+            r.add(actor.name, f"pull_request.{action}", base, pull_payload(changed))
+    return changed
 
 
 def _base_and_head(c: Container, base: Template, pull: Pull) -> tuple[TemplateRepo, ObjectID]:

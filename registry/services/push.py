@@ -8,6 +8,8 @@ from .. import secrets_scan
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidName
+from ..events import recording
+from ..events.payloads import push_payload
 from ..git import service
 from ..git.policy import BranchRule, RefUpdate
 from ..git.service import PushContext
@@ -35,15 +37,19 @@ def advertise(c: Container, actor: Actor, owner: str, name: str, service_name: s
         return service.advertise(repo, service_name)
 
 
-def serve(c: Container, template: Template, service_name: str, body: BinaryIO, out: BinaryIO) -> None:
+def serve(c: Container, actor: Actor, template: Template, service_name: str, body: BinaryIO,
+          out: BinaryIO) -> None:
     """One stateless upload-pack or receive-pack request on a template `authorize` granted for
-    that service (the adapter authorizes before it reads the body): read `body`, answer to `out`."""
-    ctx = context(c, template) if service_name == "git-receive-pack" else None
+    that service (the adapter authorizes before it reads the body): read `body`, answer to `out`.
+    A clone or fetch is counted in the template's usage."""
+    ctx = context(c, actor, template) if service_name == "git-receive-pack" else None
     with c.open_repo(template) as repo:
-        service.run(repo, service_name, body, out, ctx)
+        kind = service.run(repo, service_name, body, out, ctx)
+    if kind is not None:
+        c.usage.count(template.id, kind)
 
 
-def context(c: Container, template: Template) -> PushContext:
+def context(c: Container, actor: Actor, template: Template) -> PushContext:
     """Limits, branch rules and content checks for a push to `template`, and what follows it."""
     def rule_for(ref: str) -> BranchRule | None:
         if not ref.startswith("refs/heads/"):
@@ -64,12 +70,17 @@ def context(c: Container, template: Template) -> PushContext:
     inflated = 8 * c.settings.max_push_bytes
     return PushContext(max_push_bytes=c.settings.max_push_bytes, max_file_bytes=limit, max_inflated_bytes=inflated,
                        rule_for=rule_for,
-                       on_pushed=lambda updates: landed(c, template, updates),
+                       on_pushed=lambda updates: landed(c, template, updates, actor.name),
                        inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)
 
 
-def landed(c: Container, template: Template, updates: list[RefUpdate]) -> None:
-    """Refs of a push have moved: pull requests follow their head branches, listeners queue checks."""
-    c.meta.touch_template(template.id)
+def landed(c: Container, template: Template, updates: list[RefUpdate], pusher: str | None = None) -> None:
+    """Refs of a push have moved: recorded (an event per ref), pull requests follow their head
+    branches, listeners queue checks. The refs live in the blob store, so the event is written
+    just after they moved, with the template's new update time."""
+    with recording(c) as r:
+        c.meta.touch_template(template.id)
+        for update in updates:
+            r.add(pusher, "push", template, push_payload(update))
     pulls.follow_push(c, template, updates)
     c.announce_push(template, updates)

@@ -10,7 +10,8 @@ from typing import Any
 
 from ..access import Actor, Level
 from ..container import Container
-from ..errors import InvalidInput, StorageError
+from ..errors import InvalidInput, StorageError, TemplateNotFound
+from ..events import recording
 from ..git import browse
 from ..meta import Run, Status, Template
 from ..sandbox import cost, prepare
@@ -114,7 +115,15 @@ def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome |
         changes |= {"report": outcome.report, "logs": outcome.logs, "metrics": outcome.metrics}
     if price is not None:
         changes["cost"] = price
-    run = c.meta.update_run(run.id, **changes)
+    try:
+        template: Template | None = c.meta.get_template_by_id(run.template_id)
+    except TemplateNotFound:
+        template = None  # deleted meanwhile: the run's record goes too
+    with recording(c) as r:
+        run = c.meta.update_run(run.id, **changes)
+        r.add(run.requested_by, "run.finished", template, {"run": {
+            "id": run.id, "sha": run.sha, "ref": run.ref, "trigger": run.trigger, "state": run.state,
+            "summary": run.summary, "metrics": run.metrics, "cost": run.cost}})
     if run.backend == "fargate":  # only Fargate runs stage an input blob (none when passed inline)
         try:
             c.blobs.delete(_input_key(run))

@@ -4,13 +4,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import importer, indexing
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidInput, PermissionDenied, TemplateNotFound
+from ..events import recording
+from ..events.payloads import push_payload
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..git.write import commit_files
@@ -39,8 +41,10 @@ def create(c: Container, actor: Actor, name: str, owner: str | None = None, visi
     if visibility not in ("public", "private"):
         raise InvalidInput("visibility must be public or private")
     now = time.time()
-    template = c.meta.add_template(Template(uuid.uuid4().hex, owner, name, visibility, description or "",
-                                            None, now, now))
+    with recording(c) as r:
+        template = c.meta.add_template(Template(uuid.uuid4().hex, owner, name, visibility, description or "",
+                                                None, now, now))
+        r.add(actor.name, "template.created", template, {"visibility": visibility})
     try:
         c.repos.create(template.id)
     except BaseException:
@@ -64,8 +68,12 @@ def fork(c: Container, actor: Actor, owner: str, name: str, new_owner: str | Non
     new_owner = _owner_for(c, actor, new_owner, "fork templates")
     new_name = check_name(new_name or parent.name, "template name")
     now = time.time()
-    child = c.meta.add_template(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
-                                         parent.description, parent.id, now, now))
+    with recording(c) as r:
+        child = c.meta.add_template(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
+                                             parent.description, parent.id, now, now))
+        r.add(actor.name, "template.created", child, {"visibility": child.visibility, "parent": parent.full_name})
+        r.add(actor.name, "template.forked", parent, {"forkee": {"full_name": child.full_name, "owner": {
+            "login": child.owner}, "name": child.name}})
     try:
         c.repos.fork(parent.id, child.id)
     except BaseException:
@@ -88,7 +96,10 @@ def update(c: Container, actor: Actor, owner: str, name: str, description: str |
     if default_branch is not None:
         with c.open_repo(template) as repo:
             repo.set_head(f"refs/heads/{default_branch}")
-    changed = c.meta.update_template(template.id, description=description, visibility=visibility)
+    with recording(c) as r:
+        changed = c.meta.update_template(template.id, description=description, visibility=visibility)
+        asked = {"description": description, "visibility": visibility, "default_branch": default_branch}
+        r.add(actor.name, "template.updated", changed, {"changes": {k: v for k, v in asked.items() if v is not None}})
     indexing.refresh(c, changed)  # readers, description or the default head may have changed
     return changed
 
@@ -125,7 +136,9 @@ def delete(c: Container, actor: Actor, owner: str, name: str) -> None:
     template = guard.template(c, actor, owner, name, Level.OWN)
     # Forks read their parent's packs; ancestors read a fork's packs through its pull requests.
     shared = c.repos.packs_named([f.id for f in c.meta.forks_of(template.id)] + _ancestors(c, template))
-    c.meta.delete_template(template.id)
+    with recording(c) as r:
+        r.add(actor.name, "template.deleted", template, {})
+        c.meta.delete_template(template.id)
     c.repos.delete(template.id, keep=shared)
     c.search.remove(template.id)
 
@@ -134,13 +147,17 @@ def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_nam
     template = guard.template(c, actor, owner, name, Level.OWN)
     if role not in ROLES or role == "owner":
         raise InvalidInput("role must be reader, writer or maintainer")
-    c.meta.set_collaborator(template.id, c.meta.get_user(user_name).id, role)
+    with recording(c) as r:
+        c.meta.set_collaborator(template.id, c.meta.get_user(user_name).id, role)
+        r.add(actor.name, "collaborator.added", template, {"user": user_name, "role": role})
     _refresh_readers(c, template)
 
 
 def remove_collaborator(c: Container, actor: Actor, owner: str, name: str, user_name: str) -> None:
     template = guard.template(c, actor, owner, name, Level.OWN)
-    c.meta.remove_collaborator(template.id, c.meta.get_user(user_name).id)
+    with recording(c) as r:
+        c.meta.remove_collaborator(template.id, c.meta.get_user(user_name).id)
+        r.add(actor.name, "collaborator.removed", template, {"user": user_name})
     _refresh_readers(c, template)
 
 
@@ -151,12 +168,16 @@ def _refresh_readers(c: Container, template: Template) -> None:
 
 def set_protection(c: Container, actor: Actor, owner: str, name: str, protection: Protection) -> None:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
-    c.meta.set_protection(template.id, protection)
+    with recording(c) as r:
+        c.meta.set_protection(template.id, protection)
+        r.add(actor.name, "protection.updated", template, {"branch": protection.branch, "rule": asdict(protection)})
 
 
 def remove_protection(c: Container, actor: Actor, owner: str, name: str, branch: str) -> None:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
-    c.meta.delete_protection(template.id, branch)
+    with recording(c) as r:
+        c.meta.delete_protection(template.id, branch)
+        r.add(actor.name, "protection.removed", template, {"branch": branch})
 
 
 def import_candidates(root: Path) -> list[Path]:
@@ -192,6 +213,9 @@ def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = 
     except BaseException:
         delete(c, actor, template.owner, template.name)  # no half-imported template
         raise
-    c.meta.touch_template(template.id)
-    c.announce_push(template, [RefUpdate("refs/heads/main", ZERO_SHA, sha)])
+    update = RefUpdate("refs/heads/main", ZERO_SHA, sha)
+    with recording(c) as r:
+        c.meta.touch_template(template.id)
+        r.add(actor.name, "push", template, push_payload(update))
+    c.announce_push(template, [update])
     return template, sha, plan.guessed

@@ -9,6 +9,7 @@ from .. import access
 from ..access import SCOPE_RANK, Actor
 from ..container import Container
 from ..errors import InvalidInput, PermissionDenied, TokenNotFound
+from ..events import recording
 from ..meta import Token, User
 from ..names import check_name
 from . import guard
@@ -21,7 +22,15 @@ def add_user(c: Container, name: str, email: str | None = None, is_admin: bool =
 
 def create_token(c: Container, user_name: str, scope: str = "write", expires_days: float | None = None) -> str:
     """A new token for `user_name`, returned this once (only its hash is kept)."""
-    return access.issue_token(c.meta, c.meta.get_user(user_name), scope, expires_days)
+    user = c.meta.get_user(user_name)
+    with recording(c) as r:
+        token, record = access.issue(c.meta, user, scope, expires_days)
+        r.add(None, "token.created", None, _token_payload(record, user.name, via="cli"))
+    return token
+
+
+def _token_payload(token: Token, user: str, **extra: object) -> dict[str, object]:
+    return {"token": {"id": token.id, "user": user, "scope": token.scope, "expires_at": token.expires_at}, **extra}
 
 
 def authenticate(c: Container, token: str) -> Actor:
@@ -53,7 +62,10 @@ def create_my_token(c: Container, actor: Actor, scope: str, expires_days: float 
         raise InvalidInput(f"scope must be one of {', '.join(SCOPE_RANK)}")
     if SCOPE_RANK[scope] > SCOPE_RANK[actor.scope]:
         raise PermissionDenied(f"a {actor.scope}-scoped token cannot create a {scope}-scoped token")
-    return access.issue(c.meta, actor.user, scope, expires_days)
+    with recording(c) as r:
+        token, record = access.issue(c.meta, actor.user, scope, expires_days)
+        r.add(actor.name, "token.created", None, _token_payload(record, actor.user.name))
+    return token, record
 
 
 def revoke_my_token(c: Container, actor: Actor, token_id: int) -> None:
@@ -63,7 +75,9 @@ def revoke_my_token(c: Container, actor: Actor, token_id: int) -> None:
     token = c.meta.get_token(token_id)
     if token.user_id != actor.user.id and not actor.is_admin:
         raise TokenNotFound(f"no token #{token_id}")
-    c.meta.revoke_token(token_id)
+    with recording(c) as r:
+        c.meta.revoke_token(token_id)
+        r.add(actor.name, "token.revoked", None, _token_payload(token, c.meta.get_user_by_id(token.user_id).name))
 
 
 def tokens_of(c: Container, user_name: str) -> list[Token]:
@@ -74,7 +88,9 @@ def tokens_of(c: Container, user_name: str) -> list[Token]:
 def revoke_token(c: Container, token_id: int) -> Token:
     """Operators (the CLI): revoke any token."""
     token = c.meta.get_token(token_id)
-    c.meta.revoke_token(token_id)
+    with recording(c) as r:
+        c.meta.revoke_token(token_id)
+        r.add(None, "token.revoked", None, _token_payload(token, c.meta.get_user_by_id(token.user_id).name, via="cli"))
     return token
 
 
@@ -85,6 +101,9 @@ def rotate_token(c: Container, token_id: int) -> str:
     if old.revoked:
         raise InvalidInput(f"token #{token_id} is revoked: create a new one instead")
     days = None if old.expires_at is None else max((old.expires_at - time.time()) / 86400, 1 / 86400)
-    token = access.issue_token(c.meta, c.meta.get_user_by_id(old.user_id), old.scope, days)
-    c.meta.revoke_token(token_id)
+    user = c.meta.get_user_by_id(old.user_id)
+    with recording(c) as r:
+        token, record = access.issue(c.meta, user, old.scope, days)
+        c.meta.revoke_token(token_id)
+        r.add(None, "token.rotated", None, _token_payload(record, user.name, via="cli", replaces=token_id))
     return token

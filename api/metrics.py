@@ -1,0 +1,49 @@
+"""/metrics: Prometheus text. Counters of this process (requests, rate-limit refusals, push
+sizes, webhook attempts made here) and figures read at scrape time that cover every node and
+worker: jobs waiting per queue, push-to-final-status latency per check, deliveries by status."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from registry.container import Container
+from registry.services import operations
+
+PUSH_BYTES = Histogram("registry_push_bytes", "Size of git push requests (bytes received)",
+                       buckets=(1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9))
+
+
+class _Shared(Collector):
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
+        c = self.container
+        depth = GaugeMetricFamily("registry_queue_depth", "Jobs waiting per queue", labels=["queue"])
+        for queue, n in sorted(operations.queue_depths(c).items()):
+            depth.add_metric([queue], n)
+        yield depth
+        latency = HistogramMetricFamily("registry_check_latency_seconds",
+                                        "From a push (its checks recorded pending) to each check's final status",
+                                        labels=["context"])
+        for context, (counts, total, n) in sorted(operations.check_latencies(c).items()):
+            buckets = [(str(b), v) for b, v in zip(operations.LATENCY_BOUNDS, counts, strict=True)]
+            latency.add_metric([context], buckets + [("+Inf", n)], total)
+        yield latency
+        hooks = GaugeMetricFamily("registry_webhook_deliveries", "Webhook deliveries by status", labels=["status"])
+        for status, n in sorted(operations.delivery_counts(c).items()):
+            hooks.add_metric([status], n)
+        yield hooks
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(REGISTRY) + generate_latest(registry)
+
+
+def shared_registry(container: Container) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Shared(container))
+    return registry

@@ -1,0 +1,91 @@
+"""Recording an event in the transaction of the change it records.
+
+A use case wraps its change in `recording(c)`: the metadata writes inside and the events it
+adds commit together or not at all. In the same transaction each event becomes a pending
+delivery for every hook that wants it (an outbox: no event is announced that did not happen,
+none is lost if the process dies after the commit), and stars, forks and runs are counted in
+the template's usage for the day. After the commit the container's delivery listeners (the
+queue) hear of the new deliveries.
+
+Who asked, from where, under which request id: the adapter sets `REQUEST` for the call.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..container import Container
+from ..meta import Event, Outgoing, Template
+from . import payloads
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    request_id: str | None = None
+    client_ip: str | None = None
+
+
+NO_REQUEST = RequestInfo()  # frozen: safe to share
+REQUEST: ContextVar[RequestInfo] = ContextVar("registry-request", default=NO_REQUEST)  # noqa: B039
+
+# action (or its prefix before ".") -> the hook event that announces it; None: no hook hears it
+_HOOK_EVENTS = {"push": "push", "pull_request": "pull_request", "review": "review", "comment": "review",
+                "status": "status", "run": "run", "star": "star", "rating": "star", "template.forked": "fork",
+                "template": "template", "collaborator": "template", "protection": "template", "hook": "template"}
+HOOK_EVENTS = ("push", "pull_request", "review", "status", "run", "star", "fork", "template")
+# action -> the usage count it adds to, on its template's day
+_USAGE = {"star.created": "stars", "template.forked": "forks", "run.finished": "runs"}
+
+
+def hook_event(action: str) -> str | None:
+    return _HOOK_EVENTS.get(action) or _HOOK_EVENTS.get(action.split(".")[0])
+
+
+def day_of(at: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(at))
+
+
+@dataclass
+class Recorder:
+    c: Container
+    deliveries: list[str] = field(default_factory=list)
+
+    def add(self, actor: str | None, action: str, template: Template | None, payload: dict[str, Any]) -> None:
+        if not self.c.settings.record_events:
+            return
+        info = REQUEST.get()
+        event = self.c.meta.add_event(Event(action, actor, template.id if template else None,
+                                            template.full_name if template else None, payload,
+                                            info.request_id, info.client_ip))
+        if template is None:
+            return
+        if action in _USAGE:
+            self.c.meta.add_usage(template.id, day_of(event.time), {_USAGE[action]: 1})
+        name = hook_event(action)
+        if name is None:
+            return
+        hooks = [h for h in self.c.meta.list_hooks(template.id) if h.active and (name in h.events or "*" in h.events)]
+        if hooks:
+            body = payloads.body(self.c.settings.public_base_url(), name, event, template)
+            self.deliveries += self.c.meta.add_deliveries(event.id, [Outgoing(h.id, name, body) for h in hooks])
+
+
+@contextmanager
+def recording(c: Container) -> Iterator[Recorder]:
+    """One transaction for the change and its events; deliveries are announced after it commits."""
+    recorder = Recorder(c)
+    with c.meta.atomic():
+        yield recorder
+    if recorder.deliveries:
+        c.announce_deliveries(recorder.deliveries)
+
+
+def record(c: Container, actor: str | None, action: str, template: Template | None,
+           payload: dict[str, Any] | None = None) -> None:
+    """An event on its own (the change it records is not in the metadata database: a push)."""
+    with recording(c) as r:
+        r.add(actor, action, template, payload or {})

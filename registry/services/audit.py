@@ -1,0 +1,96 @@
+"""Reading what happened: a template's events (maintainers and above), every event (admins, and
+`registry audit`), usage per day (analytics, the template page's chart) and trending scores."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import replace
+
+from ..access import Actor, Level
+from ..container import Container
+from ..errors import InvalidInput, PermissionDenied
+from ..events import REQUEST as REQUEST  # adapters say who asked, and from where
+from ..events import RequestInfo as RequestInfo
+from ..meta import USAGE_KINDS, Event, EventFilter, UsageDay
+from . import guard
+
+MAX_DAYS = 366
+# trending: usage of the last TRENDING_DAYS days, weighted by how much each kind says about interest
+TRENDING_DAYS = 14
+TRENDING_WEIGHTS = {"views": 1.0, "api_reads": 0.5, "clones": 4.0, "fetches": 1.0, "runs": 2.0, "stars": 8.0,
+                    "forks": 10.0}
+
+
+def parse_time(value: str | None, name: str) -> float | None:
+    """An ISO date or date-time (UTC unless it says otherwise) as epoch seconds."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO date or date-time, like 2026-11-28 or 2026-11-28T10:00:00Z",
+                           field=name) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.timestamp()
+
+
+def template_events(c: Container, actor: Actor, owner: str, name: str, where: EventFilter, page: int,
+                    per_page: int) -> tuple[list[Event], int]:
+    template = guard.template(c, actor, owner, name, Level.MAINTAIN)
+    return c.meta.list_events(replace(where, template_id=template.id, template=None), (page - 1) * per_page, per_page)
+
+
+def all_events(c: Container, actor: Actor, where: EventFilter, page: int, per_page: int) -> tuple[list[Event], int]:
+    guard.signed_in(actor, "read the audit log")
+    if not actor.is_admin:
+        raise PermissionDenied("only admins (with an admin-scoped token) may read every event")
+    return c.meta.list_events(where, (page - 1) * per_page, per_page)
+
+
+def operator_events(c: Container, where: EventFilter, limit: int) -> list[Event]:
+    """Operators (`registry audit`): the newest `limit` events matching, oldest first."""
+    return list(reversed(c.meta.list_events(where, 0, limit)[0]))
+
+
+def prune(c: Container) -> int:
+    """Drop events older than the retention setting; how many went."""
+    return c.meta.prune_events(time.time() - c.settings.event_retention_days * 86400)
+
+
+def _day(value: str | None, name: str, default: dt.date) -> dt.date:
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date, YYYY-MM-DD", field=name) from None
+
+
+def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | None = None,
+              last: str | None = None) -> list[UsageDay]:
+    """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included."""
+    template = guard.template(c, actor, owner, name, Level.READ)
+    today = dt.datetime.now(dt.UTC).date()
+    end = _day(last, "to", today)
+    start = _day(first, "from", end - dt.timedelta(days=29))
+    if start > end:
+        raise InvalidInput("from is after to", field="from")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput(f"at most {MAX_DAYS} days at once", field="from")
+    c.usage.flush(c.meta)
+    found = {u.day: u for u in c.meta.usage(template.id, start.isoformat(), end.isoformat())}
+    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    zero = dict.fromkeys(USAGE_KINDS, 0)
+    return [found.get(d.isoformat(), UsageDay(d.isoformat(), zero)) for d in days]
+
+
+def trending_scores(c: Container) -> dict[str, float]:
+    """template id -> weighted usage of the last 14 days (UTC), the last 3 counting double."""
+    c.usage.flush(c.meta)
+    today = dt.datetime.now(dt.UTC).date()
+    scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS)
+    for template_id, recent in c.meta.usage_scores((today - dt.timedelta(days=2)).isoformat(),
+                                                   TRENDING_WEIGHTS).items():
+        scores[template_id] = scores.get(template_id, 0.0) + recent
+    return scores

@@ -1,0 +1,150 @@
+"""Webhooks: a template's hooks (maintainers and above), their delivery log, redelivery, and
+making one delivery (the queue's job): signed, SSRF-guarded, retried with backoff."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..access import Actor, Level
+from ..container import Container
+from ..errors import HookNotFound, InvalidInput
+from ..events import recording
+from ..events.outbound import Allow, Outcome, post
+from ..events.record import HOOK_EVENTS
+from ..meta import Delivery, Hook, Outgoing, Template
+from . import guard
+
+MAX_URL = 2000
+MAX_SECRET = 256
+
+
+@dataclass(frozen=True)
+class HookChange:
+    url: str | None = None
+    events: list[str] | None = None
+    secret: str | None = None
+    active: bool | None = None
+
+
+def _check(change: HookChange) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if change.url is not None:
+        parts = urlsplit(change.url)
+        if len(change.url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidInput("url must be an http:// or https:// URL with a host", field="url")
+        values["url"] = change.url
+    if change.events is not None:
+        unknown = sorted(set(change.events) - set(HOOK_EVENTS) - {"*"})
+        if unknown or not change.events:
+            raise InvalidInput(f"events must be some of {', '.join(HOOK_EVENTS)} or \"*\""
+                               + (f"; unknown: {', '.join(unknown)}" if unknown else ""), field="events")
+        values["events"] = sorted(set(change.events))
+    if change.secret is not None:
+        if len(change.secret) > MAX_SECRET:
+            raise InvalidInput(f"secret is longer than {MAX_SECRET} characters", field="secret")
+        values["secret"] = change.secret
+    if change.active is not None:
+        values["active"] = change.active
+    return values
+
+
+def _shown(hook: Hook) -> dict[str, Any]:
+    """A hook as events record it: never its secret."""
+    return {"id": hook.id, "url": hook.url, "events": list(hook.events), "active": hook.active}
+
+
+def _maintained(c: Container, actor: Actor, owner: str, name: str) -> Template:
+    guard.writer(actor, "manage webhooks")
+    return guard.template(c, actor, owner, name, Level.MAINTAIN)
+
+
+def create(c: Container, actor: Actor, owner: str, name: str, change: HookChange) -> Hook:
+    template = _maintained(c, actor, owner, name)
+    values = _check(HookChange(change.url, change.events if change.events is not None else ["push"],
+                               change.secret or "", True if change.active is None else change.active))
+    if "url" not in values:
+        raise InvalidInput("url is required", field="url")
+    with recording(c) as r:
+        hook = c.meta.add_hook(template.id, values["url"], values["events"], values["secret"], values["active"],
+                               actor.name)
+        r.add(actor.name, "hook.created", template, {"hook": _shown(hook)})
+    return hook
+
+
+def list_hooks(c: Container, actor: Actor, owner: str, name: str) -> list[Hook]:
+    return c.meta.list_hooks(_maintained(c, actor, owner, name).id)
+
+
+def get(c: Container, actor: Actor, owner: str, name: str, hook_id: int) -> Hook:
+    return c.meta.get_hook(_maintained(c, actor, owner, name).id, hook_id)
+
+
+def update(c: Container, actor: Actor, owner: str, name: str, hook_id: int, change: HookChange) -> Hook:
+    template = _maintained(c, actor, owner, name)
+    values = _check(change)
+    with recording(c) as r:
+        hook = c.meta.update_hook(template.id, hook_id, **values) if values else c.meta.get_hook(template.id, hook_id)
+        r.add(actor.name, "hook.updated", template, {"hook": _shown(hook), "changed": sorted(values)})
+    return hook
+
+
+def delete(c: Container, actor: Actor, owner: str, name: str, hook_id: int) -> None:
+    template = _maintained(c, actor, owner, name)
+    with recording(c) as r:
+        hook = c.meta.get_hook(template.id, hook_id)
+        c.meta.delete_hook(template.id, hook_id)
+        r.add(actor.name, "hook.deleted", template, {"hook": _shown(hook)})
+
+
+def deliveries(c: Container, actor: Actor, owner: str, name: str, hook_id: int, page: int,
+               per_page: int) -> tuple[list[Delivery], int]:
+    hook = get(c, actor, owner, name, hook_id)
+    return c.meta.list_deliveries(hook.id, (page - 1) * per_page, per_page)
+
+
+def redeliver(c: Container, actor: Actor, owner: str, name: str, hook_id: int, delivery_id: str) -> Delivery:
+    """The same body again, as a new delivery (its own id, attempts and outcome)."""
+    hook = get(c, actor, owner, name, hook_id)
+    old = c.meta.get_delivery(delivery_id, hook.id)
+    new_id = c.meta.add_deliveries(old.event_id, [Outgoing(hook.id, old.event, old.body)])
+    c.announce_deliveries(new_id)
+    return c.meta.get_delivery(new_id[0])
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(c: Container, delivery_id: str) -> Outcome | None:
+    """One attempt at a due delivery (the queue's job); None when there was nothing to do (sent
+    already, not due, or another attempt holds it). A failure is retried after a delay that
+    doubles each time, until the attempts run out; a refusal (the guard) is final."""
+    s = c.settings
+    now = time.time()
+    delivery = c.meta.claim_delivery(delivery_id, now, lease_seconds=2 * s.webhook_timeout_seconds + 5)
+    if delivery is None:
+        return None
+    try:
+        hook = c.meta.get_hook(None, delivery.hook_id)
+    except HookNotFound:
+        return None
+    body = delivery.body.encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "registry-webhooks/1",
+               "X-Registry-Event": delivery.event, "X-Registry-Delivery": delivery.id}
+    if hook.secret:
+        headers["X-Registry-Signature-256"] = signature(hook.secret, body)
+    outcome = post(hook.url, body, headers, s.webhook_timeout_seconds, Allow.parse(s.webhook_allow))
+    status, retry_at = outcome.status, None
+    if status == "failed" and delivery.attempts < s.webhook_max_attempts:
+        status, retry_at = "pending", time.time() + s.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
+    c.meta.finish_delivery(delivery.id, status, outcome.response_code, outcome.error, outcome.duration_ms, retry_at)
+    return outcome
+
+
+def due(c: Container) -> list[Delivery]:
+    """Deliveries owed now: retries whose delay has passed, and attempts lost with their worker."""
+    return c.meta.due_deliveries(time.time())
