@@ -33,6 +33,7 @@ class Receiver:
     port: int = 0
     fail_first: int = 0
     stall_seconds: float = 0.0
+    stall_first: float = 0.0  # the first request only
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,8 +61,8 @@ def receiver(**options: object) -> Iterator[Receiver]:
             with state.lock:
                 state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 n = len(state.received)
-            if state.stall_seconds:
-                time.sleep(state.stall_seconds)
+            if state.stall_seconds or (n == 1 and state.stall_first):
+                time.sleep(state.stall_seconds or state.stall_first)
             code = 500 if n <= state.fail_first else 200
             self.send_response(code)
             self.send_header("Content-Length", "2")

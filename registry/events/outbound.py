@@ -67,6 +67,8 @@ def forbidden(address: Address) -> str | None:
     for flag in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
         if getattr(address, f"is_{flag}"):
             return f"{address} is a {flag.replace('_', '-')} address"
+    if not address.is_global:  # shared (carrier NAT), documentation, benchmarking ranges
+        return f"{address} is not a public address"
     return None
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.gitcli import authed, commit_file, git
+from tests.gitcli import commit_file, git
 from tests.integration.conftest import Env, _start
 from tests.integration.test_pipeline import MINIMAL
 
@@ -75,7 +75,7 @@ def test_each_change_is_an_event_with_actor_request_and_address(ev, tmp_path):
     assert all(p["actor"] == "alice" and p["template"] == "alice/audited" for p in pushes)
     star = next(e for e in events if e["action"] == "star.created")
     assert star["actor"] == "bob" and star["request_id"] == "req-star-1" and star["client_ip"] == "127.0.0.1"
-    assert dt.datetime.fromisoformat(star["time"].replace("Z", "+00:00")) <= dt.datetime.now(dt.timezone.utc)
+    assert dt.datetime.fromisoformat(star["time"].replace("Z", "+00:00")) <= dt.datetime.now(dt.UTC)
     merge = next(e for e in events if e["action"] == "pull_request.merged")
     assert merge["payload"]["pull_request"]["merged"] is True and merge["payload"]["number"] == number
     # every status change of the checks is recorded, by the registry itself (no actor)
@@ -147,7 +147,7 @@ def test_events_survive_the_templates_deletion_and_a_failed_change_leaves_none(e
 
 
 def _day(ev: Env, owner: str, name: str) -> dict:
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     with ev.api("alice") as a:
         resp = a.get(f"/templates/{owner}/{name}/analytics", params={"from": today, "to": today})
     assert resp.status_code == 200, resp.text

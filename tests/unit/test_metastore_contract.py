@@ -12,6 +12,7 @@ import pytest
 
 from registry.errors import (
     AlreadyExists,
+    NotFound,
     PullNotFound,
     RunNotFound,
     TemplateNotFound,
@@ -248,3 +249,74 @@ def test_listings_are_filtered_by_who_may_read_them(meta):
     assert seen(Visibility("alice")) == ["a", "b", "c", "d"] == seen(Visibility(None, all=True))
     page, total = meta.list_templates(None, 1, 1, Visibility(None))
     assert [t.name for t in page] == ["d"] and total == 2  # pages and totals count only what is visible
+
+
+# -- events, hooks, deliveries, usage (issue 19) -------------------------------------------
+def test_atomic_commits_a_change_with_its_event_or_neither(meta):
+    from registry.meta import Event, EventFilter
+
+    t = _template(meta)
+    user = meta.add_user("eve", None, False)
+    with meta.atomic():
+        meta.set_star(t.id, user.id, True)
+        meta.add_event(Event("star.created", "eve", t.id, t.full_name, {"n": 1}))
+    with pytest.raises(RuntimeError), meta.atomic():
+        meta.set_star(t.id, user.id, False)
+        meta.add_event(Event("star.deleted", "eve", t.id, t.full_name, {}))
+        raise RuntimeError("the event's delivery could not be recorded")
+    assert meta.has_star(t.id, user.id)  # the second change went with its event
+    events, total = meta.list_events(EventFilter(template_id=t.id), 0, 10)
+    assert total == 1 and [e.action for e in events] == ["star.created"] and events[0].payload == {"n": 1}
+    # a failed write inside (a constraint) rolls back to its savepoint, not the whole block
+    with meta.atomic():
+        with pytest.raises(AlreadyExists):
+            meta.add_user("eve", None, False)
+        meta.add_event(Event("user.retry", None))
+    assert meta.list_events(EventFilter(action="user"), 0, 10)[1] == 1
+
+
+def test_events_filter_by_action_family_actor_time_and_template_name(meta):
+    from registry.meta import Event, EventFilter
+
+    t = _template(meta)
+    for action, actor in (("pull_request.opened", "a"), ("pull_request.merged", "b"), ("pull_requests.x", "a"),
+                          ("push", "a")):
+        meta.add_event(Event(action, actor, t.id, t.full_name))
+    names = lambda where: [e.action for e in meta.list_events(where, 0, 50)[0]]  # noqa: E731
+    assert names(EventFilter(action="pull_request")) == ["pull_request.merged", "pull_request.opened"]
+    assert names(EventFilter(action="pull_request.merged")) == ["pull_request.merged"]
+    assert names(EventFilter(actor="b")) == ["pull_request.merged"]
+    assert names(EventFilter(template="alice/t", action="push")) == ["push"]
+    assert names(EventFilter(since=time.time() + 60)) == []
+    assert meta.prune_events(time.time() + 1) == 4 and names(EventFilter()) == []
+
+
+def test_a_delivery_is_claimed_by_one_attempt_at_a_time(meta):
+    from registry.meta import Outgoing
+
+    t = _template(meta)
+    hook = meta.add_hook(t.id, "http://example.com/h", ["push"], "s", True, "alice")
+    (did,) = meta.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
+    now = time.time()
+    first = meta.claim_delivery(did, now, 30)
+    assert first is not None and first.attempts == 1
+    assert meta.claim_delivery(did, now, 30) is None  # leased
+    assert [d.id for d in meta.due_deliveries(now)] == []
+    assert [d.id for d in meta.due_deliveries(now + 31)] == [did]  # its attempt died: due again
+    assert meta.claim_delivery(did, now + 31, 30).attempts == 2
+    meta.finish_delivery(did, "delivered", 200, None, 12)
+    assert meta.claim_delivery(did, now + 100, 30) is None and meta.get_delivery(did).status == "delivered"
+    meta.delete_hook(t.id, hook.id)
+    with pytest.raises(NotFound):
+        meta.get_delivery(did)
+
+
+def test_usage_adds_up_per_day_without_lost_updates(meta):
+    t = _template(meta)
+    meta.add_usage(t.id, "2026-11-27", {"views": 2, "stars": 1})
+    meta.add_usage(t.id, "2026-11-27", {"views": 3})
+    meta.add_usage(t.id, "2026-11-28", {"clones": 1})
+    days = meta.usage(t.id, "2026-11-01", "2026-11-30")
+    assert [(d.day, d.counts["views"], d.counts["stars"], d.counts["clones"]) for d in days] == [
+        ("2026-11-27", 5, 1, 0), ("2026-11-28", 0, 0, 1)]
+    assert meta.usage_scores("2026-11-28", {"clones": 4.0, "views": 1.0}) == {t.id: 4.0}
