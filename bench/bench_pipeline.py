@@ -42,7 +42,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pushes", type=int, default=50)
     parser.add_argument("--commits", type=int, default=200)
+    parser.add_argument("--events-only", action="store_true", help="only the cost of recording events")
     args = parser.parse_args()
+    if args.events_only:
+        events_cost(args.pushes)
+        return 0
     env_fast = {"REGISTRY_JOB_HEARTBEAT_SECONDS": "5", "REGISTRY_WORKER_MAINTENANCE_SECONDS": "5",
                 "REGISTRY_RECONCILE_SECONDS": "5"}
     with tempfile.TemporaryDirectory() as tmp_s, redis_server() as redis_url:
@@ -90,7 +94,48 @@ def main() -> int:
             print(f"throughput with 2 workers: {args.commits / elapsed:.1f} validations/s "
                   f"({3 * args.commits / elapsed:.1f} checks/s, {args.commits} commits x 3 checks in {elapsed:.1f} s)")
         baseline(tmp, args.commits)
+    events_cost(args.pushes)
     return 0
+
+
+def events_cost(pushes: int) -> None:
+    """Push-to-green with event recording off (before) and on (after), in one run: two servers,
+    each with its own Redis and 2 workers, the pushes alternating between them so that the
+    machine's noise falls on both alike."""
+    env_fast = {"REGISTRY_JOB_HEARTBEAT_SECONDS": "5", "REGISTRY_WORKER_MAINTENANCE_SECONDS": "5",
+                "REGISTRY_RECONCILE_SECONDS": "5"}
+    with tempfile.TemporaryDirectory() as tmp_s, redis_server() as redis_a, redis_server() as redis_b:
+        tmp = Path(tmp_s)
+        with registry_server(tmp / "off", {"REGISTRY_REDIS_URL": redis_a, "REGISTRY_RECORD_EVENTS": "false",
+                                           **env_fast}) as off, \
+                registry_server(tmp / "on", {"REGISTRY_REDIS_URL": redis_b, **env_fast}) as on:
+            sides, workers = [], []
+            for label, server in (("off", off), ("on", on)):
+                server.cli("user", "add", "bench")
+                token = server.cli("token", "create", "bench").stdout.strip()
+                api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"})
+                api.post("/templates", json={"name": "lat"}).raise_for_status()
+                work = tmp / f"lat-{label}"
+                git("clone", "-q", authed(f"{server.url}/bench/lat.git", "bench", token), str(work))
+                workers += [start_worker(server.env, tmp / f"{label}{i}.log") for i in range(2)]
+                sides.append((label, api, work, []))
+            for i in range(pushes):
+                for _label, api, work, green in sides if i % 2 else reversed(sides):
+                    MANIFEST["description"] = f"revision {i}"
+                    sha = commit_file(work, "template.json", json.dumps(MANIFEST))
+                    start = time.perf_counter()
+                    git("push", "-q", "origin", "HEAD:main", cwd=work)
+                    wait_green(api, "lat", [sha])
+                    green.append(time.perf_counter() - start)
+            events = sides[1][1].get("/templates/bench/lat/events", params={"per_page": 1}).headers["link"]
+            for proc in workers:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(30)
+    (_, _, _, before), (_, _, _, after) = sides
+    b, a = statistics.median(before), statistics.median(after)
+    print(f"events: push -> green p50 {b * 1000:.0f} ms without recording, {a * 1000:.0f} ms with it "
+          f"({(a / b - 1) * 100:+.1f}%; p95 {pct(before, 0.95) * 1000:.0f} / {pct(after, 0.95) * 1000:.0f} ms; "
+          f"{pushes} pushes each, alternating; events were recorded: {'rel=' in events})")
 
 
 def baseline(tmp: Path, count: int) -> None:

@@ -57,7 +57,10 @@ def fixtures(unlimited_env, tmp_path_factory):
         assert c.put("/templates/alice/demo/collaborators/bob", json={"role": "writer"}).status_code == 204
         run = c.post("/templates/alice/demo/runs", json={"ref": "main"})
         assert run.status_code == 202, run.text
-    return env, FIXED | {"sha": sha, "run_id": run.json()["id"]}
+        # a hook to a documentation address (the guard refuses it: nothing leaves the machine)
+        hook = c.post("/templates/alice/demo/hooks", json={"url": "http://192.0.2.1/hook", "events": ["*"]}).json()
+        deliveries = c.get(f"/templates/alice/demo/hooks/{hook['id']}/deliveries").json()
+    return env, FIXED | {"sha": sha, "run_id": run.json()["id"], "hook_id": hook["id"], "delivery": deliveries[0]["id"]}
 
 
 def test_every_operation_keeps_its_contract(fixtures):
