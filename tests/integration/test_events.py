@@ -205,3 +205,17 @@ def test_trending_puts_recent_usage_first(ev, tmp_path):
         names = [r["name"] for r in found["results"]]
         assert names.index("busy") < names.index("quiet"), names
         assert a.get("/search", params={"sort": "hot"}).status_code in (400, 422)
+
+
+def test_metrics_for_operators(ev, tmp_path):
+    created = ev.create("measured")
+    work = ev.clone(created["clone_url"], "alice", tmp_path / "w")
+    sha = _push(ev, work, "template.json", MINIMAL)
+    assert ev.check("measured", sha, "validate")["state"] == "success"
+    text = httpx.get(f"{ev.url}/metrics").text
+    assert 'registry_queue_depth{queue="checks"}' in text and 'registry_queue_depth{queue="hooks"}' in text
+    latency = [line for line in text.splitlines() if line.startswith('registry_check_latency_seconds_count{context="validate"}')]
+    assert latency and float(latency[0].split()[-1]) >= 1
+    assert 'registry_check_latency_seconds_bucket{context="validate",le="+Inf"}' in text
+    assert "registry_push_bytes_count" in text and "registry_rate_limited_total" in text
+    assert "# TYPE registry_webhook_deliveries gauge" in text

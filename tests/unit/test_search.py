@@ -91,6 +91,15 @@ def test_sort_orders(index):
     assert names(page2) == ["risk-report", "discharge-summary"] and page2.total == 5
 
 
+def test_trending_orders_by_the_usage_scores_given_then_newest(index):
+    found = index.search(SearchQuery(sort="trending", trending={"3": 5.0, "4": 20.0, "gone": 99.0}))
+    assert names(found)[:2] == ["discharge-summary", "product-copy"] and found.total == 5
+    assert names(found)[2:] == [n for n in names(index.search(SearchQuery(sort="updated")))
+                                if n not in ("discharge-summary", "product-copy")]
+    risky = index.search(SearchQuery(q="risk", sort="trending", trending={"5": 1.0}))
+    assert names(risky)[0] == "fraud-triage"
+
+
 def test_private_templates_only_for_their_readers(index):
     assert "internal-risk" in names(index.search(SearchQuery(q="risk", reader="carol")))
     assert "internal-risk" not in names(index.search(SearchQuery(q="risk", reader="bob")))
