@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"data: {settings.data_dir})", flush=True)
     print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
     return 0
 
 

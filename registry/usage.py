@@ -51,11 +51,15 @@ class UsageCounter:
             pending, self._pending = self._pending, Counter()
         rows: dict[tuple[str, str], dict[str, int]] = {}
         ids: dict[str, str | None] = {}
-        for (key, day, kind), n in pending.items():
-            template_id = ids[key] if key in ids else ids.setdefault(key, _resolve(store, key))
-            if template_id is not None:
-                counts = rows.setdefault((template_id, day), {})
-                counts[kind] = counts.get(kind, 0) + n
+        try:
+            for (key, day, kind), n in pending.items():
+                template_id = ids[key] if key in ids else ids.setdefault(key, _resolve(store, key))
+                if template_id is not None:
+                    counts = rows.setdefault((template_id, day), {})
+                    counts[kind] = counts.get(kind, 0) + n
+        except Exception:  # the database is away: everything waits for the next flush
+            self._restore([((key, day), {kind: n}) for (key, day, kind), n in pending.items()])
+            raise
         written = 0
         items = list(rows.items())
         for i, ((template_id, day), counts) in enumerate(items):

@@ -16,6 +16,7 @@ from .runtime import run_check, run_delivery, run_manual
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+HOOK_THREADS = 4  # webhook attempts at once (each bounded by REGISTRY_WEBHOOK_TIMEOUT_SECONDS)
 
 
 Job = Callable[[Callable[[], bool]], None]  # takes `may_retry`
@@ -27,9 +28,12 @@ class EmbeddedDispatcher:
         self._queue: queue.Queue[list[Job]] = queue.Queue()  # each item: jobs run in order
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
-        # Webhooks wait on receivers: their own thread, so a slow receiver never delays a check.
+        # Webhooks wait on receivers: their own threads, so a slow receiver never delays a check.
         self._hooks: queue.Queue[list[Job]] = queue.Queue()
-        threading.Thread(target=self._loop, args=(self._hooks,), name="embedded-hooks", daemon=True).start()
+        self._queued: set[str] = set()  # deliveries waiting in _hooks: a resubmit adds nothing
+        self._queued_lock = threading.Lock()
+        for i in range(HOOK_THREADS):
+            threading.Thread(target=self._loop, args=(self._hooks,), name=f"embedded-hooks-{i}", daemon=True).start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
         self._queue.put([partial(run_check, self.container, context, template_id, sha)
@@ -39,7 +43,16 @@ class EmbeddedDispatcher:
         self._queue.put([partial(run_manual, self.container, run_id)])
 
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
-        self._hooks.put([partial(run_delivery, self.container, delivery_id)])
+        with self._queued_lock:
+            if delivery_id in self._queued:
+                return
+            self._queued.add(delivery_id)
+        self._hooks.put([partial(self._deliver, delivery_id)])
+
+    def _deliver(self, delivery_id: str, may_retry: Callable[[], bool]) -> None:
+        with self._queued_lock:
+            self._queued.discard(delivery_id)
+        run_delivery(self.container, delivery_id)
 
     def depths(self) -> dict[str, int]:
         return {"checks": self._queue.qsize(), "hooks": self._hooks.qsize()}

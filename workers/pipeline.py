@@ -76,6 +76,7 @@ class Pipeline:
 
     def reconcile(self, full: bool = False, older_than: float | None = None) -> int:
         """Submit owed checks; returns how many commits were handed over."""
+        self.container.usage.flush(self.container.meta)
         if older_than is None:
             older_than = time.time() - self.container.settings.requeue_after_seconds
         recover = getattr(self.dispatcher, "recover", None)
@@ -95,7 +96,6 @@ class Pipeline:
         handed = sum(self.submit(tid, sha, sorted(set(ctx))) for (tid, sha), ctx in work.items())
         # Webhook retries whose delay has passed, and attempts whose worker died (lease over).
         handed += sum(self.submit_delivery(d.id, d.attempts) for d in hooks.due(self.container))
-        self.container.usage.flush(self.container.meta)
         if full:
             audit.prune(self.container)
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
@@ -118,6 +118,10 @@ class Pipeline:
     def stop(self) -> None:
         self._stop.set()
         self._executor.shutdown(wait=True)
+        try:
+            self.container.usage.flush(self.container.meta)
+        except Exception:
+            log.exception("usage counts could not be saved")
 
 
 def build(container: Container) -> Pipeline:

@@ -83,10 +83,14 @@ class RQDispatcher:
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
         """A webhook delivery, once per attempt: the id names the attempt, so the resubmit of an
         attempt whose worker died is a new job while repeats of one attempt stay one job."""
+        jid = f"hook-{delivery_id}-{attempt}"
+        existing = self._existing(jid)
+        if existing is not None and existing.get_status() in (JobStatus.FINISHED, JobStatus.FAILED,
+                                                              JobStatus.STOPPED, JobStatus.CANCELED):
+            existing.delete()  # it ended without taking the delivery (killed before its claim): again
         try:
-            self.queues["hooks"].enqueue("workers.jobs.deliver", delivery_id, job_id=f"hook-{delivery_id}-{attempt}",
-                                         unique=True, job_timeout=TIMEOUTS["hook"], result_ttl=600,
-                                         failure_ttl=86400)
+            self.queues["hooks"].enqueue("workers.jobs.deliver", delivery_id, job_id=jid, unique=True,
+                                         job_timeout=TIMEOUTS["hook"], result_ttl=600, failure_ttl=86400)
         except DuplicateJobError:
             pass
 

@@ -16,7 +16,7 @@ class EventOut(BaseModel):
     template: str | None = Field(description="owner/name when it happened; null for account events")
     payload: dict[str, Any]
     request_id: str | None
-    client_ip: str | None
+    client_ip: str | None = Field(description="shown to admins only (GET /admin/events)")
 
 
 class NewHook(BaseModel):

@@ -19,10 +19,11 @@ from ..pagination import link_header
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-def event_out(event: Event) -> EventOut:
+def event_out(event: Event, with_ip: bool = True) -> EventOut:
+    """`with_ip`: client addresses are for admins; a template's maintainers see who, not from where."""
     return EventOut(id=event.id, time=iso(event.time), actor=event.actor, action=event.action,
                     template=event.template, payload=event.payload, request_id=event.request_id,
-                    client_ip=event.client_ip)
+                    client_ip=event.client_ip if with_ip else None)
 
 
 def iso(at: float) -> str:
@@ -45,7 +46,7 @@ def template_events(owner: str, name: str, request: Request, response: Response,
     """Newest first; maintainers and above."""
     items, total = audit.template_events(c, actor, owner, name, filters.where, page, per_page)
     response.headers["Link"] = link_header(request, page, per_page, total)
-    return [event_out(e) for e in items]
+    return [event_out(e, with_ip=False) for e in items]
 
 
 @router.get("/admin/events", responses=PAGED)

@@ -62,7 +62,7 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     fork = views.fork_status(_c(request), actor, view.detail.template)
     checked = view.checked
     manifest = checked.manifest if checked else None
-    usage = usage_svg(audit.analytics(_c(request), actor, owner, name))
+    usage = usage_svg(audit.analytics(_c(request), actor, owner, name, flush=False))  # a view never writes
     return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail, usage=usage,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
                 problems=checked.problems if checked else [], history=view.history,

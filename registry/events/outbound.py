@@ -14,7 +14,9 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -61,19 +63,25 @@ class Outcome:
 
 
 def forbidden(address: Address) -> str | None:
-    """Why an address may not be reached, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return forbidden(address.ipv4_mapped)
-    for flag in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved"):
-        if getattr(address, f"is_{flag}"):
-            return f"{address} is a {flag.replace('_', '-')} address"
+    """Why an address may not be reached, or None. IPv4 inside IPv6 (mapped, 6to4, Teredo) is
+    judged as the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if inner is not None:
+            return forbidden(inner)
+    for flag in ("loopback", "unspecified", "link_local", "multicast", "private", "reserved", "site_local"):
+        if getattr(address, f"is_{flag}", False):
+            return f"a {flag.replace('_', '-')} address"
     if not address.is_global:  # shared (carrier NAT), documentation, benchmarking ranges
-        return f"{address} is not a public address"
+        return "not a public address"
     return None
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float, allow: Allow) -> Outcome:
+    """One attempt, over within `timeout` in all (name lookup, connection, request, answer):
+    past it the socket is shut, whatever the receiver does (drips bytes, endless 100 Continue)."""
     start = time.monotonic()
+    deadline = start + timeout
 
     def done(status: str, code: int | None = None, error: str | None = None) -> Outcome:
         return Outcome(status, code, error, int((time.monotonic() - start) * 1000))
@@ -86,43 +94,55 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, allow: 
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return done("refused", error="the URL's port is not a number")
-    named = allow.names(host, port)
     try:
-        sock, refusal = _connect(host, port, timeout, allow, named)
-    except OSError as exc:
-        return done("failed", error=f"connect: {exc}")
+        sock, refusal = _connect(host, port, deadline, allow, allow.names(host, port))
+    except (OSError, UnicodeError, TimeoutError) as exc:
+        return done("failed", error=f"connect: {type(exc).__name__}: {exc}"[:500])
     if sock is None:
         return done("refused", error=refusal)
+    held = [sock]  # what the cutoff shuts: the TLS socket once there is one
+    cutoff = threading.Timer(max(deadline - time.monotonic(), 0.0), lambda: _shut(held[-1]))
+    cutoff.daemon = True
+    cutoff.start()
     try:
         conn = _Connection(host, port, sock, parts.scheme == "https", timeout)
+        held.append(conn.sock)
         conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body,
                      {**headers, "Host": parts.netloc.rpartition("@")[2]})
         response = conn.getresponse()
         response.read(MAX_RESPONSE)
-        conn.close()
-    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-        sock.close()
-        return done("failed", error=f"{type(exc).__name__}: {exc}"[:500])
-    if 200 <= response.status < 300:
-        return done("delivered", response.status)
-    note = " (redirects are not followed)" if 300 <= response.status < 400 else ""
-    return done("failed", response.status, f"HTTP {response.status}{note}")
+        status = response.status
+    except Exception as exc:  # anything the receiver makes the client raise is its failure
+        late = " (past the time limit)" if time.monotonic() >= deadline else ""
+        return done("failed", error=f"{type(exc).__name__}: {exc}{late}"[:500])
+    finally:
+        cutoff.cancel()
+        _shut(held[-1])
+    if 200 <= status < 300:
+        return done("delivered", status)
+    note = " (redirects are not followed)" if 300 <= status < 400 else ""
+    return done("failed", status, f"HTTP {status}{note}")
 
 
-def _connect(host: str, port: int, timeout: float, allow: Allow,
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+MAX_ADDRESSES = 3
+
+
+def _connect(host: str, port: int, deadline: float, allow: Allow,
              named: bool) -> tuple[socket.socket | None, str | None]:
     """A socket connected to an address the guard accepts, or None and why not."""
     refusal = None
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    infos = lookup.result(timeout=max(deadline - time.monotonic(), 0.01))
     last_error: OSError | None = None
-    for family, kind, proto, _, sockaddr in infos:
+    for family, kind, proto, _, sockaddr in infos[:MAX_ADDRESSES]:
         address = ipaddress.ip_address(sockaddr[0])
         why = None if named or allow.covers(address) else forbidden(address)
         if why:
-            refusal = f"refused: {why} (not in REGISTRY_WEBHOOK_ALLOW)"
+            refusal = f"refused: {host} resolves to {why} (not in REGISTRY_WEBHOOK_ALLOW)"
             continue
         sock = socket.socket(family, kind, proto)
-        sock.settimeout(timeout)
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
         try:
             sock.connect(sockaddr)
         except OSError as exc:
@@ -133,12 +153,20 @@ def _connect(host: str, port: int, timeout: float, allow: Allow,
         why = None if named or allow.covers(peer) else forbidden(peer)
         if why:  # the address connected to is judged too, not only the one looked up
             sock.close()
-            refusal = f"refused: {why} (not in REGISTRY_WEBHOOK_ALLOW)"
+            refusal = f"refused: {host} resolves to {why} (not in REGISTRY_WEBHOOK_ALLOW)"
             continue
         return sock, None
     if refusal is None and last_error is not None:
         raise last_error
     return None, refusal or f"refused: {host} has no address"
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
 
 
 class _Connection(http.client.HTTPConnection):

@@ -35,14 +35,20 @@ REQUEST: ContextVar[RequestInfo] = ContextVar("registry-request", default=NO_REQ
 # action (or its prefix before ".") -> the hook event that announces it; None: no hook hears it
 _HOOK_EVENTS = {"push": "push", "pull_request": "pull_request", "review": "review", "comment": "review",
                 "status": "status", "run": "run", "star": "star", "rating": "star", "template.forked": "fork",
-                "template": "template", "collaborator": "template", "protection": "template", "hook": "template"}
+                "template": "template", "collaborator": "template", "protection": "template",
+                # a hook's own changes go to no hook (receivers would learn each other's URLs), nor
+                # does a deletion: the template's hooks and their deliveries go with it
+                "hook": None, "template.deleted": None}
 HOOK_EVENTS = ("push", "pull_request", "review", "status", "run", "star", "fork", "template")
 # action -> the usage count it adds to, on its template's day
-_USAGE = {"star.created": "stars", "template.forked": "forks", "run.finished": "runs"}
+_USAGE = {"star.created": ("stars", 1), "star.deleted": ("stars", -1), "template.forked": ("forks", 1),
+          "run.finished": ("runs", 1)}  # stars per day are net: a star taken back is counted off
 
 
 def hook_event(action: str) -> str | None:
-    return _HOOK_EVENTS.get(action) or _HOOK_EVENTS.get(action.split(".")[0])
+    if action in _HOOK_EVENTS:
+        return _HOOK_EVENTS[action]
+    return _HOOK_EVENTS.get(action.split(".")[0])
 
 
 def day_of(at: float) -> str:
@@ -64,7 +70,8 @@ class Recorder:
         if template is None:
             return
         if action in _USAGE:
-            self.c.meta.add_usage(template.id, day_of(event.time), {_USAGE[action]: 1})
+            kind, n = _USAGE[action]
+            self.c.meta.add_usage(template.id, day_of(event.time), {kind: n})
         name = hook_event(action)
         if name is None:
             return
@@ -74,12 +81,24 @@ class Recorder:
             self.deliveries += self.c.meta.add_deliveries(event.id, [Outgoing(h.id, name, body) for h in hooks])
 
 
+_CURRENT: ContextVar[Recorder | None] = ContextVar("registry-recorder", default=None)
+
+
 @contextmanager
 def recording(c: Container) -> Iterator[Recorder]:
-    """One transaction for the change and its events; deliveries are announced after it commits."""
+    """One transaction for the change and its events; deliveries are announced after it commits.
+    Inside another `recording`, it is that one (one transaction, announced after the outer commit)."""
+    outer = _CURRENT.get()
+    if outer is not None and outer.c is c:
+        yield outer
+        return
     recorder = Recorder(c)
-    with c.meta.atomic():
-        yield recorder
+    token = _CURRENT.set(recorder)
+    try:
+        with c.meta.atomic():
+            yield recorder
+    finally:
+        _CURRENT.reset(token)
     if recorder.deliveries:
         c.announce_deliveries(recorder.deliveries)
 

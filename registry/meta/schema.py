@@ -199,6 +199,9 @@ events = Table(
     Column("client_ip", Text),
     Index("events_by_template", "template_id", "id"),
     Index("events_by_time", "time"),
+    Index("events_by_actor", "actor", "id"),
+    Index("events_by_action", "action", "id"),
+    sqlite_autoincrement=True,  # ids are never reused, as PostgreSQL's sequences
 )
 
 hooks = Table(
@@ -213,6 +216,7 @@ hooks = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("hooks_by_template", "template_id"),
+    sqlite_autoincrement=True,
 )
 
 deliveries = Table(

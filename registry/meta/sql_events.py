@@ -59,7 +59,10 @@ class EventsMixin:
         return [_event_row(r._mapping) for r in rows], int(total)
 
     def prune_events(self, before: float) -> int:
+        """Drop events, and finished deliveries, older than `before`; how many events went."""
+        col = s.deliveries.c
         with self._tx() as c:
+            c.execute(delete(s.deliveries).where(col.status != "pending", col.updated_at < before))
             return int(c.execute(delete(s.events).where(s.events.c.time < before)).rowcount or 0)
 
     # -- hooks --------------------------------------------------------------------------
@@ -129,25 +132,34 @@ class EventsMixin:
                              .order_by(col.created_at.desc(), col.id).offset(offset).limit(limit)).all()
         return [_delivery(r) for r in rows], int(total)
 
-    def claim_delivery(self, delivery_id: str, now: float, lease_seconds: float) -> Delivery | None:
+    def claim_delivery(self, delivery_id: str, now: float, lease_seconds: float,
+                       max_attempts: int = 1_000_000) -> Delivery | None:
         """Take a due delivery for one attempt (counted now); None when it is not due, done, or
-        leased by a live attempt. At most one attempt holds a delivery at a time."""
+        leased by a live attempt. At most one attempt holds a delivery at a time. One whose
+        attempts are used up (its last attempt's worker died) becomes `failed` instead."""
         col = s.deliveries.c
+        due = (col.id == delivery_id, col.status == "pending", col.next_attempt_at <= now,
+               or_(col.lease_until.is_(None), col.lease_until < now))
         with self._tx() as c:
-            taken = c.execute(update(s.deliveries).where(
-                col.id == delivery_id, col.status == "pending", col.next_attempt_at <= now,
-                or_(col.lease_until.is_(None), col.lease_until < now))
-                .values(attempts=col.attempts + 1, lease_until=now + lease_seconds, updated_at=now)).rowcount
+            c.execute(update(s.deliveries).where(*due, col.attempts >= max_attempts).values(
+                status="failed", error="no attempt left", lease_until=None, updated_at=now))
+            taken = c.execute(update(s.deliveries).where(*due).values(
+                attempts=col.attempts + 1, lease_until=now + lease_seconds, updated_at=now)).rowcount
         return self.get_delivery(delivery_id) if taken else None
 
-    def finish_delivery(self, delivery_id: str, status: str, response_code: int | None, error: str | None,
-                        duration_ms: int | None, next_attempt_at: float | None = None) -> None:
+    def finish_delivery(self, delivery_id: str, attempt: int, status: str, response_code: int | None,
+                        error: str | None, duration_ms: int | None, next_attempt_at: float | None = None) -> bool:
+        """Record how attempt number `attempt` ended, unless a later attempt has claimed the
+        delivery since (its outcome is the one that counts); whether it was recorded."""
         values: dict[str, Any] = {"status": status, "response_code": response_code, "error": error,
                                   "duration_ms": duration_ms, "lease_until": None, "updated_at": time.time()}
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
+        col = s.deliveries.c
         with self._tx() as c:
-            c.execute(update(s.deliveries).where(s.deliveries.c.id == delivery_id).values(**values))
+            done = c.execute(update(s.deliveries).where(col.id == delivery_id, col.attempts == attempt)
+                             .values(**values)).rowcount
+        return bool(done)
 
     def due_deliveries(self, now: float, limit: int = 200) -> list[Delivery]:
         """Pending deliveries due now and not leased by a live attempt (retries, lost jobs)."""

@@ -68,17 +68,19 @@ def _day(value: str | None, name: str, default: dt.date) -> dt.date:
 
 
 def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | None = None,
-              last: str | None = None) -> list[UsageDay]:
-    """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included."""
+              last: str | None = None, flush: bool = True) -> list[UsageDay]:
+    """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included.
+    `flush`: the reads this process counted are added first (exact figures, one write)."""
     template = guard.template(c, actor, owner, name, Level.READ)
     today = dt.datetime.now(dt.UTC).date()
     end = _day(last, "to", today)
-    start = _day(first, "from", end - dt.timedelta(days=29))
+    start = _day(first, "from", end - dt.timedelta(days=29) if end > dt.date.min + dt.timedelta(days=29) else end)
     if start > end:
         raise InvalidInput("from is after to", field="from")
     if (end - start).days >= MAX_DAYS:
         raise InvalidInput(f"at most {MAX_DAYS} days at once", field="from")
-    c.usage.flush(c.meta)
+    if flush:
+        c.usage.flush(c.meta)
     found = {u.day: u for u in c.meta.usage(template.id, start.isoformat(), end.isoformat())}
     days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
     zero = dict.fromkeys(USAGE_KINDS, 0)
@@ -86,11 +88,19 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
 
 
 def trending_scores(c: Container) -> dict[str, float]:
-    """template id -> weighted usage of the last 14 days (UTC), the last 3 counting double."""
-    c.usage.flush(c.meta)
+    """template id -> weighted usage of the last 14 days (UTC), the last 3 counting double; what
+    was counted in the database (reads are added every few seconds), kept for TRENDING_TTL."""
+    cached = _trending.get(id(c))
+    if cached is not None and time.monotonic() - cached[0] < TRENDING_TTL:
+        return cached[1]
     today = dt.datetime.now(dt.UTC).date()
     scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS)
     for template_id, recent in c.meta.usage_scores((today - dt.timedelta(days=2)).isoformat(),
                                                    TRENDING_WEIGHTS).items():
         scores[template_id] = scores.get(template_id, 0.0) + recent
+    _trending[id(c)] = (time.monotonic(), scores)
     return scores
+
+
+TRENDING_TTL = 5.0  # seconds: a busy gallery asks the database for trending scores once per this
+_trending: dict[int, tuple[float, dict[str, float]]] = {}

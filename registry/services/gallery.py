@@ -42,8 +42,8 @@ def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> in
     guard.writer(actor, "star templates")
     template = guard.template(c, actor, owner, name, Level.READ)
     assert actor.user is not None
-    had = c.meta.has_star(template.id, actor.user.id)
     with recording(c) as r:
+        had = c.meta.has_star(template.id, actor.user.id)
         c.meta.set_star(template.id, actor.user.id, starred)
         if had != starred:
             r.add(actor.name, "star.created" if starred else "star.deleted", template,

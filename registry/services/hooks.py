@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from . import guard
 
 MAX_URL = 2000
 MAX_SECRET = 256
+MAX_HOOKS = 20  # per template, as GitHub has it: one template's hooks cannot hog the senders
+URL_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: what goes on the request line
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,17 @@ def _check(change: HookChange) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if change.url is not None:
         parts = urlsplit(change.url)
-        if len(change.url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInput("url must be an http:// or https:// URL with a host", field="url")
+        if len(change.url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname \
+                or not URL_CHARS.match(change.url) or not _host_ok(parts.hostname):
+            raise InvalidInput("url must be an http:// or https:// URL with a host, in printable ASCII",
+                               field="url")
+        if parts.username is not None or parts.password is not None:
+            raise InvalidInput("url must not carry a user or password: the receiver checks the signature",
+                               field="url")
+        try:
+            parts.port  # noqa: B018 (a port that is not a number raises here)
+        except ValueError:
+            raise InvalidInput("url has a port that is not a number", field="url") from None
         values["url"] = change.url
     if change.events is not None:
         unknown = sorted(set(change.events) - set(HOOK_EVENTS) - {"*"})
@@ -52,9 +64,19 @@ def _check(change: HookChange) -> dict[str, Any]:
     return values
 
 
+def _host_ok(host: str) -> bool:
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 def _shown(hook: Hook) -> dict[str, Any]:
-    """A hook as events record it: never its secret."""
-    return {"id": hook.id, "url": hook.url, "events": list(hook.events), "active": hook.active}
+    """A hook as events record it: never its secret, nor the URL's path (often a secret too)."""
+    parts = urlsplit(hook.url)
+    return {"id": hook.id, "url": f"{parts.scheme}://{parts.netloc}/…", "events": list(hook.events),
+            "active": hook.active}
 
 
 def _maintained(c: Container, actor: Actor, owner: str, name: str) -> Template:
@@ -68,6 +90,8 @@ def create(c: Container, actor: Actor, owner: str, name: str, change: HookChange
                                change.secret or "", True if change.active is None else change.active))
     if "url" not in values:
         raise InvalidInput("url is required", field="url")
+    if len(c.meta.list_hooks(template.id)) >= MAX_HOOKS:
+        raise InvalidInput(f"a template has at most {MAX_HOOKS} hooks")
     with recording(c) as r:
         hook = c.meta.add_hook(template.id, values["url"], values["events"], values["secret"], values["active"],
                                actor.name)
@@ -124,25 +148,39 @@ def deliver(c: Container, delivery_id: str) -> Outcome | None:
     already, not due, or another attempt holds it). A failure is retried after a delay that
     doubles each time, until the attempts run out; a refusal (the guard) is final."""
     s = c.settings
-    now = time.time()
-    delivery = c.meta.claim_delivery(delivery_id, now, lease_seconds=2 * s.webhook_timeout_seconds + 5)
+    delivery = c.meta.claim_delivery(delivery_id, time.time(), lease_seconds(c), s.webhook_max_attempts)
     if delivery is None:
         return None
+    outcome = Outcome("failed", None, "the attempt ended unexpectedly", 0)
+    try:
+        outcome = _attempt(c, delivery)
+    finally:  # every claimed attempt ends recorded, whatever happened in it
+        status, retry_at = outcome.status, None
+        if status == "failed" and delivery.attempts < s.webhook_max_attempts:
+            status, retry_at = "pending", time.time() + s.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
+        c.meta.finish_delivery(delivery.id, delivery.attempts, status, outcome.response_code, outcome.error,
+                               outcome.duration_ms, retry_at)
+    return outcome
+
+
+def lease_seconds(c: Container) -> float:
+    """How long an attempt holds its delivery: longer than an attempt can last (post's deadline)."""
+    return c.settings.webhook_timeout_seconds + 10
+
+
+def _attempt(c: Container, delivery: Delivery) -> Outcome:
     try:
         hook = c.meta.get_hook(None, delivery.hook_id)
     except HookNotFound:
-        return None
+        return Outcome("refused", None, "the hook was deleted", 0)
+    if not hook.active:
+        return Outcome("refused", None, "the hook is inactive", 0)
     body = delivery.body.encode()
     headers = {"Content-Type": "application/json", "User-Agent": "registry-webhooks/1",
                "X-Registry-Event": delivery.event, "X-Registry-Delivery": delivery.id}
     if hook.secret:
         headers["X-Registry-Signature-256"] = signature(hook.secret, body)
-    outcome = post(hook.url, body, headers, s.webhook_timeout_seconds, Allow.parse(s.webhook_allow))
-    status, retry_at = outcome.status, None
-    if status == "failed" and delivery.attempts < s.webhook_max_attempts:
-        status, retry_at = "pending", time.time() + s.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
-    c.meta.finish_delivery(delivery.id, status, outcome.response_code, outcome.error, outcome.duration_ms, retry_at)
-    return outcome
+    return post(hook.url, body, headers, c.settings.webhook_timeout_seconds, Allow.parse(c.settings.webhook_allow))
 
 
 def due(c: Container) -> list[Delivery]:

@@ -127,7 +127,9 @@ def test_hooks_are_for_maintainers_and_checked(hooks):
     hooks.stack.template("managed", hooks.tmp / "managed")
     base = "/templates/alice/managed/hooks"
     for bad in ({"url": "ftp://x/y"}, {"url": "not a url"}, {"url": "http://x", "events": ["nope"]},
-                {"url": "http://x", "events": []}, {"url": "http://x", "secret": "s" * 300}):
+                {"url": "http://x", "events": []}, {"url": "http://x", "secret": "s" * 300},
+                {"url": "http://user:pass@example.com/h"}, {"url": "http://example.com/h\u00e9"},
+                {"url": "http://a..b/h"}, {"url": "http://example.com:99999999/h"}):
         assert hooks.api.post(base, json=bad).status_code in (400, 422), bad
     hook = hooks.hook("managed", "http://example.invalid/hook", ["push"])
     changed = hooks.api.patch(f"{base}/{hook['id']}", json={"events": ["status", "run"], "active": False})
@@ -141,10 +143,16 @@ def test_hooks_are_for_maintainers_and_checked(hooks):
     assert httpx.get(hooks.url + "/api/v1" + base).status_code == 401
     assert hooks.api.get(f"{base}/999").status_code == 404
     assert hooks.api.get(f"{base}/{hook['id']}/deliveries/nope/redeliver").status_code in (404, 405)
+    more = [hooks.hook("managed", f"http://example.invalid/{i}", ["push"])["id"] for i in range(19)]
+    assert hooks.api.post(base, json={"url": "http://example.invalid/21"}).status_code == 400  # 20 at most
+    for extra in more:
+        assert hooks.api.delete(f"{base}/{extra}").status_code == 204
     assert hooks.api.delete(f"{base}/{hook['id']}").status_code == 204
     assert hooks.api.get(f"{base}/{hook['id']}").status_code == 404
-    actions = [e["action"] for e in hooks.api.get("/templates/alice/managed/events", params={"action": "hook"}).json()]
-    assert actions == ["hook.deleted", "hook.updated", "hook.created"]
+    recorded = hooks.api.get("/templates/alice/managed/events", params={"action": "hook", "per_page": 100}).json()
+    assert [e["action"] for e in recorded][0] == "hook.deleted" and recorded[-1]["action"] == "hook.created"
+    assert "hook.updated" in [e["action"] for e in recorded]
+    assert recorded[-1]["payload"]["hook"]["url"] == "http://example.invalid/…"  # the path may be a secret
 
 
 def test_a_worker_killed_mid_delivery_delivers_again_never_lost_at_most_once_more(tmp_path):

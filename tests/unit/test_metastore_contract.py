@@ -304,8 +304,14 @@ def test_a_delivery_is_claimed_by_one_attempt_at_a_time(meta):
     assert [d.id for d in meta.due_deliveries(now)] == []
     assert [d.id for d in meta.due_deliveries(now + 31)] == [did]  # its attempt died: due again
     assert meta.claim_delivery(did, now + 31, 30).attempts == 2
-    meta.finish_delivery(did, "delivered", 200, None, 12)
+    assert not meta.finish_delivery(did, 1, "failed", 500, "late", 9, now + 40)  # the first attempt came back late
+    assert meta.finish_delivery(did, 2, "delivered", 200, None, 12)
     assert meta.claim_delivery(did, now + 100, 30) is None and meta.get_delivery(did).status == "delivered"
+    (used,) = meta.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
+    later = time.time() + 1
+    assert meta.claim_delivery(used, later, 1, max_attempts=1).attempts == 1  # its worker dies: no attempt left
+    assert meta.claim_delivery(used, later + 2, 1, max_attempts=1) is None
+    assert meta.get_delivery(used).status == "failed"
     meta.delete_hook(t.id, hook.id)
     with pytest.raises(NotFound):
         meta.get_delivery(did)

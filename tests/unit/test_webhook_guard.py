@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import socket
+import threading
+import time
 
 import pytest
 
@@ -63,8 +66,8 @@ def test_payloads_are_shaped_like_githubs():
                            template))
     assert "action" not in push and push["ref"] == "refs/heads/x"
     assert [hook_event(a) for a in ("push", "comment.created", "rating.created", "template.forked",
-                                    "template.deleted", "hook.created", "token.created")] == [
-        "push", "review", "star", "fork", "template", "template", None]
+                                    "template.updated", "template.deleted", "hook.created", "token.created")] == [
+        "push", "review", "star", "fork", "template", None, None, None]
 
 
 def _pkt(line: str) -> bytes:
@@ -79,3 +82,47 @@ def test_upload_pack_requests_count_as_clone_fetch_or_a_round_of_negotiation():
     assert usage_kind(want + b"0000" + have + _pkt("done\n")) == "fetches"
     assert usage_kind(want + b"0000" + have + b"0000") is None  # negotiation goes on
     assert usage_kind(b"zzzz") is None and usage_kind(b"") is None
+
+
+def _hostile_receiver(answer: bytes | None, first: bytes = b"") -> tuple[int, threading.Event]:
+    """A local receiver that reads the request, sends `first`, then `answer` forever (or nothing)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(first)
+        while not stop.is_set():
+            try:
+                if answer:
+                    conn.sendall(answer)
+                time.sleep(0.001 if answer and not first else 0.05)
+            except OSError:
+                break
+        conn.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1], stop
+
+
+@pytest.mark.parametrize(("answer", "first"), [(None, b""), (b"HTTP/1.1 100 Continue\r\n\r\n", b""),
+                                              (b"x", b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")])
+def test_an_attempt_ends_within_its_time_limit_whatever_the_receiver_does(answer, first):
+    """Silence, endless interim answers, a body dripped a byte at a time: over in about 1 s."""
+    port, stop = _hostile_receiver(answer, first)
+    start = time.monotonic()
+    outcome = post(f"http://127.0.0.1:{port}/h", b"{}", {}, 1.0, Allow.parse(f"127.0.0.1:{port}"))
+    took = time.monotonic() - start
+    stop.set()
+    assert took < 2.0, (outcome, took)
+    # a 200 whose body never ends still said 200: the time limit only ends the wait for the rest
+    assert outcome.status == ("delivered" if first else "failed"), outcome
+
+
+def test_urls_that_cannot_be_sent_fail_without_raising():
+    for url in ("http://a..b/x", "http://" + "a" * 64 + ".com/x", "http://host.invalid/h\u00e9"):
+        assert post(url, b"{}", {}, 1.0, Allow.parse("")).status in ("failed", "refused"), url
