@@ -9,7 +9,7 @@ import time
 from pydantic import ValidationError
 
 from registry.container import Container
-from registry.errors import RegistryError
+from registry.errors import InvalidInput, RegistryError
 from registry.settings import get_settings
 
 from .client import ApiError
@@ -21,31 +21,11 @@ def _container() -> Container:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from .serve import run
 
-    from workers.pipeline import build
-
-    from .app import create_app
-
-    container = _container()
-    settings = container.settings
-    base_url = settings.public_base_url(args.host, args.port)
-    pipeline = build(container)
-    from registry.services import gallery
-
-    if (count := gallery.ensure_index(container)) is not None:
-        print(f"search index rebuilt for a new schema: {count} templates", flush=True)
-    # Embedded: nothing else runs checks, so whatever is pending is owed now. With Redis,
-    # only what has waited past the requeue delay.
-    pipeline.reconcile(full=True, older_than=None if settings.redis_url else time.time() + 1)
-    pipeline.start()
-    app = create_app(container, base_url)
-    queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
-    print(f"registry listening on {base_url} (storage: {settings.storage}, queue: {queue}, "
-          f"data: {settings.data_dir})", flush=True)
-    print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
+    if args.workers < 1:
+        raise InvalidInput("--workers must be 1 or more")
+    run(_container(), args.host, args.port, args.workers)
     return 0
 
 
@@ -247,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N server processes on one port (default 1; each runs its own queue "
+                            "consumer and reconciler when there is no REGISTRY_REDIS_URL)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

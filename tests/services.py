@@ -84,14 +84,15 @@ class Server:
 
 
 @contextmanager
-def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
+                    serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
     log = open(data_dir.parent / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,60 @@
+"""`registry serve --workers N` (SPEC): N processes on one port, sharing one data dir safely."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gitcli import authed, commit_file, git
+from tests.integration.test_pipeline import MINIMAL
+from tests.services import registry_server
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _server_processes(pid: int) -> int:
+    """How many of `pid`'s children are uvicorn's server processes (spawned by multiprocessing)."""
+    found = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        found += parent == pid and b"spawn_main" in command
+    return found
+
+
+def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
+    with registry_server(tmp_path / "data", {"REGISTRY_RECONCILE_SECONDS": "0.5"}, ("--workers", "2")) as server:
+        deadline = time.monotonic() + 30
+        while _server_processes(server.proc.pid) < 2:
+            assert time.monotonic() < deadline, "no second process"
+            time.sleep(0.2)
+        server.cli("user", "add", "alice")
+        token = server.cli("token", "create", "alice").stdout.strip()
+        api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        for i in range(4):  # several templates, pushes and clones, whichever process answers
+            created = api.post("/templates", json={"name": f"multi-{i}"})
+            assert created.status_code == 201, created.text
+            work = tmp_path / f"w{i}"
+            git("clone", "-q", authed(created.json()["clone_url"], "alice", token), str(work))
+            sha = commit_file(work, "template.json", MINIMAL)
+            git("push", "-q", "origin", "HEAD:main", cwd=work)
+            git("clone", "-q", authed(created.json()["clone_url"], "alice", token), str(tmp_path / f"c{i}"))
+            assert git("rev-parse", "HEAD", cwd=tmp_path / f"c{i}").stdout.strip() == sha
+            deadline = time.monotonic() + 60
+            while True:
+                states = {s["context"]: s["state"] for s in
+                          api.get(f"/templates/alice/multi-{i}/commits/{sha}/statuses").json()}
+                if len(states) == 3 and "pending" not in states.values():
+                    break
+                assert time.monotonic() < deadline, states
+                time.sleep(0.3)
+            assert set(states.values()) == {"success"}, states
+        events = api.get("/templates/alice/multi-3/events", params={"action": "push"}).json()
+        assert len(events) == 1 and events[0]["actor"] == "alice"
+        bad = server.cli("serve", "--workers", "0", check=False)
+        assert bad.returncode != 0 and "--workers" in bad.stderr and "Traceback" not in bad.stderr
