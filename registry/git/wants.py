@@ -10,7 +10,7 @@ request for an unreachable object is still refused.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from dulwich.objects import Commit, ObjectID, Tag
 
@@ -19,20 +19,28 @@ from .repo import TemplateRepo
 WALK_LIMIT = 50_000  # commits visited at most to prove a stale want reachable
 
 
-def parse_wants(body: bytes) -> set[str]:
-    """The `want` shas of an upload-pack request body (its first section, up to the flush)."""
-    wants: set[str] = set()
+def pkt_lines(body: bytes) -> Iterator[bytes | None]:
+    """The pkt-lines of a request body; None for a flush or other special packet. Stops at the
+    first malformed length."""
     pos = 0
     while pos + 4 <= len(body):
         try:
             size = int(body[pos:pos + 4], 16)
         except ValueError:
-            break
-        if size < 4:  # flush (0000) or a special packet ends the wants
-            break
-        line = body[pos + 4:pos + size]
+            return
+        if size < 4:
+            pos += 4
+            yield None
+            continue
+        yield body[pos + 4:pos + size]
         pos += size
-        if not line.startswith(b"want "):
+
+
+def parse_wants(body: bytes) -> set[str]:
+    """The `want` shas of an upload-pack request body (its first section, up to the flush)."""
+    wants: set[str] = set()
+    for line in pkt_lines(body):
+        if line is None or not line.startswith(b"want "):
             break
         sha = line[5:45].decode("ascii", "replace")
         if len(sha) == 40 and all(c in "0123456789abcdef" for c in sha):
@@ -44,20 +52,10 @@ def usage_kind(body: bytes) -> str | None:
     """What an upload-pack request counts as: "clones" (the whole history: no `have`),
     "fetches" (an incremental one), or None for a round of negotiation that sends no pack yet
     (over stateless HTTP only the last request of a fetch says `done`)."""
-    pos, haves, done = 0, False, False
-    while pos + 4 <= len(body):
-        try:
-            size = int(body[pos:pos + 4], 16)
-        except ValueError:
-            return None
-        if size < 4:
-            pos += 4
-            continue
-        line = body[pos + 4:pos + size]
-        pos += size
-        haves = haves or line.startswith(b"have ")
-        done = done or line.rstrip(b"\n") == b"done"
-    return ("fetches" if haves else "clones") if done else None
+    lines = [line for line in pkt_lines(body) if line is not None]
+    if b"done" not in (line.rstrip(b"\n") for line in lines):
+        return None
+    return "fetches" if any(line.startswith(b"have ") for line in lines) else "clones"
 
 
 def _peel(repo: TemplateRepo, sha: ObjectID) -> ObjectID | None:
