@@ -84,13 +84,40 @@ def main() -> int:
                     dest = tmp / f"clone-{label}-{run}"
                     times[label]["clone"].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))
                     assert git("rev-parse", "main", cwd=dest).stdout == git("rev-parse", "main", cwd=source).stdout
+            after = after_deletion(tmp, source, root, base_url, reg, token)
         server.shutdown()
+        for label, (base, ours) in after.items():
+            print(f"clone {label}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x")
         for op in ("clone", "push"):
             base = statistics.median(times["http-backend"][op])
             ours = statistics.median(times["registry"][op])
             print(f"{op:5s}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "
                   f"(median of {args.runs}; local backend)")
     return 0
+
+
+def after_deletion(tmp: Path, source: Path, root: Path, base_url: str, reg, token: str) -> dict[str, tuple[float, float]]:
+    """A branch is pushed and deleted (routine after a merge): a clone right after, and once the
+    background repack the deletion queued has landed (issue 14). Same repo in both servers."""
+    import httpx
+
+    httpx.post(f"{reg.url}/api/v1/templates", json={"name": "deleted"},
+               headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    git("init", "-q", "--bare", str(root / "deleted.git"))
+    targets = {"http-backend": f"{base_url}/deleted.git", "registry": authed(f"{reg.url}/bench/deleted.git", "bench", token)}
+    git("checkout", "-q", "-b", "topic", "main~5", cwd=source)
+    git("commit", "-q", "--allow-empty", "-m", "a topic", cwd=source)
+    for url in targets.values():
+        git("push", "-q", url, "main", "topic", cwd=source)
+        git("push", "-q", url, ":topic", cwd=source)
+    git("checkout", "-q", "main", cwd=source)
+    out: dict[str, tuple[float, float]] = {}
+    for label, wait in (("right after a branch deletion", 0.0), ("after the background repack", 5.0)):
+        time.sleep(wait)  # the repack job runs in the embedded queue meanwhile
+        took = {name: timed(lambda: git("clone", "-q", "--bare", url, str(tmp / f"del-{name}-{wait}")))  # noqa: B023
+                for name, url in targets.items()}
+        out[label] = (took["http-backend"], took["registry"])
+    return out
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from functools import partial
 from registry.container import Container
 from registry.services import checks
 
-from .runtime import run_check, run_delivery, run_manual
+from .runtime import run_check, run_delivery, run_manual, run_repack
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -53,6 +53,9 @@ class EmbeddedDispatcher:
         with self._queued_lock:
             self._queued.discard(delivery_id)
         run_delivery(self.container, delivery_id)
+
+    def enqueue_repack(self, template_id: str) -> None:
+        self._queue.put([partial(run_repack, self.container, template_id)])
 
     def depths(self) -> dict[str, int]:
         return {"checks": self._queue.qsize(), "hooks": self._hooks.qsize()}

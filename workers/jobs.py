@@ -4,7 +4,7 @@ from __future__ import annotations
 from rq import get_current_job
 
 from .rq_queue import RQDispatcher
-from .runtime import container, run_check, run_delivery, run_manual
+from .runtime import container, run_check, run_delivery, run_manual, run_repack
 
 
 def _may_retry() -> bool:
@@ -34,3 +34,7 @@ def run(run_id: str) -> None:
 
 def deliver(delivery_id: str) -> None:
     run_delivery(container(), delivery_id)
+
+
+def repack(template_id: str) -> None:
+    run_repack(container(), template_id)

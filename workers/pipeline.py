@@ -25,6 +25,7 @@ class Dispatcher(Protocol):
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None: ...
     def enqueue_run(self, run_id: str) -> None: ...
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None: ...
+    def enqueue_repack(self, template_id: str) -> None: ...
     def depths(self) -> dict[str, int]: ...
 
 
@@ -39,6 +40,15 @@ class Pipeline:
     def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
         for sha, contexts in checks.record_push(self.container.meta, template, updates).items():
             self._executor.submit(self.submit, template.id, sha, contexts)
+        if any(not u.is_create for u in updates):  # a deletion or a force push may have left garbage
+            self._executor.submit(self.submit_repack, template.id)
+
+    def submit_repack(self, template_id: str) -> None:
+        """Best effort: a lost repack costs clone speed, never data, and the next push asks again."""
+        try:
+            self.dispatcher.enqueue_repack(template_id)
+        except Exception as exc:
+            log.warning("could not enqueue a repack of %s: %s", template_id, exc)
 
     def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""

@@ -19,7 +19,7 @@ from registry.services import checks
 
 log = logging.getLogger(__name__)
 QUEUES = ("checks", "sandbox", "hooks")
-TIMEOUTS = {"validate": 120, "index": 120, "sandbox": 900, "hook": 120}
+TIMEOUTS = {"validate": 120, "index": 120, "sandbox": 900, "hook": 120, "repack": 900}
 
 
 def connect(url: str) -> Redis:
@@ -91,6 +91,15 @@ class RQDispatcher:
         try:
             self.queues["hooks"].enqueue("workers.jobs.deliver", delivery_id, job_id=jid, unique=True,
                                          job_timeout=TIMEOUTS["hook"], result_ttl=600, failure_ttl=86400)
+        except DuplicateJobError:
+            pass
+
+    def enqueue_repack(self, template_id: str) -> None:
+        """One repack per template at a time; a burst of pushes while one waits adds nothing
+        (finished jobs are not kept, so the next push after it can ask again)."""
+        try:
+            self.queues["checks"].enqueue("workers.jobs.repack", template_id, job_id=f"repack-{template_id}",
+                                          unique=True, job_timeout=TIMEOUTS["repack"], result_ttl=0, failure_ttl=60)
         except DuplicateJobError:
             pass
 

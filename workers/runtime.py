@@ -12,8 +12,8 @@ from collections.abc import Callable
 from prometheus_client import Counter
 
 from registry.container import Container
-from registry.errors import RunNotFound
-from registry.services import checks, hooks, runs
+from registry.errors import RunNotFound, TemplateNotFound
+from registry.services import checks, hooks, maintenance, runs
 
 log = logging.getLogger(__name__)
 DELIVERIES = Counter("registry_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
@@ -63,6 +63,17 @@ def run_delivery(c: Container, delivery_id: str, may_retry: Callable[[], bool] |
         return
     if outcome is not None:
         DELIVERIES.labels(outcome.status).inc()
+
+
+def run_repack(c: Container, template_id: str, may_retry: Callable[[], bool] | None = None) -> None:
+    """The background repack after a deletion or force push (services.maintenance.compact)."""
+    try:
+        if maintenance.compact(c, template_id):
+            log.info("repacked %s", template_id)
+    except TemplateNotFound:
+        pass  # deleted since the push
+    except Exception:
+        log.exception("repack of %s", template_id)  # the next push asks again; `registry gc` too
 
 
 def run_manual(c: Container, run_id: str, may_retry: Callable[[], bool]) -> None:

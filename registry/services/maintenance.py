@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..container import Container
-from ..git.gc import GcReport, run_gc
+from ..git.gc import GcReport, repack, run_gc
 from ..meta import db
 from ..settings import Settings
 
@@ -14,6 +14,22 @@ def gc(c: Container, grace_seconds: float, progress: Callable[[str], None] = lam
     """Repack every repo to exactly its reachable objects, then drop packs no refs document
     names that are older than `grace_seconds` (a push may be about to name a younger one)."""
     return run_gc(c.repos, grace_seconds, progress)
+
+
+MAX_PACKS = 32  # a repo whose history arrived in more pushes than this is repacked too
+
+
+def compact(c: Container, template_id: str) -> bool:
+    """The background repack a push asks for (a worker job; idempotent): when branch deletions
+    or force pushes left the repo's packs holding unreachable objects (clones then lose the
+    fast path that sends stored packs as they are), or when it has many small packs, rewrite it
+    as one exact pack. A push landing meanwhile wins; the next push asks again. Old packs stay
+    for `registry gc` to drop (forks and pull requests may still name them)."""
+    with c.repos.open(template_id) as repo:
+        doc = repo.doc
+    if doc.exact and len(doc.packs) <= MAX_PACKS:
+        return False
+    return repack(c.repos, template_id)
 
 
 def db_upgrade(settings: Settings) -> tuple[str, str]:
