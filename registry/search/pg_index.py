@@ -110,15 +110,15 @@ class PostgresIndex:
         if query.tags:
             where.append("tags @> :tags")
             params["tags"] = [t.lower() for t in query.tags]
-        rank, found = "0", ""
+        rank, source = "0", "search_docs"
         q = query.q.strip()
         parsed = meaning.parse(q) if q else None
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
-            # The text matches alone, from the GIN indexes, then the filters on them: given an
-            # indexed filter too, the planner would scan by it (a listing is nearly every row)
-            # and read each candidate's large, out-of-line document to test the words.
-            found = f"found AS MATERIALIZED (SELECT {FOUND} FROM search_docs WHERE {_match(q, parsed, params)}),"
+            # The text matches alone, from the GIN indexes (OFFSET 0 keeps the filters out), then
+            # the filters on them: given an indexed filter too, the planner would scan by it (a
+            # listing is nearly every row) and read each candidate's large, out-of-line document.
+            source = f"(SELECT {FOUND} FROM search_docs WHERE {_match(q, parsed, params)} OFFSET 0) found"
             if query.sort == "relevance":
                 rank = _rank(parsed, params)
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
@@ -126,14 +126,14 @@ class PostgresIndex:
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
         # The matches are found (and ranked) once; the page, the total and both facets read them.
         sql = f"""
-WITH {found} m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank
-  FROM {"found" if found else "search_docs"} WHERE {" AND ".join(where)})
+WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank
+  FROM {source} WHERE {" AND ".join(where)})
 SELECT (SELECT count(*) FROM m),
   (SELECT coalesce(json_agg(p.id), '[]') FROM (SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset) p),
   (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM
      (SELECT industry, count(*) AS n FROM m WHERE industry <> '' GROUP BY industry) f),
   (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
-     (SELECT tag, count(*) AS n FROM m, unnest(m.tags) AS tag GROUP BY tag) t)"""
+     (SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM m) e GROUP BY tag) t)"""
         total, ids, industries, tags = conn.execute(text(sql), params).one()
         rows = {row.id: row for row in conn.execute(text(
             "SELECT id, owner, name, title, description, industry, use_case, display_tags, stars, rating, "
@@ -148,8 +148,11 @@ def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> str:
     """How many of the words match first (read from the small rank vector), then cover density;
     an exact name or title beats both. Both are 0 where the rank vector holds none of the words
     (most matches of a common word are in READMEs and prompts): one test spares those the rest."""
-    cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int" for i in range(len(parsed.words))) or "0"
-    params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
+    if len(parsed.words) == 1 and not parsed.phrases:
+        cover = "1"  # the one word is all the test looks for
+    else:
+        cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int" for i in range(len(parsed.words))) or "0"
+        params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
     return (f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + "
             "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 1) ELSE 0 END + "
             "CASE WHEN lower(title) = :exact OR name = :exact OR name_words = :exact THEN 100 ELSE 0 END")
