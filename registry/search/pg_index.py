@@ -56,6 +56,9 @@ SETTINGS = text("SELECT set_config('enable_seqscan', 'off', true), "
 # What the filters, the rank and the facets read of a text match (not the document).
 FOUND = ("id, owner, name, title, name_words, industry, use_case, tags, stars, rating, updated_at, "
          "readers, listing, writers, rank_vector")
+# What a hit shows, read for the page's rows only (d: search_docs).
+PAGE = ", ".join(f"'{c}', d.{c}" for c in ("owner", "name", "title", "description", "industry", "use_case",
+                                          "display_tags", "stars", "rating", "updated_at", "listing"))
 WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
@@ -124,22 +127,23 @@ class PostgresIndex:
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
-        # The matches are found (and ranked) once; the page, the total and both facets read them.
+        # The matches are found (and ranked) once; the page (with its rows), the total and both
+        # facets read them, in one round trip. The total is the sum of the industry counts.
         sql = f"""
 WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank
   FROM {source} WHERE {" AND ".join(where)})
-SELECT (SELECT count(*) FROM m),
-  (SELECT coalesce(json_agg(p.id), '[]') FROM (SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset) p),
-  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM
-     (SELECT industry, count(*) AS n FROM m WHERE industry <> '' GROUP BY industry) f),
+SELECT
+  (SELECT coalesce(json_agg(json_build_object({PAGE}) ORDER BY p.n), '[]') FROM search_docs d JOIN
+     unnest(ARRAY(SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset)) WITH ORDINALITY AS p(id, n)
+     USING (id)),
+  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM (SELECT industry, count(*) AS n FROM m GROUP BY industry) f),
   (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
      (SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM m) e GROUP BY tag) t)"""
-        total, ids, industries, tags = conn.execute(text(sql), params).one()
-        rows = {row.id: row for row in conn.execute(text(
-            "SELECT id, owner, name, title, description, industry, use_case, display_tags, stars, rating, "
-            "updated_at, listing FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
+        page, industries, tags = conn.execute(text(sql), params).one()
+        total = sum(industries.values())
+        industries.pop("", None)
         terms = query_terms(q) if q else set()
-        hits = [_hit(rows[i], terms) for i in ids if i in rows]
+        hits = [_hit(row, terms) for row in page]
         hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
         return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)}, hint)
 
@@ -232,13 +236,14 @@ def _row(doc: SearchDoc) -> dict[str, Any]:
             "writers": list(doc.writers or (doc.owner,))}
 
 
-def _hit(row: Any, terms: set[str]) -> SearchHit:
+def _hit(row: dict[str, Any], terms: set[str]) -> SearchHit:
     highlights = {}
-    for name, value in (("title", row.title), ("description", row.description)) if terms else ():
-        fragment = mark(value or "", terms)
+    for name in ("title", "description") if terms else ():
+        fragment = mark(row[name] or "", terms)
         if fragment:
             highlights[name] = fragment
-    return SearchHit(row.owner, row.name, row.title, row.description, row.industry, row.use_case,
-                     list(row.display_tags or []), row.stars, row.rating, row.updated_at, highlights,
-                     row.listing if row.listing in ("draft", "archived") else "published", row.listing != "invalid")
-
+    listing = row["listing"]
+    return SearchHit(row["owner"], row["name"], row["title"], row["description"], row["industry"], row["use_case"],
+                     list(row["display_tags"] or []), int(row["stars"]), float(row["rating"]),
+                     float(row["updated_at"]), highlights, listing if listing in ("draft", "archived") else "published",
+                     listing != "invalid")
