@@ -159,7 +159,10 @@ def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> str:
         params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
     return (f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + "
             "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 1) ELSE 0 END + "
-            "CASE WHEN lower(title) = :exact OR name = :exact OR name_words = :exact THEN 100 ELSE 0 END")
+            # A title lower-cases to the query only if as long (case mapping keeps the character
+            # count, but for U+0130, never to ASCII): the length is tested before lower() copies.
+            "CASE WHEN name = :exact OR name_words = :exact OR length(title) = :exact_length AND lower(title) = :exact "
+            "THEN 100 ELSE 0 END")
 
 
 def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
@@ -167,7 +170,7 @@ def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
     the last as the prefix of a title word (type-ahead)."""
     params["tsq"] = _tsquery(parsed) or "''"
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
-    params["exact"] = parsed.exact
+    params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
     full = "document @@ to_tsquery('english', :tsq)"
     words = q.split()
     last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
