@@ -58,10 +58,23 @@ SETTINGS = text("SELECT set_config('enable_seqscan', 'off', true), "
                 "set_config('pg_trgm.similarity_threshold', '0.2', true)")
 # What the filters, the rank and the facets read of a text match (not the document).
 FOUND = ("id, owner, name, title, name_words, industry, use_case, tags, stars, rating, updated_at, "
-         "readers, listing, writers, rank_vector")
+         "readers, listing, writers, rank_vector, ctid AS tid")
 # What a hit shows, read for the page's rows only (d: search_docs).
 PAGE = ", ".join(f"'{c}', d.{c}" for c in ("owner", "name", "title", "description", "industry", "use_case",
                                           "display_tags", "stars", "rating", "updated_at", "listing"))
+# Cover density of the rank vector, divided by itself + 1 (normalization 32): below 1, so it orders
+# matches of as many words, never ranks a match of fewer above them.
+DENSITY = "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 33)"
+# A title lower-cases to the query only if as long (case mapping keeps the character count, but
+# for U+0130, never to ASCII): the length is tested before lower() copies the title.
+EXACT = ("CASE WHEN name = :exact OR name_words = :exact OR length(title) = :exact_length AND lower(title) = :exact "
+         "THEN 100 ELSE 0 END")
+# The page when the rank in m is whole numbers (_rank): density < 1 cannot lift a row past one
+# ranked higher there, so only rows ranked at least as high as the page's last row can be on it.
+# Those few are read again by their tuple ids (same statement, same snapshot) and fully ranked.
+POOLED = """SELECT id FROM search_docs WHERE ctid = ANY(ARRAY(SELECT tid FROM m WHERE rank >=
+    coalesce((SELECT rank FROM m ORDER BY rank DESC LIMIT 1 OFFSET :last), 0)))
+  ORDER BY {rank} + """ + DENSITY + """ DESC, updated_at DESC, id LIMIT :limit OFFSET :offset"""
 WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
@@ -103,7 +116,7 @@ class PostgresIndex:
     def _search(self, conn: Any, query: SearchQuery) -> SearchResults:
         params = dict[str, Any]()
         where = _filters(query, params)
-        rank, source = "0", "search_docs"
+        rank, source, pooled = "0", "search_docs", False
         q = query.q.strip()
         parsed = meaning.parse(q) if q else None
         if parsed is not None:
@@ -113,18 +126,20 @@ class PostgresIndex:
             # listing is nearly every row) and read each candidate's large, out-of-line document.
             source = f"(SELECT {FOUND} FROM search_docs WHERE {_match(q, parsed, params)} OFFSET 0) found"
             if query.sort == "relevance":
-                rank = _rank(parsed, params)
+                rank, pooled = _rank(parsed, params)
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
+        params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
+        page_ids = POOLED.format(rank=rank) if pooled else f"SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset"
         # The matches are found (and ranked) once; the page (with its rows), the total and both
         # facets read them, in one round trip. The total is the sum of the industry counts.
         sql = f"""
-WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank
+WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank{", tid" if pooled else ""}
   FROM {source} WHERE {" AND ".join(where)})
 SELECT
   (SELECT coalesce(json_agg(json_build_object({PAGE}) ORDER BY p.n), '[]') FROM search_docs d JOIN
-     unnest(ARRAY(SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset)) WITH ORDINALITY AS p(id, n)
+     unnest(ARRAY({page_ids})) WITH ORDINALITY AS p(id, n)
      USING (id)),
   (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM (SELECT industry, count(*) AS n FROM m GROUP BY industry) f),
   (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
@@ -158,21 +173,20 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     return where
 
 
-def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> str:
-    """How many of the words match first (read from the small rank vector), then cover density;
-    an exact name or title beats both. Both are 0 where the rank vector holds none of the words
-    (most matches of a common word are in READMEs and prompts): one test spares those the rest."""
-    if len(parsed.words) == 1 and not parsed.phrases:
+def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> tuple[str, bool]:
+    """The rank: how many of the words match (read from the small rank vector), then cover density
+    (below 1), an exact name or title above all; and whether the page is POOLED.
+
+    One word: both are 0 where the rank vector lacks it (most matches of a common word are in
+    READMEs and prompts), so one test spares those the rest. Two words or more: the rank here is
+    the whole-number part; cover density is added for the rows POOLED can still bring to the page."""
+    cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int" for i in range(len(parsed.words))) or "0"
+    params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
+    if len(parsed.words) >= 2:
+        return f"{cover} + {EXACT}", True
+    if parsed.words and not parsed.phrases:
         cover = "1"  # the one word is all the test looks for
-    else:
-        cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int" for i in range(len(parsed.words))) or "0"
-        params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
-    return (f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + "
-            "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 1) ELSE 0 END + "
-            # A title lower-cases to the query only if as long (case mapping keeps the character
-            # count, but for U+0130, never to ASCII): the length is tested before lower() copies.
-            "CASE WHEN name = :exact OR name_words = :exact OR length(title) = :exact_length AND lower(title) = :exact "
-            "THEN 100 ELSE 0 END")
+    return f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + {DENSITY} ELSE 0 END + {EXACT}", False
 
 
 def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
