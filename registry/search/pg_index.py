@@ -10,7 +10,10 @@ Queries mean what `query.py` says: optional words (OR, ranked by cover density, 
 title first), required "phrases", -excluded words, one-typo neighbours from the vocabulary, and
 "did you mean" when nothing matches; the last word also counts as a prefix of a title word
 (type-ahead). Privacy by readers in the WHERE clause, so counts and facets are exact.
-"""
+
+One statement per search after the typo lookups: the text matches come from the GIN indexes
+alone; the filters, the rank, the page, the total and the facets read those rows once. Two common
+words match a third of all templates, so each step per matching row counts (see `_rank`)."""
 from __future__ import annotations
 
 import re
@@ -44,6 +47,35 @@ ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=e
   rating=excluded.rating, updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
   writers=excluded.writers, document=excluded.document, rank_vector=excluded.rank_vector
 """)
+# For this search's transaction only, in one round trip:
+# - the planner prices `document @@ query` as cheap and picks a sequential scan for common words;
+#   reading each row's large tsvector makes that 10-25x slower than the GIN index (measured at
+#   20,000 templates: 58 ms against 2.4 ms);
+# - psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may switch to a generic
+#   plan, blind to how common the words and tags are: 350-700 ms instead of 20 for a word and a tag;
+# - the trigram similarity that finds typo neighbours (`_near`).
+SETTINGS = text("SELECT set_config('enable_seqscan', 'off', true), "
+                "set_config('plan_cache_mode', 'force_custom_plan', true), "
+                "set_config('pg_trgm.similarity_threshold', '0.2', true)")
+# What the filters, the rank and the facets read of a text match (not the document).
+FOUND = ("id, owner, name, title, name_words, industry, use_case, tags, stars, rating, updated_at, "
+         "readers, listing, writers, rank_vector, ctid AS tid")
+# What a hit shows, read for the page's rows only (d: search_docs).
+PAGE = ", ".join(f"'{c}', d.{c}" for c in ("owner", "name", "title", "description", "industry", "use_case",
+                                          "display_tags", "stars", "rating", "updated_at", "listing"))
+# Cover density of the rank vector, divided by itself + 1 (normalization 32): below 1, so it orders
+# matches of as many words, never ranks a match of fewer above them.
+DENSITY = "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 33)"
+# A title lower-cases to the query only if as long (case mapping keeps the character count, but
+# for U+0130, never to ASCII): the length is tested before lower() copies the title.
+EXACT = ("CASE WHEN name = :exact OR name_words = :exact OR length(title) = :exact_length AND lower(title) = :exact "
+         "THEN 100 ELSE 0 END")
+# The page when the rank in m is whole numbers (_rank): density < 1 cannot lift a row past one
+# ranked higher there, so only rows ranked at least as high as the page's last row can be on it.
+# Those few are read again by their tuple ids (same statement, same snapshot) and fully ranked.
+POOLED = """SELECT id FROM search_docs WHERE ctid = ANY(ARRAY(SELECT tid FROM m WHERE rank >=
+    coalesce((SELECT rank FROM m ORDER BY rank DESC LIMIT 1 OFFSET :last), 0)))
+  ORDER BY {rank} + """ + DENSITY + """ DESC, updated_at DESC, id LIMIT :limit OFFSET :offset"""
 WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
@@ -79,66 +111,86 @@ class PostgresIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         """One transaction, one connection: the typo lookups, the search and the suggestion."""
         with self.engine.begin() as conn:
-            # The planner prices `document @@ query` as cheap and picks a sequential scan for
-            # common words; reading each row's large tsvector makes that 10-25x slower than
-            # the GIN index (measured at 20,000 templates: 58 ms against 2.4 ms).
-            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            conn.execute(SETTINGS)
             return self._search(conn, query)
 
     def _search(self, conn: Any, query: SearchQuery) -> SearchResults:
-        where, params = ["TRUE"], dict[str, Any]()
-        if not query.see_all:
-            where.append("readers && :readers")
-            params["readers"] = ["*", query.reader] if query.reader else ["*"]
-        shared, own = query.listings()
-        params["shared"], params["own"], params["me"] = sorted(shared), sorted(own), query.reader or ""
-        mine = "listing = ANY(:own)" + ("" if query.see_all else " AND :me = ANY(writers)")
-        where.append(f"(listing = ANY(:shared) OR ({mine}))")
-        for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
-            if value:
-                where.append(f"{column} = :{column}")
-                params[column] = value
-        if query.tags:
-            where.append("tags @> :tags")
-            params["tags"] = [t.lower() for t in query.tags]
-        rank = "0"
+        params = dict[str, Any]()
+        where = _filters(query, params)
+        rank, source, pooled = "0", "search_docs", False
         q = query.q.strip()
         parsed = meaning.parse(q) if q else None
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
-            where.append(_match(q, parsed, params))
+            # The text matches alone, from the GIN indexes (OFFSET 0 keeps the filters out), then
+            # the filters on them: given an indexed filter too, the planner would scan by it (a
+            # listing is nearly every row) and read each candidate's large, out-of-line document.
+            source = f"(SELECT {FOUND} FROM search_docs WHERE {_match(q, parsed, params)} OFFSET 0) found"
             if query.sort == "relevance":
-                # How many of the words match first (read from the small rank vector), then cover
-                # density; an exact name or title beats both.
-                cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int"
-                                   for i in range(len(parsed.words))) or "0"
-                params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
-                rank = (f"{cover} + ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 1) + "
-                        "CASE WHEN lower(title) = :exact OR name = :exact OR name_words = :exact THEN 100 ELSE 0 END")
+                rank, pooled = _rank(parsed, params)
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = "array_position(CAST(:trending AS text[]), id) NULLS LAST, updated_at DESC, id"
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
-        # The matches are found (and ranked) once; the page, the total and both facets read them.
+        params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
+        page_ids = POOLED.format(rank=rank) if pooled else f"SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset"
+        # The matches are found (and ranked) once; the page (with its rows), the total and both
+        # facets read them, in one round trip. The total is the sum of the industry counts.
         sql = f"""
-WITH m AS MATERIALIZED (
-  SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank FROM search_docs WHERE {" AND ".join(where)})
-SELECT (SELECT count(*) FROM m),
-  (SELECT coalesce(json_agg(p.id), '[]') FROM (SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset) p),
-  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM
-     (SELECT industry, count(*) AS n FROM m WHERE industry <> '' GROUP BY industry) f),
+WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank{", tid" if pooled else ""}
+  FROM {source} WHERE {" AND ".join(where)})
+SELECT
+  (SELECT coalesce(json_agg(json_build_object({PAGE}) ORDER BY p.n), '[]') FROM search_docs d JOIN
+     unnest(ARRAY({page_ids})) WITH ORDINALITY AS p(id, n)
+     USING (id)),
+  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM (SELECT industry, count(*) AS n FROM m GROUP BY industry) f),
   (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
-     (SELECT tag, count(*) AS n FROM m, unnest(m.tags) AS tag GROUP BY tag) t)"""
-        total, ids, industries, tags = conn.execute(text(sql), params).one()
-        rows = {row.id: row for row in conn.execute(text(
-            "SELECT id, owner, name, title, description, industry, use_case, display_tags, stars, rating, "
-            "updated_at, listing FROM search_docs WHERE id = ANY(:ids)"), {"ids": ids})} if ids else {}
+     (SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM m) e GROUP BY tag) t)"""
+        page, industries, tags = conn.execute(text(sql), params).one()
+        total = sum(industries.values())
+        industries.pop("", None)
         terms = query_terms(q) if q else set()
-        hits = [_hit(rows[i], terms) for i in ids if i in rows]
+        hits = [_hit(row, terms) for row in page]
         hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
         return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)}, hint)
+
+
+def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    """Who may see what (readers, listing and writers), then the exact filters."""
+    where = ["TRUE"]
+    if not query.see_all:
+        where.append("readers && :readers")
+        params["readers"] = ["*", query.reader] if query.reader else ["*"]
+    shared, own = query.listings()
+    params["shared"], params["own"], params["me"] = sorted(shared), sorted(own), query.reader or ""
+    mine = "listing = ANY(:own)" + ("" if query.see_all else " AND :me = ANY(writers)")
+    where.append(f"(listing = ANY(:shared) OR ({mine}))")
+    for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
+        if value:
+            where.append(f"{column} = :{column}")
+            params[column] = value
+    if query.tags:
+        where.append("tags @> :tags")
+        params["tags"] = [t.lower() for t in query.tags]
+    return where
+
+
+def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> tuple[str, bool]:
+    """The rank: how many of the words match (read from the small rank vector), then cover density
+    (below 1), an exact name or title above all; and whether the page is POOLED.
+
+    One word: both are 0 where the rank vector lacks it (most matches of a common word are in
+    READMEs and prompts), so one test spares those the rest. Two words or more: the rank here is
+    the whole-number part; cover density is added for the rows POOLED can still bring to the page."""
+    cover = " + ".join(f"(rank_vector @@ to_tsquery('english', :w{i}))::int" for i in range(len(parsed.words))) or "0"
+    params |= {f"w{i}": _group(w, parsed) for i, w in enumerate(parsed.words)}
+    if len(parsed.words) >= 2:
+        return f"{cover} + {EXACT}", True
+    if parsed.words and not parsed.phrases:
+        cover = "1"  # the one word is all the test looks for
+    return f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + {DENSITY} ELSE 0 END + {EXACT}", False
 
 
 def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
@@ -146,7 +198,7 @@ def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
     the last as the prefix of a title word (type-ahead)."""
     params["tsq"] = _tsquery(parsed) or "''"
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
-    params["exact"] = parsed.exact
+    params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
     full = "document @@ to_tsquery('english', :tsq)"
     words = q.split()
     last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
@@ -155,11 +207,21 @@ def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
     params["prefix"] = last.group(1).lower() + ":*"
     typed = "title_words @@ to_tsquery('simple', :prefix)"
     head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
-    if head is not None and not head.empty:
-        params["tsq_head"] = _tsquery(head) or "''"
-        typed += " AND document @@ to_tsquery('english', :tsq_head)"
-    # A UNION, not an OR: each side is a GIN index scan (an OR of both made PostgreSQL scan it all).
+    if head is None or head.empty:
+        return f"({full} OR {typed})"  # two GIN index scans OR-ed: no document is read
+    if _implies(head, parsed):
+        return full  # what the prefix adds also holds one of the other words: it matches anyway
+    params["tsq_head"] = _tsquery(head) or "''"
+    typed += " AND document @@ to_tsquery('english', :tsq_head)"
+    # A UNION, not an OR: each side is a GIN index scan (an OR tests each row's document again).
     return f"id IN (SELECT id FROM search_docs WHERE {full} UNION SELECT id FROM search_docs WHERE {typed})"
+
+
+def _implies(head: meaning.Parsed, parsed: meaning.Parsed) -> bool:
+    """Whether a document matching `head` (the query but its last word) matches `parsed` too:
+    plain words only, `head`'s among `parsed`'s, and no more exclusions than `head` has."""
+    return (not head.phrases and not parsed.phrases and set(head.words) <= set(parsed.words)
+            and set(parsed.excluded) <= set(head.excluded))
 
 
 def _group(word: str, parsed: meaning.Parsed) -> str:
@@ -179,12 +241,15 @@ def _tsquery(parsed: meaning.Parsed) -> str:
 
 
 def _known(conn: Any, words: list[str]) -> set[str]:
-    return set(conn.execute(text("SELECT word FROM search_words WHERE word = ANY(:w)"), {"w": words}).scalars())
+    # A range, not `word = ANY(...)`: the trigram index serves equality too, and the planner took
+    # it, reading the long trigram lists of every word (9 ms for two words at 20,000 templates,
+    # against 0.1 ms in the primary key).
+    return set(conn.execute(text("SELECT w FROM unnest(CAST(:w AS text[])) AS w WHERE EXISTS "
+                                 "(SELECT FROM search_words WHERE word >= w AND word <= w)"), {"w": words}).scalars())
 
 
 def _near(conn: Any, word: str) -> list[str]:
     """Vocabulary words that share trigrams with `word`, closest first (query.py checks the distance)."""
-    conn.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.2"))  # this search's transaction only
     return list(conn.execute(text("SELECT word FROM search_words WHERE word % :w AND left(word, 1) = left(:w, 1) "
                                   "ORDER BY word <-> :w LIMIT 20"), {"w": word}).scalars())
 
@@ -202,13 +267,14 @@ def _row(doc: SearchDoc) -> dict[str, Any]:
             "writers": list(doc.writers or (doc.owner,))}
 
 
-def _hit(row: Any, terms: set[str]) -> SearchHit:
+def _hit(row: dict[str, Any], terms: set[str]) -> SearchHit:
     highlights = {}
-    for name, value in (("title", row.title), ("description", row.description)) if terms else ():
-        fragment = mark(value or "", terms)
+    for name in ("title", "description") if terms else ():
+        fragment = mark(row[name] or "", terms)
         if fragment:
             highlights[name] = fragment
-    return SearchHit(row.owner, row.name, row.title, row.description, row.industry, row.use_case,
-                     list(row.display_tags or []), row.stars, row.rating, row.updated_at, highlights,
-                     row.listing if row.listing in ("draft", "archived") else "published", row.listing != "invalid")
-
+    listing = row["listing"]
+    return SearchHit(row["owner"], row["name"], row["title"], row["description"], row["industry"], row["use_case"],
+                     list(row["display_tags"] or []), int(row["stars"]), float(row["rating"]),
+                     float(row["updated_at"]), highlights, listing if listing in ("draft", "archived") else "published",
+                     listing != "invalid")
