@@ -120,6 +120,11 @@ class PostgresIndex:
         rank, source, pooled = "0", "search_docs", False
         q = query.q.strip()
         parsed = meaning.parse(q) if q else None
+        if parsed is not None and parsed.empty:  # nothing to find, maybe words to leave out
+            if parsed.excluded:
+                where.append("NOT document @@ to_tsquery('english', :excluded)")
+                params["excluded"] = " | ".join(parsed.excluded)
+            parsed, q = None, ""
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
             # The text matches alone, from the GIN indexes (OFFSET 0 keeps the filters out), then

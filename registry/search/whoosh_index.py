@@ -83,8 +83,12 @@ class WhooshIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         view = self._view()
         parsed = meaning.parse(query.q) if query.q.strip() else None
+        leave_out: set[int] = set()
+        if parsed is not None and parsed.empty:  # nothing to find, maybe words to leave out
+            leave_out = view.word_docs(list(parsed.excluded)) if parsed.excluded else set()
+            parsed = None
         plan = self._plan(query.q, parsed, view) if parsed is not None else None
-        candidates = view.visible(query.reader, query.see_all)
+        candidates = view.visible(query.reader, query.see_all) - leave_out
         shared, own = query.listings()
         listed = set().union(*(view.term_docs("listing", name) for name in shared))
         if own:

@@ -100,6 +100,12 @@ def test_trending_orders_by_the_usage_scores_given_then_newest(index):
     assert names(risky)[0] == "fraud-triage"
 
 
+def test_a_query_of_exclusions_only_excludes_from_everything(index):
+    found = index.search(SearchQuery(q="-drama -fraud"))
+    assert "drama-planner" not in names(found) and "fraud-triage" not in names(found)
+    assert found.total == 3 and "risk-report" in names(found)
+
+
 def test_private_templates_only_for_their_readers(index):
     assert "internal-risk" in names(index.search(SearchQuery(q="risk", reader="carol")))
     assert "internal-risk" not in names(index.search(SearchQuery(q="risk", reader="bob")))
