@@ -8,16 +8,11 @@ import time
 
 from pydantic import ValidationError
 
-from registry.container import Container
 from registry.errors import InvalidInput, RegistryError
 from registry.settings import get_settings
 
+from .cli_folders import cmd_import, cmd_validate, container_from_env
 from .client import ApiError
-
-
-def _container() -> Container:
-    """The one container of this process, built from the environment's settings."""
-    return Container.build(get_settings())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -25,14 +20,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
-    run(_container(), args.host, args.port, args.workers)
+    run(container_from_env(), args.host, args.port, args.workers)
     return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from registry.services import users
 
-    user = users.add_user(_container(), args.name, args.email, args.admin)
+    user = users.add_user(container_from_env(), args.name, args.email, args.admin)
     print(f"created user {user.name}" + (" (admin)" if user.is_admin else ""))
     return 0
 
@@ -40,7 +35,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_token_create(args: argparse.Namespace) -> int:
     from registry.services import users
 
-    print(users.create_token(_container(), args.user, args.scope, args.expires_days))
+    print(users.create_token(container_from_env(), args.user, args.scope, args.expires_days))
     return 0
 
 
@@ -51,7 +46,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)) if at else "-"
 
     print("id\tscope\tcreated\texpires\tlast used\tstate")
-    for t in users.tokens_of(_container(), args.user):
+    for t in users.tokens_of(container_from_env(), args.user):
         state = "revoked" if t.revoked else "expired" if t.expires_at and t.expires_at < time.time() else "active"
         print(f"{t.id}\t{t.scope}\t{when(t.created_at)}\t{when(t.expires_at)}\t{when(t.last_used_at)}\t{state}")
     return 0
@@ -60,7 +55,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     from registry.services import users
 
-    token = users.revoke_token(_container(), args.id)
+    token = users.revoke_token(container_from_env(), args.id)
     print(f"revoked token {token.id} ({token.scope})")
     return 0
 
@@ -68,54 +63,14 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_token_rotate(args: argparse.Namespace) -> int:
     from registry.services import users
 
-    print(users.rotate_token(_container(), args.id))
+    print(users.rotate_token(container_from_env(), args.id))
     return 0
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from registry.services import validation
-
-    if args.remote:
-        return _validate_remote(args, validation.folder_files(Path(args.dir)))
-    settings = get_settings()
-    # `extends` resolves against this machine's registry when there is one; none is created.
-    have_registry = bool(settings.database_url) or settings.metadata_db.exists()
-    problems = validation.validate_folder(_container() if have_registry else None, Path(args.dir))
-    for problem in problems:
-        print(f"{problem.path}: {problem.message}")
-    if not problems:
-        print(f"{args.dir}: valid")
-    return 1 if problems else 0
-
-
-def _validate_remote(args: argparse.Namespace, files: dict[str, bytes]) -> int:
-    """The same check, run by a remote registry (`extends` resolves against its templates)."""
-    from .client import RegistryClient
-
-    texts = {path: text for path, data in files.items() if (text := _text(data)) is not None}
-    with RegistryClient(args.remote, args.token) as client:
-        result = client.validate(texts)
-    for problem in result.problems:
-        print(f"{problem.path}: {problem.message}")
-    if result.valid:
-        print(f"{args.dir}: valid")
-    return 0 if result.valid else 1
-
-
-def _text(data: bytes) -> str | None:
-    """A file as text, or None for a binary one (not UTF-8, or holding NUL bytes)."""
-    try:
-        return None if b"\0" in data else data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
     from registry.services import maintenance
 
-    report = maintenance.gc(_container(), args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
+    report = maintenance.gc(container_from_env(), args.grace_seconds, progress=lambda m: print(m, file=sys.stderr))
     print(f"{report.repos} repos, {report.repacked} repacked, {report.packs_removed} unreferenced packs removed")
     return 0
 
@@ -128,7 +83,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     where = EventFilter(None, args.action, args.actor, audit.parse_time(args.since, "--since"),
                         audit.parse_time(args.until, "--until"), args.template)
-    for event in audit.operator_events(_container(), where, args.limit):
+    for event in audit.operator_events(container_from_env(), where, args.limit):
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.time))
         print(f"{when} {event.actor or '-'} {event.action} {event.template or '-'} "
               f"{json.dumps(event.payload, sort_keys=True, separators=(',', ':'))}")
@@ -138,7 +93,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from workers.worker import run_worker
 
-    container = _container()
+    container = container_from_env()
     redis_url = container.settings.redis_url
     print(f"worker on {', '.join(args.queues)} ({redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
     run_worker(container, args.queues, args.burst)
@@ -148,7 +103,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_checks_requeue(args: argparse.Namespace) -> int:
     from workers.pipeline import build
 
-    pipeline = build(_container())
+    pipeline = build(container_from_env())
     count = pipeline.reconcile(full=True, older_than=time.time() + 1)
     dispatcher = pipeline.dispatcher
     if hasattr(dispatcher, "join"):  # embedded: run them here and now
@@ -158,47 +113,10 @@ def cmd_checks_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tqdm import tqdm
-
-    from registry.services import templates, users
-    from workers.pipeline import build
-
-    folders = templates.import_candidates(Path(args.dir))
-    if not folders:
-        raise RegistryError(f"no sub-folder of {args.dir} holds a system.md")
-    if args.remote:
-        from .remote_import import import_remote
-
-        return import_remote(args.remote, args.token, folders, args.owner, _kept(args.keep))
-    container = _container()
-    actor = users.actor_for(container, args.owner)
-    pipeline = build(container)
-    failed = 0
-    for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
-        try:
-            template, sha, guessed = templates.import_folder(container, actor, folder, keep=_kept(args.keep))
-            tqdm.write(f"{template.full_name} {sha[:12]}: {guessed.summary()}", file=sys.stderr)
-        except RegistryError as exc:
-            failed += 1
-            tqdm.write(f"skipped {folder.name}: {exc.message}", file=sys.stderr)
-    pipeline.stop()
-    if hasattr(pipeline.dispatcher, "join"):
-        pipeline.dispatcher.join(timeout=600)
-    print(f"imported {len(folders) - failed} of {len(folders)} templates for {args.owner}")
-    return 1 if failed else 0
-
-
-def _kept(keep: str | None) -> frozenset[str]:
-    return frozenset(f.strip() for f in (keep or "").split(",") if f.strip())
-
-
 def cmd_reindex(args: argparse.Namespace) -> int:
     from registry.services import gallery
 
-    count = gallery.reindex(_container())
+    count = gallery.reindex(container_from_env())
     print(f"indexed {count} templates")
     return 0
 
