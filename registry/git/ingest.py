@@ -15,9 +15,10 @@ zlib data through `recv`) and resolves (`_resolve_object`); tests/unit/test_inge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, parse_tree, sha_to_hex
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, sha_to_hex
 from dulwich.pack import (
     DELTA_TYPES,
     OFS_DELTA,
@@ -37,6 +38,7 @@ from . import fsck
 GITLINK = 0o160000
 KIND = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "blob", Tag.type_num: "tag"}
 UNBOUNDED = 1 << 62
+MANIFEST = b"template.json"
 
 
 class ObjectRejected(RegistryError):
@@ -127,6 +129,8 @@ class Seen:
     expect: dict[bytes, tuple[int, str]] = field(default_factory=dict)  # hex sha -> (type, who expects it)
     referenced: set[bytes] = field(default_factory=set)
     commits: list[ObjectID] = field(default_factory=list)
+    commit_trees: dict[bytes, bytes] = field(default_factory=dict)  # commit -> its root tree (hex)
+    manifests: dict[bytes, bytes] = field(default_factory=dict)  # tree -> its template.json blob (hex)
 
 
 class IngestIndexer(PackIndexer):
@@ -185,22 +189,30 @@ class IngestIndexer(PackIndexer):
             return entry
         short = sha[:12].decode()
         if kind == Tree.type_num:  # the bulk of a push: parse without building objects
-            _refuse(f"tree {short}", fsck.tree_problem(raw))
-            for _, mode, child in parse_tree(raw, 20, strict=True):
+            problem, entries = fsck.check_tree(raw)
+            _refuse(f"tree {short}", problem)
+            referenced, expect, who = seen.referenced, seen.expect, f"tree {short}"
+            for name, mode, child in entries:
                 if mode == GITLINK:
                     continue
-                seen.referenced.add(child)
-                seen.expect.setdefault(child, (Tree.type_num if mode == 0o040000 else Blob.type_num, f"tree {short}"))
+                referenced.add(child)
+                if child not in expect:
+                    expect[child] = (Tree.type_num if mode == 0o040000 else Blob.type_num, who)
+                if name == MANIFEST:
+                    seen.manifests[sha] = child
             return entry
-        _refuse(f"{KIND.get(kind, 'object')} {short}",
-                fsck.commit_problem(raw) if kind == Commit.type_num else fsck.tag_problem(raw))
-        obj = ShaFile.from_raw_chunks(kind, [raw])
-        if isinstance(obj, Commit):
-            seen.commits.append(obj.id)
-            for ref, want in [(obj.tree, Tree.type_num), *((p, Commit.type_num) for p in obj.parents)]:
+        if kind == Commit.type_num:
+            _refuse(f"commit {short}", fsck.commit_problem(raw))
+            tree, parents = commit_links(raw)
+            seen.commits.append(ObjectID(sha))
+            seen.commit_trees[sha] = tree
+            for ref, want in [(tree, Tree.type_num), *((p, Commit.type_num) for p in parents)]:
                 seen.referenced.add(ref)
                 seen.expect.setdefault(ref, (want, f"commit {short}"))
-        elif isinstance(obj, Tag):
+            return entry
+        _refuse(f"{KIND.get(kind, 'object')} {short}", fsck.tag_problem(raw))
+        obj = ShaFile.from_raw_chunks(kind, [raw])
+        if isinstance(obj, Tag):
             declared, target = obj.object
             seen.referenced.add(target)
             seen.expect.setdefault(target, (declared.type_num, f"tag {short}"))
@@ -209,6 +221,18 @@ class IngestIndexer(PackIndexer):
     @property
     def outside(self) -> set[bytes]:
         return self.seen.referenced - set(self.seen.types)
+
+
+def commit_links(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """A commit's tree and parents (hex), read from a header `fsck.commit_problem` accepted: the
+    tree line first, then the run of parent lines right after it (as git and dulwich read them)."""
+    lines = raw.partition(b"\n\n")[0].split(b"\n")
+    parents = []
+    for line in islice(lines, 1, None):
+        if not line.startswith(b"parent "):
+            break
+        parents.append(line[7:])
+    return lines[0][5:], parents
 
 
 def _refuse(what: str, problem: str | None) -> None:
