@@ -70,7 +70,7 @@ def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
     names by one search over them all, order and uniqueness by C-level comparisons. A tree
     that fails any of these goes through `tree_problem`, which finds (and names) the rule."""
     if WELL_FORMED.fullmatch(raw):
-        entries: TreeEntries = parse_tree(raw, 20)
+        entries = list(parse_tree(raw, 20))  # a list from the C parser; the pure-Python one yields
         names = [name for name, _, _ in entries]
         keys = [name + b"/" if mode == 0o040000 else name for name, mode, _ in entries]
         unique = set(names)
@@ -79,7 +79,7 @@ def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
                 and all(map(bytes.__lt__, keys, islice(keys, 1, None)))):
             return None, entries
     problem = tree_problem(raw)
-    return problem, ([] if problem else parse_tree(raw, 20, strict=True))
+    return problem, ([] if problem else list(parse_tree(raw, 20, strict=True)))
 
 
 def tree_problem(raw: bytes) -> str | None:

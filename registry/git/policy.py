@@ -136,7 +136,7 @@ def content_problem(store: BlobPackObjectStore, inspect_manifest: Callable[[byte
         if blob_sha in seen or blob_sha in store.outside_refs:
             continue  # already stored: it was checked when it arrived
         seen.add(blob_sha)
-        path = inspect_manifest(store[blob_sha].as_raw_string())
+        path = inspect_manifest(store[ObjectID(blob_sha)].as_raw_string())
         if path:
             return f"literal credential in template.json at {path}: use a ${{secrets.NAME}} reference"
     return None
