@@ -59,8 +59,24 @@ TreeEntries = list[tuple[bytes, int, bytes]]  # (name, mode, hex sha), as dulwic
 # A tree made only of entries with a known mode and a non-empty name without a slash or NUL...
 WELL_FORMED = re.compile(rb"(?:(?:100644|100755|100664|120000|40000|160000) [^\0/]+\0.{20})*", re.S)
 # ...and no name that some filesystem could read as .git or .gitmodules: each of those spells
-# "git" or "gi7eba" in ASCII, or has a non-ASCII byte (HFS+ ignorables, case folding).
-SUSPECT = re.compile(rb"(?i)git|gi7eba|[\x80-\xff]")
+# "git" or "gi7eba" in ASCII, any case, or has a non-ASCII byte (HFS+ ignorables, case folding).
+SUSPECT = (b"git", b"gi7eba")
+
+
+def _suspect(name: bytes) -> bool:
+    if not name.isascii():
+        return True
+    lowered = name.lower()
+    return any(word in lowered for word in SUSPECT)
+
+
+def _no_dotgit(entries: TreeEntries, names: list[bytes]) -> bool:
+    """No entry some filesystem reads as .git (nor a symlink as .gitmodules): one search over
+    all the names, and the exact rules only for names that spell one of SUSPECT (.gitignore)."""
+    if not _suspect(b"\0".join(names)):
+        return True
+    return not any(is_dotgit(name) or mode == 0o120000 and is_dotgitmodules(name)
+                   for name, mode, _ in entries if _suspect(name))
 
 
 def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
@@ -75,7 +91,7 @@ def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
         keys = [name + b"/" if mode == 0o040000 else name for name, mode, _ in entries]
         unique = set(names)
         if (len(unique) == len(names) and b"." not in unique and b".." not in unique
-                and not SUSPECT.search(b"\0".join(names))
+                and _no_dotgit(entries, names)
                 and all(map(bytes.__lt__, keys, islice(keys, 1, None)))):
             return None, entries
     problem = tree_problem(raw)
