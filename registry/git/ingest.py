@@ -10,10 +10,13 @@
   object's type and the types its referrers expect, for the caller to check across packs.
 
 Both rely on how dulwich's PackStreamReader reads (headers through `read`, a byte at a time;
-zlib data through `recv`) and resolves (`_resolve_object`); tests/unit/test_ingest.py pins it.
+zlib data through `recv`) and resolves (`_resolve_object`, and the `_full_ofs`/`_pending_*`
+bookkeeping of DeltaChainIterator that `_walk_all_chains` follows); tests/unit/test_fuzz.py and
+tests/integration/test_hostile_objects.py and test_bombs.py exercise it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -95,6 +98,13 @@ class BoundedCopier(PackStreamCopier):
         self._state = "pack-header"
         self._header: list[int] = []
 
+    def verify(self, progress: Any = None) -> None:
+        """As dulwich's, with each object's CRC32 taken as it streams by, so that the indexer can
+        finish a whole (non-delta) object from this pass alone."""
+        for unpacked in self.read_objects(compute_crc32=True):
+            if self._delta_iter:
+                self._delta_iter.record(unpacked)
+
     def read(self, size: int) -> bytes:
         data = super().read(size)
         if self._state == "pack-header":
@@ -135,7 +145,11 @@ class Seen:
 
 class IngestIndexer(PackIndexer):
     """Indexes a pack and, in the same pass, bounds delta results, runs fsck on every non-blob
-    object and notes what the pack references but does not contain."""
+    object and notes what the pack references but does not contain.
+
+    A whole object recorded as it streams in (inflated already, CRC32 known) is checked and
+    indexed right then; the walk over delta chains inflates it again only if deltas build on it.
+    """
 
     def __init__(self, *args: Any, budget: Budget | None = None, inspect_blob: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,6 +157,28 @@ class IngestIndexer(PackIndexer):
         self.seen = Seen()
         self.blob_problems: dict[ObjectID, str] = {}
         self.inspect_blob = inspect_blob
+        self._early: dict[int, PackIndexEntry] = {}  # offset -> entry of whole objects done while streaming
+
+    def record(self, unpacked: UnpackedObject) -> None:
+        super().record(unpacked)
+        if unpacked.pack_type_num not in DELTA_TYPES and unpacked.crc32 is not None and unpacked.obj_chunks:
+            assert unpacked.offset is not None
+            self._early[unpacked.offset] = self._result(unpacked)
+
+    def _walk_all_chains(self) -> Iterator[PackIndexEntry]:
+        for offset, type_num in self._full_ofs:
+            entry = self._early.pop(offset, None)
+            if entry is None:
+                yield from self._follow_chain(offset, type_num, None)
+                continue
+            yield entry
+            children = [*self._pending_ofs.pop(offset, []), *self._pending_ref.pop(entry[0], [])]
+            if children:
+                base = super()._resolve_object(offset, type_num, None).obj_chunks
+                for child in children:
+                    yield from self._follow_chain(child, type_num, base)
+        yield from self._walk_ref_chains()
+        assert not self._pending_ofs, repr(self._pending_ofs)
 
     def _resolve_object(self, offset: int, obj_type_num: int,
                         base_chunks: bytes | list[bytes] | None) -> UnpackedObject:
