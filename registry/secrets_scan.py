@@ -23,8 +23,27 @@ PATTERNS: list[tuple[str, tuple[bytes, ...], re.Pattern[bytes]]] = [
 WINDOW = 512  # longer than any pattern needs to decide
 
 
+def _prefilter(literals: list[bytes]) -> re.Pattern[bytes]:
+    """One regex that matches wherever any of `literals` occurs, so a blob with none of them
+    (nearly all) costs a single pass instead of one bytes.find per literal. Each literal is found
+    from an anchor byte, a `-` or `_` when it has one (rare in text; its first byte otherwise):
+    the scan stops only at those bytes, and lookarounds check the rest of the literal there."""
+    anchors, alternatives = set(), []
+    for literal in literals:
+        at = next((i for i, byte in enumerate(literal) if byte in b"-_"), 0)
+        anchors.add(literal[at:at + 1])
+        alternatives.append(b"(?<=" + re.escape(literal[:at + 1]) + b")" + re.escape(literal[at + 1:]))
+    anchor_set = b"[" + b"".join(re.escape(a) for a in sorted(anchors)) + b"]"
+    return re.compile(anchor_set + b"(?:" + b"|".join(alternatives) + b")")
+
+
+PREFILTER = _prefilter([literal for _, literals, _ in PATTERNS for literal in literals])
+
+
 def find_secret(data: bytes) -> str | None:
     """The kind of the first credential-looking string in `data`, or None."""
+    if PREFILTER.search(data) is None:  # none of the literals: no pattern can match
+        return None
     for kind, literals, pattern in PATTERNS:
         for literal in literals:
             at = data.find(literal)

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import islice
+
+from dulwich.objects import parse_tree
 
 # 100664: old repositories have it, and git accepts it unless fsck is --strict.
 MODES = {b"100644", b"100755", b"100664", b"120000", b"40000", b"160000"}
@@ -52,8 +55,52 @@ def _sort_key(name: bytes, mode: bytes) -> bytes:
     return name + b"/" if mode == MODE_DIR else name
 
 
+TreeEntries = list[tuple[bytes, int, bytes]]  # (name, mode, hex sha), as dulwich's parse_tree gives them
+# A tree made only of entries with a known mode and a non-empty name without a slash or NUL...
+WELL_FORMED = re.compile(rb"(?:(?:100644|100755|100664|120000|40000|160000) [^\0/]+\0.{20})*", re.S)
+# ...and no name that some filesystem could read as .git or .gitmodules: each of those spells
+# "git" or "gi7eba" in ASCII, any case, or has a non-ASCII byte (HFS+ ignorables, case folding).
+SUSPECT = (b"git", b"gi7eba")
+
+
+def _suspect(name: bytes) -> bool:
+    if not name.isascii():
+        return True
+    lowered = name.lower()
+    return any(word in lowered for word in SUSPECT)
+
+
+def _no_dotgit(entries: TreeEntries, names: list[bytes]) -> bool:
+    """No entry some filesystem reads as .git (nor a symlink as .gitmodules): one search over
+    all the names, and the exact rules only for names that spell one of SUSPECT (.gitignore)."""
+    if not _suspect(b"\0".join(names)):
+        return True
+    return not any(is_dotgit(name) or mode == 0o120000 and is_dotgitmodules(name)
+                   for name, mode, _ in entries if _suspect(name))
+
+
+def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
+    """Why a tree breaks git's rules (or None), and its entries when it does not.
+
+    Most trees are checked without a Python loop per entry: the structure by one regex, the
+    names by one search over them all, order and uniqueness by C-level comparisons. A tree
+    that fails any of these goes through `tree_problem`, which finds (and names) the rule."""
+    if WELL_FORMED.fullmatch(raw):
+        entries = list(parse_tree(raw, 20))  # a list from the C parser; the pure-Python one yields
+        names = [name for name, _, _ in entries]
+        keys = [name + b"/" if mode == 0o040000 else name for name, mode, _ in entries]
+        unique = set(names)
+        if (len(unique) == len(names) and b"." not in unique and b".." not in unique
+                and _no_dotgit(entries, names)
+                and all(map(bytes.__lt__, keys, islice(keys, 1, None)))):
+            return None, entries
+    problem = tree_problem(raw)
+    return problem, ([] if problem else list(parse_tree(raw, 20, strict=True)))
+
+
 def tree_problem(raw: bytes) -> str | None:
-    """Why a tree's raw content breaks git's rules, or None."""
+    """Why a tree's raw content breaks git's rules, or None (an entry at a time: `check_tree`
+    is the fast way to the same answer)."""
     pos, names = 0, set()
     previous: tuple[bytes, bytes] | None = None
     while pos < len(raw):

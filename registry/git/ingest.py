@@ -10,14 +10,18 @@
   object's type and the types its referrers expect, for the caller to check across packs.
 
 Both rely on how dulwich's PackStreamReader reads (headers through `read`, a byte at a time;
-zlib data through `recv`) and resolves (`_resolve_object`); tests/unit/test_ingest.py pins it.
+zlib data through `recv`) and resolves (`_resolve_object`, and the `_full_ofs`/`_pending_*`
+bookkeeping of DeltaChainIterator that `_walk_all_chains` follows); tests/unit/test_fuzz.py and
+tests/integration/test_hostile_objects.py and test_bombs.py exercise it.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, parse_tree, sha_to_hex
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, sha_to_hex
 from dulwich.pack import (
     DELTA_TYPES,
     OFS_DELTA,
@@ -37,6 +41,7 @@ from . import fsck
 GITLINK = 0o160000
 KIND = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "blob", Tag.type_num: "tag"}
 UNBOUNDED = 1 << 62
+MANIFEST = b"template.json"
 
 
 class ObjectRejected(RegistryError):
@@ -93,6 +98,13 @@ class BoundedCopier(PackStreamCopier):
         self._state = "pack-header"
         self._header: list[int] = []
 
+    def verify(self, progress: Any = None) -> None:
+        """As dulwich's, with each object's CRC32 taken as it streams by, so that the indexer can
+        finish a whole (non-delta) object from this pass alone."""
+        for unpacked in self.read_objects(compute_crc32=True):
+            if self._delta_iter:
+                self._delta_iter.record(unpacked)
+
     def read(self, size: int) -> bytes:
         data = super().read(size)
         if self._state == "pack-header":
@@ -127,11 +139,17 @@ class Seen:
     expect: dict[bytes, tuple[int, str]] = field(default_factory=dict)  # hex sha -> (type, who expects it)
     referenced: set[bytes] = field(default_factory=set)
     commits: list[ObjectID] = field(default_factory=list)
+    commit_trees: dict[bytes, bytes] = field(default_factory=dict)  # commit -> its root tree (hex)
+    manifests: dict[bytes, bytes] = field(default_factory=dict)  # tree -> its template.json blob (hex)
 
 
 class IngestIndexer(PackIndexer):
     """Indexes a pack and, in the same pass, bounds delta results, runs fsck on every non-blob
-    object and notes what the pack references but does not contain."""
+    object and notes what the pack references but does not contain.
+
+    A whole object recorded as it streams in (inflated already, CRC32 known) is checked and
+    indexed right then; the walk over delta chains inflates it again only if deltas build on it.
+    """
 
     def __init__(self, *args: Any, budget: Budget | None = None, inspect_blob: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,6 +157,28 @@ class IngestIndexer(PackIndexer):
         self.seen = Seen()
         self.blob_problems: dict[ObjectID, str] = {}
         self.inspect_blob = inspect_blob
+        self._early: dict[int, PackIndexEntry] = {}  # offset -> entry of whole objects done while streaming
+
+    def record(self, unpacked: UnpackedObject) -> None:
+        super().record(unpacked)
+        if unpacked.pack_type_num not in DELTA_TYPES and unpacked.crc32 is not None and unpacked.obj_chunks:
+            assert unpacked.offset is not None
+            self._early[unpacked.offset] = self._result(unpacked)
+
+    def _walk_all_chains(self) -> Iterator[PackIndexEntry]:
+        for offset, type_num in self._full_ofs:
+            entry = self._early.pop(offset, None)
+            if entry is None:
+                yield from self._follow_chain(offset, type_num, None)
+                continue
+            yield entry
+            children = [*self._pending_ofs.pop(offset, []), *self._pending_ref.pop(entry[0], [])]
+            if children:
+                base = super()._resolve_object(offset, type_num, None).obj_chunks
+                for child in children:
+                    yield from self._follow_chain(child, type_num, base)
+        yield from self._walk_ref_chains()
+        assert not self._pending_ofs, repr(self._pending_ofs)
 
     def _resolve_object(self, offset: int, obj_type_num: int,
                         base_chunks: bytes | list[bytes] | None) -> UnpackedObject:
@@ -185,22 +225,30 @@ class IngestIndexer(PackIndexer):
             return entry
         short = sha[:12].decode()
         if kind == Tree.type_num:  # the bulk of a push: parse without building objects
-            _refuse(f"tree {short}", fsck.tree_problem(raw))
-            for _, mode, child in parse_tree(raw, 20, strict=True):
+            problem, entries = fsck.check_tree(raw)
+            _refuse(f"tree {short}", problem)
+            referenced, expect, who = seen.referenced, seen.expect, f"tree {short}"
+            for name, mode, child in entries:
                 if mode == GITLINK:
                     continue
-                seen.referenced.add(child)
-                seen.expect.setdefault(child, (Tree.type_num if mode == 0o040000 else Blob.type_num, f"tree {short}"))
+                referenced.add(child)
+                if child not in expect:
+                    expect[child] = (Tree.type_num if mode == 0o040000 else Blob.type_num, who)
+                if name == MANIFEST:
+                    seen.manifests[sha] = child
             return entry
-        _refuse(f"{KIND.get(kind, 'object')} {short}",
-                fsck.commit_problem(raw) if kind == Commit.type_num else fsck.tag_problem(raw))
-        obj = ShaFile.from_raw_chunks(kind, [raw])
-        if isinstance(obj, Commit):
-            seen.commits.append(obj.id)
-            for ref, want in [(obj.tree, Tree.type_num), *((p, Commit.type_num) for p in obj.parents)]:
+        if kind == Commit.type_num:
+            _refuse(f"commit {short}", fsck.commit_problem(raw))
+            tree, parents = commit_links(raw)
+            seen.commits.append(ObjectID(sha))
+            seen.commit_trees[sha] = tree
+            for ref, want in [(tree, Tree.type_num), *((p, Commit.type_num) for p in parents)]:
                 seen.referenced.add(ref)
                 seen.expect.setdefault(ref, (want, f"commit {short}"))
-        elif isinstance(obj, Tag):
+            return entry
+        _refuse(f"{KIND.get(kind, 'object')} {short}", fsck.tag_problem(raw))
+        obj = ShaFile.from_raw_chunks(kind, [raw])
+        if isinstance(obj, Tag):
             declared, target = obj.object
             seen.referenced.add(target)
             seen.expect.setdefault(target, (declared.type_num, f"tag {short}"))
@@ -209,6 +257,18 @@ class IngestIndexer(PackIndexer):
     @property
     def outside(self) -> set[bytes]:
         return self.seen.referenced - set(self.seen.types)
+
+
+def commit_links(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """A commit's tree and parents (hex), read from a header `fsck.commit_problem` accepted: the
+    tree line first, then the run of parent lines right after it (as git and dulwich read them)."""
+    lines = raw.partition(b"\n\n")[0].split(b"\n")
+    parents = []
+    for line in islice(lines, 1, None):
+        if not line.startswith(b"parent "):
+            break
+        parents.append(line[7:])
+    return lines[0][5:], parents
 
 
 def _refuse(what: str, problem: str | None) -> None:

@@ -49,6 +49,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         # What staging learnt about the new objects, for the push policy:
         self.outside_refs: set[bytes] = set()  # pointed at, not contained: must already be stored
         self.new_commits: list[ObjectID] = []
+        self.commit_trees: dict[bytes, bytes] = {}  # new commit -> its root tree (hex)
+        self.manifests: dict[bytes, bytes] = {}  # new tree -> its template.json blob (hex)
         self.new_types: dict[bytes, int] = {}  # hex sha -> type of every staged object
         self.expected_types: dict[bytes, tuple[int, str]] = {}  # hex sha -> (type, which object expects it)
         self.blob_problems: dict[ObjectID, str] = {}  # blob sha -> why it may not be stored
@@ -143,6 +145,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def _learn(self, indexer: IngestIndexer) -> None:
         self.outside_refs |= indexer.outside
         self.new_commits += indexer.seen.commits
+        self.commit_trees.update(indexer.seen.commit_trees)
+        self.manifests.update(indexer.seen.manifests)
         self.new_types.update(indexer.seen.types)
         for sha, expectation in indexer.seen.expect.items():
             self.expected_types.setdefault(sha, expectation)
@@ -236,6 +240,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self._pending.clear()
         self.outside_refs, self.new_commits, self.blob_problems = set(), [], {}
         self.new_types, self.expected_types = {}, {}
+        self.commit_trees, self.manifests = {}, {}
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None

@@ -130,20 +130,28 @@ def content_problem(store: BlobPackObjectStore, inspect_manifest: Callable[[byte
         return f"{problem} in {path}" if path else problem
     seen: set[bytes] = set()
     for commit_sha in store.new_commits:
-        commit = store[commit_sha]
-        assert isinstance(commit, Commit)  # new_commits holds commits only
-        tree = cast(Tree, store[commit.tree])  # unchecked: a crafted commit may name a blob (then this raises)
-        try:
-            _, blob_sha = tree[b"template.json"]
-        except KeyError:
+        blob_sha = _manifest_of(store, store.commit_trees[commit_sha])
+        if blob_sha is None:
             continue
         if blob_sha in seen or blob_sha in store.outside_refs:
             continue  # already stored: it was checked when it arrived
         seen.add(blob_sha)
-        path = inspect_manifest(store[blob_sha].as_raw_string())
+        path = inspect_manifest(store[ObjectID(blob_sha)].as_raw_string())
         if path:
             return f"literal credential in template.json at {path}: use a ${{secrets.NAME}} reference"
     return None
+
+
+def _manifest_of(store: BlobPackObjectStore, tree_sha: bytes) -> bytes | None:
+    """The template.json blob of a root tree: noted while the pack was read for a new tree, read
+    from the store for one that was stored before (a commit may reuse an old tree)."""
+    if tree_sha in store.new_types:
+        return store.manifests.get(tree_sha)
+    tree = cast(Tree, store[ObjectID(tree_sha)])  # unchecked: a crafted commit may name a blob (then this raises)
+    try:
+        return tree[b"template.json"][1]
+    except KeyError:
+        return None
 
 
 def _path_of(store: BlobPackObjectStore, commits: list[ObjectID], blob_sha: bytes, limit: int = 20_000) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
+from dulwich.objects import parse_tree
 from dulwich.pack import UnresolvedDeltas
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -104,6 +105,30 @@ def test_mutated_packs_fail_only_with_known_errors(mutations):
 def test_fsck_checks_never_crash(raw):
     for problem in (fsck.tree_problem(raw), fsck.commit_problem(raw), fsck.tag_problem(raw)):
         assert problem is None or isinstance(problem, str)
+
+
+TREE_NAMES = st.sampled_from([b"a", b"b", b"a.md", b".", b"..", b"", b"x/y", b".git", b".GIT", b"git~1",
+                               b".git. ", b".git::$INDEX_ALLOCATION", b"a\\.git", b".gitmodules", b"gitmod~1",
+                               b"GI7EBA~1", b".g\xe2\x80\x8cit", b"\xc3\xa9", b"\xff", b"ok git", b"a b", b"a\0b"])
+TREE_MODES = st.sampled_from([b"100644", b"100755", b"100664", b"120000", b"40000", b"160000", b"040000",
+                              b"100600", b"", b"1 2"])
+
+
+@FUZZ
+@given(st.lists(st.tuples(TREE_MODES, TREE_NAMES, st.binary(min_size=20, max_size=20)), max_size=6),
+       st.binary(max_size=30))
+@example([(b"40000", b"a", b"\0" * 20), (b"100644", b"a", b"\0" * 20)], b"")
+@example([(b"100644", b"a.b", b"/" * 20), (b"40000", b"a", b" " * 20)], b"")
+def test_the_fast_tree_check_agrees_with_the_rule_by_rule_one(entries, tail):
+    # check_tree skips the per-entry loop for trees it can prove fine: it must never accept
+    # what tree_problem refuses, nor refuse with another reason.
+    for raw in (b"".join(m + b" " + n + b"\0" + sha for m, n, sha in entries),
+                b"".join(m + b" " + n + b"\0" + sha for m, n, sha in sorted(entries, key=lambda e: e[1])),
+                b"".join(m + b" " + n + b"\0" + sha for m, n, sha in entries) + tail):
+        problem, parsed = fsck.check_tree(raw)
+        assert problem == fsck.tree_problem(raw)
+        if problem is None:
+            assert parsed == parse_tree(raw, 20, strict=True)
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),

@@ -7,7 +7,7 @@ import pytest
 
 from registry.errors import RefNotFound, TemplateNotFound
 from registry.manifest import check, merge
-from registry.secrets_scan import find_secret, literal_secrets
+from registry.secrets_scan import PATTERNS, PREFILTER, find_secret, literal_secrets
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
 MINIMAL = json.loads((EXAMPLES / "minimal.template.json").read_text())
@@ -102,6 +102,18 @@ def test_merge_by_name():
     child = {"promptConfig": {"parameters": [{"name": "b", "type": "integer"}, {"name": "c", "type": "string"}]}}
     merged = merge(parent, child)["promptConfig"]["parameters"]
     assert [(p["name"], p["type"]) for p in merged] == [("a", "string"), ("b", "integer"), ("c", "string")]
+
+
+def test_the_secret_prefilter_lets_every_literal_through():
+    # find_secret skips the patterns when PREFILTER finds nothing: it must match each literal
+    # wherever it stands, or that kind of secret would never be found.
+    for _, literals, _ in PATTERNS:
+        for literal in literals:
+            for text in (literal, b"x " + literal + b"x", b"\n" + literal, b"a" + literal):
+                assert PREFILTER.search(text), (literal, text)
+    assert find_secret(b"aws AKIAABCDEFGHIJKLMNOP and a slack xoxb-0123456789abc") == "AWS access key"
+    assert find_secret(b"x" * 10_000 + b" ghp_" + b"a" * 36) == "GitHub token"
+    assert PREFILTER.search(b"be concise and cite sources.\n" * 100) is None
 
 
 def test_secret_patterns_and_literal_secret_fields():
