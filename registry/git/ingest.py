@@ -232,8 +232,7 @@ class IngestIndexer(PackIndexer):
                 if mode == GITLINK:
                     continue
                 referenced.add(child)
-                if child not in expect:
-                    expect[child] = (Tree.type_num if mode == 0o040000 else Blob.type_num, who)
+                _expect(expect, child, Tree.type_num if mode == 0o040000 else Blob.type_num, who)
                 if name == MANIFEST:
                     seen.manifests[sha] = child
             return entry
@@ -244,14 +243,14 @@ class IngestIndexer(PackIndexer):
             seen.commit_trees[sha] = tree
             for ref, want in [(tree, Tree.type_num), *((p, Commit.type_num) for p in parents)]:
                 seen.referenced.add(ref)
-                seen.expect.setdefault(ref, (want, f"commit {short}"))
+                _expect(seen.expect, ref, want, f"commit {short}")
             return entry
         _refuse(f"{KIND.get(kind, 'object')} {short}", fsck.tag_problem(raw))
         obj = ShaFile.from_raw_chunks(kind, [raw])
         if isinstance(obj, Tag):
             declared, target = obj.object
             seen.referenced.add(target)
-            seen.expect.setdefault(target, (declared.type_num, f"tag {short}"))
+            _expect(seen.expect, target, declared.type_num, f"tag {short}")
         return entry
 
     @property
@@ -269,6 +268,17 @@ def commit_links(raw: bytes) -> tuple[bytes, list[bytes]]:
             break
         parents.append(line[7:])
     return lines[0][5:], parents
+
+
+def _expect(expect: dict[bytes, tuple[int, str]], sha: bytes, kind: int, who: str) -> None:
+    """Note what `who` says `sha` is; two referrers that disagree refuse the push (one of them
+    names an object of the wrong type: a tree listing a blob as a directory breaks checkouts)."""
+    known = expect.get(sha)
+    if known is None:
+        expect[sha] = (kind, who)
+    elif known[0] != kind:
+        raise ObjectRejected(f"{who} and {known[1]} disagree on the type of {sha[:12].decode()}: "
+                             f"{KIND.get(kind, kind)} or {KIND.get(known[0], known[0])}")
 
 
 def _refuse(what: str, problem: str | None) -> None:

@@ -117,6 +117,19 @@ def test_a_commit_whose_tree_is_a_blob_is_refused(env, target):
     assert env.blob_keys(target["id"]) == before
 
 
+def test_one_object_named_as_a_file_and_as_a_directory_is_refused(env, target):
+    """Two trees disagree on what one object is: whichever is wrong would break a checkout."""
+    before = env.blob_keys(target["id"])
+    as_dir = packs.tree((b"40000", b"dir", BLOB_SHA))
+    root = packs.tree((b"100644", b"file", BLOB_SHA), (b"40000", b"sub", packs.sha(TREE, as_dir)))
+    objects, tip = _commit_of_tree(root)
+    # the root tree (rightly calling it a file) comes first: only the first referrer used to count
+    status = _push(env, target, [*objects[:2], packs.entry(TREE, as_dir), objects[2]], tip)
+    reason = status[b"refs/heads/evil"].decode()
+    assert "disagree on the type of" in reason and BLOB_SHA[:12] in reason, reason
+    assert env.blob_keys(target["id"]) == before
+
+
 def test_a_thin_pack_whose_delta_base_is_missing_is_refused_with_a_reason(env, target):
     delta = packs.varint(10) + packs.varint(5) + packs.copy_op(0, 5)
     status = _push(env, target, [packs.ref_delta("ab" * 20, delta)], "cd" * 20)
