@@ -112,35 +112,44 @@ def _split(reader: PackReader, shas: Iterable[bytes], strict: bool) -> tuple[lis
     return commits, tags, others
 
 
-def walk_commits(reader: PackReader, wants: list[bytes], haves: list[bytes],
+def walk_commits(reader: PackReader, wants: Sequence[bytes], haves: Sequence[bytes],
                  shallow: frozenset[bytes] = frozenset()) -> tuple[list[bytes], set[bytes]]:
     """(commits to send, newest first; commits the client has that the walk met)."""
     uninteresting: set[bytes] = set()
     queued: set[bytes] = set()
+    walked: set[bytes] = set()
     heap: list[tuple[int, int, bytes]] = []
-    live: set[bytes] = set()  # queued and not (yet) known to be the client's
-    counter = 0
+    live: set[bytes] = set()  # queued, not walked, and not known to be the client's
 
-    def push(sha: bytes, mark: bool) -> None:
-        nonlocal counter
-        if mark and sha not in uninteresting:
+    def enqueue(sha: bytes) -> None:
+        commit = reader.commit(sha)
+        if commit is not None and sha not in queued:
+            queued.add(sha)
+            if sha not in uninteresting:
+                live.add(sha)
+            heapq.heappush(heap, (-commit.commit_time, len(queued), sha))
+
+    def mark(sha: bytes) -> None:
+        """`sha` is reachable from a have, and so is all it reaches: also through commits
+        walked already as wanted (a clock skew or equal dates), as git's
+        mark_parents_uninteresting."""
+        stack = [sha]
+        while stack:
+            sha = stack.pop()
+            if sha in uninteresting:
+                continue
             uninteresting.add(sha)
             live.discard(sha)
-        if sha in queued:
-            return
-        commit = reader.commit(sha)
-        if commit is None:
-            return
-        queued.add(sha)
-        if not mark and sha not in uninteresting:
-            live.add(sha)
-        counter += 1
-        heapq.heappush(heap, (-commit.commit_time, counter, sha))
+            if sha in walked:
+                commit = reader.commit(sha)
+                stack.extend(commit.parents if commit is not None else ())
+            else:
+                enqueue(sha)
 
     for sha in haves:
-        push(sha, True)
+        mark(sha)
     for sha in wants:
-        push(sha, False)
+        enqueue(sha)
     sent: list[bytes] = []
     slop = SLOP
     while heap and (live or slop > 0):
@@ -148,16 +157,17 @@ def walk_commits(reader: PackReader, wants: list[bytes], haves: list[bytes],
             slop -= 1
         _, _, sha = heapq.heappop(heap)
         live.discard(sha)
+        walked.add(sha)
         commit = reader.commit(sha)
         assert commit is not None
         if sha in uninteresting:
             for parent in commit.parents:
-                push(parent, True)
+                mark(parent)
             continue
         sent.append(sha)
         if sha not in shallow:
             for parent in commit.parents:
-                push(parent, False)
+                enqueue(parent)
     sent = [sha for sha in sent if sha not in uninteresting]
     common = {sha for sha in wants if sha in uninteresting}
     for sha in sent:
