@@ -15,10 +15,18 @@ import heapq
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dulwich.object_store import BucketBasedObjectStore, PackBasedObjectStore
 from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.pack import Pack
+
+
+class CommitInfo(NamedTuple):
+    parents: Sequence[bytes]
+    commit_time: int
+    tree: bytes
+
 
 SLOP = 5  # steps walked after every queued commit is uninteresting (git's revision.c)
 
@@ -41,7 +49,7 @@ class PackReader:
     def __init__(self, packs: Iterable[Pack]) -> None:
         self.packs = list(packs)
         self._where: dict[bytes, tuple[int, int] | None] = {}
-        self._parsed: dict[bytes, ShaFile] = {}
+        self._commits: dict[bytes, CommitInfo | None] = {}  # what the walk reads of each commit
 
     def locate(self, sha: bytes) -> tuple[int, int] | None:
         """(index in `packs`, offset) of a hex sha, or None if no pack holds it."""
@@ -68,17 +76,20 @@ class PackReader:
         return type_num, b"".join(chunks)  # type: ignore[arg-type]
 
     def __getitem__(self, sha: bytes) -> ShaFile:
-        if sha not in self._parsed:
-            type_num, raw = self.get_raw(sha)
-            self._parsed[sha] = ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha))
-        return self._parsed[sha]
+        type_num, raw = self.get_raw(sha)
+        return ShaFile.from_raw_string(type_num, raw, sha=ObjectID(sha))
 
-    def commit(self, sha: bytes) -> Commit | None:
-        try:
-            obj = self[sha]
-        except KeyError:
-            return None
-        return obj if isinstance(obj, Commit) else None
+    def commit(self, sha: bytes) -> CommitInfo | None:
+        """A commit's parents, date and tree (kept: the walk asks more than once); None if
+        `sha` is missing or not a commit."""
+        if sha not in self._commits:
+            try:
+                obj = self[sha]
+            except KeyError:
+                obj = None
+            self._commits[sha] = (CommitInfo(obj.parents, obj.commit_time, obj.tree)
+                                  if isinstance(obj, Commit) else None)
+        return self._commits[sha]
 
 
 @dataclass
