@@ -75,6 +75,21 @@ def fetch_scenarios(tmp: Path, source: Path, root: Path, base_url: str, reg, tok
         git("push", "-q", url, "main", cwd=source)
     out["fetch of 20 new commits"] = _time_runs(tmp, "fetch20", clones, runs, ("fetch", "-q", "origin", "main"), tip)
 
+    # (a') the same fetch from a repo pushed in one go (one pack): the client, 20 commits
+    # behind, is a local copy of the source at main~20 whose origin is the server
+    targets = _targets("fetch20one", root, base_url, reg, token)
+    clones = {}
+    git("branch", "-f", "behind", "main~20", cwd=source)
+    for label, url in targets.items():
+        git("push", "-q", url, "main", cwd=source)
+        clones[label] = tmp / f"fetch20one-{label}"
+        git("init", "-q", "--bare", str(clones[label]))
+        git("fetch", "-q", f"file://{source}", "behind:refs/heads/main", cwd=clones[label])
+        git("remote", "add", "origin", url, cwd=clones[label])
+    git("branch", "-D", "behind", cwd=source)
+    out["fetch of 20 from one pack"] = _time_runs(tmp, "fetch20one", clones, runs, ("fetch", "-q", "origin", "main"),
+                                                  tip)
+
     # (b) a working clone, one new commit pushed, then `git pull`
     targets = _targets("pull1", root, base_url, reg, token)
     for url in targets.values():
