@@ -1,6 +1,7 @@
-"""Clone and push of a 2,000-commit, 50-file template: registry vs C git http-backend, same run.
+"""Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template: registry vs C git
+http-backend, same run.
 
-    make bench   (or: python -m bench.bench_git [--commits N] [--runs R])
+    make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P] [--only fetch])
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.bench_fetch import fetch_scenarios
 from bench.githttp_baseline import serve_http_backend
 from tests.gitcli import authed, git
 from tests.services import registry_server
@@ -53,6 +55,8 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pushes", type=int, default=100, help="history as this many pushes (0: skip)")
+    parser.add_argument("--only", choices=("all", "fetch"), default="all", help="fetch: incremental scenarios only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
@@ -69,7 +73,7 @@ def main() -> int:
         with registry_server(tmp / "reg") as reg:
             reg.cli("user", "add", "bench")
             token = reg.cli("token", "create", "bench").stdout.strip()
-            for run in range(args.runs):
+            for run in range(args.runs if args.only == "all" else 0):
                 name = f"bench{run}"
                 git("init", "-q", "--bare", str(root / f"{name}.git"))
                 import httpx
@@ -84,11 +88,15 @@ def main() -> int:
                     dest = tmp / f"clone-{label}-{run}"
                     times[label]["clone"].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))
                     assert git("rev-parse", "main", cwd=dest).stdout == git("rev-parse", "main", cwd=source).stdout
-            after = after_deletion(tmp, source, root, base_url, reg, token)
+            fetches = fetch_scenarios(tmp, source, root, base_url, reg, token, args.runs, args.pushes)
+            after = after_deletion(tmp, source, root, base_url, reg, token) if args.only == "all" else {}
         server.shutdown()
         for label, (base, ours) in after.items():
             print(f"clone {label}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x")
-        for op in ("clone", "push"):
+        for label, (base, ours) in fetches.items():
+            print(f"{label}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "
+                  f"(median of {args.runs})")
+        for op in ("clone", "push") if args.only == "all" else ():
             base = statistics.median(times["http-backend"][op])
             ours = statistics.median(times["registry"][op])
             print(f"{op:5s}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "

@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from dulwich.objects import Commit, ObjectID, Tag, valid_hexsha
-from dulwich.pack import ObjectContainer, write_pack_from_container
+from dulwich.pack import ObjectContainer
 from dulwich.protocol import (
     CAPABILITY_DEEPEN_NOT,
     CAPABILITY_DEEPEN_RELATIVE,
     CAPABILITY_DEEPEN_SINCE,
     CAPABILITY_NO_DONE,
+    CAPABILITY_OFS_DELTA,
+    CAPABILITY_THIN_PACK,
     COMMAND_SHALLOW,
     COMMAND_WANT,
 )
 from dulwich.refs import Ref
 from dulwich.server import UploadPackHandler, _ProtocolGraphWalker
+
+from . import fetchpack
+from .fetchwalk import PackReader, newest_first, select
 
 INFINITE_DEPTH = 0x7FFFFFFF  # what `git fetch --unshallow` sends as its depth
 DEEPEN_CAPABILITIES = [CAPABILITY_DEEPEN_SINCE, CAPABILITY_DEEPEN_NOT, CAPABILITY_DEEPEN_RELATIVE]
@@ -280,9 +286,11 @@ class ShallowUploadPack(UploadPackHandler):
             self.proto.write_pkt_line(b"ERR " + str(exc).encode("utf-8", "replace"))
 
     def _serve(self) -> None:
-        # dulwich's handle() with our walker (no filter: partial clone is not offered).
+        # dulwich's handle() with our walker (no filter: partial clone is not offered), and
+        # objects found and written at a cost that follows what is sent (fetchwalk, fetchpack).
         self._processing_have_lines = True
-        walker = ShallowGraphWalker(self, self.repo.object_store)
+        reader = PackReader(newest_first(self.repo.object_store))
+        walker = ShallowGraphWalker(self, cast(ObjectContainer, reader))  # all the walker reads
         wants: list[ObjectID] = []
 
         def determine_wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
@@ -290,21 +298,21 @@ class ShallowUploadPack(UploadPackHandler):
             wants.extend(walker.extra_wants if wants else [])
             return wants
 
-        missing = self.repo.find_missing_objects(determine_wants, walker, self.progress, get_tagged=self.get_tagged)
-        if not wants or missing is None:  # refs advertised, or a stateless round with no pack
+        haves = fetchpack.negotiate(self.repo, reader, determine_wants, walker)
+        if not wants or haves is None:  # refs advertised, or a stateless round with no pack
             return
         no_done = self.has_capability(CAPABILITY_NO_DONE)
         if self.stateless_rpc and no_done and not (self._done_received or walker.ready_sent):
             # A round of haves that ended in NAK, not "ready": the client sends more. (dulwich
             # sends the pack here, which the client then reads as its next round's answer.)
             return
-        object_ids = list(missing)
         if not walker.handle_done(not no_done, self._done_received):
             return
         self._start_pack_send_phase()
-        self.progress(f"counting objects: {len(object_ids)}, done.\n".encode("ascii"))
-        write_pack_from_container(self.write_pack_data, self.repo.object_store, object_ids,
-                                  object_format=self.repo.object_format)
+        selection = select(reader, wants, haves, frozenset(walker.shallow), self.get_tagged(), self.progress)
+        fetchpack.write_selection(reader, selection, self.write_pack_data,
+                                  thin=self.has_capability(CAPABILITY_THIN_PACK),
+                                  ofs=self.has_capability(CAPABILITY_OFS_DELTA))
         self.proto.write_pkt_line(None)
 
 
