@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from ..git.policy import RefUpdate
-from ..git.refsdoc import ZERO_SHA
 from ..meta import Event, Pull, Template
 
 # audit action verb -> the action GitHub names it by, where they differ
@@ -37,7 +36,7 @@ def body(base_url: str, hook_event: str, event: Event, template: Template) -> st
 
 def push_payload(update: RefUpdate) -> dict[str, Any]:
     """One ref update as GitHub's push event has it."""
-    return {"ref": update.ref, "before": update.old, "after": update.new, "created": update.old == ZERO_SHA,
+    return {"ref": update.ref, "before": update.old, "after": update.new, "created": update.is_create,
             "deleted": update.is_delete}
 
 

@@ -101,10 +101,3 @@ def recording(c: Container) -> Iterator[Recorder]:
         _CURRENT.reset(token)
     if recorder.deliveries:
         c.announce_deliveries(recorder.deliveries)
-
-
-def record(c: Container, actor: str | None, action: str, template: Template | None,
-           payload: dict[str, Any] | None = None) -> None:
-    """An event on its own (the change it records is not in the metadata database: a push)."""
-    with recording(c) as r:
-        r.add(actor, action, template, payload or {})
