@@ -26,11 +26,12 @@ class GcReport:
     packs_removed: int = 0
 
 
-def repack(repos: RepoStore, repo_id: str) -> bool:
-    """Rewrite one repo's objects as a single pack of exactly its reachable objects."""
+def repack(repos: RepoStore, repo_id: str, max_packs: int = 1) -> bool:
+    """Rewrite one repo's objects as a single pack of exactly its reachable objects, unless its
+    packs already hold exactly those and there are at most `max_packs` of them."""
     with repos.open(repo_id) as repo:
         doc = repo.doc
-        if len(doc.packs) <= 1 and doc.exact:
+        if len(doc.packs) <= max_packs and doc.exact:
             return False
         store = repo.object_store
         wants = sorted({ObjectID(sha.encode()) for sha in doc.refs.values()})

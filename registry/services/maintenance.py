@@ -25,11 +25,7 @@ def compact(c: Container, template_id: str) -> bool:
     fast path that sends stored packs as they are), or when it has many small packs, rewrite it
     as one exact pack. A push landing meanwhile wins; the next push asks again. Old packs stay
     for `registry gc` to drop (forks and pull requests may still name them)."""
-    with c.repos.open(template_id) as repo:
-        doc = repo.doc
-    if doc.exact and len(doc.packs) <= MAX_PACKS:
-        return False
-    return repack(c.repos, template_id)
+    return repack(c.repos, template_id, MAX_PACKS)
 
 
 def db_upgrade(settings: Settings) -> tuple[str, str]:
