@@ -183,12 +183,15 @@ class EventsMixin:
                                                    col.day <= last).order_by(col.day)).all()
         return [UsageDay(r.day, {k: int(getattr(r, k)) for k in USAGE_KINDS}) for r in rows]
 
-    def usage_scores(self, first: str, weights: dict[str, float]) -> dict[str, float]:
-        """Per template, the weighted sum of its usage since `first` (trending)."""
+    def usage_scores(self, first: str, weights: dict[str, float], double_from: str | None = None) -> dict[str, float]:
+        """Per template, the weighted sum of its usage since `first` (trending); days from
+        `double_from` on count twice."""
         col = s.usage.c
         score: ColumnElement[float] = literal(0.0)
         for kind, weight in weights.items():
             score = score + col[kind] * weight
+        if double_from is not None:
+            score = score * case((col.day >= double_from, 2.0), else_=1.0)
         with self._read() as c:
             rows = c.execute(select(col.template_id, func.sum(score)).where(col.day >= first)
                              .group_by(col.template_id)).all()

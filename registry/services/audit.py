@@ -94,10 +94,8 @@ def trending_scores(c: Container) -> dict[str, float]:
     if cached is not None and time.monotonic() - cached[0] < TRENDING_TTL:
         return cached[1]
     today = dt.datetime.now(dt.UTC).date()
-    scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS)
-    for template_id, recent in c.meta.usage_scores((today - dt.timedelta(days=2)).isoformat(),
-                                                   TRENDING_WEIGHTS).items():
-        scores[template_id] = scores.get(template_id, 0.0) + recent
+    scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS,
+                                 double_from=(today - dt.timedelta(days=2)).isoformat())
     _trending[id(c)] = (time.monotonic(), scores)
     return scores
 

@@ -326,3 +326,5 @@ def test_usage_adds_up_per_day_without_lost_updates(meta):
     assert [(d.day, d.counts["views"], d.counts["stars"], d.counts["clones"]) for d in days] == [
         ("2026-11-27", 5, 1, 0), ("2026-11-28", 0, 0, 1)]
     assert meta.usage_scores("2026-11-28", {"clones": 4.0, "views": 1.0}) == {t.id: 4.0}
+    assert meta.usage_scores("2026-11-01", {"clones": 4.0, "views": 1.0, "stars": 8.0},
+                             double_from="2026-11-28") == {t.id: 5 + 8 + 2 * 4.0}
