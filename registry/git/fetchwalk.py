@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -188,19 +188,27 @@ def walk_commits(reader: PackReader, wants: Sequence[bytes], haves: Sequence[byt
     return sent, common
 
 
-def _tree_contents(reader: PackReader, tree: bytes, into: set[bytes]) -> None:
-    """Every tree and blob under `tree` (itself included) into `into`."""
-    into.add(tree)
+def _under(reader: PackReader, tree: bytes, seen: set[bytes]) -> Iterator[tuple[bytes, int]]:
+    """The trees and blobs under `tree` that are not in `seen`, as (sha, type), depth first. The
+    caller adds each to `seen` as it takes it, so none comes twice."""
     stack = [tree]
     while stack:
         obj = reader[stack.pop()]
         assert isinstance(obj, Tree)
         for entry in obj.iteritems():
-            if S_ISGITLINK(entry.mode) or entry.sha in into:
+            if S_ISGITLINK(entry.mode) or entry.sha in seen:
                 continue
-            into.add(entry.sha)
-            if stat.S_ISDIR(entry.mode):
+            is_dir = stat.S_ISDIR(entry.mode)
+            yield entry.sha, Tree.type_num if is_dir else Blob.type_num
+            if is_dir:
                 stack.append(entry.sha)
+
+
+def _tree_contents(reader: PackReader, tree: bytes, into: set[bytes]) -> None:
+    """Every tree and blob under `tree` (itself included) into `into`."""
+    into.add(tree)
+    for sha, _ in _under(reader, tree, into):
+        into.add(sha)
 
 
 def select(reader: PackReader, wants: Sequence[bytes], haves: Sequence[bytes],
@@ -227,18 +235,8 @@ def select(reader: PackReader, wants: Sequence[bytes], haves: Sequence[bytes],
         if tree in done:
             return
         emit(tree, Tree.type_num)
-        stack = [tree]
-        while stack:
-            obj = reader[stack.pop()]
-            assert isinstance(obj, Tree)
-            for entry in obj.iteritems():
-                if S_ISGITLINK(entry.mode) or entry.sha in done:
-                    continue
-                if stat.S_ISDIR(entry.mode):
-                    emit(entry.sha, Tree.type_num)
-                    stack.append(entry.sha)
-                else:
-                    emit(entry.sha, Blob.type_num)
+        for sha, type_num in _under(reader, tree, done):
+            emit(sha, type_num)
 
     for sha in commits:
         emit(sha, Commit.type_num)
