@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from bench.stats import timed
 from tests.gitcli import authed, git
 
 Targets = dict[str, str]  # label -> remote url
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def _targets(name: str, root: Path, base_url: str, reg, token: str) -> Targets:
+def targets_for(name: str, root: Path, base_url: str, reg, token: str) -> Targets:
+    """An empty repo `name` on both servers, and each one's URL."""
     import httpx
 
     httpx.post(f"{reg.url}/api/v1/templates", json={"name": name},
@@ -48,7 +42,7 @@ def _time_runs(tmp: Path, name: str, clones: dict[str, Path], runs: int, op: tup
         for label, clone in clones.items():
             copy = tmp / f"{name}-{label}-run{run}"
             shutil.copytree(clone, copy, symlinks=True)
-            took[label].append(_timed(lambda: git(*op, cwd=copy)))  # noqa: B023
+            took[label].append(timed(lambda: git(*op, cwd=copy)))  # noqa: B023
             got = git("rev-parse", "FETCH_HEAD" if op[0] == "fetch" else "HEAD", cwd=copy).stdout.split()[0]
             assert got == expect, (name, label, got, expect)
             if run == 0:
@@ -63,21 +57,26 @@ def fetch_scenarios(tmp: Path, source: Path, root: Path, base_url: str, reg, tok
     def rev(spec: str) -> str:
         return git("rev-parse", spec, cwd=source).stdout.strip()
 
+    def behind(name: str, commits: int, bare: bool) -> dict[str, Path]:
+        """A clone of each server made `commits` behind main; then main is pushed to both."""
+        targets = targets_for(name, root, base_url, reg, token)
+        for url in targets.values():
+            git("push", "-q", url, f"main~{commits}:refs/heads/main", cwd=source)
+        clones = _clones(tmp, name, targets, bare=bare)
+        for url in targets.values():
+            git("push", "-q", url, "main", cwd=source)
+        return clones
+
     out: dict[str, tuple[float, float]] = {}
     tip = rev("main")
 
     # (a) a clone 20 commits behind, then `git fetch` of the 20 new ones
-    targets = _targets("fetch20", root, base_url, reg, token)
-    for url in targets.values():
-        git("push", "-q", url, "main~20:refs/heads/main", cwd=source)
-    clones = _clones(tmp, "fetch20", targets, bare=True)
-    for url in targets.values():
-        git("push", "-q", url, "main", cwd=source)
+    clones = behind("fetch20", 20, bare=True)
     out["fetch of 20 new commits"] = _time_runs(tmp, "fetch20", clones, runs, ("fetch", "-q", "origin", "main"), tip)
 
     # (a') the same fetch from a repo pushed in one go (one pack): the client, 20 commits
     # behind, is a local copy of the source at main~20 whose origin is the server
-    targets = _targets("fetch20one", root, base_url, reg, token)
+    targets = targets_for("fetch20one", root, base_url, reg, token)
     clones = {}
     git("branch", "-f", "behind", "main~20", cwd=source)
     for label, url in targets.items():
@@ -91,19 +90,14 @@ def fetch_scenarios(tmp: Path, source: Path, root: Path, base_url: str, reg, tok
                                                   tip)
 
     # (b) a working clone, one new commit pushed, then `git pull`
-    targets = _targets("pull1", root, base_url, reg, token)
-    for url in targets.values():
-        git("push", "-q", url, "main~1:refs/heads/main", cwd=source)
-    clones = _clones(tmp, "pull1", targets, bare=False)
-    for url in targets.values():
-        git("push", "-q", url, "main", cwd=source)
+    clones = behind("pull1", 1, bare=False)
     out["pull after 1 new commit"] = _time_runs(tmp, "pull1", clones, runs,
                                                 ("pull", "-q", "--ff-only", "origin", "main"), tip)
 
     # (c) the history arrived as many pushes (one pack each), then a fetch of 20 new commits
     if pushes:
         total = int(git("rev-list", "--count", "main~20", cwd=source).stdout)
-        targets = _targets("pushes", root, base_url, reg, token)
+        targets = targets_for("pushes", root, base_url, reg, token)
         for k in range(1, pushes + 1):
             back = 20 + (total * (pushes - k)) // pushes
             for url in targets.values():

@@ -13,9 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_fetch import fetch_scenarios
+from bench.bench_fetch import fetch_scenarios, targets_for
 from bench.githttp_baseline import serve_http_backend
-from tests.gitcli import authed, git
+from bench.stats import timed
+from tests.gitcli import git
 from tests.services import registry_server
 
 
@@ -44,12 +45,6 @@ def make_history(dest: Path, commits: int, files: int) -> None:
     git("gc", "-q", "--aggressive", cwd=dest)
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--commits", type=int, default=2000)
@@ -74,14 +69,7 @@ def main() -> int:
             reg.cli("user", "add", "bench")
             token = reg.cli("token", "create", "bench").stdout.strip()
             for run in range(args.runs if args.only == "all" else 0):
-                name = f"bench{run}"
-                git("init", "-q", "--bare", str(root / f"{name}.git"))
-                import httpx
-
-                httpx.post(f"{reg.url}/api/v1/templates", json={"name": name},
-                           headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-                targets = {"http-backend": f"{base_url}/{name}.git",
-                           "registry": authed(f"{reg.url}/bench/{name}.git", "bench", token)}
+                targets = targets_for(f"bench{run}", root, base_url, reg, token)
                 for label, url in targets.items():
                     times[label]["push"].append(timed(lambda: git("push", "-q", url, "main", cwd=source)))
                 for label, url in targets.items():
@@ -107,12 +95,7 @@ def main() -> int:
 def after_deletion(tmp: Path, source: Path, root: Path, base_url: str, reg, token: str) -> dict[str, tuple[float, float]]:
     """A branch is pushed and deleted (routine after a merge): a clone right after, and once the
     background repack the deletion queued has landed (issue 14). Same repo in both servers."""
-    import httpx
-
-    httpx.post(f"{reg.url}/api/v1/templates", json={"name": "deleted"},
-               headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-    git("init", "-q", "--bare", str(root / "deleted.git"))
-    targets = {"http-backend": f"{base_url}/deleted.git", "registry": authed(f"{reg.url}/bench/deleted.git", "bench", token)}
+    targets = targets_for("deleted", root, base_url, reg, token)
     git("checkout", "-q", "-b", "topic", "main~5", cwd=source)
     git("commit", "-q", "--allow-empty", "-m", "a topic", cwd=source)
     for url in targets.values():
