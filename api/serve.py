@@ -27,13 +27,18 @@ def prepare(container: Container, host: str, port: int, first: bool) -> tuple[Fa
     start (a new search schema rebuilt; with the embedded queue, everything pending is owed now)."""
     settings = container.settings
     pipeline = build(container)
-    if first and (count := gallery.ensure_index(container)) is not None:
-        print(f"search index rebuilt for a new schema: {count} templates", flush=True)
+    if first:
+        _ensure_index(container)
     # One process: nothing else runs checks, so whatever is pending is owed now. With Redis, or
     # beside other processes, only what has waited past the requeue delay.
     pipeline.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
     pipeline.start()
     return create_app(container, settings.public_base_url(host, port)), pipeline
+
+
+def _ensure_index(container: Container) -> None:
+    if (count := gallery.ensure_index(container)) is not None:
+        print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
 def factory() -> FastAPI:
@@ -55,8 +60,7 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return
-    if (count := gallery.ensure_index(container)) is not None:  # once, before the processes start
-        print(f"search index rebuilt for a new schema: {count} templates", flush=True)
+    _ensure_index(container)  # once, before the processes start
     os.environ[ADDRESS] = f"{host}:{port}"
     print(banner, flush=True)
     uvicorn.run("api.serve:factory", factory=True, host=host, port=port, workers=workers, log_level="warning",
