@@ -40,7 +40,7 @@ class UsageCounter:
     def count(self, template_id: str, kind: str, at: float | None = None) -> None:
         if kind not in READ_KINDS:
             raise ValueError(f"not a read count: {kind}")
-        day = time.strftime("%Y-%m-%d", time.gmtime(at if at is not None else time.time()))
+        day = day_of(at if at is not None else time.time())
         with self._lock:
             self._pending[(template_id, day, kind)] += 1
 
@@ -78,6 +78,11 @@ class UsageCounter:
             for (template_id, day), counts in rows:
                 for kind, n in counts.items():
                     self._pending[(template_id, day, kind)] += n
+
+
+def day_of(at: float) -> str:
+    """The UTC day of a time, as usage counts it: YYYY-MM-DD."""
+    return time.strftime("%Y-%m-%d", time.gmtime(at))
 
 
 def _resolve(store: _Store, key: str) -> str | None:

@@ -11,7 +11,6 @@ Who asked, from where, under which request id: the adapter sets `REQUEST` for th
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..container import Container
 from ..meta import Event, Outgoing, Template
+from ..usage import day_of
 from . import payloads
 
 
@@ -49,10 +49,6 @@ def hook_event(action: str) -> str | None:
     if action in _HOOK_EVENTS:
         return _HOOK_EVENTS[action]
     return _HOOK_EVENTS.get(action.split(".")[0])
-
-
-def day_of(at: float) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(at))
 
 
 @dataclass
