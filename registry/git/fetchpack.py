@@ -15,12 +15,14 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dulwich.objects import ObjectID, RawObjectID, sha_to_hex
+from dulwich.objects import ObjectID, sha_to_hex
 from dulwich.refs import Ref
 from dulwich.server import BackendRepo
 
 from .fetchwalk import PackReader, Selection
-from .packwriter import CHUNK, OFS_DELTA, REF_DELTA, _ofs_header, _size_header
+from .packwriter import CHUNK, OFS_DELTA, REF_DELTA, _ofs_header, _PackView, _size_header
+
+MANY = 1000  # objects to send from which every pack's whole table is read, not one search each
 
 
 def negotiate(repo: BackendRepo, reader: PackReader,
@@ -70,58 +72,75 @@ class _Stream:
         self.write(bytes(self.buf) + self.digest.digest())
 
 
+def _locate(reader: PackReader, selection: Selection, view: Callable[[int], _PackView]) -> list[tuple[int, int, bytes]]:
+    """(pack, offset, sha) of every object to send, in stored order."""
+    located: list[tuple[int, int, bytes]] = []
+    if len(selection.objects) < MANY:
+        for sha, _type in selection.objects:
+            where = reader.locate(sha)
+            if where is None:
+                raise KeyError(sha)
+            located.append((where[0], where[1], sha))
+    else:  # most of the repo: through each pack's whole table, not a search per object
+        left = [sha for sha, _type in selection.objects]
+        for p in range(len(reader.packs)):
+            table, missed = view(p).offsets_by_sha(), []
+            for sha in left:
+                offset = table.get(sha)
+                if offset is None:
+                    missed.append(sha)
+                else:
+                    located.append((p, offset, sha))
+            left = missed
+        if left:
+            raise KeyError(left[0])
+    located.sort()
+    return located
+
+
 def write_selection(reader: PackReader, selection: Selection, write: Callable[[bytes], object], *,
                     thin: bool, ofs: bool) -> int:
     """Write the pack of `selection`; returns how many entries were copied without inflating."""
-    located: list[tuple[int, int, bytes]] = []
-    for sha, _type in selection.objects:
-        where = reader.locate(sha)
-        if where is None:
-            raise KeyError(sha)
-        located.append((where[0], where[1], sha))
-    located.sort()
-    sent_at = {(p, off): sha for p, off, sha in located}
-    sent = {sha: p for p, _, sha in located}
-    held: dict[int, dict[int, bytes]] = {}  # pack -> offset -> sha of what the client holds
+    views: dict[int, _PackView] = {}
 
-    def held_at(p: int, offset: int) -> bytes | None:
-        if p not in held:
-            index = reader.packs[p].index
-            held[p] = {}
-            for sha in selection.client_has:
-                try:
-                    held[p][index.object_offset(ObjectID(sha))] = sha
-                except KeyError:
-                    continue
-        return held[p].get(offset)
+    def view(p: int) -> _PackView:
+        return views.get(p) or views.setdefault(p, _PackView(reader.packs[p]))
 
-    stream = _Stream(write, len(located))
-    written: dict[bytes, int] = {}
-    reused = 0
-    for p, offset, sha in located:
-        entry = reader.packs[p].data.get_unpacked_object_at(offset, include_comp=True)
-        kind, comp = entry.pack_type_num, b"".join(entry.comp_chunks or ())
-        start = stream.pos
-        base: bytes | None = None
-        if kind == OFS_DELTA:
-            assert isinstance(entry.delta_base, int)
-            at = offset - entry.delta_base
-            base = sent_at.get((p, at)) or (held_at(p, at) if thin else None)
-        elif kind == REF_DELTA:
-            assert isinstance(entry.delta_base, bytes)
-            base = sha_to_hex(RawObjectID(entry.delta_base))
-        size = entry.decomp_len or 0
-        if kind not in (OFS_DELTA, REF_DELTA):
-            stream.out(_size_header(kind, size), comp)
-        elif base is not None and base in written and sent[base] == p and ofs:
-            stream.out(_ofs_header(_size_header(OFS_DELTA, size), start - written[base]), comp)
-        elif base is not None and (sent.get(base) == p or thin and base not in sent and base in selection.client_has):
-            stream.out(_size_header(REF_DELTA, size), bytes.fromhex(base.decode("ascii")), comp)
-        else:  # the base is neither in this stream nor the client's: send the object whole
-            type_num, raw = reader.get_raw(sha)
-            stream.out(_size_header(type_num, len(raw)), zlib.compress(raw))
-            reused -= 1
-        reused += 1
-        written[sha] = start
+    try:
+        located = _locate(reader, selection, view)
+        sent = {sha: p for p, _, sha in located}
+        stream = _Stream(write, len(located))
+        written: dict[bytes, int] = {}
+        reused = 0
+        for p, offset, sha in located:
+            pack = view(p)
+            kind, header_len, raw_base, end = pack.entry(offset)  # bounds from the idx: no inflating
+            start = stream.pos
+            written[sha] = start
+            if raw_base is None:
+                stream.out(pack.data[offset:end])
+                reused += 1
+                continue
+            base = sha_to_hex(raw_base)
+            if base in written and sent[base] == p and ofs:
+                head = _ofs_header(_retyped(pack.size_header(offset), OFS_DELTA), start - written[base])
+                stream.out(head, pack.data[offset + header_len:end])
+            elif sent.get(base) == p or thin and base not in sent and base in selection.client_has:
+                head = _retyped(pack.size_header(offset), REF_DELTA)
+                stream.out(head, raw_base, pack.data[offset + header_len:end])
+            else:  # the base is neither in this stream nor the client's: send the object whole
+                type_num, raw = reader.get_raw(sha)
+                stream.out(_size_header(type_num, len(raw)), zlib.compress(raw))
+                continue
+            reused += 1
+    finally:
+        for opened in views.values():
+            opened.close()
     stream.finish()
     return reused
+
+
+def _retyped(size_header: bytes, kind: int) -> bytes:
+    """An entry's type-and-size header with its type changed to `kind` (a delta sent as the
+    other kind of delta)."""
+    return bytes([(size_header[0] & 0x8F) | (kind << 4)]) + size_header[1:]

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dulwich.object_store import BucketBasedObjectStore, PackBasedObjectStore
-from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.objects import S_ISGITLINK, Blob, Commit, ObjectID, ShaFile, Tag, Tree, parse_tree
 from dulwich.pack import Pack
+
+from .graph import Graph, graphs_of
+from .ingest import commit_links
 
 
 class CommitInfo(NamedTuple):
@@ -50,6 +53,12 @@ class PackReader:
         self.packs = list(packs)
         self._where: dict[bytes, tuple[int, int] | None] = {}
         self._commits: dict[bytes, CommitInfo | None] = {}  # what the walk reads of each commit
+        self.graphs: list[Graph] = []
+
+    def read_graphs(self) -> None:
+        """Read commits, trees and tags from the graph files beside the packs (graph.py), where
+        there are any: for a walk of the whole history, which reads every one of them."""
+        self.graphs = graphs_of(pack._basename for pack in self.packs)
 
     def locate(self, sha: bytes) -> tuple[int, int] | None:
         """(index in `packs`, offset) of a hex sha, or None if no pack holds it."""
@@ -67,6 +76,9 @@ class PackReader:
         return isinstance(sha, bytes) and self.locate(sha) is not None
 
     def get_raw(self, sha: bytes) -> tuple[int, bytes]:
+        for graph in self.graphs:
+            if (hit := graph.get(sha)) is not None:
+                return hit
         where = self.locate(sha)
         if where is None:
             raise KeyError(sha)
@@ -84,12 +96,30 @@ class PackReader:
         `sha` is missing or not a commit."""
         if sha not in self._commits:
             try:
-                obj = self[sha]
+                type_num, raw = self.get_raw(sha)
             except KeyError:
-                obj = None
-            self._commits[sha] = (CommitInfo(obj.parents, obj.commit_time, obj.tree)
-                                  if isinstance(obj, Commit) else None)
+                type_num, raw = 0, b""
+            self._commits[sha] = _commit_info(raw) if type_num == Commit.type_num else None
         return self._commits[sha]
+
+    def tree_items(self, sha: bytes) -> list[tuple[bytes, int, bytes]]:
+        """A tree's entries (name, mode, hex sha), parsed without building objects."""
+        type_num, raw = self.get_raw(sha)
+        if type_num != Tree.type_num:
+            raise KeyError(sha)
+        return list(parse_tree(raw, 20))
+
+
+def _commit_info(raw: bytes) -> CommitInfo:
+    """Parents, committer date and tree of a stored commit (its header passed fsck at push)."""
+    tree, parents = commit_links(raw)
+    when = 0
+    for line in raw.partition(b"\n\n")[0].split(b"\n"):
+        if line.startswith(b"committer "):
+            fields = line.rsplit(b" ", 2)
+            when = int(fields[1]) if len(fields) == 3 and fields[1].isdigit() else 0
+            break
+    return CommitInfo(parents, when, tree)
 
 
 @dataclass
@@ -193,15 +223,13 @@ def _under(reader: PackReader, tree: bytes, seen: set[bytes]) -> Iterator[tuple[
     caller adds each to `seen` as it takes it, so none comes twice."""
     stack = [tree]
     while stack:
-        obj = reader[stack.pop()]
-        assert isinstance(obj, Tree)
-        for entry in obj.iteritems():
-            if S_ISGITLINK(entry.mode) or entry.sha in seen:
+        for _name, mode, sha in reader.tree_items(stack.pop()):
+            if sha in seen or S_ISGITLINK(mode):
                 continue
-            is_dir = stat.S_ISDIR(entry.mode)
-            yield entry.sha, Tree.type_num if is_dir else Blob.type_num
+            is_dir = stat.S_ISDIR(mode)
+            yield sha, Tree.type_num if is_dir else Blob.type_num
             if is_dir:
-                stack.append(entry.sha)
+                stack.append(sha)
 
 
 def _tree_contents(reader: PackReader, tree: bytes, into: set[bytes]) -> None:
@@ -215,6 +243,8 @@ def select(reader: PackReader, wants: Sequence[bytes], haves: Sequence[bytes],
            shallow: frozenset[bytes] = frozenset(), tagged: Mapping[ObjectID, ObjectID] | None = None,
            progress: Callable[[bytes], object] | None = None) -> Selection:
     """The objects to send for `wants` to a client that has `haves` (and all they reach)."""
+    if not haves:
+        reader.read_graphs()  # the whole history is walked
     want_commits, want_tags, want_others = _split(reader, wants, strict=True)
     have_commits, have_tags, _ = _split(reader, haves, strict=False)
     commits, common = walk_commits(reader, want_commits, have_commits, shallow)

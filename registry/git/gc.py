@@ -60,7 +60,7 @@ def collect(blobs: BlobStore, grace_seconds: float, now: float | None = None) ->
     removed = 0
     for key in keys:
         base, dot, ext = key.rpartition(".")
-        if ext not in ("pack", "idx") or "/packs/" not in key or base in named:
+        if ext not in ("pack", "idx", "graph") or "/packs/" not in key or base in named:
             continue
         try:
             if now - blobs.modified(key) < grace_seconds:

@@ -37,6 +37,7 @@ from dulwich.pack import (
 
 from ..errors import RegistryError, TooLarge
 from . import fsck
+from .graph import GraphWriter
 
 GITLINK = 0o160000
 KIND = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "blob", Tag.type_num: "tag"}
@@ -158,6 +159,7 @@ class IngestIndexer(PackIndexer):
         self.blob_problems: dict[ObjectID, str] = {}
         self.inspect_blob = inspect_blob
         self._early: dict[int, PackIndexEntry] = {}  # offset -> entry of whole objects done while streaming
+        self.graph = GraphWriter()  # the commits, trees and tags, inflated, for walks (graph.py)
 
     def record(self, unpacked: UnpackedObject) -> None:
         super().record(unpacked)
@@ -223,6 +225,7 @@ class IngestIndexer(PackIndexer):
                 if problem:
                     self.blob_problems[ObjectID(sha)] = problem
             return entry
+        self.graph.add(entry[0], kind, raw)
         short = sha[:12].decode()
         if kind == Tree.type_num:  # the bulk of a push: parse without building objects
             problem, entries = fsck.check_tree(raw)

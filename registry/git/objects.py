@@ -29,7 +29,9 @@ from dulwich.pack import (
 )
 
 from ..errors import TooLarge
-from ..storage import BlobStore
+from ..storage import BlobNotFound, BlobStore
+from .graph import SUFFIX as GRAPH
+from .graph import GraphWriter
 from .ingest import UNBOUNDED, BoundedCopier, Budget, IngestIndexer
 
 PENDING = "pending:"
@@ -74,6 +76,10 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         if not (base.with_suffix(".idx").exists() and base.with_suffix(".pack").exists()):
             # The pack first: the idx's presence is what marks a complete cache entry.
             self.blobs.download(key + ".pack", base.with_suffix(".pack"))
+            try:  # a cache for walks (graph.py); packs from before it have none
+                self.blobs.download(key + GRAPH, base.with_suffix(GRAPH))
+            except BlobNotFound:
+                pass
             self.blobs.download(key + ".idx", base.with_suffix(".idx"))
         return base
 
@@ -140,7 +146,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
             self._learn(indexer)
-            return self._stage(f, Path(path), entries, ext_refs)
+            return self._stage(f, Path(path), entries, ext_refs, indexer.graph)
 
     def _learn(self, indexer: IngestIndexer) -> None:
         self.outside_refs |= indexer.outside
@@ -168,7 +174,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 entries = list(indexer)
                 ext_refs = set(indexer.ext_refs())
             self._learn(indexer)
-            return self._stage(f, Path(path), entries, ext_refs)
+            return self._stage(f, Path(path), entries, ext_refs, indexer.graph)
 
         def abort() -> None:
             f.close()
@@ -179,7 +185,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def add_object(self, obj: ShaFile) -> None:
         self.add_objects([(obj, None)])
 
-    def _stage(self, f: BinaryIO, path: Path, entries: list[PackIndexEntry], ext_refs: set[RawObjectID]) -> Pack:
+    def _stage(self, f: BinaryIO, path: Path, entries: list[PackIndexEntry], ext_refs: set[RawObjectID],
+               graph: GraphWriter) -> Pack:
         try:
             pack_sha, extra = extend_pack(f, ext_refs, get_raw=self.get_raw, object_format=self.object_format)
             f.flush()
@@ -187,6 +194,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             entries = sorted([*entries, *extra])
             base = path.with_name("pack-" + pack_sha.hex())
             os.replace(path, base.with_suffix(".pack"))
+            graph.write(base.with_suffix(GRAPH))
             with open(base.with_suffix(".idx"), "wb") as idx:
                 write_pack_index(idx, entries, pack_sha)
             pack = Pack(str(base), object_format=self.object_format)
@@ -216,6 +224,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             key = f"{self.home}{base.name}-{secrets.token_hex(4)}"
             # Pack before idx: a reader treats the idx as the mark of a complete pack.
             self.blobs.put_file_if_absent(key + ".pack", base.with_suffix(".pack"))
+            self.blobs.put_file_if_absent(key + GRAPH, base.with_suffix(GRAPH))
             self.blobs.put_file_if_absent(key + ".idx", base.with_suffix(".idx"))
             keys.append(key)
         return keys
@@ -230,6 +239,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
                 dest = self.cache_dir / key
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(base.with_suffix(".pack"), dest.with_suffix(".pack"))
+                os.replace(base.with_suffix(GRAPH), dest.with_suffix(GRAPH))
                 os.replace(base.with_suffix(".idx"), dest.with_suffix(".idx"))
             self._pack_keys.append(key)
 

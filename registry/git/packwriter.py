@@ -13,8 +13,8 @@ import struct
 import zlib
 from collections.abc import Callable
 
-from dulwich.objects import RawObjectID
-from dulwich.pack import Pack
+from dulwich.objects import RawObjectID, sha_to_hex
+from dulwich.pack import Pack, PackIndex, PackIndex2
 
 OFS_DELTA, REF_DELTA = 6, 7
 CHUNK = 1 << 16
@@ -26,12 +26,21 @@ class _PackView:
     def __init__(self, pack: Pack) -> None:
         with open(pack._data_path, "rb") as fh:
             self.data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        entries = sorted((offset, sha) for sha, offset, _crc in pack.index.iterentries())
+        names, offsets = _idx_table(pack.index)
+        entries = sorted(zip(offsets, names, strict=True))
         self.offsets = [o for o, _ in entries]
         self.sha_at = dict(entries)
         self.end = len(self.data) - 20
+        self._offset_of: dict[bytes, int] | None = None
 
-    def entry(self, offset: int) -> tuple[int, int, bytes | None, int]:
+    def offsets_by_sha(self) -> dict[bytes, int]:
+        """Where each object (by hex sha) starts: built on first use, for a pack most of whose
+        objects are sent."""
+        if self._offset_of is None:
+            self._offset_of = {sha_to_hex(sha): offset for offset, sha in self.sha_at.items()}
+        return self._offset_of
+
+    def entry(self, offset: int) -> tuple[int, int, RawObjectID | None, int]:
         """(type, header length, base: raw sha or None, end) of the entry at `offset`."""
         data, pos = self.data, offset
         byte = data[pos]
@@ -40,7 +49,7 @@ class _PackView:
         while byte & 0x80:
             byte = data[pos]
             pos += 1
-        base: bytes | None = None
+        base: RawObjectID | None = None
         if kind == OFS_DELTA:
             byte = data[pos]
             pos += 1
@@ -51,14 +60,37 @@ class _PackView:
                 rel = ((rel + 1) << 7) | (byte & 0x7F)
             base = self.sha_at[offset - rel]
         elif kind == REF_DELTA:
-            base = bytes(data[pos:pos + 20])
+            base = RawObjectID(data[pos:pos + 20])
             pos += 20
         i = bisect.bisect_right(self.offsets, offset)
         end = self.offsets[i] if i < len(self.offsets) else self.end
         return kind, pos - offset, base, end
 
+    def size_header(self, offset: int) -> bytes:
+        """The type-and-size bytes that start the entry at `offset`."""
+        end = offset
+        while self.data[end] & 0x80:
+            end += 1
+        return bytes(self.data[offset:end + 1])
+
     def close(self) -> None:
         self.data.close()
+
+
+def _idx_table(index: PackIndex) -> tuple[list[RawObjectID], list[int]]:
+    """Every (raw sha, offset) of a pack index, read as whole tables from a v2 idx (dulwich
+    reads an entry at a time)."""
+    if not isinstance(index, PackIndex2):
+        entries = list(index.iterentries())
+        return [sha for sha, _, _ in entries], [offset for _, offset, _ in entries]
+    count, data = len(index), index._contents
+    start = index._name_table_offset
+    names = [RawObjectID(data[at:at + 20]) for at in range(start, start + 20 * count, 20)]
+    offsets = list(struct.unpack_from(f">{count}L", data, index._pack_offset_table_offset))
+    for i, offset in enumerate(offsets):
+        if offset & 0x80000000:  # past 2 GiB: kept in the large-offset table
+            offsets[i] = index._unpack_offset(i)
+    return names, offsets
 
 
 def _ofs_header(size_header: bytes, rel: int) -> bytes:
@@ -125,9 +157,7 @@ def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[Ra
         kind, header_len, base, end = view.entry(offset)
         start = pos
         if kind == OFS_DELTA and base in written:
-            size_header = bytes(view.data[offset:offset + header_len])
-            size_len = next(i for i, b in enumerate(size_header) if not b & 0x80) + 1
-            out(_ofs_header(size_header[:size_len], start - written[base]))
+            out(_ofs_header(view.size_header(offset), start - written[base]))
             out(view.data[offset + header_len:end])
         elif kind == OFS_DELTA:
             type_num, data = get_raw(sha)  # base not in this stream: send the whole object
