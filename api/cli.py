@@ -16,11 +16,12 @@ from .client import ApiError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import run
+    from .serve import default_workers, run
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
-    run(container_from_env(), args.host, args.port, args.workers)
+    container = container_from_env()
+    run(container, args.host, args.port, args.workers or default_workers(container.settings))
     return 0
 
 
@@ -145,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="N server processes on one port (default 1; each runs its own queue "
-                            "consumer and reconciler when there is no REGISTRY_REDIS_URL)")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="N server processes on one port (default: one per core with "
+                            "REGISTRY_REDIS_URL, which holds the rate limits they share; else 1)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from registry.container import Container
 from registry.services import gallery
-from registry.settings import get_settings
+from registry.settings import Settings, get_settings
 from workers.pipeline import Pipeline, build
 
 from .app import create_app
@@ -46,6 +46,18 @@ def factory() -> FastAPI:
     host, _, port = os.environ[ADDRESS].rpartition(":")
     app, _ = prepare(Container.build(get_settings()), host, int(port), first=False)
     return app
+
+
+def default_workers(settings: Settings) -> int:
+    """One process per core the scheduler gives us when Redis holds the rate-limit counters all
+    processes share; one otherwise, since in-memory counters per process would let a client
+    through N times the configured rate."""
+    if not settings.redis_url:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def run(container: Container, host: str, port: int, workers: int) -> None:
