@@ -99,8 +99,9 @@ def _locate(reader: PackReader, selection: Selection, view: Callable[[int], _Pac
 
 
 def write_selection(reader: PackReader, selection: Selection, write: Callable[[bytes], object], *,
-                    thin: bool, ofs: bool) -> int:
-    """Write the pack of `selection`; returns how many entries were copied without inflating."""
+                    thin: bool, ofs: bool, offsets: dict[bytes, int] | None = None) -> int:
+    """Write the pack of `selection`; returns how many entries were copied without inflating.
+    `offsets`, if given, gets where each object starts in the pack written (for its index)."""
     views: dict[int, _PackView] = {}
 
     def view(p: int) -> _PackView:
@@ -137,6 +138,8 @@ def write_selection(reader: PackReader, selection: Selection, write: Callable[[b
         for opened in views.values():
             opened.close()
     stream.finish()
+    if offsets is not None:
+        offsets.update(written)
     return reused
 
 

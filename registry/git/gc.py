@@ -10,11 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dulwich.objects import ObjectID
+from dulwich.objects import Blob
 
 from ..errors import Conflict
 from ..storage import BlobNotFound, BlobStore
 from . import RepoStore, refsdoc
+from .fetchpack import write_selection
+from .fetchwalk import PackReader, newest_first, select
+from .graph import GraphWriter
+from .objects import BlobPackObjectStore
 
 DOC_SUFFIX = "/refs.json"
 
@@ -34,16 +38,32 @@ def repack(repos: RepoStore, repo_id: str, max_packs: int = 1) -> bool:
         if len(doc.packs) <= max_packs and doc.exact:
             return False
         store = repo.object_store
-        wants = sorted({ObjectID(sha.encode()) for sha in doc.refs.values()})
+        wants = sorted({sha.encode() for sha in doc.refs.values()})
         if wants:
-            count, objects = store.generate_pack_data([], wants)
-            store.add_pack_data(count, objects)
+            _write_reachable(store, wants)
         keys = store.publish() if store.has_pending else []
         try:
             refsdoc.swap(repos.blobs, repo_id, doc, replace(doc, packs=tuple(keys), exact=True))
         except Conflict:  # a push landed meanwhile: leave this repo for the next run; the
             return False  # new pack, named by nothing, goes with the grace period
         return True
+
+
+def _write_reachable(store: BlobPackObjectStore, wants: list[bytes]) -> None:
+    """Stage one pack of what `wants` reach, stored entries copied verbatim (fetchpack) and its
+    index built from where they landed: nothing is inflated but the commits and trees the walk
+    reads (from the .graph files, where there are any)."""
+    reader = PackReader(newest_first(store))
+    selection = select(reader, wants, [])
+    graph = GraphWriter()
+    for sha, type_num in selection.objects:
+        if type_num != Blob.type_num:
+            graph.add(bytes.fromhex(sha.decode("ascii")), type_num, reader.get_raw(sha)[1])
+    path = store.staging_file(".pack")
+    offsets: dict[bytes, int] = {}
+    with open(path, "wb") as f:
+        write_selection(reader, selection, f.write, thin=False, ofs=True, offsets=offsets)
+    store.stage_written(path, offsets, graph)
 
 
 def collect(blobs: BlobStore, grace_seconds: float, now: float | None = None) -> int:

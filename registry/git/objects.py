@@ -8,10 +8,12 @@ by blob key (blobs are immutable), so a clone does not download them again.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import secrets
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -192,6 +194,28 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             f.flush()
             f.close()
             entries = sorted([*entries, *extra])
+        except BaseException:
+            f.close()
+            path.unlink(missing_ok=True)
+            raise
+        return self._register(path, entries, pack_sha, graph)
+
+    def stage_written(self, path: Path, offsets: dict[bytes, int], graph: GraphWriter) -> Pack:
+        """Stage a pack this process wrote from stored objects (a repack), given where each
+        object (hex sha) starts in it: its index is built from those offsets, not by reading
+        the objects again."""
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pack_sha = bytes(data[-20:])
+            order = sorted((offset, sha) for sha, offset in offsets.items())
+            ends = [offset for offset, _ in order[1:]] + [len(data) - 20]
+            entries: list[PackIndexEntry] = sorted(
+                (RawObjectID(bytes.fromhex(sha.decode("ascii"))), offset, zlib.crc32(data[offset:end]))
+                for (offset, sha), end in zip(order, ends, strict=True))
+        return self._register(path, entries, pack_sha, graph)
+
+    def _register(self, path: Path, entries: list[PackIndexEntry], pack_sha: bytes, graph: GraphWriter) -> Pack:
+        """Name a written pack by its checksum, write its .idx and .graph, and add it as pending."""
+        try:
             base = path.with_name("pack-" + pack_sha.hex())
             os.replace(path, base.with_suffix(".pack"))
             graph.write(base.with_suffix(GRAPH))
@@ -200,7 +224,6 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             pack = Pack(str(base), object_format=self.object_format)
             pack.check_length_and_checksum()
         except BaseException:
-            f.close()
             path.unlink(missing_ok=True)
             raise
         name = PENDING + base.name
@@ -208,6 +231,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self._pack_cache[name] = pack
         self._invalidate_peel_cache()
         return pack
+
+    def staging_file(self, suffix: str) -> Path:
+        """A new empty file in this store's staging directory (removed with `discard`)."""
+        fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=suffix)
+        os.close(fd)
+        return Path(path)
 
     @property
     def has_pending(self) -> bool:

@@ -75,11 +75,17 @@ def test_a_clone_walk_is_the_same_with_or_without_a_sound_graph(stored, tmp_path
 def test_parse_refuses_what_it_did_not_write():
     writer = graph.GraphWriter()
     writer.add(b"\x01" * 20, 2, b"100644 a\x00" + b"\x02" * 20)
-    data = b"".join([*writer._out, writer._zlib.flush()])
+    data = writer.getvalue()
     assert graph.parse(data) == {b"01" * 20: (2, b"100644 a\x00" + b"\x02" * 20)}
     assert graph.parse(data[:-3]) is None
-    assert graph.parse(zlib.compress(b"RGGRAPH0")) is None
-    assert graph.parse(zlib.compress(graph.MAGIC + b"\x02" + b"\x01" * 20 + b"\xff\xff\xff\xff")) is None
+    assert graph.parse(data[:-5] + b"\x03" + data[-4:]) is None  # one byte changed: the CRC says so
+    assert graph.parse(b"RGGRAPH0" + data[8:]) is None
+
+    def sealed(body: bytes) -> bytes:
+        return body + zlib.crc32(body).to_bytes(4, "big")
+
+    assert graph.parse(sealed(graph.MAGIC + b"\x02" + b"\x01" * 20 + b"\xff\xff\xff\xff")) is None
+    assert graph.parse(sealed(graph.MAGIC + b"\x02")) is None
     assert graph.parse(b"") is None
 
 

@@ -80,7 +80,7 @@ def test_lost_race_leaves_uploaded_packs_to_gc(blobs, tmp_path):
     with pytest.raises(Conflict):
         second.commit_updates({"refs/heads/main": c2.id.decode()}, {"refs/heads/main": "0" * 40})
     # never deleted inline (the write might have landed); unnamed, it goes with gc's grace period
-    assert len(list(blobs.list("repos/r1/packs/"))) == len(packs_after_first) + 2
+    assert len(list(blobs.list("repos/r1/packs/"))) == len(packs_after_first) + 3  # .pack, .graph, .idx
     assert collect(blobs, grace_seconds=3600) == 0
     assert collect(blobs, grace_seconds=0) == 1
     assert sorted(blobs.list("repos/r1/packs/")) == packs_after_first
@@ -112,12 +112,15 @@ def test_gc_repacks_to_exact_and_drops_unnamed_packs(blobs, tmp_path):
     doc = repos.open("r1").doc
     assert report.repacked == 1 and doc.exact and len(doc.packs) == 1
     assert report.packs_removed == 0  # the old packs are still within the grace period
-    assert len(list(blobs.list("repos/r1/packs/"))) == 6
+    assert len(list(blobs.list("repos/r1/packs/"))) == 9  # .pack, .idx and .graph of each
     report = run_gc(repos, grace_seconds=0)
     assert report.repacked == 0 and report.packs_removed == 2
-    assert sorted(blobs.list("repos/r1/packs/")) == sorted(f"{doc.packs[0]}{ext}" for ext in (".idx", ".pack"))
+    assert sorted(blobs.list("repos/r1/packs/")) == sorted(f"{doc.packs[0]}{ext}" for ext in (".graph", ".idx", ".pack"))
     fresh = RepoStore(blobs, tmp_path / "cache3").open("r1")
     assert fresh.object_store[c1.id].id == c1.id
+    [pack] = fresh.object_store.packs
+    pack.check()  # every object's sha and CRC as its index says: the index built from the offsets is right
+    assert len(pack) == 3
     with pytest.raises(KeyError):
         fresh.object_store[c2.id]  # the deleted branch's commit is gone for good
 
