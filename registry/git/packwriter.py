@@ -117,9 +117,13 @@ def write_all_objects(packs: list[Pack], get_raw: Callable[[RawObjectID], tuple[
                       write: Callable[[bytes], object]) -> int:
     """Write one pack holding every object of `packs` once, in stored order. Returns the count.
 
-    Duplicates across packs (a completed thin pack repeats its bases) are written once; an
-    OFS_DELTA gets its offset recomputed against where its base landed in the new stream.
+    A single pack is that pack's file as it is (a repo after its first push or a repack: the
+    common case, served with no work per object). Across packs, duplicates (a completed thin
+    pack repeats its bases) are written once; an OFS_DELTA gets its offset recomputed against
+    where its base landed in the new stream.
     """
+    if len(packs) == 1:
+        return _copy_file(packs[0], write)
     views = [_PackView(p) for p in packs]
     try:
         order: list[tuple[_PackView, int, RawObjectID]] = []
@@ -134,6 +138,16 @@ def write_all_objects(packs: list[Pack], get_raw: Callable[[RawObjectID], tuple[
     finally:
         for view in views:
             view.close()
+
+
+def _copy_file(pack: Pack, write: Callable[[bytes], object]) -> int:
+    """A stored pack sent whole: header, entries and checksum, read in chunks."""
+    with open(pack._data_path, "rb") as fh:
+        head = fh.read(12)
+        write(head)
+        while chunk := fh.read(CHUNK):
+            write(chunk)
+    return int(struct.unpack(">I", head[8:12])[0])
 
 
 def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[RawObjectID], tuple[int, bytes]],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -59,3 +60,20 @@ def test_several_deltified_packs_with_duplicates_stream_as_one_valid_pack(tmp_pa
     finally:
         for p in packs:
             p.close()
+
+
+def test_a_single_pack_is_sent_as_its_file(tmp_path: Path):
+    repo = tmp_path / "r"
+    git("init", "-q", str(repo))
+    for _ in range(3):
+        commit_file(repo, "prompt.md", secrets.token_hex(40_000))  # the pack: more than one 64 KiB chunk
+    git("repack", "-q", "-a", "-d", cwd=repo)
+    [pack] = _packs(repo)
+    try:
+        chunks: list[bytes] = []
+        count = write_all_objects([pack], _get_raw_from([pack]), chunks.append)
+        assert count == len(pack) == 9 and len(chunks) > 2
+        assert b"".join(chunks) == Path(pack._data_path).read_bytes()
+        assert sorted(s.encode() for s in _index(tmp_path, b"".join(chunks))) == sorted(pack)
+    finally:
+        pack.close()
