@@ -8,25 +8,76 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.stats import timed
+from bench.rss import PeakRSS
+from bench.stats import Figure, timed
 from tests.gitcli import authed, git
 
 Targets = dict[str, str]  # label -> remote url
 
 
-def targets_for(name: str, root: Path, base_url: str, reg, token: str) -> Targets:
-    """An empty repo `name` on both servers, and each one's URL."""
-    import httpx
+@dataclass
+class Servers:
+    """The http-backend baseline (repos under `root`) and one registry, with their RSS samplers."""
+    root: Path
+    base_url: str
+    reg: Any  # tests.services.Server
+    token: str
+    rss: PeakRSS | None = None  # the registry's process tree
+    base_rss: PeakRSS | None = None  # the git http-backend processes
 
-    httpx.post(f"{reg.url}/api/v1/templates", json={"name": name},
-               headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-    git("init", "-q", "--bare", str(root / f"{name}.git"))
-    return {"http-backend": f"{base_url}/{name}.git", "registry": authed(f"{reg.url}/bench/{name}.git", "bench", token)}
+    def targets(self, name: str) -> Targets:
+        """An empty repo `name` on both servers, and each one's URL."""
+        import httpx
+
+        httpx.post(f"{self.reg.url}/api/v1/templates", json={"name": name},
+                   headers={"Authorization": f"Bearer {self.token}"}).raise_for_status()
+        git("init", "-q", "--bare", str(self.root / f"{name}.git"))
+        return self.urls(name)
+
+    def urls(self, name: str) -> Targets:
+        return {"http-backend": f"{self.base_url}/{name}.git",
+                "registry": authed(f"{self.reg.url}/bench/{name}.git", "bench", self.token)}
+
+    def log(self) -> Path:
+        """The registry's stdout and stderr (tests.services.registry_server writes it there)."""
+        port = self.reg.url.rsplit(":", 1)[1]
+        return Path(self.reg.env["REGISTRY_DATA_DIR"]).parent / f"server-{port}.log"
+
+    def quiesce(self, timeout: float = 120.0) -> float:
+        """Wait until the registry's background queue has no job waiting (checks and repacks the
+        previous pushes queued), so a scenario is not timed against an earlier one's leftovers.
+        Seconds waited; a running job may still finish meanwhile."""
+        import httpx
+
+        start = time.monotonic()
+        idle = 0
+        while idle < 2 and time.monotonic() - start < timeout:
+            text = httpx.get(f"{self.reg.url}/metrics", timeout=30).text
+            waiting = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                          if line.startswith("registry_queue_depth{"))
+            idle = idle + 1 if waiting == 0 else 0
+            time.sleep(0.25)
+        return time.monotonic() - start
+
+    def reset(self) -> None:
+        """A quiet registry and a new RSS window: what `figure` reports is the peak from here."""
+        self.quiesce()
+        for sampler in (self.rss, self.base_rss):
+            if sampler:
+                sampler.reset()
+
+    def figure(self, took: dict[str, list[float]], note: str) -> Figure:
+        """The medians of `took` and the peak RSS of each server since `reset`."""
+        return Figure(statistics.median(took["http-backend"]), statistics.median(took["registry"]), note,
+                      self.rss.peak_mb() if self.rss else None, self.base_rss.peak_mb() if self.base_rss else None)
 
 
-def _clones(tmp: Path, name: str, targets: Targets, bare: bool) -> dict[str, Path]:
+def clones(tmp: Path, name: str, targets: Targets, bare: bool) -> dict[str, Path]:
     out = {}
     for label, url in targets.items():
         out[label] = tmp / f"{name}-{label}"
@@ -34,12 +85,24 @@ def _clones(tmp: Path, name: str, targets: Targets, bare: bool) -> dict[str, Pat
     return out
 
 
-def _time_runs(tmp: Path, name: str, clones: dict[str, Path], runs: int, op: tuple[str, ...],
-               expect: str) -> tuple[float, float]:
+def behind(tmp: Path, srv: Servers, source: Path, name: str, commits: int, bare: bool) -> dict[str, Path]:
+    """A clone of each server made `commits` (first-parent) behind main; then main is pushed to both."""
+    targets = srv.targets(name)
+    for url in targets.values():
+        git("push", "-q", url, f"main~{commits}:refs/heads/main", cwd=source)
+    out = clones(tmp, name, targets, bare=bare)
+    for url in targets.values():
+        git("push", "-q", url, "main", cwd=source)
+    return out
+
+
+def time_runs(tmp: Path, srv: Servers, name: str, copies: dict[str, Path], runs: int, op: tuple[str, ...],
+              expect: str) -> Figure:
     """Median seconds of `git <op>` in a fresh copy of each clone, alternating servers per run."""
-    took: dict[str, list[float]] = {label: [] for label in clones}
+    took: dict[str, list[float]] = {label: [] for label in copies}
+    srv.reset()
     for run in range(runs):
-        for label, clone in clones.items():
+        for label, clone in copies.items():
             copy = tmp / f"{name}-{label}-run{run}"
             shutil.copytree(clone, copy, symlinks=True)
             took[label].append(timed(lambda: git(*op, cwd=copy)))  # noqa: B023
@@ -48,63 +111,50 @@ def _time_runs(tmp: Path, name: str, clones: dict[str, Path], runs: int, op: tup
             if run == 0:
                 git("fsck", "--no-progress", "--connectivity-only", cwd=copy)
             shutil.rmtree(copy)
-    return statistics.median(took["http-backend"]), statistics.median(took["registry"])
+    return srv.figure(took, f"median of {runs}")
 
 
-def fetch_scenarios(tmp: Path, source: Path, root: Path, base_url: str, reg, token: str, runs: int,
-                    pushes: int) -> dict[str, tuple[float, float]]:
-    """(http-backend, registry) median seconds of each incremental scenario."""
-    def rev(spec: str) -> str:
-        return git("rev-parse", spec, cwd=source).stdout.strip()
+FETCH = ("fetch", "-q", "origin", "main")
+PULL = ("pull", "-q", "--ff-only", "origin", "main")
 
-    def behind(name: str, commits: int, bare: bool) -> dict[str, Path]:
-        """A clone of each server made `commits` behind main; then main is pushed to both."""
-        targets = targets_for(name, root, base_url, reg, token)
-        for url in targets.values():
-            git("push", "-q", url, f"main~{commits}:refs/heads/main", cwd=source)
-        clones = _clones(tmp, name, targets, bare=bare)
-        for url in targets.values():
-            git("push", "-q", url, "main", cwd=source)
-        return clones
 
-    out: dict[str, tuple[float, float]] = {}
-    tip = rev("main")
+def fetch_scenarios(tmp: Path, srv: Servers, source: Path, runs: int, pushes: int) -> dict[str, Figure]:
+    """The figures of each incremental scenario."""
+    tip = git("rev-parse", "main", cwd=source).stdout.strip()
+    out: dict[str, Figure] = {}
 
     # (a) a clone 20 commits behind, then `git fetch` of the 20 new ones
-    clones = behind("fetch20", 20, bare=True)
-    out["fetch of 20 new commits"] = _time_runs(tmp, "fetch20", clones, runs, ("fetch", "-q", "origin", "main"), tip)
+    copies = behind(tmp, srv, source, "fetch20", 20, bare=True)
+    out["fetch of 20 new commits"] = time_runs(tmp, srv, "fetch20", copies, runs, FETCH, tip)
 
     # (a') the same fetch from a repo pushed in one go (one pack): the client, 20 commits
     # behind, is a local copy of the source at main~20 whose origin is the server
-    targets = targets_for("fetch20one", root, base_url, reg, token)
-    clones = {}
+    targets = srv.targets("fetch20one")
+    copies = {}
     git("branch", "-f", "behind", "main~20", cwd=source)
     for label, url in targets.items():
         git("push", "-q", url, "main", cwd=source)
-        clones[label] = tmp / f"fetch20one-{label}"
-        git("init", "-q", "--bare", str(clones[label]))
-        git("fetch", "-q", f"file://{source}", "behind:refs/heads/main", cwd=clones[label])
-        git("remote", "add", "origin", url, cwd=clones[label])
+        copies[label] = tmp / f"fetch20one-{label}"
+        git("init", "-q", "--bare", str(copies[label]))
+        git("fetch", "-q", f"file://{source}", "behind:refs/heads/main", cwd=copies[label])
+        git("remote", "add", "origin", url, cwd=copies[label])
     git("branch", "-D", "behind", cwd=source)
-    out["fetch of 20 from one pack"] = _time_runs(tmp, "fetch20one", clones, runs, ("fetch", "-q", "origin", "main"),
-                                                  tip)
+    out["fetch of 20 from one pack"] = time_runs(tmp, srv, "fetch20one", copies, runs, FETCH, tip)
 
     # (b) a working clone, one new commit pushed, then `git pull`
-    clones = behind("pull1", 1, bare=False)
-    out["pull after 1 new commit"] = _time_runs(tmp, "pull1", clones, runs,
-                                                ("pull", "-q", "--ff-only", "origin", "main"), tip)
+    copies = behind(tmp, srv, source, "pull1", 1, bare=False)
+    out["pull after 1 new commit"] = time_runs(tmp, srv, "pull1", copies, runs, PULL, tip)
 
     # (c) the history arrived as many pushes (one pack each), then a fetch of 20 new commits
     if pushes:
         total = int(git("rev-list", "--count", "main~20", cwd=source).stdout)
-        targets = targets_for("pushes", root, base_url, reg, token)
+        targets = srv.targets("pushes")
         for k in range(1, pushes + 1):
             back = 20 + (total * (pushes - k)) // pushes
             for url in targets.values():
                 git("push", "-q", url, f"main~{back}:refs/heads/main", cwd=source)
-        clones = _clones(tmp, "pushes", targets, bare=True)
+        copies = clones(tmp, "pushes", targets, bare=True)
         for url in targets.values():
             git("push", "-q", url, "main", cwd=source)
-        out[f"fetch of 20 after {pushes + 1} pushes"] = _time_runs(
-            tmp, "pushes", clones, runs, ("fetch", "-q", "origin", "main"), tip)
+        out[f"fetch of 20 after {pushes + 1} pushes"] = time_runs(tmp, srv, "pushes", copies, runs, FETCH, tip)
     return out

@@ -1,23 +1,30 @@
-"""Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template: registry vs C git
-http-backend, same run.
+"""Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template, 8 concurrent
+clones (one registry process, then `--workers 2`), and the same on a real history (pallets/jinja):
+registry vs C git http-backend, same run, with the registry's peak RSS in each scenario (issue 14).
 
-    make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P] [--only fetch])
+    make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
+                      [--only fetch|real|concurrent] [--real GITDIR] [--clients N])
 """
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.bench_fetch import fetch_scenarios, targets_for
+from bench.bench_concurrent import concurrent_clones
+from bench.bench_fetch import Servers, fetch_scenarios
+from bench.bench_real import DEFAULT_MIRROR, real_scenarios
 from bench.githttp_baseline import serve_http_backend
-from bench.stats import timed
+from bench.rss import PeakRSS
+from bench.stats import Figure, timed
 from tests.gitcli import git
-from tests.services import registry_server
+from tests.services import Server, registry_server
 
 
 def make_history(dest: Path, commits: int, files: int) -> None:
@@ -51,8 +58,13 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pushes", type=int, default=100, help="history as this many pushes (0: skip)")
-    parser.add_argument("--only", choices=("all", "fetch"), default="all", help="fetch: incremental scenarios only")
+    parser.add_argument("--only", choices=("all", "fetch", "real", "concurrent"), default="all",
+                        help="fetch: incremental scenarios only; real: the real repo only; concurrent: clones only")
+    parser.add_argument("--real", type=Path, default=DEFAULT_MIRROR if DEFAULT_MIRROR.exists() else None,
+                        help=f"a git dir with a real history on main (default: {DEFAULT_MIRROR} if present)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clones")
     args = parser.parse_args()
+    only = args.only
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         source = tmp / "source"
@@ -63,53 +75,126 @@ def main() -> int:
         root = tmp / "baseline"
         root.mkdir()
         server, base_url = serve_http_backend(root)
-        times: dict[str, dict[str, list[float]]] = {"http-backend": {"push": [], "clone": []},
-                                                    "registry": {"push": [], "clone": []}}
-        with registry_server(tmp / "reg") as reg:
-            reg.cli("user", "add", "bench")
-            token = reg.cli("token", "create", "bench").stdout.strip()
-            for run in range(args.runs if args.only == "all" else 0):
-                targets = targets_for(f"bench{run}", root, base_url, reg, token)
-                for label, url in targets.items():
-                    times[label]["push"].append(timed(lambda: git("push", "-q", url, "main", cwd=source)))
-                for label, url in targets.items():
-                    dest = tmp / f"clone-{label}-{run}"
-                    times[label]["clone"].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))
-                    assert git("rev-parse", "main", cwd=dest).stdout == git("rev-parse", "main", cwd=source).stdout
-            fetches = fetch_scenarios(tmp, source, root, base_url, reg, token, args.runs, args.pushes)
-            after = after_deletion(tmp, source, root, base_url, reg, token) if args.only == "all" else {}
+        with PeakRSS(os.getpid(), only=b"http-backend") as base_rss:  # the CGI processes of the baseline
+            with _registry(tmp / "reg") as reg, PeakRSS(reg.proc.pid) as rss:
+                srv = Servers(root, base_url, reg, _token(reg), rss, base_rss)
+                _report(one_process(tmp, srv, source, args), srv.log())
+            if only in ("all", "concurrent"):
+                (tmp / "reg2").mkdir()
+                with _registry(tmp / "reg2" / "data", ("--workers", "2")) as reg2, PeakRSS(reg2.proc.pid) as rss2:
+                    srv = Servers(root, base_url, reg2, _token(reg2), rss2, base_rss)
+                    name = _pushed(srv, "concurrent2", source)
+                    figure = concurrent_clones(tmp, srv, name, source, args.clients, args.runs)
+                    _report({f"{args.clients} concurrent clones, --workers 2": figure}, srv.log())
         server.shutdown()
-        for label, (base, ours) in after.items():
-            print(f"clone {label}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x")
-        for label, (base, ours) in fetches.items():
-            print(f"{label}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "
-                  f"(median of {args.runs})")
-        for op in ("clone", "push") if args.only == "all" else ():
-            base = statistics.median(times["http-backend"][op])
-            ours = statistics.median(times["registry"][op])
-            print(f"{op:5s}: http-backend {base:.3f}s  registry {ours:.3f}s  ratio {ours / base:.1f}x "
-                  f"(median of {args.runs}; local backend)")
     return 0
 
 
-def after_deletion(tmp: Path, source: Path, root: Path, base_url: str, reg, token: str) -> dict[str, tuple[float, float]]:
+def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace) -> dict[str, Figure]:
+    """Every scenario against the registry started with its default settings."""
+    only, out = args.only, {}
+    if only == "all":
+        out.update(push_and_clone(tmp, srv, source, args.runs))
+    if only in ("all", "fetch"):
+        out.update(fetch_scenarios(tmp, srv, source, args.runs, args.pushes))
+    if only == "all":
+        out.update(after_deletion(tmp, srv, source))
+    if only in ("all", "concurrent"):
+        name = _pushed(srv, "concurrent", source)
+        out[f"{args.clients} concurrent clones, one process"] = concurrent_clones(
+            tmp, srv, name, source, args.clients, args.runs)
+    if only in ("all", "real"):
+        if args.real is None or not args.real.exists():
+            print(f"real repo: skipped ({DEFAULT_MIRROR} not found; pass --real GITDIR)")
+        else:
+            out.update(real_scenarios(tmp, srv, args.real, args.runs))
+    return out
+
+
+def _report(figures: dict[str, Figure], log: Path) -> None:
+    for label, figure in figures.items():
+        print(figure.line(label), flush=True)
+    bad = [line for line in log.read_text(errors="replace").splitlines()  # a server error is a finding
+           if "Traceback" in line or "ERROR" in line or "Error" in line]
+    if bad:
+        print(f"{log.name}: {len(bad)} error lines, first ones:\n  " + "\n  ".join(bad[:10]))
+
+
+@contextmanager
+def _registry(data_dir: Path, serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """registry_server, started again when a loaded machine makes the start outlast its 30 s wait
+    (`--workers 2` on 2 busy cores: three interpreters importing the app)."""
+    for attempt in range(3):
+        with ExitStack() as stack:
+            try:
+                reg = stack.enter_context(registry_server(data_dir, serve_args=serve_args))
+            except RuntimeError as exc:
+                if attempt == 2:
+                    raise
+                print(f"registry {' '.join(serve_args)} start: {exc}; starting it again", flush=True)
+                continue
+            yield reg
+            return
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def _token(reg) -> str:
+    reg.cli("user", "add", "bench")
+    return reg.cli("token", "create", "bench").stdout.strip()
+
+
+def _pushed(srv: Servers, name: str, source: Path) -> str:
+    for url in srv.targets(name).values():
+        git("push", "-q", url, "main", cwd=source)
+    return name
+
+
+def push_and_clone(tmp: Path, srv: Servers, source: Path, runs: int) -> dict[str, Figure]:
+    """The whole history pushed into an empty template, then cloned; a new template each run."""
+    out = {}
+    tip = git("rev-parse", "main", cwd=source).stdout
+    for op in ("push", "clone"):
+        took: dict[str, list[float]] = {"http-backend": [], "registry": []}
+        srv.reset()
+        for run in range(runs):
+            urls = srv.targets(f"bench{run}") if op == "push" else srv.urls(f"bench{run}")
+            for label, url in urls.items():
+                if op == "push":
+                    srv.quiesce()  # the previous push's checks done
+                    took[label].append(timed(lambda: git("push", "-q", url, "main", cwd=source)))  # noqa: B023
+                    continue
+                dest = tmp / f"clone-{label}-{run}"
+                took[label].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))  # noqa: B023
+                assert git("rev-parse", "main", cwd=dest).stdout == tip
+        out[op] = srv.figure(took, f"median of {runs}; local backend")
+    return out
+
+
+def after_deletion(tmp: Path, srv: Servers, source: Path) -> dict[str, Figure]:
     """A branch is pushed and deleted (routine after a merge): a clone right after, and once the
     background repack the deletion queued has landed (issue 14). Same repo in both servers."""
-    targets = targets_for("deleted", root, base_url, reg, token)
+    targets = srv.targets("deleted")
     git("checkout", "-q", "-b", "topic", "main~5", cwd=source)
     git("commit", "-q", "--allow-empty", "-m", "a topic", cwd=source)
     for url in targets.values():
         git("push", "-q", url, "main", "topic", cwd=source)
+    srv.reset()  # the checks of that push done: what follows is the deletion's own work
+    for url in targets.values():
         git("push", "-q", url, ":topic", cwd=source)
     git("checkout", "-q", "main", cwd=source)
-    out: dict[str, tuple[float, float]] = {}
-    for label, wait in (("right after a branch deletion", 0.0), ("after the background repack", 5.0)):
-        time.sleep(wait)  # the repack job runs in the embedded queue meanwhile
-        took = {name: timed(lambda: git("clone", "-q", "--bare", url, str(tmp / f"del-{name}-{wait}")))  # noqa: B023
+    out: dict[str, Figure] = {}
+    for label in ("right after a branch deletion", "after the background repack"):
+        if label.startswith("after"):  # the repack job the deletion queued, waited for
+            print(f"waited {srv.quiesce() + _sleep(2.0):.1f}s for the background repack")
+            srv.reset()
+        took = {name: [timed(lambda: git("clone", "-q", "--bare", url, str(tmp / f"del-{name}-{label[0]}")))]  # noqa: B023
                 for name, url in targets.items()}
-        out[label] = (took["http-backend"], took["registry"])
+        out[f"clone {label}"] = srv.figure(took, "one run")
     return out
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 def pct(values: list[float], q: float) -> float:
@@ -15,3 +16,22 @@ def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+@dataclass
+class Figure:
+    """One scenario's figures: median seconds on each server, and the peak RSS sampled meanwhile."""
+    base: float
+    ours: float
+    note: str = ""
+    peak: float | None = None  # MB, the registry's process tree
+    base_peak: float | None = None  # MB, the git http-backend processes
+
+    def line(self, label: str) -> str:
+        """`label: http-backend Xs registry Ys ratio Zx (note) peak RSS M MB (http-backend K MB)`."""
+        out = f"{label}: http-backend {self.base:.3f}s  registry {self.ours:.3f}s  ratio {self.ours / self.base:.2f}x"
+        out += f" ({self.note})" if self.note else ""
+        if self.peak is not None:
+            out += f" peak RSS {self.peak:.0f} MB"
+            out += f" (http-backend {self.base_peak:.0f} MB)" if self.base_peak is not None else ""
+        return out
