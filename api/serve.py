@@ -7,6 +7,7 @@ metadata database (SQLite WAL with immediate transactions, or PostgreSQL), blobs
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import uvicorn
@@ -75,5 +76,8 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
     _ensure_index(container)  # once, before the processes start
     os.environ[ADDRESS] = f"{host}:{port}"
     print(banner, flush=True)
-    uvicorn.run("api.serve:factory", factory=True, host=host, port=port, workers=workers, log_level="warning",
-                access_log=False)
+    # The supervisor serves nothing: it becomes a bare uvicorn (this process, its modules and
+    # container dropped), so N processes cost N apps in memory, not N + 1.
+    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.serve:factory", "--factory", "--host", host,
+                              "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                              "--no-access-log"])
