@@ -1,10 +1,12 @@
 import copy
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from registry import secrets_scan
 from registry.errors import RefNotFound, TemplateNotFound
 from registry.manifest import check, merge
 from registry.secrets_scan import PATTERNS, PREFILTER, find_secret, literal_secrets
@@ -114,6 +116,29 @@ def test_the_secret_prefilter_lets_every_literal_through():
     assert find_secret(b"aws AKIAABCDEFGHIJKLMNOP and a slack xoxb-0123456789abc") == "AWS access key"
     assert find_secret(b"x" * 10_000 + b" ghp_" + b"a" * 36) == "GitHub token"
     assert PREFILTER.search(b"be concise and cite sources.\n" * 100) is None
+
+
+def test_hyperscan_finds_the_same_literals_as_the_regex_prefilter():
+    # FAST (Hyperscan, installed on x86-64 Linux) replaces PREFILTER when present: the same
+    # literals, wherever they stand, in any thread; a scan it stops early still says "found".
+    if secrets_scan.FAST is None:
+        pytest.skip("hyperscan is not installed on this platform")
+    fast = secrets_scan.FAST
+    for _, literals, _ in PATTERNS:
+        for literal in literals:
+            for text in (literal, b"x " + literal + b"x", b"\n" + literal, b"a" + literal, b"q" * 70_000 + literal):
+                assert fast.contains_any(text), (literal, text)
+    for text in (b"", b"be concise and cite sources.\n" * 100, b"AKI", b"sk_", b"xox-", b"-----BEGIN", b"\x00" * 5000):
+        assert not fast.contains_any(text) and not PREFILTER.search(text), text
+    results: list[bool] = []
+    threads = [threading.Thread(target=lambda: results.extend(
+        fast.contains_any(b"y" * 100_000 + b" rgt_") for _ in range(50))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 200
+    assert find_secret(b"x" * 10_000 + b" ghp_" + b"a" * 36) == "GitHub token"
 
 
 def test_secret_patterns_and_literal_secret_fields():
