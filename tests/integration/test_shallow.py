@@ -2,6 +2,7 @@
 
 The reference is the pushed working copy cloned over file:// with the same options: the
 registry must select exactly the commits (and boundaries) that C git's upload-pack selects.
+Every test runs with git speaking protocol v0 and v2 (the `git_protocol` fixture).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.gitcli import authed, git, pkt
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("git_protocol")]
 
 CAPS = b" multi_ack_detailed side-band-64k thin-pack ofs-delta no-progress shallow deepen-since deepen-not"
 
