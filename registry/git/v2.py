@@ -124,20 +124,21 @@ def _check_capabilities(capabilities: list[bytes]) -> None:
 
 def ls_refs(repo: TemplateRepo, args: list[bytes], proto: Protocol) -> None:
     """The refs v0 advertises, HEAD first, then by name; those under a ref-prefix if any is given."""
-    symrefs = peel = unborn = False
+    flags: set[bytes] = set()
     prefixes: list[bytes] = []
     for arg in args:
         if arg in (b"symrefs", b"peel", b"unborn"):
-            symrefs, peel, unborn = symrefs or arg == b"symrefs", peel or arg == b"peel", unborn or arg == b"unborn"
+            flags.add(arg)
         elif arg.startswith(b"ref-prefix "):
             prefixes.append(arg[len(b"ref-prefix "):])
         else:
             raise Refused(f"upload-pack: unexpected line: '{shallow.show(arg)}'")
+    symrefs, unborn = b"symrefs" in flags, b"unborn" in flags
     if len(prefixes) > MAX_PREFIXES:
         prefixes = []
     doc = repo.doc
     refs = repo.advertised_refs()
-    reader = PackReader(newest_first(repo.object_store)) if peel else None
+    reader = PackReader(newest_first(repo.object_store)) if b"peel" in flags else None
     head_target = b" symref-target:" + doc.head.encode() if symrefs else b""
     for name in [Ref(b"HEAD"), *sorted(r for r in refs if r != b"HEAD")]:
         if prefixes and not name.startswith(tuple(prefixes)):

@@ -118,11 +118,11 @@ def test_fetch_deepen_then_unshallow(history, tmp_path):
     git("fsck", "--strict", "--no-dangling", cwd=ours)
 
 
-def test_fetch_deepen_over_several_rounds_of_haves(env, tmp_path):
+def test_fetch_deepen_over_several_rounds_of_haves(env, tmp_path, git_protocol):
     """A client with more commits than one round of haves (16): every answer, the one with
     the pack too, starts with the shallow list (the lifted boundary's parent is sent but
     kept out of the wants that decide "ready")."""
-    info = env.create("shallow-long")
+    info = env.create(f"shallow-long-v{git_protocol}")
     work = tmp_path / "work"
     env.clone(info["clone_url"], "alice", work)
     git("checkout", "-q", "-b", "main", cwd=work)
@@ -150,9 +150,9 @@ def test_fetch_shallow_since_deepens_an_existing_shallow_clone(history, tmp_path
     git("fsck", "--no-dangling", cwd=ours)
 
 
-def test_shallow_clone_fetches_new_commits_plainly(env, tmp_path):
+def test_shallow_clone_fetches_new_commits_plainly(env, tmp_path, git_protocol):
     """A shallow client's fetch sends its boundaries without any deepen line."""
-    info = env.create("shallow-pull")
+    info = env.create(f"shallow-pull-v{git_protocol}")
     work = tmp_path / "work"
     env.clone(info["clone_url"], "alice", work)
     git("checkout", "-q", "-b", "main", cwd=work)
