@@ -1,6 +1,7 @@
 """Git smart HTTP at /{owner}/{name}.git: authentication here, the use cases in registry.services.push.
 
-Bodies are spooled to a temporary file and the dulwich handler runs in a worker thread,
+The `Git-Protocol` header goes to the core as it is (protocol v2 for upload-pack).
+Bodies are spooled to a temporary file and the git handler runs in a worker thread,
 writing into another spooled file that is streamed back in 64 KiB chunks.
 """
 from __future__ import annotations
@@ -54,7 +55,7 @@ async def info_refs(request: Request, owner: str, name: str) -> Response:
 
     async def handle() -> Response:
         body = await run_in_threadpool(push.advertise, get_container(request), request.state.actor, owner, name,
-                                       service_name)
+                                       service_name, request.headers.get("git-protocol"))
         return Response(body, media_type=f"application/x-{service_name}-advertisement", headers=NO_CACHE)
 
     return await _guard(request, handle)
@@ -86,7 +87,8 @@ async def rpc(request: Request, owner: str, name: str, service_name: str) -> Res
             body.seek(0)
         out = cast(BinaryIO, tempfile.SpooledTemporaryFile(SPOOL))
         try:
-            await run_in_threadpool(push.serve, c, actor, template, service_name, body, out)
+            await run_in_threadpool(push.serve, c, actor, template, service_name, body, out,
+                                    request.headers.get("git-protocol"))
         finally:
             body.close()
         out.seek(0)

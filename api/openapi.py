@@ -135,6 +135,10 @@ def _git_media(path: str, op: dict[str, Any]) -> None:
         op["requestBody"] = {"required": True, "description": "pkt-lines (a pack follows for receive-pack)",
                              "content": {f"application/x-{services['enum'][0]}-request": {
                                  "schema": {"type": "string", "format": "binary"}}}}
+    if "git-receive-pack" not in path:
+        op["parameters"] = [*op.get("parameters", []), {
+            "name": "Git-Protocol", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "`version=2` asks upload-pack for git protocol v2 (push stays on v0)"}]
     responses["200"] = {"description": f"git smart HTTP {kind}", "content": {
         f"application/x-{svc}-{kind}": {"schema": {"type": "string", "format": "binary"}}
         for svc in services["enum"]}}

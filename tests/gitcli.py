@@ -26,6 +26,11 @@ def git(*args: str, cwd: Path | str | None = None, check: bool = True, env: dict
     return res
 
 
+def protocol_env(version: str) -> dict[str, str]:
+    """Environment that makes git use protocol `version` ("0" or "2") for every remote."""
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.version", "GIT_CONFIG_VALUE_0": version}
+
+
 def authed(url: str, user: str, token: str) -> str:
     scheme, rest = url.split("://", 1)
     return f"{scheme}://{user}:{token}@{rest}"

@@ -2,7 +2,7 @@
 
 A clone (wants every branch and tag tip, has nothing, no shallow, no filter) of a repo whose
 packs hold only reachable objects is answered with every stored object, copied verbatim
-(packwriter). Anything else goes through dulwich's negotiation and object walk.
+(packwriter). Anything else goes through the negotiation and object walk (v0.py, v2fetch.py).
 """
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ def parse_clone_request(body: bytes) -> CloneRequest | None:
 
 
 def eligible(repo: TemplateRepo, request: CloneRequest) -> bool:
+    """Whether the clone wants exactly the branch and tag tips of a repo whose packs hold only
+    reachable objects (so sending every stored object sends what was asked, nothing more)."""
     doc = repo.doc
     tips = {sha for ref, sha in doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
     return doc.exact and request.wants == tips and request.wants <= set(doc.refs.values())
@@ -65,14 +67,22 @@ def eligible(repo: TemplateRepo, request: CloneRequest) -> bool:
 def serve_clone(repo: TemplateRepo, request: CloneRequest, proto: Protocol) -> None:
     """Answer a clone: NAK (nothing in common), then every stored object as one pack."""
     proto.write_pkt_line(b"NAK\n")
-    store = repo.object_store
     if CAPABILITY_SIDE_BAND_64K in request.capabilities:
-        def write(data: bytes) -> None:
-            proto.write_sideband(SIDE_BAND_CHANNEL_DATA, data)
+        write_sideband_pack(repo, proto, progress=b"no-progress" not in request.capabilities)
     else:
-        write = proto.write  # type: ignore[assignment]
+        store = repo.object_store
+        packwriter.write_all_objects(store.packs, store.get_raw, proto.write)
+
+
+def write_sideband_pack(repo: TemplateRepo, proto: Protocol, *, progress: bool) -> None:
+    """Every stored object as one pack in side-band 1 (and a count in band 2), then a flush:
+    the end of a v0 clone's response, and the packfile section of a v2 one."""
+    store = repo.object_store
+
+    def write(data: bytes) -> None:
+        proto.write_sideband(SIDE_BAND_CHANNEL_DATA, data)
+
     count = packwriter.write_all_objects(store.packs, store.get_raw, write)
-    if CAPABILITY_SIDE_BAND_64K in request.capabilities and b"no-progress" not in request.capabilities:
+    if progress:
         proto.write_sideband(SIDE_BAND_CHANNEL_PROGRESS, f"Total {count} (reused {count})\n".encode())
-    if CAPABILITY_SIDE_BAND_64K in request.capabilities:
-        proto.write_pkt_line(None)
+    proto.write_pkt_line(None)

@@ -79,6 +79,15 @@ class TemplateRepo(BaseRepo):
     def ref_value(self, ref: str) -> str:
         return self.doc.refs.get(ref, ZERO_SHA)
 
+    def advertised_refs(self) -> dict[Ref, ObjectID]:
+        """The refs upload-pack shows, in either protocol version: the stored ones, and HEAD while
+        its branch exists. Never the hidden ones `serve_also` adds for one request."""
+        doc = self.doc
+        refs = {Ref(ref.encode()): ObjectID(sha.encode()) for ref, sha in doc.refs.items()}
+        if doc.head in doc.refs:
+            refs[Ref(b"HEAD")] = ObjectID(doc.refs[doc.head].encode())
+        return refs
+
     def serve_also(self, shas: set[str]) -> None:
         """Let one stateless upload-pack request want these commits, which a push made ancestors
         of current tips since the client read the refs (see git/wants.py). They are named by

@@ -27,7 +27,7 @@ from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
-from . import wants
+from . import v2, wants
 from .clone import eligible, parse_clone_request, serve_clone
 from .ingest import Budget, ObjectRejected, ObjectTooLarge
 from .policy import (
@@ -40,7 +40,7 @@ from .policy import (
     update_problem,
 )
 from .repo import TemplateRepo
-from .shallow import ShallowUploadPack
+from .v0 import ShallowUploadPack
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,7 @@ class _UploadPack(ShallowUploadPack):
         return [c for c in super().capabilities() if c != CAPABILITY_FILTER]
 
     def deepen_not_refs(self) -> dict[Ref, ObjectID]:
-        # The stored refs and HEAD: not the hidden ones `serve_also` adds for one request.
-        doc = self.repo.doc
-        refs = {Ref(ref.encode()): ObjectID(sha.encode()) for ref, sha in doc.refs.items()}
-        if doc.head in doc.refs:
-            refs[Ref(b"HEAD")] = ObjectID(doc.refs[doc.head].encode())
-        return refs
+        return self.repo.advertised_refs()
 
 
 class _ReceivePack(ReceivePackHandler):
@@ -186,8 +181,11 @@ class _ReceivePack(ReceivePackHandler):
                 log.exception("post-push hook failed for %s", self.repo.repo_id)
 
 
-def advertise(repo: TemplateRepo, service: str) -> bytes:
-    """The body of GET info/refs?service=...: the ref advertisement."""
+def advertise(repo: TemplateRepo, service: str, git_protocol: str | None = None) -> bytes:
+    """The body of GET info/refs?service=...: the ref advertisement, or for upload-pack asked
+    for protocol v2 (the `Git-Protocol` header), the v2 capabilities."""
+    if service == "git-upload-pack" and v2.requested(git_protocol):
+        return v2.advertisement()
     out = io.BytesIO()
     proto = ReceivableProtocol(io.BytesIO().read, out.write)
     proto.write_pkt_line(b"# service=" + service.encode() + b"\n")
@@ -199,11 +197,14 @@ def advertise(repo: TemplateRepo, service: str) -> bytes:
 
 
 def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
-        ctx: PushContext | None = None) -> str | None:
+        ctx: PushContext | None = None, git_protocol: str | None = None) -> str | None:
     """Serve one stateless-RPC request: read `body`, write the response to `out`. For
-    upload-pack, returns what it counts as in usage ("clones", "fetches" or None)."""
+    upload-pack, returns what it counts as in usage ("clones", "fetches" or None). Push
+    stays on protocol v0 whatever `git_protocol` asks (as C git)."""
     proto = ReceivableProtocol(body.read, out.write)
     try:
+        if service == "git-upload-pack" and v2.requested(git_protocol):
+            return v2.serve(repo, body.read(), out)
         if service == "git-upload-pack":
             request = parse_clone_request(data := body.read())
             if request is not None and eligible(repo, request):

@@ -1,39 +1,24 @@
-"""Shallow fetches in upload-pack (protocol v0/v1): deepen, deepen-relative, deepen-since, deepen-not.
+"""Shallow fetches in upload-pack: deepen, deepen-relative, deepen-since, deepen-not.
 
 dulwich parses only `deepen N`: it refuses `git fetch --deepen`, `--shallow-since` and
 `--shallow-exclude` (DESIGN.md pitfall 8) and fails a shallow client's plain fetch (shallow
 lines, no deepen). Here the shallow section is answered as C git's upload-pack does: `shallow`
 lines name the sent commits whose parents are not sent, `unshallow` lines the client's
-boundaries whose parents now are; dulwich's object walk stops at the boundaries. Each walk
-visits a commit at most once. A refused request gets an ERR pkt-line (git: `remote error`).
+boundaries whose parents now are; the object walk stops at the boundaries. Each walk visits a
+commit at most once. Both protocol versions use this (v0.py, v2fetch.py); a refused request
+gets an ERR pkt-line (git: `remote error`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 from dulwich.objects import Commit, ObjectID, Tag, valid_hexsha
 from dulwich.pack import ObjectContainer
-from dulwich.protocol import (
-    CAPABILITY_DEEPEN_NOT,
-    CAPABILITY_DEEPEN_RELATIVE,
-    CAPABILITY_DEEPEN_SINCE,
-    CAPABILITY_NO_DONE,
-    CAPABILITY_OFS_DELTA,
-    CAPABILITY_THIN_PACK,
-    COMMAND_SHALLOW,
-    COMMAND_WANT,
-)
 from dulwich.refs import Ref
-from dulwich.server import UploadPackHandler, _ProtocolGraphWalker
-
-from . import fetchpack
-from .fetchwalk import PackReader, newest_first, select
 
 INFINITE_DEPTH = 0x7FFFFFFF  # what `git fetch --unshallow` sends as its depth
-DEEPEN_CAPABILITIES = [CAPABILITY_DEEPEN_SINCE, CAPABILITY_DEEPEN_NOT, CAPABILITY_DEEPEN_RELATIVE]
-_SECTION = (b"shallow", b"deepen", b"deepen-since", b"deepen-not")
+SECTION = (b"shallow", b"deepen", b"deepen-since", b"deepen-not")  # the request lines parse_request reads
 # git's dwim rules: how `--shallow-exclude=NAME` finds a ref
 _REF_RULES = ("{}", "refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
 
@@ -104,16 +89,16 @@ def parse_request(lines: Iterable[bytes], relative: bool, graph: CommitGraph,
         command, _, arg = line.partition(b" ")
         if command == b"shallow":
             if not valid_hexsha(arg):
-                raise ShallowRefused(f"upload-pack: invalid shallow line: {_show(line)}")
+                raise ShallowRefused(f"upload-pack: invalid shallow line: {show(line)}")
             sha = ObjectID(arg)
             if sha not in req.client_shallow and sha in graph.store:  # C git ignores unknown ones
                 if graph.get(sha) is None:
-                    raise ShallowRefused(f"upload-pack: invalid shallow object {_show(arg)}")
+                    raise ShallowRefused(f"upload-pack: invalid shallow object {show(arg)}")
                 req.client_shallow.add(sha)
         elif command == b"deepen":
             req.depth = _number(arg, INFINITE_DEPTH, line)
             if req.depth == 0:
-                raise ShallowRefused(f"upload-pack: invalid deepen: {_show(line)}")
+                raise ShallowRefused(f"upload-pack: invalid deepen: {show(line)}")
         elif command == b"deepen-since":
             req.since = _number(arg, 1 << 62, line)
         elif command == b"deepen-not":
@@ -121,7 +106,7 @@ def parse_request(lines: Iterable[bytes], relative: bool, graph: CommitGraph,
                 named.add(arg)
                 req.exclude.append(resolve_ref(arg))
         else:
-            raise ShallowRefused(f"upload-pack: unexpected line in the shallow section: {_show(line)}")
+            raise ShallowRefused(f"upload-pack: unexpected line in the shallow section: {show(line)}")
     if req.depth and (req.since is not None or req.exclude):
         raise ShallowRefused("upload-pack: deepen and deepen-since (or deepen-not) cannot be used together")
     return req
@@ -132,7 +117,7 @@ def resolve_ref(refs: Mapping[Ref, ObjectID], name: bytes) -> ObjectID:
     found = {ref for rule in _REF_RULES if (ref := Ref(rule.encode().replace(b"{}", name))) in refs}
     if len(found) != 1:
         problem = "ambiguous deepen-not" if found else "deepen-not is not a ref"
-        raise ShallowRefused(f"upload-pack: {problem}: {_show(name)}")
+        raise ShallowRefused(f"upload-pack: {problem}: {show(name)}")
     return refs[found.pop()]
 
 
@@ -210,115 +195,36 @@ def _reachable(graph: CommitGraph, starts: list[ObjectID],
     return found
 
 
-class ShallowGraphWalker(_ProtocolGraphWalker):
-    """dulwich's walker, with the shallow section of the request read and answered here."""
+@dataclass
+class ShallowPlan:
+    """What the shallow section of a fetch makes of it, in either protocol version."""
 
-    def __init__(self, handler: ShallowUploadPack, store: ObjectContainer) -> None:
-        repo = handler.repo
-        super().__init__(handler, store, repo.get_peeled, repo.refs.get_symrefs)
-        self.shallow_handler = handler
-        self._held: bytes | None = None  # the section's first line, read while reading wants
-        self.extra_wants: list[ObjectID] = []  # sent though the client didn't name them
-        self.ready_sent = False
-
-    def read_proto_line(self, allowed: Iterable[bytes | None] | None) -> tuple[bytes | None, bytes | int | None]:
-        # While reading wants (only then is `want` allowed), hand the whole section, whatever
-        # its first line, to _handle_shallow_request instead of dulwich's parser.
-        if allowed is not None and COMMAND_WANT in allowed:
-            line = self.proto.read_pkt_line()
-            if line is not None and line.split(b" ", 1)[0].rstrip(b"\n") in _SECTION:
-                self._held = line
-                return COMMAND_SHALLOW, b"-"
-            self.proto.unread_pkt_line(line)
-        return super().read_proto_line(allowed)
-
-    def unread_proto_line(self, command: bytes, value: bytes | int) -> None:
-        if self._held is None:  # the held line stands in for what dulwich would push back
-            super().unread_proto_line(command, value)
-
-    def _handle_shallow_request(self, wants: Sequence[ObjectID]) -> None:
-        lines: list[bytes] = []
-        line, self._held = self._held, None
-        while line is not None:
-            lines.append(line.rstrip(b"\n"))
-            line = self.proto.read_pkt_line()
-        graph = CommitGraph(self.store)
-        refs = self.shallow_handler.deepen_not_refs()
-        req = parse_request(lines, self.handler.has_capability(CAPABILITY_DEEPEN_RELATIVE), graph,
-                            lambda name: resolve_ref(refs, name))
-        if not req.deepens:  # a shallow client's plain fetch: keep its boundaries, say nothing
-            self.shallow.update(req.client_shallow)
-            return
-        info = compute(graph, req, wants)
-        # The object walk stops at every boundary the client keeps, old or new.
-        self.shallow.update(info.boundary | (req.client_shallow - info.unshallow))
-        self.unshallow = info.unshallow
-        # The parents of a lifted boundary are sent too (as C git), also when no want reaches
-        # it. They are kept out of the wants that decide when to say "ready", which they
-        # would never satisfy.
-        known = set(wants)
-        for sha in sorted(info.unshallow):
-            for parent in graph.parents(sha):
-                if parent not in known and graph.get(parent) is not None:
-                    known.add(parent)
-                    self.extra_wants.append(parent)
-        self.update_shallow(info.boundary - req.client_shallow, info.unshallow)
-
-    def send_ack(self, sha: ObjectID, ack_type: bytes = b"") -> None:
-        self.ready_sent = self.ready_sent or ack_type == b"ready"
-        super().send_ack(sha, ack_type)
+    stop: set[ObjectID]  # commits the object walk does not go past: kept and new boundaries
+    shallow: set[ObjectID]  # new boundaries, told to the client as `shallow` lines
+    unshallow: set[ObjectID]  # client boundaries lifted, told as `unshallow` lines
+    extra_wants: list[ObjectID]  # parents of the lifted boundaries: sent though no want may reach them
 
 
-class ShallowUploadPack(UploadPackHandler):
-    """upload-pack offering git's shallow options; a refused shallow request gets ERR."""
-
-    def capabilities(self) -> list[bytes]:
-        return [*super().capabilities(), *DEEPEN_CAPABILITIES]
-
-    def deepen_not_refs(self) -> Mapping[Ref, ObjectID]:
-        """The refs a deepen-not may name (by default all of the repo's, HEAD included)."""
-        return self.repo.get_refs()
-
-    def handle(self) -> None:
-        try:
-            self._serve()
-        except ShallowRefused as exc:
-            self.proto.write_pkt_line(b"ERR " + str(exc).encode("utf-8", "replace"))
-
-    def _serve(self) -> None:
-        # dulwich's handle() with our walker (no filter: partial clone is not offered), and
-        # objects found and written at a cost that follows what is sent (fetchwalk, fetchpack).
-        self._processing_have_lines = True
-        reader = PackReader(newest_first(self.repo.object_store))
-        walker = ShallowGraphWalker(self, cast(ObjectContainer, reader))  # all the walker reads
-        wants: list[ObjectID] = []
-
-        def determine_wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
-            wants.extend(walker.determine_wants(refs, depth))
-            wants.extend(walker.extra_wants if wants else [])
-            return wants
-
-        haves = fetchpack.negotiate(self.repo, reader, determine_wants, walker)
-        if not wants or haves is None:  # refs advertised, or a stateless round with no pack
-            return
-        no_done = self.has_capability(CAPABILITY_NO_DONE)
-        if self.stateless_rpc and no_done and not (self._done_received or walker.ready_sent):
-            # A round of haves that ended in NAK, not "ready": the client sends more. (dulwich
-            # sends the pack here, which the client then reads as its next round's answer.)
-            return
-        if not walker.handle_done(not no_done, self._done_received):
-            return
-        self._start_pack_send_phase()
-        selection = select(reader, wants, haves, frozenset(walker.shallow), self.get_tagged(), self.progress)
-        fetchpack.write_selection(reader, selection, self.write_pack_data,
-                                  thin=self.has_capability(CAPABILITY_THIN_PACK),
-                                  ofs=self.has_capability(CAPABILITY_OFS_DELTA))
-        self.proto.write_pkt_line(None)
+def plan(graph: CommitGraph, req: ShallowRequest, wants: Sequence[ObjectID]) -> ShallowPlan:
+    """The boundaries of a fetch for `wants` (raises ShallowRefused)."""
+    if not req.deepens:  # a shallow client's plain fetch: keep its boundaries, say nothing
+        return ShallowPlan(set(req.client_shallow), set(), set(), [])
+    info = compute(graph, req, wants)
+    # The parents of a lifted boundary are sent too (as C git), also when no want reaches it.
+    known = set(wants)
+    extra: list[ObjectID] = []
+    for sha in sorted(info.unshallow):
+        for parent in graph.parents(sha):
+            if parent not in known and graph.get(parent) is not None:
+                known.add(parent)
+                extra.append(parent)
+    return ShallowPlan(info.boundary | (req.client_shallow - info.unshallow), info.boundary - req.client_shallow,
+                       info.unshallow, extra)
 
 
 def _number(text: bytes, most: int, line: bytes) -> int:
     if not (text.isdigit() and len(text) <= 19 and int(text) <= most):
-        raise ShallowRefused(f"upload-pack: invalid {_show(line.partition(b' ')[0])}: {_show(line)}")
+        raise ShallowRefused(f"upload-pack: invalid {show(line.partition(b' ')[0])}: {show(line)}")
     return int(text)
 
 
@@ -326,7 +232,7 @@ def _unique(shas: Iterable[ObjectID | None]) -> list[ObjectID]:
     return list(dict.fromkeys(s for s in shas if s is not None))
 
 
-def _show(data: bytes, limit: int = 200) -> str:
+def show(data: bytes, limit: int = 200) -> str:
     """Client bytes made safe for a one-line message."""
     text = data[:limit].decode("utf-8", "replace")
     return "".join(c if c.isprintable() else "?" for c in text) + ("..." if len(data) > limit else "")

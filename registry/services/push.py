@@ -30,21 +30,22 @@ def authorize(c: Container, actor: Actor, owner: str, name: str, service_name: s
     return guard.template(c, actor, owner, name, needed)
 
 
-def advertise(c: Container, actor: Actor, owner: str, name: str, service_name: str) -> bytes:
-    """The body of GET info/refs?service=...."""
+def advertise(c: Container, actor: Actor, owner: str, name: str, service_name: str,
+              git_protocol: str | None = None) -> bytes:
+    """The body of GET info/refs?service=...; `git_protocol` is the client's Git-Protocol header."""
     template = authorize(c, actor, owner, name, service_name)
     with c.open_repo(template) as repo:
-        return service.advertise(repo, service_name)
+        return service.advertise(repo, service_name, git_protocol)
 
 
 def serve(c: Container, actor: Actor, template: Template, service_name: str, body: BinaryIO,
-          out: BinaryIO) -> None:
+          out: BinaryIO, git_protocol: str | None = None) -> None:
     """One stateless upload-pack or receive-pack request on a template `authorize` granted for
     that service (the adapter authorizes before it reads the body): read `body`, answer to `out`.
-    A clone or fetch is counted in the template's usage."""
+    A clone or fetch is counted in the template's usage, in either protocol version."""
     ctx = context(c, actor, template) if service_name == "git-receive-pack" else None
     with c.open_repo(template) as repo:
-        kind = service.run(repo, service_name, body, out, ctx)
+        kind = service.run(repo, service_name, body, out, ctx, git_protocol)
     if kind is not None:
         c.usage.count(template.id, kind)
 

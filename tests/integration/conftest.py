@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gitcli import authed, git
+from tests.gitcli import authed, git, protocol_env
 from tests.services import Server, aws_env, make_bucket, registry_server
 
 MAX_PUSH = 8 * 1024 * 1024
@@ -92,3 +92,11 @@ def env(request, tmp_path_factory) -> Iterator[Env]:
 @pytest.fixture(scope="module")
 def local_env(tmp_path_factory) -> Iterator[Env]:
     yield from _start(tmp_path_factory.mktemp("srv-local"), "local", None)
+
+
+@pytest.fixture(params=["0", "2"], ids=["v0", "v2"])
+def git_protocol(request, monkeypatch) -> str:
+    """Every git command of the test speaks this protocol version (git asks for v2 by default)."""
+    for key, value in protocol_env(request.param).items():
+        monkeypatch.setenv(key, value)
+    return request.param

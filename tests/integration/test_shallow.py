@@ -2,6 +2,7 @@
 
 The reference is the pushed working copy cloned over file:// with the same options: the
 registry must select exactly the commits (and boundaries) that C git's upload-pack selects.
+Every test runs with git speaking protocol v0 and v2 (the `git_protocol` fixture).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.gitcli import authed, git, pkt
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("git_protocol")]
 
 CAPS = b" multi_ack_detailed side-band-64k thin-pack ofs-delta no-progress shallow deepen-since deepen-not"
 
@@ -117,11 +118,11 @@ def test_fetch_deepen_then_unshallow(history, tmp_path):
     git("fsck", "--strict", "--no-dangling", cwd=ours)
 
 
-def test_fetch_deepen_over_several_rounds_of_haves(env, tmp_path):
+def test_fetch_deepen_over_several_rounds_of_haves(env, tmp_path, git_protocol):
     """A client with more commits than one round of haves (16): every answer, the one with
     the pack too, starts with the shallow list (the lifted boundary's parent is sent but
     kept out of the wants that decide "ready")."""
-    info = env.create("shallow-long")
+    info = env.create(f"shallow-long-v{git_protocol}")
     work = tmp_path / "work"
     env.clone(info["clone_url"], "alice", work)
     git("checkout", "-q", "-b", "main", cwd=work)
@@ -149,9 +150,9 @@ def test_fetch_shallow_since_deepens_an_existing_shallow_clone(history, tmp_path
     git("fsck", "--no-dangling", cwd=ours)
 
 
-def test_shallow_clone_fetches_new_commits_plainly(env, tmp_path):
+def test_shallow_clone_fetches_new_commits_plainly(env, tmp_path, git_protocol):
     """A shallow client's fetch sends its boundaries without any deepen line."""
-    info = env.create("shallow-pull")
+    info = env.create(f"shallow-pull-v{git_protocol}")
     work = tmp_path / "work"
     env.clone(info["clone_url"], "alice", work)
     git("checkout", "-q", "-b", "main", cwd=work)
