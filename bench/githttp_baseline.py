@@ -35,6 +35,7 @@ def serve_http_backend(project_root: Path) -> tuple[ThreadingHTTPServer, str]:
                 "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
                 "REMOTE_USER": "bench", "REMOTE_ADDR": "127.0.0.1",
                 "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),  # v2 when the client asks, as a web server passes it
                 "GIT_CONFIG_PARAMETERS": "'http.receivepack'='true'",
             }
             out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
