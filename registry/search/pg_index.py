@@ -67,6 +67,7 @@ class PostgresIndex:
     def __init__(self, engine: Engine, cap: int = CAP) -> None:
         self.engine = engine
         self.cap = cap  # matches ranked and counted exactly (pg_sql)
+        self.tier = cap  # relevance candidates past the cap besides the sample
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -114,23 +115,21 @@ class PostgresIndex:
         matching, fenced = " AND ".join(exact) or "TRUE", False
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
-            # The text matches with the exact filters, from one GIN index (migration 0007), then
-            # the reader's filters on them (OFFSET 0 keeps those out): given one on a listing,
-            # nearly every row, the planner would scan by it and read each candidate's large,
-            # out-of-line document.
-            match = _match(q, parsed, params)
-            matching, fenced = " AND ".join([match, *exact]), True
+            # The text matches with the exact filters, from the GIN indexes, then the reader's
+            # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
+            # row, the planner would scan by it and read each candidate's large, out-of-line document.
+            matching, fenced = _match(q, parsed, params, exact), True
             if query.sort == "relevance":
                 rank, pooled = _rank(parsed, params)
                 # A title word implies a match unless phrases or exclusions decide.
-                tier = " AND ".join([TIER, *exact, *([match] if parsed.phrases or parsed.excluded else [])])
+                tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = TRENDING
         params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "cap": self.cap,
-                   "sample": self.cap + 1}
+                   "sample": self.cap + 1, "tier": self.tier}
         params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
         sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier)
         found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
@@ -185,19 +184,20 @@ def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> tuple[str, bool]:
     return f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + {DENSITY} ELSE 0 END + {EXACT}", False
 
 
-def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
+def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any], exact: list[str]) -> str:
     """The parsed query as a tsquery over the weighted document; or all but the last word so, and
-    the last as the prefix of a title word (type-ahead)."""
+    the last as the prefix of a title word (type-ahead). With the `exact` filters in each index
+    scan (migration 0007): else the planner scans by a filter and reads each row's document."""
     params["tsq"] = _tsquery(parsed) or "''"
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
     params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
-    full = "document @@ to_tsquery('english', :tsq)"
+    full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
     words = q.split()
     last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
     if last is None or len(last.group(1)) < 2:
         return full
     params["prefix"] = last.group(1).lower() + ":*"
-    typed = "title_words @@ to_tsquery('simple', :prefix)"
+    typed = " AND ".join(["title_words @@ to_tsquery('simple', :prefix)", *exact])
     head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
     if head is None or head.empty:
         return f"({full} OR {typed})"  # two GIN index scans OR-ed: no document is read
