@@ -2,8 +2,8 @@
 one round trip. Exact up to CAP matches; past the cap, approximate, as most search engines are.
 
 Ranking and counting every match costs as much as the matches are many: at 200,000 templates a
-common word matches 90,000 rows, 170 ms for reading them alone (the table outgrows the buffer
-cache; each match is a page read). So the matches are read in table order until CAP + 1 pass the
+common word matches 90,000 rows, and each costs a heap page visit and its rank (~2-5 us), 170 ms
+in all. So the matches are read in table order until CAP + 1 pass the
 filters (`m`). Within the cap `m` is every match: the page, the total and the facets are exact.
 Past it, `m` is a sample of the matches, from the first part of the table:
 - the total is estimated from it: CAP + 1 matches in that many of the table's pages, scaled to all
@@ -17,7 +17,7 @@ Past it, `m` is a sample of the matches, from the first part of the table:
 - the other sorts read their page from all the matches by their sort's index: exact.
 
 CAP: measured at 200,000 templates, p95 of the bench's queries (bench_search_pg) straight on the
-index, 2,000: ~60 ms; 10,000: ~160 ms (the sample and the candidates are each a page read).
+index, 2,000: ~60 ms; 10,000: ~160 ms (the sample and the candidates each cost a row's read and rank).
 """
 from __future__ import annotations
 
