@@ -3,9 +3,9 @@ one round trip. Exact up to CAP matches; past the cap, approximate, as most sear
 
 Ranking and counting every match costs as much as the matches are many: at 200,000 templates a
 common word matches 90,000 rows, and each costs a heap page visit and its rank (~2-5 us), 170 ms
-in all. So the matches are read in table order until CAP + 1 pass the
-filters (`m`). Within the cap `m` is every match: the page, the total and the facets are exact.
-Past it, `m` is a sample of the matches, from the first part of the table:
+in all. So the matches are read in table order until CAP + 1 pass the filters (`m`). Within the
+cap `m` is every match: the page, the total and the facets are exact. Past it, `m` is a sample of
+the matches, from the first part of the table:
 - the total is estimated from it: CAP + 1 matches in that many of the table's pages, scaled to all
   of them (`estimate`), and flagged (SearchResults.total_is_estimate);
 - the facets are its counts, scaled the same way (they add up to the estimate, as they add up to
