@@ -32,6 +32,9 @@ class SearchOut(BaseModel):
     results: list[SearchHitOut]
     facets: dict[str, dict[str, int]] = Field(description="industry and tags: value -> count of matches")
     suggestion: str | None = Field(default=None, description='"did you mean": a corrected query when nothing matched')
+    total_is_estimate: bool = Field(default=False, description=(
+        "true when more templates match than are counted exactly (2,000 on PostgreSQL): total and the facets "
+        "are then estimates, and relevance pages end after the best-ranked candidates"))
 
 
 class StarOut(BaseModel):

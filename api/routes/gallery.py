@@ -32,7 +32,8 @@ def search(request: Request, response: Response,
                            sort=sort, page=page, per_page=per_page, status=status)
     response.headers["Link"] = link_header(request, page, per_page, found.total)
     return SearchOut.model_validate({"total": found.total, "results": [asdict(hit) for hit in found.results],
-                                     "facets": found.facets, "suggestion": found.suggestion})
+                                     "facets": found.facets, "suggestion": found.suggestion,
+                                     "total_is_estimate": found.total_is_estimate})
 
 
 @router.put("/templates/{owner}/{name}/star")

@@ -127,6 +127,9 @@ class SearchResults:
     results: list[SearchHit]
     facets: dict[str, dict[str, int]]
     suggestion: str | None = None  # "did you mean": set when a text query matched nothing
+    # Past a backend's cap of matches counted (pg_sql.CAP), `total` and the facets are estimates
+    # and relevance pages end with the candidates ranked; whoosh counts every match: never set.
+    total_is_estimate: bool = False
 
 
 class SearchIndex(Protocol):

@@ -9,11 +9,13 @@ all text in American spelling. `search_words` is the vocabulary under a trigram 
 Queries mean what `query.py` says: optional words (OR, ranked by cover density, an exact name or
 title first), required "phrases", -excluded words, one-typo neighbours from the vocabulary, and
 "did you mean" when nothing matches; the last word also counts as a prefix of a title word
-(type-ahead). Privacy by readers in the WHERE clause, so counts and facets are exact.
+(type-ahead). Privacy by readers in the WHERE clause: no count or facet holds what the reader may
+not see.
 
-One statement per search after the typo lookups: the text matches come from the GIN indexes
-alone; the filters, the rank, the page, the total and the facets read those rows once. Two common
-words match a third of all templates, so each step per matching row counts (see `_rank`)."""
+One statement per search after the typo lookups (pg_sql): the text matches and the exact filters
+come from the GIN indexes alone; the reader's filters, the rank, the page, the total and the facets
+read those rows once. Two common words match a third of all templates, so each step per matching
+row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are estimated."""
 from __future__ import annotations
 
 import re
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, text
 from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered, query_terms
+from .pg_sql import CAP, DENSITY, EXACT, TIER, TRENDING, estimate, scaled, statement
 from .spelling import americanize
 
 TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
@@ -57,31 +60,14 @@ ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=e
 SETTINGS = text("SELECT set_config('enable_seqscan', 'off', true), "
                 "set_config('plan_cache_mode', 'force_custom_plan', true), "
                 "set_config('pg_trgm.similarity_threshold', '0.2', true)")
-# What the filters, the rank and the facets read of a text match (not the document).
-FOUND = ("id, owner, name, title, name_words, industry, use_case, tags, stars, rating, updated_at, "
-         "readers, listing, writers, rank_vector, ctid AS tid")
-# What a hit shows, read for the page's rows only (d: search_docs).
-PAGE = ", ".join(f"'{c}', d.{c}" for c in ("owner", "name", "title", "description", "industry", "use_case",
-                                          "display_tags", "stars", "rating", "updated_at", "listing"))
-# Cover density of the rank vector, divided by itself + 1 (normalization 32): below 1, so it orders
-# matches of as many words, never ranks a match of fewer above them.
-DENSITY = "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 33)"
-# A title lower-cases to the query only if as long (case mapping keeps the character count, but
-# for U+0130, never to ASCII): the length is tested before lower() copies the title.
-EXACT = ("CASE WHEN name = :exact OR name_words = :exact OR length(title) = :exact_length AND lower(title) = :exact "
-         "THEN 100 ELSE 0 END")
-# The page when the rank in m is whole numbers (_rank): density < 1 cannot lift a row past one
-# ranked higher there, so only rows ranked at least as high as the page's last row can be on it.
-# Those few are read again by their tuple ids (same statement, same snapshot) and fully ranked.
-POOLED = """SELECT id FROM search_docs WHERE ctid = ANY(ARRAY(SELECT tid FROM m WHERE rank >=
-    coalesce((SELECT rank FROM m ORDER BY rank DESC LIMIT 1 OFFSET :last), 0)))
-  ORDER BY {rank} + """ + DENSITY + """ DESC, updated_at DESC, id LIMIT :limit OFFSET :offset"""
 WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
 class PostgresIndex:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cap: int = CAP) -> None:
         self.engine = engine
+        self.cap = cap  # matches ranked and counted exactly (pg_sql)
+        self.tier = cap  # relevance candidates past the cap besides the sample
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -117,53 +103,47 @@ class PostgresIndex:
     def _search(self, conn: Any, query: SearchQuery) -> SearchResults:
         params = dict[str, Any]()
         where = _filters(query, params)
-        rank, source, pooled = "0", "search_docs", False
+        exact = _exact(query, params)
+        rank, pooled, tier = "0", False, None
         q = query.q.strip()
         parsed = meaning.parse(q) if q else None
         if parsed is not None and parsed.empty:  # nothing to find, maybe words to leave out
             if parsed.excluded:
-                where.append("NOT document @@ to_tsquery('english', :excluded)")
+                exact.append("NOT document @@ to_tsquery('english', :excluded)")
                 params["excluded"] = " | ".join(parsed.excluded)
             parsed, q = None, ""
+        matching, fenced = " AND ".join(exact) or "TRUE", False
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
-            # The text matches alone, from the GIN indexes (OFFSET 0 keeps the filters out), then
-            # the filters on them: given an indexed filter too, the planner would scan by it (a
-            # listing is nearly every row) and read each candidate's large, out-of-line document.
-            source = f"(SELECT {FOUND} FROM search_docs WHERE {_match(q, parsed, params)} OFFSET 0) found"
+            # The text matches with the exact filters, from the GIN indexes, then the reader's
+            # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
+            # row, the planner would scan by it and read each candidate's large, out-of-line document.
+            matching, fenced = _match(q, parsed, params, exact), True
             if query.sort == "relevance":
                 rank, pooled = _rank(parsed, params)
+                # A title word implies a match unless phrases or exclusions decide.
+                tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
-            order = "array_position(CAST(:trending AS text[]), id) NULLS LAST, updated_at DESC, id"
-        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page}
+            order = TRENDING
+        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "cap": self.cap,
+                   "sample": self.cap + 1, "tier": self.tier}
         params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
-        page_ids = POOLED.format(rank=rank) if pooled else f"SELECT id FROM m ORDER BY {order} LIMIT :limit OFFSET :offset"
-        # The matches are found (and ranked) once; the page (with its rows), the total and both
-        # facets read them, in one round trip. The total is the sum of the industry counts.
-        sql = f"""
-WITH m AS MATERIALIZED (SELECT id, industry, tags, stars, rating, updated_at, {rank} AS rank{", tid" if pooled else ""}
-  FROM {source} WHERE {" AND ".join(where)})
-SELECT
-  (SELECT coalesce(json_agg(json_build_object({PAGE}) ORDER BY p.n), '[]') FROM search_docs d JOIN
-     unnest(ARRAY({page_ids})) WITH ORDINALITY AS p(id, n)
-     USING (id)),
-  (SELECT coalesce(json_object_agg(industry, n), '{{}}') FROM (SELECT industry, count(*) AS n FROM m GROUP BY industry) f),
-  (SELECT coalesce(json_object_agg(tag, n), '{{}}') FROM
-     (SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM m) e GROUP BY tag) t)"""
-        page, industries, tags = conn.execute(text(sql), params).one()
-        total = sum(industries.values())
+        sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier)
+        found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
+        total, factor = estimate(found, pages_read, pages, self.cap)
         industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
         hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
-        return SearchResults(int(total), hits, {"industry": ordered(industries), "tags": ordered(tags)}, hint)
+        facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
+        return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap)
 
 
 def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
-    """Who may see what (readers, listing and writers), then the exact filters."""
+    """Who may see what: readers, listing and writers."""
     where = ["TRUE"]
     if not query.see_all:
         where.append("readers && :readers")
@@ -172,14 +152,20 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     params["shared"], params["own"], params["me"] = sorted(shared), sorted(own), query.reader or ""
     mine = "listing = ANY(:own)" + ("" if query.see_all else " AND :me = ANY(writers)")
     where.append(f"(listing = ANY(:shared) OR ({mine}))")
+    return where
+
+
+def _exact(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    """The exact filters: columns of the matching index (migration 0007)."""
+    exact = []
     for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
         if value:
-            where.append(f"{column} = :{column}")
+            exact.append(f"{column} = :{column}")
             params[column] = value
     if query.tags:
-        where.append("tags @> :tags")
+        exact.append("tags @> :tags")
         params["tags"] = [t.lower() for t in query.tags]
-    return where
+    return exact
 
 
 def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> tuple[str, bool]:
@@ -198,19 +184,20 @@ def _rank(parsed: meaning.Parsed, params: dict[str, Any]) -> tuple[str, bool]:
     return f"CASE WHEN rank_vector @@ to_tsquery('english', :ranked) THEN {cover} + {DENSITY} ELSE 0 END + {EXACT}", False
 
 
-def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any]) -> str:
+def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any], exact: list[str]) -> str:
     """The parsed query as a tsquery over the weighted document; or all but the last word so, and
-    the last as the prefix of a title word (type-ahead)."""
+    the last as the prefix of a title word (type-ahead). With the `exact` filters in each index
+    scan (migration 0007): else the planner scans by a filter and reads each row's document."""
     params["tsq"] = _tsquery(parsed) or "''"
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
     params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
-    full = "document @@ to_tsquery('english', :tsq)"
+    full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
     words = q.split()
     last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
     if last is None or len(last.group(1)) < 2:
         return full
     params["prefix"] = last.group(1).lower() + ":*"
-    typed = "title_words @@ to_tsquery('simple', :prefix)"
+    typed = " AND ".join(["title_words @@ to_tsquery('simple', :prefix)", *exact])
     head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
     if head is None or head.empty:
         return f"({full} OR {typed})"  # two GIN index scans OR-ed: no document is read

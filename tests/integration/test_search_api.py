@@ -63,6 +63,7 @@ def test_search_finds_ranks_filters_and_facets(corpus):
     names = [r["name"] for r in body["results"]]
     assert names[0] == "loan-risk" and "secret-risk" not in names
     assert body["total"] == len(names) and sum(body["facets"]["industry"].values()) == body["total"]
+    assert body["total_is_estimate"] is False  # counted exactly below the cap (2,000 on PostgreSQL)
     hit = body["results"][0]
     assert hit["owner"] == "alice" and hit["title"] == "Loan risk scorer" and "<mark" in hit["highlights"]["title"]
     assert [r["name"] for r in _search(corpus, None, tags="risk,loans").json()["results"]] == ["loan-risk"]

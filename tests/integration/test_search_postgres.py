@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.meta.db import open_store
+from registry.search import SearchDoc, SearchQuery
 from registry.search.pg_index import PostgresIndex
 from registry.settings import Settings
 from tests.pg import pg_database
@@ -41,3 +42,77 @@ def test_head_implies_the_query_only_for_plain_words():
     assert not _implies(parse("please"), parse("please invo"))  # filler: dropped from the whole query
     assert not _implies(parse('"drama plan"'), parse('"drama plan" invo'))
     assert not _implies(parse("drama"), parse("drama -invo"))
+
+
+# Past the cap (pg_sql.CAP, 3 here): a sample of the matches is counted and ranked.
+WIDE = [SearchDoc(str(i), "acme", f"t{i}", f"Risk memo {i}" if i % 3 == 0 else f"Memo {i}",
+                  "about risk" if i % 3 == 1 else "plain", readme="risk " * (i % 4 + 1),
+                  industry=("retail", "gaming")[i % 2], tags=("risk", f"n{i % 3}"), stars=(i * 7) % 11,
+                  rating=float(i % 5), updated_at=float(1000 + i)) for i in range(24)]
+SECRET = SearchDoc("s", "acme", "secret", "Risk secret", "risk", industry="secret-industry", tags=("risk", "hush"),
+                   stars=99, rating=5.0, updated_at=9999, readers=("acme",))
+
+
+@pytest.fixture
+def capped(tmp_path):
+    from registry.search.pg_sql import CAP
+
+    with pg_database() as url:
+        store = open_store(Settings(data_dir=tmp_path, database_url=url))
+        small, full = PostgresIndex(store.engine, cap=3), PostgresIndex(store.engine)
+        assert full.cap == CAP
+        small.upsert_many([*WIDE, SECRET])
+        yield small, full
+        store.engine.dispose()
+
+
+def test_past_the_cap_the_total_and_facets_are_estimates_of_what_the_reader_may_see(capped):
+    small, full = capped
+    exact = full.search(SearchQuery(q="risk"))
+    assert not exact.total_is_estimate and exact.total == 24
+    found = small.search(SearchQuery(q="risk"))
+    assert found.total_is_estimate and found.total >= 4  # more than the cap, however it is estimated
+    assert set(found.facets["industry"]) <= {"retail", "gaming"} and "hush" not in found.facets["tags"]
+    assert sum(found.facets["industry"].values()) == pytest.approx(found.total, abs=2)
+    assert "secret" not in {h.name for h in found.results}
+    assert small.search(SearchQuery(q="risk", reader="acme", sort="stars")).results[0].name == "secret"
+    few = small.search(SearchQuery(q="risk", industry="retail", tags=("n0",)))  # 4 matches: past the cap of 3
+    assert few.total_is_estimate and {h.industry for h in few.results} == {"retail"}
+    assert not small.search(SearchQuery(q="risk", owner="nobody")).total_is_estimate
+
+
+def test_past_the_cap_relevance_pages_rank_title_matches_first_without_repeats(capped):
+    small, full = capped
+    seen: list[str] = []
+    for page in range(1, 20):
+        hits = small.search(SearchQuery(q="risk", page=page, per_page=4)).results
+        if not hits:
+            break
+        seen += [h.name for h in hits]
+    assert len(seen) == len(set(seen)) and "secret" not in seen and len(seen) >= 4
+    everything = [h.name for h in full.search(SearchQuery(q="risk", per_page=50)).results]
+    assert seen == [name for name in everything if name in seen]  # the candidates, ranked exactly
+    titled = [name for name in seen if name in {d.name for d in WIDE if d.title.startswith("Risk")}]
+    assert len(titled) == 3 and seen[:3] == titled  # the cap's worth of title matches, first
+
+
+@pytest.mark.parametrize("sort,key", [("stars", lambda d: (-d.stars, d.id)), ("rating", lambda d: (-d.rating, d.id)),
+                                      ("updated", lambda d: (-d.updated_at, d.id))])
+def test_past_the_cap_other_sorts_are_exact_pages_of_all_matches(capped, sort, key):
+    small, full = capped
+    for q, wanted in (("risk", WIDE), ("", WIDE), ("", [d for d in WIDE if d.industry == "gaming"])):
+        industry = "gaming" if len(wanted) < len(WIDE) else None
+        order = [d.name for d in sorted(wanted, key=key)]
+        pages = [h.name for page in (1, 2, 3) for h in
+                 small.search(SearchQuery(q=q, sort=sort, industry=industry, page=page, per_page=5)).results]
+        assert pages == order[:15]
+        assert small.search(SearchQuery(q=q, sort=sort, industry=industry)).total_is_estimate
+
+
+def test_past_the_cap_trending_is_the_list_then_newest(capped):
+    small, full = capped
+    trending = {"5": 3.0, "s": 9.0, "7": 2.0, "gone": 1.0}
+    query = dict(q="risk", sort="trending", trending=trending)
+    pages = [h.name for page in (1, 2, 3) for h in small.search(SearchQuery(**query, page=page, per_page=3)).results]
+    assert pages == [h.name for h in full.search(SearchQuery(**query, per_page=9)).results]
+    assert pages[:2] == ["t5", "t7"] and "secret" not in pages
