@@ -21,7 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
-    run(container, args.host, args.port, args.workers or default_workers(container.settings))
+    run(container, args.host, args.port, args.workers or default_workers())
     return 0
 
 
@@ -147,8 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="N server processes on one port (default: one per core with "
-                            "REGISTRY_REDIS_URL, which holds the rate limits they share; else 1)")
+                       help="N server processes on one port (default: one per core)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

@@ -7,7 +7,8 @@ Pure ASGI middleware (streamed git responses are never buffered):
 - Every request counts against a sliding one-minute window (the `limits` library): per token when
   it carries valid credentials (bearer, basic or a web session), else per client IP. Above the
   limit: 429 with Retry-After; every answer carries RateLimit-Limit/-Remaining/-Reset. With
-  REGISTRY_REDIS_URL the counters live in Redis, so the limits hold across API nodes.
+  REGISTRY_REDIS_URL the counters live in Redis, so the limits hold across API nodes; without it,
+  in memory, or in a file of the data dir that the processes of `serve --workers N` share.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from registry.container import Container
 from registry.errors import Unauthenticated
 from registry.services import users
 
+from . import ratestore
 from .web.session import session_reader
 
 Scope = MutableMapping[str, Any]
@@ -60,7 +62,8 @@ class Limits:
         self.max_body = settings.max_body_bytes
         self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
         self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
-        uri = settings.redis_url or "memory://"
+        uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
+                                     if settings.serve_processes > 1 else "memory://")
         self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
         self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
         self.sessions = session_reader(settings)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from registry.container import Container
 from registry.services import gallery
-from registry.settings import Settings, get_settings
+from registry.settings import get_settings
 from workers.pipeline import Pipeline, build
 
 from .app import create_app
@@ -49,12 +49,8 @@ def factory() -> FastAPI:
     return app
 
 
-def default_workers(settings: Settings) -> int:
-    """One process per core the scheduler gives us when Redis holds the rate-limit counters all
-    processes share; one otherwise, since in-memory counters per process would let a client
-    through N times the configured rate."""
-    if not settings.redis_url:
-        return 1
+def default_workers() -> int:
+    """One process per core the scheduler gives us."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -75,6 +71,7 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
         return
     _ensure_index(container)  # once, before the processes start
     os.environ[ADDRESS] = f"{host}:{port}"
+    os.environ["REGISTRY_SERVE_PROCESSES"] = str(workers)  # shared rate-limit counters (api/ratestore.py)
     print(banner, flush=True)
     # The supervisor serves nothing: it becomes a bare uvicorn (this process, its modules and
     # container dropped), so N processes cost N apps in memory, not N + 1.

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Requests per minute per client IP without valid credentials / per token; 0 = no limit.
     rate_limit_anonymous: int = Field(default=300, ge=0)
     rate_limit_token: int = Field(default=5000, ge=0)
+    # Set by `registry serve --workers N` for its processes: N > 1 without Redis keeps the
+    # rate-limit counters in a file of the data dir that all of them share.
+    serve_processes: int = Field(default=1, ge=1)
     # Checks pipeline: worker heartbeat (a killed worker's job is retried after ~2 of these),
     # RQ registry maintenance, and how often owed-but-unqueued checks are handed over again.
     job_heartbeat_seconds: int = Field(default=10, ge=1)

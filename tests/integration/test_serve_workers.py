@@ -28,7 +28,8 @@ def _server_processes(pid: int) -> int:
 
 
 def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
-    with registry_server(tmp_path / "data", {"REGISTRY_RECONCILE_SECONDS": "0.5"}, ("--workers", "2")) as server:
+    env = {"REGISTRY_RECONCILE_SECONDS": "0.5", "REGISTRY_RATE_LIMIT_ANONYMOUS": "60"}
+    with registry_server(tmp_path / "data", env, ("--workers", "2")) as server:
         deadline = time.monotonic() + 30
         while _server_processes(server.proc.pid) < 2:
             assert time.monotonic() < deadline, "no second process"
@@ -56,5 +57,12 @@ def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
             assert set(states.values()) == {"success"}, states
         events = api.get("/templates/alice/multi-3/events", params={"action": "push"}).json()
         assert len(events) == 1 and events[0]["actor"] == "alice"
+        # one client's anonymous limit holds across both processes (a new connection each time,
+        # so the kernel spreads them): what the first answer says remains is all that is left
+        first = httpx.get(server.url + "/api/v1/templates", timeout=30)
+        remaining = int(first.headers["ratelimit-remaining"])
+        codes = [httpx.get(server.url + "/api/v1/templates", timeout=30).status_code for _ in range(remaining + 10)]
+        assert first.status_code == 200 and first.headers["ratelimit-limit"] == "60"
+        assert codes.count(200) == remaining and codes.count(429) == 10, codes
         bad = server.cli("serve", "--workers", "0", check=False)
         assert bad.returncode != 0 and "--workers" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,17 +1,43 @@
-"""`registry serve` without --workers: one process per core when Redis holds the shared rate
-limits, else one (issue 14)."""
+"""`registry serve` without --workers: one process per core (issue 14); their rate-limit
+counters shared without Redis through a SQLite file (api/ratestore.py)."""
 from __future__ import annotations
 
 import os
+import threading
 
+from limits import RateLimitItemPerMinute, storage, strategies
+
+from api import ratestore
 from api.serve import default_workers
-from registry.settings import Settings
 
 
-def test_one_process_per_core_with_redis(tmp_path):
-    settings = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0")
-    assert default_workers(settings) == len(os.sched_getaffinity(0))
+def test_one_process_per_core():
+    assert default_workers() == len(os.sched_getaffinity(0))
 
 
-def test_one_process_without_redis(tmp_path):
-    assert default_workers(Settings(data_dir=tmp_path)) == 1
+def test_the_file_counters_hold_one_limit_across_processes(tmp_path):
+    uri = f"{ratestore.SCHEME}://{tmp_path / 'limits.sqlite'}"
+    # two storages on one file stand for two processes; four threads each hit at once
+    limiters = [strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri)) for _ in range(2)]
+    item = RateLimitItemPerMinute(30)
+    allowed: list[bool] = []
+    lock = threading.Lock()
+
+    def hit(limiter: strategies.SlidingWindowCounterRateLimiter) -> None:
+        for _ in range(20):
+            ok = limiter.hit(item, "ip:10.0.0.1")
+            with lock:
+                allowed.append(ok)
+
+    threads = [threading.Thread(target=hit, args=(limiters[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 30 and len(allowed) == 80
+    stats = limiters[1].get_window_stats(item, "ip:10.0.0.1")
+    assert stats.remaining == 0 and stats.reset_time > 0
+    assert limiters[0].hit(item, "ip:10.0.0.2")  # another client has its own window
+    assert limiters[0].test(item, "ip:10.0.0.2") and not limiters[1].test(item, "ip:10.0.0.1")
+    limiters[0].clear(item, "ip:10.0.0.1")
+    assert limiters[1].hit(item, "ip:10.0.0.1")
