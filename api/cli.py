@@ -16,12 +16,12 @@ from .client import ApiError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import default_workers, run
+    from .serve import run
 
-    if args.workers is not None and args.workers < 1:
+    if args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
-    run(container, args.host, args.port, args.workers or default_workers())
+    run(container, args.host, args.port, args.workers)
     return 0
 
 
@@ -146,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="N server processes on one port (default: one per core)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N server processes on one port (default 1; `--workers $(nproc)` for one per core)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

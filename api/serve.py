@@ -49,14 +49,6 @@ def factory() -> FastAPI:
     return app
 
 
-def default_workers() -> int:
-    """One process per core the scheduler gives us."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def run(container: Container, host: str, port: int, workers: int) -> None:
     settings = container.settings
     queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"

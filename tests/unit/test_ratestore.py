@@ -1,18 +1,12 @@
-"""`registry serve` without --workers: one process per core (issue 14); their rate-limit
-counters shared without Redis through a SQLite file (api/ratestore.py)."""
+"""The processes of `registry serve --workers N` share their rate-limit counters without Redis
+through a SQLite file (api/ratestore.py)."""
 from __future__ import annotations
 
-import os
 import threading
 
 from limits import RateLimitItemPerMinute, storage, strategies
 
 from api import ratestore
-from api.serve import default_workers
-
-
-def test_one_process_per_core():
-    assert default_workers() == len(os.sched_getaffinity(0))
 
 
 def test_the_file_counters_hold_one_limit_across_processes(tmp_path):
