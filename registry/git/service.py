@@ -212,8 +212,9 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
                 return wants.usage_kind(data)
             proto = ReceivableProtocol(io.BytesIO(data).read, out.write)
             repo.serve_also(wants.stale_reachable(repo, wants.parse_wants(data)))
-            _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True).handle()
-            return wants.usage_kind(data)
+            upload = _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True)
+            upload.handle()
+            return wants.pack_kind(data) if upload.sent_pack else None
         handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
         handler.ctx = ctx or PushContext(max_push_bytes=0)
         handler.handle()

@@ -95,6 +95,8 @@ class ShallowUploadPack(UploadPackHandler):
         except ShallowRefused as exc:
             self.proto.write_pkt_line(b"ERR " + str(exc).encode("utf-8", "replace"))
 
+    sent_pack = False  # what usage counts: a request that got a pack (with `done`, or after `ready`)
+
     def _serve(self) -> None:
         # dulwich's handle() with our walker (no filter: partial clone is not offered), and
         # objects found and written at a cost that follows what is sent (fetchwalk, fetchpack).
@@ -119,6 +121,7 @@ class ShallowUploadPack(UploadPackHandler):
         if not walker.handle_done(not no_done, self._done_received):
             return
         self._start_pack_send_phase()
+        self.sent_pack = True
         selection = select(reader, wants, haves, frozenset(walker.shallow), self.get_tagged(), self.progress)
         fetchpack.write_selection(reader, selection, self.write_pack_data,
                                   thin=self.has_capability(CAPABILITY_THIN_PACK),

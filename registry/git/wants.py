@@ -55,7 +55,13 @@ def usage_kind(body: bytes) -> str | None:
     lines = [line for line in pkt_lines(body) if line is not None]
     if b"done" not in (line.rstrip(b"\n") for line in lines):
         return None
-    return "fetches" if any(line.startswith(b"have ") for line in lines) else "clones"
+    return pack_kind(body)
+
+
+def pack_kind(body: bytes) -> str:
+    """What a request that got a pack counts as: "fetches" when it named haves, else "clones"
+    (a v0 fetch answered "ready" gets its pack without ever saying `done`)."""
+    return "fetches" if any(line is not None and line.startswith(b"have ") for line in pkt_lines(body)) else "clones"
 
 
 def _peel(repo: TemplateRepo, sha: ObjectID) -> ObjectID | None:

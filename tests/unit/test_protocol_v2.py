@@ -227,3 +227,16 @@ def test_hostile_bodies_only_ever_get_answers_or_invalid_input(stored, body):
         _run(repos, body)
     except InvalidInput:
         pass
+
+
+def test_a_v0_fetch_answered_ready_counts_though_it_never_says_done(stored):
+    # multi_ack_detailed + no-done: the server says "ready" and sends the pack in the same answer
+    repos, source = stored
+    caps = b" multi_ack_detailed no-done side-band-64k thin-pack ofs-delta agent=git/2.39.5\n"
+    want = pkt(b"want " + _rev(source, "main").encode() + caps) + b"0000"
+    common, unknown = pkt(b"have " + _rev(source, "main~2").encode() + b"\n"), pkt(b"have " + b"b" * 40 + b"\n")
+    for haves, kind, ready in ((unknown, None, False), (common, "fetches", True)):
+        out = io.BytesIO()
+        with repos.open("r") as repo:
+            counted = service.run(repo, "git-upload-pack", io.BytesIO(want + haves + b"0000"), out)
+        assert counted == kind and (b"ready" in out.getvalue()) == ready and (b"PACK" in out.getvalue()) == ready
