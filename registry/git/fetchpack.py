@@ -9,8 +9,6 @@ sent whole. Entries go in stored order, so an OFS_DELTA's base is written before
 """
 from __future__ import annotations
 
-import hashlib
-import struct
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,7 +18,7 @@ from dulwich.refs import Ref
 from dulwich.server import BackendRepo
 
 from .fetchwalk import PackReader, Selection
-from .packwriter import CHUNK, OFS_DELTA, REF_DELTA, _ofs_header, _PackView, _size_header
+from .packwriter import OFS_DELTA, REF_DELTA, PackStream, _ofs_header, _PackView, _size_header
 
 MANY = 1000  # objects to send from which every pack's whole table is read, not one search each
 
@@ -45,31 +43,6 @@ def negotiate(repo: BackendRepo, reader: PackReader,
     if getattr(walker, "shallow", set()) or getattr(walker, "unshallow", set()):
         return []
     return haves
-
-
-class _Stream:
-    """Pack bytes out in chunks of CHUNK, with their running SHA-1 and position."""
-
-    def __init__(self, write: Callable[[bytes], object], count: int) -> None:
-        self.write, self.digest = write, hashlib.sha1()
-        self.buf = bytearray(b"PACK" + struct.pack(">II", 2, count))
-        self.pos = len(self.buf)
-
-    def out(self, *chunks: bytes) -> None:
-        for chunk in chunks:
-            self.buf += chunk
-            self.pos += len(chunk)
-        if len(self.buf) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        self.digest.update(self.buf)
-        self.write(bytes(self.buf))
-        self.buf = bytearray()
-
-    def finish(self) -> None:
-        self.digest.update(self.buf)
-        self.write(bytes(self.buf) + self.digest.digest())
 
 
 def _locate(reader: PackReader, selection: Selection, view: Callable[[int], _PackView]) -> list[tuple[int, int, bytes]]:
@@ -110,7 +83,7 @@ def write_selection(reader: PackReader, selection: Selection, write: Callable[[b
     try:
         located = _locate(reader, selection, view)
         sent = {sha: p for p, _, sha in located}
-        stream = _Stream(write, len(located))
+        stream = PackStream(write, len(located))
         written: dict[bytes, int] = {}
         reused = 0
         for p, offset, sha in located:

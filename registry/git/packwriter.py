@@ -20,6 +20,31 @@ OFS_DELTA, REF_DELTA = 6, 7
 CHUNK = 1 << 16
 
 
+class PackStream:
+    """Pack bytes out in chunks of CHUNK, with their running SHA-1 and position."""
+
+    def __init__(self, write: Callable[[bytes], object], count: int) -> None:
+        self.write, self.digest = write, hashlib.sha1()
+        self.buf = bytearray(b"PACK" + struct.pack(">II", 2, count))
+        self.pos = len(self.buf)
+
+    def out(self, *chunks: bytes) -> None:
+        for chunk in chunks:
+            self.buf += chunk
+            self.pos += len(chunk)
+        if len(self.buf) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.digest.update(self.buf)
+        self.write(bytes(self.buf))
+        self.buf = bytearray()
+
+    def finish(self) -> None:
+        self.digest.update(self.buf)
+        self.write(bytes(self.buf) + self.digest.digest())
+
+
 class _PackView:
     """One stored pack: its bytes, and each entry's start, end and sha."""
 
@@ -152,33 +177,18 @@ def _copy_file(pack: Pack, write: Callable[[bytes], object]) -> int:
 
 def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[RawObjectID], tuple[int, bytes]],
           write: Callable[[bytes], object]) -> int:
-    digest = hashlib.sha1()
-    buf = bytearray(b"PACK" + struct.pack(">II", 2, len(order)))
+    stream = PackStream(write, len(order))
     written: dict[bytes, int] = {}
-    pos = 0
-
-    def out(chunk: bytes) -> None:
-        nonlocal pos, buf
-        buf += chunk
-        pos += len(chunk)
-        if len(buf) >= CHUNK:
-            digest.update(buf)
-            write(bytes(buf))
-            buf = bytearray()
-
-    pos = len(buf)
     for view, offset, sha in order:
         kind, header_len, base, end = view.entry(offset)
-        start = pos
+        start = stream.pos
         if kind == OFS_DELTA and base in written:
-            out(_ofs_header(view.size_header(offset), start - written[base]))
-            out(view.data[offset + header_len:end])
+            stream.out(_ofs_header(view.size_header(offset), start - written[base]), view.data[offset + header_len:end])
         elif kind == OFS_DELTA:
             type_num, data = get_raw(sha)  # base not in this stream: send the whole object
-            out(_size_header(type_num, len(data)) + zlib.compress(data))
+            stream.out(_size_header(type_num, len(data)), zlib.compress(data))
         else:
-            out(view.data[offset:end])  # a whole object, or a REF_DELTA the client resolves by sha
+            stream.out(view.data[offset:end])  # a whole object, or a REF_DELTA the client resolves by sha
         written[sha] = start
-    digest.update(buf)
-    write(bytes(buf) + digest.digest())
+    stream.finish()
     return len(order)
