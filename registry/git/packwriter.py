@@ -14,7 +14,9 @@ import zlib
 from collections.abc import Callable
 
 from dulwich.objects import RawObjectID, sha_to_hex
-from dulwich.pack import Pack, PackIndex, PackIndex2
+from dulwich.pack import Pack
+
+from .idx import read_table
 
 OFS_DELTA, REF_DELTA = 6, 7
 CHUNK = 1 << 16
@@ -51,7 +53,7 @@ class _PackView:
     def __init__(self, pack: Pack) -> None:
         with open(pack._data_path, "rb") as fh:
             self.data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        names, offsets = _idx_table(pack.index)
+        names, offsets = read_table(pack.index)
         entries = sorted(zip(offsets, names, strict=True))
         self.offsets = [o for o, _ in entries]
         self.sha_at = dict(entries)
@@ -100,22 +102,6 @@ class _PackView:
 
     def close(self) -> None:
         self.data.close()
-
-
-def _idx_table(index: PackIndex) -> tuple[list[RawObjectID], list[int]]:
-    """Every (raw sha, offset) of a pack index, read as whole tables from a v2 idx (dulwich
-    reads an entry at a time)."""
-    if not isinstance(index, PackIndex2):
-        entries = list(index.iterentries())
-        return [sha for sha, _, _ in entries], [offset for _, offset, _ in entries]
-    count, data = len(index), index._contents
-    start = index._name_table_offset
-    names = [RawObjectID(data[at:at + 20]) for at in range(start, start + 20 * count, 20)]
-    offsets = list(struct.unpack_from(f">{count}L", data, index._pack_offset_table_offset))
-    for i, offset in enumerate(offsets):
-        if offset & 0x80000000:  # past 2 GiB: kept in the large-offset table
-            offsets[i] = index._unpack_offset(i)
-    return names, offsets
 
 
 def _ofs_header(size_header: bytes, rel: int) -> bytes:
