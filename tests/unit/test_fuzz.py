@@ -131,6 +131,28 @@ def test_the_fast_tree_check_agrees_with_the_rule_by_rule_one(entries, tail):
             assert parsed == parse_tree(raw, 20, strict=True)
 
 
+IDENT_PARTS = st.tuples(st.sampled_from([b"A U Thor ", b"A", b"", b" ", b"a<b ", b"x\0 "]),
+                        st.sampled_from([b"<a@b.c>", b"<>", b"<a", b"a@b>", b"<a\nb>"]),
+                        st.sampled_from([b" 1700000000", b" 0", b" 01", b" 9223372036854775807",
+                                         b" 9223372036854775808", b" 99999999999999999999", b" x", b""]),
+                        st.sampled_from([b" +0000", b" -0130", b" +000", b" 0000", b" +00a0", b"", b" +0000 x"])
+                        ).map(b"".join)
+HEADER_LINES = st.lists(st.one_of(
+    st.sampled_from([b"tree " + b"a" * 40, b"tree " + b"A" * 40, b"tree " + b"a" * 39, b"parent " + b"b" * 40,
+                     b"parent " + b"b" * 41, b"encoding x", b"", b"\0"]),
+    IDENT_PARTS.map(lambda i: b"author " + i), IDENT_PARTS.map(lambda i: b"committer " + i)), max_size=6)
+
+
+@FUZZ
+@given(HEADER_LINES, st.sampled_from([b"", b"\n", b"\n\nmessage\n", b"\n\n\0"]))
+@example([b"tree " + b"a" * 40, b"author A <a> 1 +0000", b"committer A <a> 1 +0000"], b"\n\nm")
+@example([b"tree " + b"a" * 40, b"author A <a> 1 +0000", b"committer A <a> 9223372036854775808 +0000"], b"")
+def test_the_fast_commit_check_agrees_with_the_rule_by_rule_one(lines, tail):
+    # commit_problem accepts a commit in one match when it can: never one the rules refuse.
+    raw = b"\n".join(lines) + tail
+    assert fsck.commit_problem(raw) == fsck._commit_rule_problem(raw)
+
+
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
                            lambda children: st.lists(children, max_size=4) |
                            st.dictionaries(st.text(max_size=12), children, max_size=4), max_leaves=20)
