@@ -24,17 +24,17 @@ from dulwich.pack import (
     OFS_DELTA,
     REF_DELTA,
     Pack,
-    PackData,
     PackIndexEntry,
     extend_pack,
-    write_pack_index,
 )
 
 from ..errors import TooLarge
 from ..storage import BlobNotFound, BlobStore
 from .graph import SUFFIX as GRAPH
 from .graph import GraphWriter
-from .ingest import UNBOUNDED, BoundedCopier, Budget, IngestIndexer
+from .idx import write_index
+from .indexpack import Indexer, copy_wire
+from .ingest import UNBOUNDED, Budget, Inspector
 
 PENDING = "pending:"
 BlobInspector = Callable[[bytes], "str | None"]  # a blob's content -> why it may not be stored
@@ -56,7 +56,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self.commit_trees: dict[bytes, bytes] = {}  # new commit -> its root tree (hex)
         self.manifests: dict[bytes, bytes] = {}  # new tree -> its template.json blob (hex)
         self.new_types: dict[bytes, int] = {}  # hex sha -> type of every staged object
-        self.expected_types: dict[bytes, tuple[int, str]] = {}  # hex sha -> (type, which object expects it)
+        self.expected_types: dict[int, dict[bytes, str]] = {}  # type -> {hex sha -> which object says so}
         self.blob_problems: dict[ObjectID, str] = {}  # blob sha -> why it may not be stored
         self.inspect_blob: BlobInspector | None = None
         self.budget: Budget | None = None  # inflation bounds of a push (None: packs we wrote)
@@ -134,31 +134,35 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         if max_input_size:
             read_all, read_some = _bounded(read_all, read_some, max_input_size)
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
-        with os.fdopen(fd, "w+b") as f:
-            budget = self.budget or Budget(UNBOUNDED, UNBOUNDED)
-            indexer = IngestIndexer(f, self.object_format.hash_func, resolve_ext_ref=self.get_raw,
-                                    inspect_blob=self.inspect_blob, budget=budget)
-            copier = BoundedCopier(self.object_format.hash_func, read_all, read_some, f, budget=budget,
-                                   delta_iter=indexer)
-            copier.verify(progress=progress)
-            f.flush()
-            f.seek(0)
-            with PackData(path, file=f, object_format=self.object_format) as data:
-                indexer.set_pack_data(data)
-                entries = list(indexer)
-                ext_refs = set(indexer.ext_refs())
-            self._learn(indexer)
-            return self._stage(f, Path(path), entries, ext_refs, indexer.graph)
+        f = os.fdopen(fd, "w+b")
+        try:
+            copy_wire(read_some or read_all, f)
+        except BaseException:
+            f.close()
+            raise
+        return self._index(f, Path(path), self.budget or Budget(UNBOUNDED, UNBOUNDED), self.inspect_blob)
 
-    def _learn(self, indexer: IngestIndexer) -> None:
-        self.outside_refs |= indexer.outside
-        self.new_commits += indexer.seen.commits
-        self.commit_trees.update(indexer.seen.commit_trees)
-        self.manifests.update(indexer.seen.manifests)
-        self.new_types.update(indexer.seen.types)
-        for sha, expectation in indexer.seen.expect.items():
-            self.expected_types.setdefault(sha, expectation)
-        self.blob_problems.update(indexer.blob_problems)
+    def _index(self, f: BinaryIO, path: Path, budget: Budget, inspect_blob: BlobInspector | None) -> Pack:
+        """Index and check the pack in `f` (indexpack), note what it told us, stage it."""
+        inspector = Inspector(inspect_blob)
+        try:
+            found = Indexer(f, self.object_format.hash_func, budget, inspector.see, self.get_raw).run()
+        except BaseException:
+            f.close()
+            raise
+        self._learn(inspector)
+        return self._stage(f, path, found.entries, found.ext_refs, inspector.graph)
+
+    def _learn(self, inspector: Inspector) -> None:
+        seen = inspector.seen
+        self.outside_refs |= seen.outside
+        self.new_commits += seen.commits
+        self.commit_trees.update(seen.commit_trees)
+        self.manifests.update(seen.manifests)
+        self.new_types.update(seen.types)
+        for kind, named in seen.expect.items():
+            self.expected_types.setdefault(kind, {}).update(named)
+        self.blob_problems.update(inspector.blob_problems)
 
     def add_pack(self) -> tuple[BinaryIO, Callable[[], None], Callable[[], None]]:
         # dulwich declares commit() -> None, though its own stores' commit returns the pack, as this one does.
@@ -169,14 +173,8 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             if f.tell() == 0:
                 abort()
                 return None
-            f.seek(0)
-            with PackData(path, file=f, object_format=self.object_format) as data:
-                indexer = IngestIndexer.for_pack_data(data, resolve_ext_ref=self.get_raw)
-                assert isinstance(indexer, IngestIndexer)  # for_pack_data builds a `cls`
-                entries = list(indexer)
-                ext_refs = set(indexer.ext_refs())
-            self._learn(indexer)
-            return self._stage(f, Path(path), entries, ext_refs, indexer.graph)
+            f.flush()
+            return self._index(f, Path(path), Budget(UNBOUNDED, UNBOUNDED), None)
 
         def abort() -> None:
             f.close()
@@ -220,7 +218,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             os.replace(path, base.with_suffix(".pack"))
             graph.write(base.with_suffix(GRAPH))
             with open(base.with_suffix(".idx"), "wb") as idx:
-                write_pack_index(idx, entries, pack_sha)
+                write_index(idx, entries, pack_sha)
             pack = Pack(str(base), object_format=self.object_format)
             pack.check_length_and_checksum()
         except BaseException:

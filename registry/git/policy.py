@@ -118,7 +118,7 @@ def connectivity_problem(store: BlobPackObjectStore) -> str | None:
             return f"missing object {sha.decode()}"
     # ...and have the type its referrer says (a commit's tree is a tree, a directory a tree, a
     # file a blob): a commit whose tree is a blob would break every clone of the branch.
-    outside = [sha for sha in store.expected_types if sha not in store.new_types]
+    outside = [sha for named in store.expected_types.values() for sha in named if sha not in store.new_types]
     return type_problem({**store.new_types, **store.object_types(outside)}, store.expected_types)
 
 
