@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from itertools import islice
+from operator import itemgetter
 
 from dulwich.objects import parse_tree
 
@@ -61,6 +62,7 @@ WELL_FORMED = re.compile(rb"(?:(?:100644|100755|100664|120000|40000|160000) [^\0
 # ...and no name that some filesystem could read as .git or .gitmodules: each of those spells
 # "git" or "gi7eba" in ASCII, any case, or has a non-ASCII byte (HFS+ ignorables, case folding).
 SUSPECT = (b"git", b"gi7eba")
+_NAME = itemgetter(0)
 
 
 def _suspect(name: bytes) -> bool:
@@ -79,6 +81,19 @@ def _no_dotgit(entries: TreeEntries, names: list[bytes]) -> bool:
                    for name, mode, _ in entries if _suspect(name))
 
 
+_ENTRY_END = re.compile(rb"\0(.{20})", re.S)
+
+
+def split_tree(raw: bytes) -> tuple[list[bytes], list[bytes]] | None:
+    """A well-formed tree's "mode name" heads and raw ids, in one C-level split (None when not
+    well-formed). Whether a tree breaks a rule depends on its heads alone: a tree that repeats
+    another's heads with new ids (most trees of a history) needs no check of its own."""
+    if not WELL_FORMED.fullmatch(raw):
+        return None
+    parts = _ENTRY_END.split(raw)  # a name holds no NUL: each NUL ends one, 20 id bytes follow
+    return parts[0:-1:2], parts[1::2]
+
+
 def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
     """Why a tree breaks git's rules (or None), and its entries when it does not.
 
@@ -87,8 +102,10 @@ def check_tree(raw: bytes) -> tuple[str | None, TreeEntries]:
     that fails any of these goes through `tree_problem`, which finds (and names) the rule."""
     if WELL_FORMED.fullmatch(raw):
         entries = list(parse_tree(raw, 20))  # a list from the C parser; the pure-Python one yields
-        names = [name for name, _, _ in entries]
-        keys = [name + b"/" if mode == 0o040000 else name for name, mode, _ in entries]
+        names = list(map(_NAME, entries))
+        # git sorts a directory as if its name ended in "/"
+        keys = ([name + b"/" if mode == 0o040000 else name for name, mode, _ in entries]
+                if b"40000 " in raw else names)
         unique = set(names)
         if (len(unique) == len(names) and b"." not in unique and b".." not in unique
                 and _no_dotgit(entries, names)

@@ -33,6 +33,7 @@ from .ingest import Budget, ObjectRejected, PackCorrupt, delta_result_size
 NAMES = {Commit.type_num: b"commit", Tree.type_num: b"tree", Blob.type_num: b"blob", Tag.type_num: b"tag"}
 WHAT = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "file", Tag.type_num: "tag"}
 COPY_CHUNK = 1 << 16
+KEEP = 32 << 20  # inflated delta bytes held between the passes (most deltas are tens of bytes)
 Sink = Callable[[RawObjectID, int, bytes], None]  # (raw id, type, content) of each object
 ExtRef = Callable[[RawObjectID], tuple[int, bytes]]  # raw id -> (type, content) of a stored object; KeyError if absent
 
@@ -51,6 +52,7 @@ class _Delta:
     start: int  # where its zlib data starts
     end: int  # ...and ends
     crc: int
+    instructions: bytes | None  # kept from the first pass while KEEP allows, else inflated again
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Indexer:
         self.index: dict[RawObjectID, tuple[int, int]] = {}  # raw id -> (offset, crc32)
         self.by_offset: dict[int, list[_Delta]] = {}  # base offset -> OFS deltas on it
         self.by_id: dict[RawObjectID, list[_Delta]] = {}  # base id -> REF deltas on it
+        self.keep = KEEP
         self.wholes: list[tuple[int, int, int, int, RawObjectID]] = []  # (offset, type, start, end, id) of bases to be
 
     def run(self) -> PackIndex:
@@ -137,7 +140,9 @@ class Indexer:
         content, pos = self._inflate(pos, end, size)
         crc = zlib.crc32(data[offset:pos])
         if kind in (OFS_DELTA, REF_DELTA):
-            delta = _Delta(offset, zstart, pos, crc)
+            keep = len(content) <= self.keep
+            self.keep -= len(content) if keep else 0
+            delta = _Delta(offset, zstart, pos, crc, content if keep else None)
             target = self.by_offset if kind == OFS_DELTA else self.by_id
             target.setdefault(base, []).append(delta)  # type: ignore[arg-type]
             return pos
@@ -213,7 +218,7 @@ class Indexer:
                 stack.pop()
                 contents.pop()
                 continue
-            instructions = self._inflate_exact(delta.start, delta.end)
+            instructions = delta.instructions or self._inflate_exact(delta.start, delta.end)
             self.budget.charge(delta_result_size(instructions), WHAT[kind])
             try:
                 result = b"".join(apply_delta(contents[-1], instructions))

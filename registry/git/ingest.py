@@ -12,10 +12,10 @@ tests/unit/test_fuzz.py, tests/integration/test_hostile_objects.py and test_bomb
 """
 from __future__ import annotations
 
+from binascii import hexlify, unhexlify
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 
 from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree, sha_to_hex
 
@@ -86,7 +86,7 @@ class Seen:
     """What one pack's objects told us: types, and what their referrers expect."""
 
     types: dict[bytes, int] = field(default_factory=dict)  # hex sha -> type number
-    # type number -> {hex sha -> who says it is of that type}
+    # type number -> {raw id -> who says it is of that type}: raw, as trees hold them (hex once, in `expected`)
     expect: dict[int, dict[bytes, str]] = field(default_factory=lambda: {k: {} for k in KIND})
     commits: list[ObjectID] = field(default_factory=list)
     commit_trees: dict[bytes, bytes] = field(default_factory=dict)  # commit -> its root tree (hex)
@@ -98,19 +98,14 @@ class Seen:
         a directory breaks checkouts). C-level set tests, not a loop per object."""
         for other, known in self.expect.items():
             if other != kind and not known.keys().isdisjoint(named):
-                sha = next(s for s in named if s in known)
-                raise ObjectRejected(f"{named[sha]} and {known[sha]} disagree on the type of {sha[:12].decode()}: "
+                oid = next(s for s in named if s in known)
+                raise ObjectRejected(f"{named[oid]} and {known[oid]} disagree on the type of {oid.hex()[:12]}: "
                                      f"{KIND[kind]} or {KIND[other]}")
         self.expect[kind].update(named)
 
-    @property
-    def outside(self) -> set[bytes]:
-        """What the pack names but does not hold."""
-        return set().union(*self.expect.values()) - self.types.keys()
-
-
-_SHA = itemgetter(2)
-_MODE = itemgetter(1)
+    def expected(self) -> dict[int, dict[bytes, str]]:
+        """`expect` by hex sha, as the rest of the push policy names objects."""
+        return {kind: {hexlify(oid): who for oid, who in named.items()} for kind, named in self.expect.items()}
 
 
 class Inspector:
@@ -121,6 +116,7 @@ class Inspector:
         self.inspect_blob = inspect_blob
         self.blob_problems: dict[ObjectID, str] = {}
         self.graph = GraphWriter()  # the commits, trees and tags, inflated, for walks (graph.py)
+        self._shapes: set[bytes] = set()  # the heads of trees that passed fsck (split_tree)
 
     def see(self, oid: RawObjectID, kind: int, raw: bytes) -> None:
         sha = sha_to_hex(oid)
@@ -141,29 +137,50 @@ class Inspector:
             tree, parents = commit_links(raw)
             seen.commits.append(ObjectID(sha))
             seen.commit_trees[sha] = tree
-            seen.expects(Tree.type_num, {tree: who})
+            seen.expects(Tree.type_num, {unhexlify(tree): who})
             if parents:
-                seen.expects(Commit.type_num, dict.fromkeys(parents, who))
+                seen.expects(Commit.type_num, dict.fromkeys(map(unhexlify, parents), who))
         else:
             _refuse(who, fsck.tag_problem(raw))
             obj = ShaFile.from_raw_chunks(kind, [raw])
             if isinstance(obj, Tag):
                 declared, target = obj.object
-                seen.expects(declared.type_num, {target: who})
+                seen.expects(declared.type_num, {unhexlify(target): who})
 
     def _tree(self, sha: bytes, raw: bytes, who: str) -> None:
-        problem, entries = fsck.check_tree(raw)
-        _refuse(who, problem)
-        modes = set(map(_MODE, entries))
-        if modes.isdisjoint((DIRECTORY, GITLINK)):  # files only: the common case
-            self.seen.expects(Blob.type_num, dict.fromkeys(map(_SHA, entries), who))
+        split = fsck.split_tree(raw)
+        if split is None:  # not as git writes trees: the rules one by one say why
+            problem, entries = fsck.check_tree(raw)
+            _refuse(who, problem)
+            self._entries(sha, [(f"{mode:o} ".encode() + name, unhexlify(c)) for name, mode, c in entries], who)
+            return
+        heads, ids = split
+        shape = b"\0".join(heads)
+        if shape not in self._shapes:  # the names and modes of a tree are checked once a push
+            _refuse(who, fsck.check_tree(raw)[0])
+            self._shapes.add(shape)
+        if b"40000 " not in shape and b"160000 " not in shape:  # files only: the common case
+            self.seen.expects(Blob.type_num, dict.fromkeys(ids, who))
+            if MANIFEST in shape:
+                self._manifest(sha, heads, ids)
         else:
-            self.seen.expects(Blob.type_num, {c: who for _, mode, c in entries if mode not in (DIRECTORY, GITLINK)})
-            self.seen.expects(Tree.type_num, {c: who for _, mode, c in entries if mode == DIRECTORY})
-        if MANIFEST in raw:
-            for name, _, child in entries:
-                if name == MANIFEST:
-                    self.seen.manifests[sha] = child
+            self._entries(sha, list(zip(heads, ids, strict=True)), who)
+
+    def _entries(self, sha: bytes, entries: list[tuple[bytes, bytes]], who: str) -> None:
+        """A tree's ("mode name", raw id) entries, taken one by one: any with a directory or a submodule."""
+        kinds: dict[int, dict[bytes, str]] = {Blob.type_num: {}, Tree.type_num: {}}
+        for head, oid in entries:
+            mode = head[:head.index(b" ")]
+            if mode != b"160000":
+                kinds[Tree.type_num if mode == b"40000" else Blob.type_num][oid] = who
+        for kind, named in kinds.items():
+            self.seen.expects(kind, named)
+        self._manifest(sha, [head for head, _ in entries], [oid for _, oid in entries])
+
+    def _manifest(self, sha: bytes, heads: list[bytes], ids: list[bytes]) -> None:
+        for head, oid in zip(heads, ids, strict=True):
+            if head.endswith(b" " + MANIFEST) and head.index(b" ") == len(head) - len(MANIFEST) - 1:
+                self.seen.manifests[sha] = hexlify(oid)
 
 
 def commit_links(raw: bytes) -> tuple[bytes, list[bytes]]:

@@ -155,12 +155,13 @@ class BlobPackObjectStore(BucketBasedObjectStore):
 
     def _learn(self, inspector: Inspector) -> None:
         seen = inspector.seen
-        self.outside_refs |= seen.outside
+        expected = seen.expected()
+        self.outside_refs |= set().union(*expected.values()) - seen.types.keys()
         self.new_commits += seen.commits
         self.commit_trees.update(seen.commit_trees)
         self.manifests.update(seen.manifests)
         self.new_types.update(seen.types)
-        for kind, named in seen.expect.items():
+        for kind, named in expected.items():
             self.expected_types.setdefault(kind, {}).update(named)
         self.blob_problems.update(inspector.blob_problems)
 

@@ -27,4 +27,4 @@ def test_the_index_is_the_one_dulwich_writes(count, huge):
     assert digest == ours.getvalue()[-20:]
     index = load_pack_index_file("x.idx", io.BytesIO(ours.getvalue()), DEFAULT_OBJECT_FORMAT)
     names, offsets = read_table(index)
-    assert sorted(zip(names, offsets)) == sorted((sha, offset) for sha, offset, _ in entries)
+    assert sorted(zip(names, offsets, strict=True)) == sorted((sha, offset) for sha, offset, _ in entries)
