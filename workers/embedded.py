@@ -17,37 +17,44 @@ from .runtime import run_check, run_delivery, run_manual, run_repack
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
 HOOK_THREADS = 4  # webhook attempts at once (each bounded by REGISTRY_WEBHOOK_TIMEOUT_SECONDS)
+# The queue shares the server's interpreter (one GIL): a job starts a moment after it was queued,
+# so the request that queued it answers first. Measured: a 2,000-commit push answered 70-150 ms
+# later when its checks started at once; a clone right after a branch deletion raced the repack.
+SETTLE = 0.2  # seconds: checks and runs
+REPACK_SETTLE = 3.0  # seconds: a repack (clones of the repo often follow the push that queued it)
 
 
 Job = Callable[[Callable[[], bool]], None]  # takes `may_retry`
+Item = tuple[float, list[Job]]  # (monotonic time to start at, the jobs)
 
 
 class EmbeddedDispatcher:
     def __init__(self, container: Container) -> None:
         self.container = container
-        self._queue: queue.Queue[list[Job]] = queue.Queue()  # each item: jobs run in order
+        self._queue: queue.Queue[Item] = queue.Queue()  # each item: jobs run in order, not before a time
+        self._settling = 0  # items taken off the queue, waiting for their time (counted as queued)
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
         # Webhooks wait on receivers: their own threads, so a slow receiver never delays a check.
-        self._hooks: queue.Queue[list[Job]] = queue.Queue()
+        self._hooks: queue.Queue[Item] = queue.Queue()
         self._queued: set[str] = set()  # deliveries waiting in _hooks: a resubmit adds nothing
         self._queued_lock = threading.Lock()
         for i in range(HOOK_THREADS):
             threading.Thread(target=self._loop, args=(self._hooks,), name=f"embedded-hooks-{i}", daemon=True).start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
-        self._queue.put([partial(run_check, self.container, context, template_id, sha)
-                         for context in sorted(contexts, key=checks.CONTEXTS.index)])
+        self._queue.put((time.monotonic() + SETTLE, [partial(run_check, self.container, context, template_id, sha)
+                                                     for context in sorted(contexts, key=checks.CONTEXTS.index)]))
 
     def enqueue_run(self, run_id: str) -> None:
-        self._queue.put([partial(run_manual, self.container, run_id)])
+        self._queue.put((time.monotonic() + SETTLE, [partial(run_manual, self.container, run_id)]))
 
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
         with self._queued_lock:
             if delivery_id in self._queued:
                 return
             self._queued.add(delivery_id)
-        self._hooks.put([partial(self._deliver, delivery_id)])
+        self._hooks.put((0.0, [partial(self._deliver, delivery_id)]))
 
     def _deliver(self, delivery_id: str, may_retry: Callable[[], bool]) -> None:
         with self._queued_lock:
@@ -55,10 +62,10 @@ class EmbeddedDispatcher:
         run_delivery(self.container, delivery_id)
 
     def enqueue_repack(self, template_id: str) -> None:
-        self._queue.put([partial(run_repack, self.container, template_id)])
+        self._queue.put((time.monotonic() + REPACK_SETTLE, [partial(run_repack, self.container, template_id)]))
 
     def depths(self) -> dict[str, int]:
-        return {"checks": self._queue.qsize(), "hooks": self._hooks.qsize()}
+        return {"checks": self._queue.qsize() + self._settling, "hooks": self._hooks.qsize()}
 
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""
@@ -67,11 +74,15 @@ class EmbeddedDispatcher:
             time.sleep(0.05)
         return not (self._queue.unfinished_tasks or self._hooks.unfinished_tasks)
 
-    def _loop(self, jobs_queue: queue.Queue[list[Job]] | None = None) -> None:
+    def _loop(self, jobs_queue: queue.Queue[Item] | None = None) -> None:
         source = jobs_queue or self._queue
         while True:
-            jobs = source.get()
+            not_before, jobs = source.get()
             try:
+                if (wait := not_before - time.monotonic()) > 0:
+                    self._settling += 1
+                    time.sleep(wait)
+                    self._settling -= 1
                 for job in jobs:
                     self._run(job)
             finally:
