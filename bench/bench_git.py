@@ -3,7 +3,7 @@ clones (one registry process, then `--workers 2`), and the same on a real histor
 registry vs C git http-backend, same run, with the registry's peak RSS in each scenario (issue 14).
 
     make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
-                      [--only push|fetch|real|concurrent] [--real GITDIR] [--clients N])
+                      [--only push|deletion|fetch|real|concurrent] [--real GITDIR] [--clients N])
 """
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pushes", type=int, default=100, help="history as this many pushes (0: skip)")
-    parser.add_argument("--only", choices=("all", "push", "fetch", "real", "concurrent"), default="all",
-                        help="push: push and clone only; fetch: incremental scenarios only; real: the real repo only; concurrent: clones only")
+    parser.add_argument("--only", choices=("all", "push", "deletion", "fetch", "real", "concurrent"), default="all",
+                        help="push: push and clone only; deletion: clones after a branch deletion only; fetch: incremental scenarios only; real: the real repo only; concurrent: clones only")
     parser.add_argument("--real", type=Path, default=DEFAULT_MIRROR if DEFAULT_MIRROR.exists() else None,
                         help=f"a git dir with a real history on main (default: {DEFAULT_MIRROR} if present)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clones")
@@ -97,7 +97,7 @@ def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace)
         out.update(push_and_clone(tmp, srv, source, args.runs))
     if only in ("all", "fetch"):
         out.update(fetch_scenarios(tmp, srv, source, args.runs, args.pushes))
-    if only == "all":
+    if only in ("all", "deletion"):
         out.update(after_deletion(tmp, srv, source))
     if only in ("all", "concurrent"):
         name = _pushed(srv, "concurrent", source)
