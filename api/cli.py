@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -18,11 +19,17 @@ from .client import ApiError
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import run
 
-    if args.workers < 1:
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
-    run(container, args.host, args.port, args.workers)
+    run(container, args.host, args.port, workers)
     return 0
+
+
+def default_workers() -> int:
+    """One server process per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -146,8 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="N server processes on one port (default 1; `--workers $(nproc)` for one per core)")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help=f"N server processes on one port (default: one per core, {default_workers()} here)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

@@ -6,9 +6,11 @@ metadata database (SQLite WAL with immediate transactions, or PostgreSQL), blobs
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -19,19 +21,18 @@ from registry.settings import get_settings
 from workers.pipeline import Pipeline, build
 
 from .app import create_app
+from .web import session
 
 ADDRESS = "REGISTRY_SERVE_ADDRESS"  # host:port, handed from the supervisor to its processes
 
 
 def prepare(container: Container, host: str, port: int, first: bool) -> tuple[FastAPI, Pipeline]:
-    """The app and its running pipeline. `first`: the only process, or the supervisor's one-time
-    start (a new search schema rebuilt; with the embedded queue, everything pending is owed now)."""
+    """The app and its running pipeline. `first`: the only process, or the one of N that claimed
+    the start (with the embedded queue, everything pending is owed now: no one else runs it)."""
     settings = container.settings
     pipeline = build(container)
-    if first:
-        _ensure_index(container)
-    # One process: nothing else runs checks, so whatever is pending is owed now. With Redis, or
-    # beside other processes, only what has waited past the requeue delay.
+    # The first process: whatever checks are pending are owed now (a restart loses the embedded
+    # queue). With Redis, or the other processes, only what has waited past the requeue delay.
     pipeline.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
     pipeline.start()
     return create_app(container, settings.public_base_url(host, port)), pipeline
@@ -45,8 +46,25 @@ def _ensure_index(container: Container) -> None:
 def factory() -> FastAPI:
     """One of the N processes of `--workers N` (uvicorn imports and calls this)."""
     host, _, port = os.environ[ADDRESS].rpartition(":")
-    app, _ = prepare(Container.build(get_settings()), host, int(port), first=False)
+    settings = get_settings()
+    app, _ = prepare(Container.build(settings), host, int(port), first=_claim_start(settings.data_dir))
     return app
+
+
+_held: list[int] = []  # the start lock's descriptor, open for the process's life
+
+
+def _claim_start(data_dir: Path) -> bool:
+    """Whether this is the first of the N processes to start: the one holding the data dir's start
+    lock (released when it exits; of a restarted server, again only one holds it)."""
+    fd = os.open(data_dir / "serve.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held.append(fd)
+    return True
 
 
 def run(container: Container, host: str, port: int, workers: int) -> None:
@@ -55,6 +73,7 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
     banner = (f"registry listening on {settings.public_base_url(host, port)} (storage: {settings.storage}, "
               f"queue: {queue}, data: {settings.data_dir}, processes: {workers})")
     if workers == 1:
+        _ensure_index(container)
         app, pipeline = prepare(container, host, port, first=True)
         print(banner, flush=True)
         print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
@@ -62,6 +81,7 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return
     _ensure_index(container)  # once, before the processes start
+    session.secret_key(settings)  # made here when there is none, so all N read the same one
     os.environ[ADDRESS] = f"{host}:{port}"
     os.environ["REGISTRY_SERVE_PROCESSES"] = str(workers)  # shared rate-limit counters (api/ratestore.py)
     print(banner, flush=True)
