@@ -7,6 +7,7 @@ packs hold only reachable objects is answered with every stored object, copied v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from dulwich.protocol import (
     CAPABILITY_OFS_DELTA,
@@ -16,7 +17,9 @@ from dulwich.protocol import (
     Protocol,
 )
 
+from ..errors import InvalidInput
 from . import packwriter
+from .pktline import FLUSH, packets
 from .repo import TemplateRepo
 
 
@@ -30,26 +33,22 @@ def parse_clone_request(body: bytes) -> CloneRequest | None:
     """The wants of a plain clone request, or None if it is anything else."""
     wants: set[str] = set()
     caps: set[bytes] = set()
-    pos, flushed, done = 0, False, False
-    while pos + 4 <= len(body):
-        try:
-            size = int(body[pos:pos + 4], 16)
-        except ValueError:
-            return None
-        if size == 0:
-            flushed, pos = True, pos + 4
-            continue
-        line = body[pos + 4:pos + size].rstrip(b"\n")
-        pos += size
-        if line.startswith(b"want ") and not flushed:
-            sha, *rest = line[5:].split(b" ")
-            wants.add(sha.decode("ascii", "replace"))
-            caps.update(rest)
-        elif line == b"done" and flushed:
-            done = True
-        else:
-            return None  # have, shallow, deepen, filter, or anything unexpected
-    if not (wants and flushed and done and pos == len(body)):
+    flushed, done = False, False
+    try:
+        for line in packets(body):
+            if line == FLUSH:
+                flushed = True
+            elif isinstance(line, bytes) and line.startswith(b"want ") and not flushed:
+                sha, *rest = line[5:].split(b" ")
+                wants.add(sha.decode("ascii", "replace"))
+                caps.update(rest)
+            elif line == b"done" and flushed and not done:
+                done = True
+            else:
+                return None  # have, shallow, deepen, filter, or anything unexpected
+    except InvalidInput:
+        return None  # the generic path refuses it with dulwich's words
+    if not (wants and flushed and done):
         return None
     if any(c.startswith(b"filter") for c in caps) or CAPABILITY_OFS_DELTA not in caps:
         return None
@@ -79,8 +78,7 @@ def write_sideband_pack(repo: TemplateRepo, proto: Protocol, *, progress: bool) 
     the end of a v0 clone's response, and the packfile section of a v2 one."""
     store = repo.object_store
 
-    def write(data: bytes) -> None:
-        proto.write_sideband(SIDE_BAND_CHANNEL_DATA, data)
+    write = partial(proto.write_sideband, SIDE_BAND_CHANNEL_DATA)
 
     count = packwriter.write_all_objects(store.packs, store.get_raw, write)
     if progress:

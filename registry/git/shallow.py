@@ -17,6 +17,8 @@ from dulwich.objects import Commit, ObjectID, Tag, valid_hexsha
 from dulwich.pack import ObjectContainer
 from dulwich.refs import Ref
 
+from .pktline import show
+
 INFINITE_DEPTH = 0x7FFFFFFF  # what `git fetch --unshallow` sends as its depth
 SECTION = (b"shallow", b"deepen", b"deepen-since", b"deepen-not")  # the request lines parse_request reads
 # git's dwim rules: how `--shallow-exclude=NAME` finds a ref
@@ -69,15 +71,27 @@ class CommitGraph:
 
     def peel(self, sha: ObjectID) -> ObjectID | None:
         """The commit a want or ref names, through annotated tags; None if it names no commit."""
-        for _ in range(100):
-            try:
-                obj = self.store[sha]
-            except KeyError:
-                return None
-            if not isinstance(obj, Tag):
-                return sha if isinstance(obj, Commit) else None
-            sha = obj.object[1]
-        return None
+        return to_commit(self.store.__getitem__, sha)
+
+
+def peel(get: Callable[[ObjectID], object], sha: ObjectID, hops: int = 100) -> tuple[ObjectID, object | None]:
+    """Through annotated tags (and tags of tags) from `sha`: the id reached and its object (None
+    when the store lacks it, or past `hops` tags). The one place v0 and v2 follow tags."""
+    for _ in range(hops):
+        try:
+            obj = get(sha)
+        except KeyError:
+            return sha, None
+        if not isinstance(obj, Tag):
+            return sha, obj
+        sha = obj.object[1]
+    return sha, None
+
+
+def to_commit(get: Callable[[ObjectID], object], sha: ObjectID) -> ObjectID | None:
+    """The commit `sha` names, through annotated tags; None if it names none."""
+    reached, obj = peel(get, sha)
+    return reached if isinstance(obj, Commit) else None
 
 
 def parse_request(lines: Iterable[bytes], relative: bool, graph: CommitGraph,
@@ -230,9 +244,3 @@ def _number(text: bytes, most: int, line: bytes) -> int:
 
 def _unique(shas: Iterable[ObjectID | None]) -> list[ObjectID]:
     return list(dict.fromkeys(s for s in shas if s is not None))
-
-
-def show(data: bytes, limit: int = 200) -> str:
-    """Client bytes made safe for a one-line message."""
-    text = data[:limit].decode("utf-8", "replace")
-    return "".join(c if c.isprintable() else "?" for c in text) + ("..." if len(data) > limit else "")

@@ -12,8 +12,6 @@ one git would not send gets an ERR pkt-line, which git shows as `remote error: .
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from typing import BinaryIO
 
 from dulwich.protocol import Protocol, agent_string
@@ -22,13 +20,11 @@ from dulwich.refs import Ref
 from ..errors import InvalidInput
 from . import shallow
 from .fetchwalk import PackReader, newest_first
+from .pktline import DELIM, FLUSH, packets, show
 from .repo import TemplateRepo
 from .v2fetch import Refused, fetch, peeled
 
-MAX_PKT = 65520  # the longest pkt-line git writes or reads, its 4-byte length included
 MAX_PREFIXES = 65536  # more ref-prefixes than this: all refs are shown (as C git)
-FLUSH, DELIM = 0, 1
-_HEX4 = re.compile(rb"[0-9a-fA-F]{4}")
 CAPABILITIES = [b"version 2", b"agent=" + agent_string(), b"ls-refs=unborn", b"fetch=shallow wait-for-done",
                 b"server-option", b"object-format=sha1"]
 
@@ -57,29 +53,10 @@ def serve(repo: TemplateRepo, body: bytes, out: BinaryIO) -> str | None:
             return None
         if command == b"fetch":
             return fetch(repo, args, proto)
-        raise Refused(f"upload-pack: invalid command '{shallow.show(command)}'")
+        raise Refused(f"upload-pack: invalid command '{show(command)}'")
     except (Refused, shallow.ShallowRefused) as exc:
         proto.write_pkt_line(b"ERR " + str(exc).encode("utf-8", "replace"))
         return None
-
-
-def packets(body: bytes) -> Iterator[bytes | int]:
-    """The pkt-lines of a request: a line (its newline removed), FLUSH or DELIM."""
-    pos = 0
-    while pos < len(body):
-        head = body[pos:pos + 4]
-        size = int(head, 16) if _HEX4.fullmatch(head) else -1
-        if size in (FLUSH, DELIM):
-            pos += 4
-            yield size
-            continue
-        if not 4 < size <= MAX_PKT:
-            raise InvalidInput(f"git protocol error: bad pkt-line length {shallow.show(head)!r}")
-        if pos + size > len(body):
-            raise InvalidInput("git protocol error: the request ends inside a pkt-line")
-        line = body[pos + 4:pos + size]
-        pos += size
-        yield line[:-1] if line.endswith(b"\n") else line
 
 
 def parse_request(body: bytes) -> tuple[bytes | None, list[bytes], list[bytes]]:
@@ -119,7 +96,7 @@ def _check_capabilities(capabilities: list[bytes]) -> None:
         key, _, value = cap.partition(b"=")
         if key in (b"agent", b"server-option", b"session-id") or cap == b"object-format=sha1":
             continue
-        raise Refused(f"upload-pack: unknown capability '{shallow.show(cap)}'")
+        raise Refused(f"upload-pack: unknown capability '{show(cap)}'")
 
 
 def ls_refs(repo: TemplateRepo, args: list[bytes], proto: Protocol) -> None:
@@ -132,7 +109,7 @@ def ls_refs(repo: TemplateRepo, args: list[bytes], proto: Protocol) -> None:
         elif arg.startswith(b"ref-prefix "):
             prefixes.append(arg[len(b"ref-prefix "):])
         else:
-            raise Refused(f"upload-pack: unexpected line: '{shallow.show(arg)}'")
+            raise Refused(f"upload-pack: unexpected line: '{show(arg)}'")
     symrefs, unborn = b"symrefs" in flags, b"unborn" in flags
     if len(prefixes) > MAX_PREFIXES:
         prefixes = []

@@ -13,15 +13,17 @@ import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
-from dulwich.objects import ObjectID, Tag
+from dulwich.objects import ObjectID
 from dulwich.pack import ObjectContainer
 from dulwich.protocol import SIDE_BAND_CHANNEL_DATA, SIDE_BAND_CHANNEL_PROGRESS, Protocol
 
 from . import fetchpack, shallow, wants
 from .clone import CloneRequest, eligible, write_sideband_pack
 from .fetchwalk import PackReader, newest_first, select
+from .pktline import show
 from .repo import TemplateRepo
 
 DELIM = b"0001"
@@ -57,12 +59,12 @@ def parse_args(args: Sequence[bytes]) -> FetchArgs:
             setattr(parsed, _FLAGS[arg], True)
         elif word in (b"want", b"have"):
             if not _OID.fullmatch(value):
-                raise Refused(f"upload-pack: protocol error, expected to get oid, not '{shallow.show(arg)}'")
+                raise Refused(f"upload-pack: protocol error, expected to get oid, not '{show(arg)}'")
             (parsed.wants if word == b"want" else parsed.haves).append(ObjectID(value))
         elif word in shallow.SECTION:
             parsed.shallow_lines.append(arg)
         else:  # filter, want-ref, sideband-all, packfile-uris: not offered
-            raise Refused(f"upload-pack: unexpected line: '{shallow.show(arg)}'")
+            raise Refused(f"upload-pack: unexpected line: '{show(arg)}'")
     parsed.wants = list(dict.fromkeys(parsed.wants))
     parsed.haves = list(dict.fromkeys(parsed.haves))
     return parsed
@@ -123,8 +125,7 @@ def _send_pack(repo: TemplateRepo, reader: PackReader, req: FetchArgs, common: l
         if not req.no_progress:
             proto.write_sideband(SIDE_BAND_CHANNEL_PROGRESS, message)
 
-    def write(data: bytes) -> None:
-        proto.write_sideband(SIDE_BAND_CHANNEL_DATA, data)
+    write = partial(proto.write_sideband, SIDE_BAND_CHANNEL_DATA)
 
     stop = frozenset(plan.stop) if plan else frozenset()
     # As in v0: a shallow request counts no haves (the walk then stops at the boundaries only).
@@ -186,15 +187,7 @@ def tagged(repo: TemplateRepo, reader: PackReader) -> dict[ObjectID, ObjectID]:
     return out
 
 
-def peeled(get: Callable[[bytes], object], sha: ObjectID) -> ObjectID | None:
+def peeled(get: Callable[[ObjectID], object], sha: ObjectID) -> ObjectID | None:
     """What an annotated tag finally names (through tags of tags); None if `sha` is no tag."""
-    target = None
-    for _ in range(100):
-        try:
-            obj = get(sha)
-        except KeyError:
-            break
-        if not isinstance(obj, Tag):
-            break
-        sha = target = obj.object[1]
-    return target
+    reached, _ = shallow.peel(get, sha)
+    return reached if reached != sha else None

@@ -10,36 +10,21 @@ request for an unreachable object is still refused.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from dulwich.objects import Commit, ObjectID, Tag
+from dulwich.objects import ObjectID
 
+from .pktline import lines
 from .repo import TemplateRepo
+from .shallow import to_commit
 
 WALK_LIMIT = 50_000  # commits visited at most to prove a stale want reachable
-
-
-def pkt_lines(body: bytes) -> Iterator[bytes | None]:
-    """The pkt-lines of a request body; None for a flush or other special packet. Stops at the
-    first malformed length."""
-    pos = 0
-    while pos + 4 <= len(body):
-        try:
-            size = int(body[pos:pos + 4], 16)
-        except ValueError:
-            return
-        if size < 4:
-            pos += 4
-            yield None
-            continue
-        yield body[pos + 4:pos + size]
-        pos += size
 
 
 def parse_wants(body: bytes) -> set[str]:
     """The `want` shas of an upload-pack request body (its first section, up to the flush)."""
     wants: set[str] = set()
-    for line in pkt_lines(body):
+    for line in lines(body):
         if line is None or not line.startswith(b"want "):
             break
         sha = line[5:45].decode("ascii", "replace")
@@ -52,8 +37,7 @@ def usage_kind(body: bytes) -> str | None:
     """What an upload-pack request counts as: "clones" (the whole history: no `have`),
     "fetches" (an incremental one), or None for a round of negotiation that sends no pack yet
     (over stateless HTTP only the last request of a fetch says `done`)."""
-    lines = [line for line in pkt_lines(body) if line is not None]
-    if b"done" not in (line.rstrip(b"\n") for line in lines):
+    if b"done" not in lines(body):
         return None
     return pack_kind(body)
 
@@ -61,21 +45,7 @@ def usage_kind(body: bytes) -> str | None:
 def pack_kind(body: bytes) -> str:
     """What a request that got a pack counts as: "fetches" when it named haves, else "clones"
     (a v0 fetch answered "ready" gets its pack without ever saying `done`)."""
-    return "fetches" if any(line is not None and line.startswith(b"have ") for line in pkt_lines(body)) else "clones"
-
-
-def _peel(repo: TemplateRepo, sha: ObjectID) -> ObjectID | None:
-    """The commit a tip names (through annotated tags), or None."""
-    for _ in range(10):
-        try:
-            obj = repo.object_store[sha]
-        except KeyError:
-            return None
-        if isinstance(obj, Tag):
-            sha = obj.object[1]
-            continue
-        return sha if isinstance(obj, Commit) else None
-    return None
+    return "fetches" if any(line is not None and line.startswith(b"have ") for line in lines(body)) else "clones"
 
 
 def stale_reachable(repo: TemplateRepo, wants: Iterable[str], limit: int = WALK_LIMIT) -> set[str]:
@@ -85,7 +55,7 @@ def stale_reachable(repo: TemplateRepo, wants: Iterable[str], limit: int = WALK_
     if not missing:
         return set()
     found: set[bytes] = set()
-    starts = [c for c in (_peel(repo, ObjectID(sha.encode())) for sha in tips) if c is not None]
+    starts = [c for c in (to_commit(repo.object_store.__getitem__, ObjectID(sha.encode())) for sha in tips) if c is not None]
     queue, seen = deque(starts), set(starts)
     while queue and len(seen) <= limit and found != missing:
         sha = queue.popleft()

@@ -1,3 +1,4 @@
+from registry.git import pktline
 from registry.git.clone import parse_clone_request
 from tests.gitcli import pkt
 
@@ -26,3 +27,12 @@ def test_anything_but_a_plain_clone_is_refused():
     assert parse_clone_request(body(want, tail=b"")) is None  # no done
     assert parse_clone_request(b"zzzz") is None
     assert parse_clone_request(b"") is None
+    assert parse_clone_request(body(want) + pkt(b"done\n")) is None  # said twice
+    assert parse_clone_request(body(want) + b"0001") is None  # a v2 delimiter
+    assert parse_clone_request(body(want)[:-3]) is None  # cut inside its last line
+
+
+def test_the_lenient_reader_stops_at_the_first_bad_packet():
+    data = pkt(b"want x\n") + b"0000" + pkt(b"have y\n") + b"00zz" + pkt(b"done\n")
+    assert list(pktline.lines(data)) == [b"want x", None, b"have y"]
+    assert list(pktline.lines(pkt(b"a\n") + b"0009abc")) == [b"a"]  # the body ends inside a line

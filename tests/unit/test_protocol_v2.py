@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from registry.errors import InvalidInput
-from registry.git import RepoStore, service, v2, v2fetch
+from registry.git import RepoStore, pktline, service, v2, v2fetch
 from registry.storage import LocalBlobStore
 from tests.gitcli import git, pkt
 
@@ -63,7 +63,7 @@ def _request(command: bytes, *args: bytes, caps: tuple[bytes, ...] = (b"agent=gi
 
 def _lines(data: bytes) -> list[bytes | int]:
     """The response's pkt-lines; a side-band packet's band byte kept."""
-    return list(v2.packets(data))
+    return list(pktline.packets(data))
 
 
 def _pack_of(data: bytes) -> bytes:
