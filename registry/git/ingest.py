@@ -97,7 +97,7 @@ class Seen:
         named as another type refuses the push (one of them is wrong: a tree listing a blob as
         a directory breaks checkouts). C-level set tests, not a loop per object."""
         for other, known in self.expect.items():
-            if other != kind and not known.keys().isdisjoint(named):
+            if known and other != kind and not known.keys().isdisjoint(named):
                 oid = next(s for s in named if s in known)
                 raise ObjectRejected(f"{named[oid]} and {known[oid]} disagree on the type of {oid.hex()[:12]}: "
                                      f"{KIND[kind]} or {KIND[other]}")
@@ -152,30 +152,33 @@ class Inspector:
         if split is None:  # not as git writes trees: the rules one by one say why
             problem, entries = fsck.check_tree(raw)
             _refuse(who, problem)
-            self._entries(sha, [(f"{mode:o} ".encode() + name, unhexlify(c)) for name, mode, c in entries], who)
+            self._entries(sha, [f"{mode:o} ".encode() + name for name, mode, _ in entries],
+                          [unhexlify(c) for _, _, c in entries], who)
             return
         heads, ids = split
         shape = b"\0".join(heads)
         if shape not in self._shapes:  # the names and modes of a tree are checked once a push
             _refuse(who, fsck.check_tree(raw)[0])
             self._shapes.add(shape)
+        self._entries(sha, heads, ids, who, shape)
+
+    def _entries(self, sha: bytes, heads: list[bytes], ids: list[bytes], who: str, shape: bytes | None = None) -> None:
+        """What a tree's entries ("mode name" heads, raw ids) are said to be: files, unless a
+        directory or a submodule is among them (then one by one)."""
+        shape = b"\0".join(heads) if shape is None else shape
         if b"40000 " not in shape and b"160000 " not in shape:  # files only: the common case
             self.seen.expects(Blob.type_num, dict.fromkeys(ids, who))
-            if MANIFEST in shape:
-                self._manifest(sha, heads, ids)
         else:
-            self._entries(sha, list(zip(heads, ids, strict=True)), who)
-
-    def _entries(self, sha: bytes, entries: list[tuple[bytes, bytes]], who: str) -> None:
-        """A tree's ("mode name", raw id) entries, taken one by one: any with a directory or a submodule."""
-        kinds: dict[int, dict[bytes, str]] = {Blob.type_num: {}, Tree.type_num: {}}
-        for head, oid in entries:
-            mode = head[:head.index(b" ")]
-            if mode != b"160000":
-                kinds[Tree.type_num if mode == b"40000" else Blob.type_num][oid] = who
-        for kind, named in kinds.items():
-            self.seen.expects(kind, named)
-        self._manifest(sha, [head for head, _ in entries], [oid for _, oid in entries])
+            files, directories = {}, {}
+            for head, oid in zip(heads, ids, strict=True):
+                if head.startswith(b"40000 "):
+                    directories[oid] = who
+                elif not head.startswith(b"160000 "):
+                    files[oid] = who
+            self.seen.expects(Blob.type_num, files)
+            self.seen.expects(Tree.type_num, directories)
+        if MANIFEST in shape:
+            self._manifest(sha, heads, ids)
 
     def _manifest(self, sha: bytes, heads: list[bytes], ids: list[bytes]) -> None:
         for head, oid in zip(heads, ids, strict=True):
