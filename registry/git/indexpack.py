@@ -20,6 +20,7 @@ bases, a bad offset or a cycle is `badDelta`.
 from __future__ import annotations
 
 import mmap
+import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class Indexer:
         self.wholes: list[tuple[int, int, int, int, RawObjectID]] = []  # (offset, type, start, end, id) of bases to be
 
     def run(self) -> PackIndex:
+        if os.fstat(self.f.fileno()).st_size < 32:
+            raise PackCorrupt("not a pack: too short")
         with mmap.mmap(self.f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             self.data = data
             count, end = self._frame()

@@ -29,7 +29,7 @@ from dulwich.server import Backend, ReceivePackHandler
 from ..errors import Conflict, InvalidInput, StorageError, TooLarge
 from . import v2, wants
 from .clone import eligible, parse_clone_request, serve_clone
-from .ingest import Budget, ObjectRejected, ObjectTooLarge
+from .ingest import Budget, ObjectRejected, ObjectTooLarge, PackCorrupt
 from .policy import (
     BranchRule,
     RefUpdate,
@@ -135,6 +135,8 @@ class _ReceivePack(ReceivePackHandler):
             except UnresolvedDeltas as exc:  # a thin pack's base is neither in it nor stored
                 bases = ", ".join(sha.decode("ascii", "replace")[:12] for sha in exc.shas[:3])
                 return refuse_all("unpack failed: missing delta base", f"missing delta base {bases}")
+            except PackCorrupt as exc:
+                return refuse_all(f"unpack failed: {exc.message}", "unpacker error")
             except _UNPACK_ERRORS as exc:
                 log.info("unpack failed: %s", exc)
                 return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")

@@ -3,6 +3,7 @@ fsck rules for trees, commits and tags, object types across references, ref name
 valid input answered with a reason (never a 5xx, never "internal")."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import httpx
@@ -198,3 +199,20 @@ def _mktree(work, listing: str) -> str:
 
     return subprocess.run(["git", "mktree"], cwd=work, input=listing, capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("mangle, says", [
+    (lambda data: data[:-1] + bytes([data[-1] ^ 1]), "checksum mismatch"),
+    (lambda data: data[:40], "checksum mismatch"),  # cut short
+    (lambda data: data[:-20] + b"junk" + hashlib.sha1(data[:-20] + b"junk").digest(), "junk at the end"),
+    (lambda data: b"PACK", "not a pack"),
+])
+def test_a_broken_pack_is_refused_as_unpack_failed_not_a_server_error(env, target, mangle, says):
+    before = env.blob_keys(target["id"])
+    tip = packs.sha(COMMIT, packs.commit(packs.sha(TREE, b"")))
+    data = mangle(packs.pack(packs.entry(TREE, b""), packs.entry(COMMIT, packs.commit(packs.sha(TREE, b"")))))
+    status = raw_receive_pack(target["clone_url"], ("alice", env.tokens["alice"]), [(ZERO, tip, b"refs/heads/evil")],
+                              data)
+    assert status[b"unpack"].startswith(b"unpack failed: ") and says.encode() in status[b"unpack"], status
+    assert status[b"refs/heads/evil"] == b"unpacker error"
+    assert env.blob_keys(target["id"]) == before
