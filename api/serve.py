@@ -6,6 +6,7 @@ metadata database (SQLite WAL with immediate transactions, or PostgreSQL), blobs
 """
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import sys
@@ -47,7 +48,8 @@ def factory() -> FastAPI:
     """One of the N processes of `--workers N` (uvicorn imports and calls this)."""
     host, _, port = os.environ[ADDRESS].rpartition(":")
     settings = get_settings()
-    app, _ = prepare(Container.build(settings), host, int(port), first=_claim_start(settings.data_dir))
+    app, pipeline = prepare(Container.build(settings), host, int(port), first=_claim_start(settings.data_dir))
+    atexit.register(pipeline.stop)  # stopped (SIGTERM to the supervisor): the reads counted since the last pass kept
     return app
 
 
