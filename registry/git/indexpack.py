@@ -29,6 +29,7 @@ from typing import BinaryIO
 from dulwich.objects import Blob, Commit, RawObjectID, Tag, Tree
 from dulwich.pack import OFS_DELTA, REF_DELTA, ApplyDeltaError, PackIndexEntry, UnresolvedDeltas, apply_delta
 
+from ..errors import TooLarge
 from .ingest import Budget, ObjectRejected, PackCorrupt, delta_result_size
 
 NAMES = {Commit.type_num: b"commit", Tree.type_num: b"tree", Blob.type_num: b"blob", Tag.type_num: b"tag"}
@@ -39,10 +40,14 @@ Sink = Callable[[RawObjectID, int, bytes], None]  # (raw id, type, content) of e
 ExtRef = Callable[[RawObjectID], tuple[int, bytes]]  # raw id -> (type, content) of a stored object; KeyError if absent
 
 
-def copy_wire(read_some: Callable[[int], bytes], f: BinaryIO) -> None:
-    """The pack off the wire into `f`, to its end (the request body ends with it). The reader is
-    bounded by the caller (the push ceiling): this never holds more than a chunk."""
+def copy_wire(read_some: Callable[[int], bytes], f: BinaryIO, limit: int | None = None) -> None:
+    """The pack off the wire into `f`, to its end (the request body ends with it), a chunk at a
+    time; past `limit` bytes (the push ceiling) a TooLarge, the rest never read."""
+    total = 0
     while chunk := read_some(COPY_CHUNK):
+        total += len(chunk)
+        if limit and total > limit:
+            raise TooLarge(f"push exceeds the maximum size of {limit} bytes", limit=limit)
         f.write(chunk)
     f.flush()
 

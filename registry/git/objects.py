@@ -21,15 +21,13 @@ from typing import BinaryIO
 from dulwich.object_store import BucketBasedObjectStore
 from dulwich.objects import ObjectID, RawObjectID, ShaFile
 from dulwich.pack import (
-    OFS_DELTA,
-    REF_DELTA,
     Pack,
     PackIndexEntry,
     extend_pack,
 )
 
-from ..errors import TooLarge
 from ..storage import BlobNotFound, BlobStore
+from . import packwriter
 from .graph import SUFFIX as GRAPH
 from .graph import GraphWriter
 from .idx import write_index
@@ -107,7 +105,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             base = self._pending.get(name) or self._local_base(name)
             with open(base.with_suffix(".pack"), "rb") as f:
                 for sha, offset in here:
-                    if (kind := _type_at(f, offset, pack)) is not None:
+                    if (kind := packwriter.type_at(f, offset, pack)) is not None:
                         found[sha] = kind
             todo = [sha for sha in todo if sha not in found]
             if not todo:
@@ -131,12 +129,10 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         max_input_size: int | None = None,
     ) -> Pack:
         """Read a (thin) pack from the wire, complete it with its external bases, stage it."""
-        if max_input_size:
-            read_all, read_some = _bounded(read_all, read_some, max_input_size)
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         f = os.fdopen(fd, "w+b")
         try:
-            copy_wire(read_some or read_all, f)
+            copy_wire(read_some or read_all, f, max_input_size)
         except BaseException:
             f.close()
             raise
@@ -286,44 +282,3 @@ class BlobPackObjectStore(BucketBasedObjectStore):
     def close(self) -> None:
         self.discard()
         super().close()
-
-
-def _bounded(
-    read_all: Callable[[int], bytes], read_some: Callable[[int], bytes] | None, limit: int
-) -> tuple[Callable[[int], bytes], Callable[[int], bytes] | None]:
-    """Wrap the wire readers so more than `limit` bytes raise TooLarge."""
-    total = 0
-
-    def count(data: bytes) -> bytes:
-        nonlocal total
-        total += len(data)
-        if total > limit:
-            raise TooLarge(f"push exceeds the maximum size of {limit} bytes", limit=limit)
-        return data
-
-    return (lambda n: count(read_all(n))), (None if read_some is None else (lambda n: count(read_some(n))))
-
-
-def _type_at(f: BinaryIO, offset: int, pack: Pack, hops: int = 10_000) -> int | None:
-    for _ in range(hops):
-        f.seek(offset)
-        byte = f.read(1)[0]
-        type_num = (byte >> 4) & 0x07
-        while byte & 0x80:
-            byte = f.read(1)[0]
-        if type_num == OFS_DELTA:
-            byte = f.read(1)[0]
-            back = byte & 0x7F
-            while byte & 0x80:
-                byte = f.read(1)[0]
-                back = ((back + 1) << 7) | (byte & 0x7F)
-            offset -= back
-        elif type_num == REF_DELTA:
-            base = f.read(20)
-            try:
-                offset = pack.index.object_offset(RawObjectID(base))
-            except KeyError:
-                return None
-        else:
-            return type_num
-    return None

@@ -12,6 +12,7 @@ import mmap
 import struct
 import zlib
 from collections.abc import Callable
+from typing import BinaryIO
 
 from dulwich.objects import RawObjectID, sha_to_hex
 from dulwich.pack import Pack
@@ -178,3 +179,30 @@ def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[Ra
         written[sha] = start
     stream.finish()
     return len(order)
+
+
+def type_at(f: BinaryIO, offset: int, pack: Pack, hops: int = 10_000) -> int | None:
+    """The type of the stored object at `offset`, from entry headers only: a delta has its
+    base's, so its bases are followed (by offset, or by id in the same pack), nothing inflated."""
+    for _ in range(hops):
+        f.seek(offset)
+        byte = f.read(1)[0]
+        type_num = (byte >> 4) & 0x07
+        while byte & 0x80:
+            byte = f.read(1)[0]
+        if type_num == OFS_DELTA:
+            byte = f.read(1)[0]
+            back = byte & 0x7F
+            while byte & 0x80:
+                byte = f.read(1)[0]
+                back = ((back + 1) << 7) | (byte & 0x7F)
+            offset -= back
+        elif type_num == REF_DELTA:
+            base = f.read(20)
+            try:
+                offset = pack.index.object_offset(RawObjectID(base))
+            except KeyError:
+                return None
+        else:
+            return type_num
+    return None
