@@ -22,7 +22,8 @@ class _Shared(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         c = self.container
-        depth = GaugeMetricFamily("registry_queue_depth", "Jobs waiting per queue", labels=["queue"])
+        depth = GaugeMetricFamily("registry_queue_depth", "Jobs waiting per queue (embedded: and running)",
+                                  labels=["queue"])
         for queue, n in sorted(operations.queue_depths(c).items()):
             depth.add_metric([queue], n)
         yield depth

@@ -56,7 +56,7 @@ class Servers:
 
         start = time.monotonic()
         idle = 0
-        while idle < 4 and time.monotonic() - start < timeout:  # several polls: each process has its own queue
+        while idle < 8 and time.monotonic() - start < timeout:  # many polls: each process has its own queue
             text = httpx.get(f"{self.reg.url}/metrics", timeout=30).text
             waiting = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                           if line.startswith("registry_queue_depth{"))

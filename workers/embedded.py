@@ -32,7 +32,7 @@ class EmbeddedDispatcher:
     def __init__(self, container: Container) -> None:
         self.container = container
         self._queue: queue.Queue[Item] = queue.Queue()  # each item: jobs run in order, not before a time
-        self._settling = 0  # items taken off the queue, waiting for their time (counted as queued)
+        self._settling = 0  # items taken off the queue: waiting for their time, or running (counted as queued)
         self._thread = threading.Thread(target=self._loop, name="embedded-checks", daemon=True)
         self._thread.start()
         # Webhooks wait on receivers: their own threads, so a slow receiver never delays a check.
@@ -79,13 +79,13 @@ class EmbeddedDispatcher:
         while True:
             not_before, jobs = source.get()
             try:
+                self._settling += source is self._queue
                 if (wait := not_before - time.monotonic()) > 0:
-                    self._settling += 1
                     time.sleep(wait)
-                    self._settling -= 1
                 for job in jobs:
                     self._run(job)
             finally:
+                self._settling -= source is self._queue
                 source.task_done()
 
     @staticmethod
