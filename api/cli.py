@@ -19,7 +19,7 @@ from .client import ApiError
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import run
 
-    workers = default_workers() if args.workers is None else args.workers
+    workers = args.workers
     if workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
@@ -27,8 +27,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_workers() -> int:
-    """One server process per core this process may run on."""
+def cores() -> int:
+    """The cores this process may run on (for `serve --workers $(nproc)`)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -153,8 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=None, metavar="N",
-                       help=f"N server processes on one port (default: one per core, {default_workers()} here)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help=f"N server processes on one port (default 1; {cores()} cores here)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

@@ -1,6 +1,6 @@
 """Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template, 8 concurrent
-clones (with one process per core, serve's default, then with one process), and the same on a real
-history (pallets/jinja):
+clones (one registry process, serve's default, then `--workers` one per core), and the same on a
+real history (pallets/jinja):
 registry vs C git http-backend, same run, with the registry's peak RSS in each scenario (issue 14).
 
     make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from api.cli import default_workers
+from api.cli import cores
 from bench.bench_concurrent import concurrent_clones
 from bench.bench_fetch import Servers, fetch_scenarios
 from bench.bench_real import DEFAULT_MIRROR, real_scenarios
@@ -78,17 +78,17 @@ def main() -> int:
         root.mkdir()
         server, base_url = serve_http_backend(root)
         with PeakRSS(os.getpid(), only=b"http-backend") as base_rss:  # the CGI processes of the baseline
-            # As deployed by default: one process per core (`serve` with no --workers).
-            with _registry(tmp / "reg", ("--workers", str(default_workers()))) as reg, PeakRSS(reg.proc.pid) as rss:
+            with _registry(tmp / "reg") as reg, PeakRSS(reg.proc.pid) as rss:  # serve's default: one process
                 srv = Servers(root, base_url, reg, _token(reg), rss, base_rss)
                 _report(one_process(tmp, srv, source, args), srv.log())
             if only in ("all", "concurrent"):
                 (tmp / "reg2").mkdir()
-                with _registry(tmp / "reg2" / "data", ("--workers", "1")) as reg2, PeakRSS(reg2.proc.pid) as rss2:
+                n = str(max(2, cores()))
+                with _registry(tmp / "reg2" / "data", ("--workers", n)) as reg2, PeakRSS(reg2.proc.pid) as rss2:
                     srv = Servers(root, base_url, reg2, _token(reg2), rss2, base_rss)
                     name = _pushed(srv, "concurrent2", source)
                     figure = concurrent_clones(tmp, srv, name, source, args.clients, args.runs)
-                    _report({f"{args.clients} concurrent clones, one process (--workers 1)": figure}, srv.log())
+                    _report({f"{args.clients} concurrent clones, --workers {n}": figure}, srv.log())
         server.shutdown()
     return 0
 
@@ -104,7 +104,7 @@ def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace)
         out.update(after_deletion(tmp, srv, source))
     if only in ("all", "concurrent"):
         name = _pushed(srv, "concurrent", source)
-        out[f"{args.clients} concurrent clones, --workers {default_workers()} (the default)"] = concurrent_clones(
+        out[f"{args.clients} concurrent clones, one process"] = concurrent_clones(
             tmp, srv, name, source, args.clients, args.runs)
     if only in ("all", "real"):
         if args.real is None or not args.real.exists():

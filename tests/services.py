@@ -85,16 +85,12 @@ class Server:
 
 @contextmanager
 def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
-                    serve_args: tuple[str, ...] = (), one_process: bool = True) -> Iterator[Server]:
-    """`registry serve` on a free port; one process unless `serve_args` or `one_process` say
-    otherwise (serve's default is one per core: slower to start, and most tests need one)."""
+                    serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
     log = open(data_dir.parent / f"server-{port}.log", "wb")
-    if one_process and "--workers" not in serve_args:
-        serve_args = ("--workers", "1", *serve_args)
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
