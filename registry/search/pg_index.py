@@ -15,7 +15,8 @@ not see.
 One statement per search after the typo lookups (pg_sql): the text matches and the exact filters
 come from the GIN indexes alone; the reader's filters, the rank, the page, the total and the facets
 read those rows once. Two common words match a third of all templates, so each step per matching
-row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are estimated."""
+row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are estimated: where
+the planner expects many matches, from a hashed eighth of the templates (`_sampled`)."""
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, text
 from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered, query_terms
-from .pg_sql import CAP, DENSITY, EXACT, TIER, TRENDING, estimate, scaled, statement
+from .pg_sql import CAP, DENSITY, EXACT, SAMPLE, SHARE_OF, TIER, TRENDING, estimate, scaled, statement
 from .spelling import americanize
 
 TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
@@ -68,6 +69,8 @@ class PostgresIndex:
         self.engine = engine
         self.cap = cap  # matches ranked and counted exactly (pg_sql)
         self.tier = cap  # relevance candidates past the cap besides the sample
+        self.sample = SAMPLE  # matches read from the sample index (migration 0008), past
+        self.sample_from = 2 * cap  # this many matches expected (then most are estimated anyway)
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -112,34 +115,50 @@ class PostgresIndex:
                 exact.append("NOT document @@ to_tsquery('english', :excluded)")
                 params["excluded"] = " | ".join(parsed.excluded)
             parsed, q = None, ""
-        matching, fenced = " AND ".join(exact) or "TRUE", False
+        matching, fenced, sampled = " AND ".join(exact) or "TRUE", False, None
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
             # The text matches with the exact filters, from the GIN indexes, then the reader's
             # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
             # row, the planner would scan by it and read each candidate's large, out-of-line document.
             matching, fenced = _match(q, parsed, params, exact), True
+            sampled = self._sampled(conn, parsed, exact, where, params)
             if query.sort == "relevance":
                 rank, pooled = _rank(parsed, params)
                 # A title word implies a match unless phrases or exclusions decide.
                 tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
+        sample = self.sample if sampled else self.cap
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = TRENDING
-        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "cap": self.cap,
-                   "sample": self.cap + 1, "tier": self.tier}
+        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page,
+                   "cap": -1 if sampled else self.cap, "sample": sample + 1, "tier": self.tier}
         params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
-        sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier)
+        sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier, sampled)
         found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
-        total, factor = estimate(found, pages_read, pages, self.cap)
+        total, factor = estimate(found, pages_read, pages, sample, SHARE_OF if sampled else 1)
         industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
         hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
         facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
-        return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap)
+        return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
+
+    def _sampled(self, conn: Any, parsed: meaning.Parsed, exact: list[str], where: list[str],
+                 params: dict[str, Any]) -> str | None:
+        """The text match and the exact filters, to read the sample from the templates of the sample
+        index (migration 0008), if the planner expects `sample_from` matches or more (twice the cap:
+        their total is an estimate either way); else None. Plain words only: the type-ahead prefix
+        is left out of a sample (its matches that hold no query word rank last), and the statistics
+        cannot estimate phrases."""
+        if parsed.phrases:
+            return None
+        full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
+        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT FROM search_docs WHERE {full} AND "
+                                 f"{' AND '.join(where)}"), params).scalar_one()
+        return full if plan[0]["Plan"]["Plan Rows"] >= self.sample_from else None
 
 
 def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
