@@ -70,7 +70,7 @@ class PostgresIndex:
         self.cap = cap  # matches ranked and counted exactly (pg_sql)
         self.tier = cap  # relevance candidates past the cap besides the sample
         self.sample = SAMPLE  # matches read from the sample index (migration 0008), past
-        self.sample_from = 2 * cap  # this many matches expected (then most are estimated anyway)
+        self.sample_from = cap  # this many matches expected (past it they are estimated anyway)
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -115,18 +115,18 @@ class PostgresIndex:
                 exact.append("NOT document @@ to_tsquery('english', :excluded)")
                 params["excluded"] = " | ".join(parsed.excluded)
             parsed, q = None, ""
-        matching, fenced, sampled = " AND ".join(exact) or "TRUE", False, None
+        matching, fenced = " AND ".join(exact) or "TRUE", False
         if parsed is not None:
             parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
             # The text matches with the exact filters, from the GIN indexes, then the reader's
             # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
             # row, the planner would scan by it and read each candidate's large, out-of-line document.
             matching, fenced = _match(q, parsed, params, exact), True
-            sampled = self._sampled(conn, parsed, exact, where, params)
             if query.sort == "relevance":
                 rank, pooled = _rank(parsed, params)
                 # A title word implies a match unless phrases or exclusions decide.
                 tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
+        sampled = self._sampled(conn, parsed, exact, where, params)
         sample = self.sample if sampled else self.cap
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
@@ -146,16 +146,17 @@ class PostgresIndex:
         facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
         return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
 
-    def _sampled(self, conn: Any, parsed: meaning.Parsed, exact: list[str], where: list[str],
+    def _sampled(self, conn: Any, parsed: meaning.Parsed | None, exact: list[str], where: list[str],
                  params: dict[str, Any]) -> str | None:
-        """The text match and the exact filters, to read the sample from the templates of the sample
-        index (migration 0008), if the planner expects `sample_from` matches or more (twice the cap:
-        their total is an estimate either way); else None. Plain words only: the type-ahead prefix
-        is left out of a sample (its matches that hold no query word rank last), and the statistics
-        cannot estimate phrases."""
-        if parsed.phrases:
+        """The text match and the exact filters (or the filters alone), to read the sample from the
+        templates of the sample index (migration 0008), if the planner expects `sample_from` matches
+        or more (the cap's worth: their total is an estimate either way); else None. Plain words
+        only: the type-ahead prefix is left out of a sample (its matches that hold no query word rank
+        last), and the statistics cannot estimate phrases. Filters alone are sampled only if they
+        can use the index (not an exclusion, not nothing at all)."""
+        if parsed is None and (not exact or "excluded" in params) or parsed is not None and parsed.phrases:
             return None
-        full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
+        full = " AND ".join([*(["document @@ to_tsquery('english', :tsq)"] if parsed else []), *exact])
         plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT FROM search_docs WHERE {full} AND "
                                  f"{' AND '.join(where)}"), params).scalar_one()
         return full if plan[0]["Plan"]["Plan Rows"] >= self.sample_from else None

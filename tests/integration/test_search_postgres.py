@@ -149,3 +149,12 @@ def test_phrases_and_fewer_expected_matches_are_not_sampled(sampled, query):
     found = small.search(query)
     small.sample_from = 10**9  # never sampled
     assert found == small.search(query)
+
+
+def test_filters_alone_are_sampled_too_and_other_sorts_stay_exact_pages(sampled):
+    small, full, share = sampled
+    query = SearchQuery(tags=("risk",), sort="stars", per_page=5)
+    found = small.search(query)
+    assert found.total_is_estimate and found.total == 8 * len(share & {d.id for d in WIDE})
+    assert [h.name for h in found.results] == [h.name for h in full.search(query).results]
+    assert not small.search(SearchQuery(q="-memo", tags=("risk",))).total_is_estimate  # an exclusion: not sampled
