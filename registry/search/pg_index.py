@@ -126,18 +126,24 @@ class PostgresIndex:
                 rank, pooled = _rank(parsed, params)
                 # A title word implies a match unless phrases or exclusions decide.
                 tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
-        sampled = self._sampled(conn, parsed, exact, where, params)
-        sample = self.sample if sampled else self.cap
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
             f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = TRENDING
-        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page,
-                   "cap": -1 if sampled else self.cap, "sample": sample + 1, "tier": self.tier}
+        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "tier": self.tier}
         params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
-        sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier, sampled)
-        found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
+        sampled = self._sampled(conn, parsed, exact, where, params)
+        while True:
+            sample = self.sample if sampled else self.cap
+            params |= {"cap": -1 if sampled else self.cap, "sample": sample + 1}
+            sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier, sampled)
+            found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
+            if not sampled or found * SHARE_OF >= self.cap:
+                break
+            # Far fewer than the planner expected (it takes filters as independent): the sample
+            # would leave most of them out of the page; all the matches are few enough to read.
+            sampled = None
         total, factor = estimate(found, pages_read, pages, sample, SHARE_OF if sampled else 1)
         industries.pop("", None)
         terms = query_terms(q) if q else set()

@@ -158,3 +158,11 @@ def test_filters_alone_are_sampled_too_and_other_sorts_stay_exact_pages(sampled)
     assert found.total_is_estimate and found.total == 8 * len(share & {d.id for d in WIDE})
     assert [h.name for h in found.results] == [h.name for h in full.search(query).results]
     assert not small.search(SearchQuery(q="-memo", tags=("risk",))).total_is_estimate  # an exclusion: not sampled
+
+
+def test_far_fewer_matches_than_expected_are_searched_again_without_the_sample(sampled):
+    small, full, share = sampled
+    query = SearchQuery(q="risk", industry="gaming", tags=("n1",))  # none in the sampled eighth
+    exact = small.search(query)
+    small.sample_from = 0  # the planner's expectation always says: sample
+    assert small.search(query) == exact and len(exact.results) == 4
