@@ -15,7 +15,8 @@ not see.
 One statement per search after the typo lookups (pg_sql): the text matches and the exact filters
 come from the GIN indexes alone; the reader's filters, the rank, the page, the total and the facets
 read those rows once. Two common words match a third of all templates, so each step per matching
-row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are estimated."""
+row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are estimated: where
+the planner expects many matches, from a hashed eighth of the templates (`_sampled`)."""
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, text
 from . import query as meaning
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
 from .highlight import mark, ordered, query_terms
-from .pg_sql import CAP, DENSITY, EXACT, TIER, TRENDING, estimate, scaled, statement
+from .pg_sql import CAP, DENSITY, EXACT, SAMPLE, SHARE_OF, TIER, TRENDING, estimate, scaled, statement
 from .spelling import americanize
 
 TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
@@ -68,6 +69,8 @@ class PostgresIndex:
         self.engine = engine
         self.cap = cap  # matches ranked and counted exactly (pg_sql)
         self.tier = cap  # relevance candidates past the cap besides the sample
+        self.sample = SAMPLE  # matches read from the sample index (migration 0008), past
+        self.sample_from = cap  # this many matches expected (past it they are estimated anyway)
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -128,18 +131,41 @@ class PostgresIndex:
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = TRENDING
-        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "cap": self.cap,
-                   "sample": self.cap + 1, "tier": self.tier}
+        params |= {"limit": query.per_page, "offset": (query.page - 1) * query.per_page, "tier": self.tier}
         params["last"] = params["offset"] + query.per_page - 1  # the page's last row, from 0
-        sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier)
-        found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
-        total, factor = estimate(found, pages_read, pages, self.cap)
+        sampled = self._sampled(conn, parsed, exact, where, params)
+        while True:
+            sample = self.sample if sampled else self.cap
+            params |= {"cap": -1 if sampled else self.cap, "sample": sample + 1}
+            sql = statement(matching, fenced, " AND ".join(where), rank, pooled, order, query.sort, tier, sampled)
+            found, pages_read, pages, page, industries, tags = conn.execute(text(sql), params).one()
+            if not sampled or found * SHARE_OF >= self.cap:
+                break
+            # Far fewer than the planner expected (it takes filters as independent): the sample
+            # would leave most of them out of the page; all the matches are few enough to read.
+            sampled = None
+        total, factor = estimate(found, pages_read, pages, sample, SHARE_OF if sampled else 1)
         industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
         hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
         facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
-        return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap)
+        return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
+
+    def _sampled(self, conn: Any, parsed: meaning.Parsed | None, exact: list[str], where: list[str],
+                 params: dict[str, Any]) -> str | None:
+        """The text match and the exact filters (or the filters alone), to read the sample from the
+        templates of the sample index (migration 0008), if the planner expects `sample_from` matches
+        or more (the cap's worth: their total is an estimate either way); else None. Plain words
+        only: the type-ahead prefix is left out of a sample (its matches that hold no query word rank
+        last), and the statistics cannot estimate phrases. Filters alone are sampled only if they
+        can use the index (not an exclusion, not nothing at all)."""
+        if parsed is None and (not exact or "excluded" in params) or parsed is not None and parsed.phrases:
+            return None
+        full = " AND ".join([*(["document @@ to_tsquery('english', :tsq)"] if parsed else []), *exact])
+        plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT FROM search_docs WHERE {full} AND "
+                                 f"{' AND '.join(where)}"), params).scalar_one()
+        return full if plan[0]["Plan"]["Plan Rows"] >= self.sample_from else None
 
 
 def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:

@@ -116,3 +116,53 @@ def test_past_the_cap_trending_is_the_list_then_newest(capped):
     pages = [h.name for page in (1, 2, 3) for h in small.search(SearchQuery(**query, page=page, per_page=3)).results]
     assert pages == [h.name for h in full.search(SearchQuery(**query, per_page=9)).results]
     assert pages[:2] == ["t5", "t7"] and "secret" not in pages
+
+
+# Where the planner expects many matches, the sample is read from the eighth of the templates in
+# the sample index (migration 0008, pg_sql.SHARE) and scaled up by eight.
+@pytest.fixture
+def sampled(capped):
+    small, full = capped
+    with small.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE search_docs")  # what the planner's expectation needs
+        share = set(conn.exec_driver_sql("SELECT id FROM search_docs WHERE hashtext(id) & 7 = 0").scalars())
+    small.sample, small.sample_from = 100, 12
+    return small, full, share
+
+
+def test_many_expected_matches_are_sampled_from_an_eighth_and_scaled_up(sampled):
+    small, full, share = sampled
+    found = small.search(SearchQuery(q="risk"))
+    visible = {d.id for d in WIDE}
+    assert found.total_is_estimate and found.total == 8 * len(share & visible)
+    assert sum(found.facets["industry"].values()) == pytest.approx(found.total, abs=2)
+    assert "hush" not in found.facets["tags"] and "secret" not in {h.name for h in found.results}
+    assert not full.search(SearchQuery(q="risk")).total_is_estimate  # the full cap: never sampled
+    titled = {d.name for d in WIDE if d.title.startswith("Risk")}
+    names = [h.name for h in small.search(SearchQuery(q="risk", per_page=3)).results]
+    assert len(names) == 3 and set(names) <= titled  # the title matches (the tier) still lead
+
+
+@pytest.mark.parametrize("query", [SearchQuery(q='"risk memo"'), SearchQuery(q="risk", industry="gaming", tags=("n1",))])
+def test_phrases_and_fewer_expected_matches_are_not_sampled(sampled, query):
+    small, full, share = sampled
+    found = small.search(query)
+    small.sample_from = 10**9  # never sampled
+    assert found == small.search(query)
+
+
+def test_filters_alone_are_sampled_too_and_other_sorts_stay_exact_pages(sampled):
+    small, full, share = sampled
+    query = SearchQuery(tags=("risk",), sort="stars", per_page=5)
+    found = small.search(query)
+    assert found.total_is_estimate and found.total == 8 * len(share & {d.id for d in WIDE})
+    assert [h.name for h in found.results] == [h.name for h in full.search(query).results]
+    assert not small.search(SearchQuery(q="-memo", tags=("risk",))).total_is_estimate  # an exclusion: not sampled
+
+
+def test_far_fewer_matches_than_expected_are_searched_again_without_the_sample(sampled):
+    small, full, share = sampled
+    query = SearchQuery(q="risk", industry="gaming", tags=("n1",))  # none in the sampled eighth
+    exact = small.search(query)
+    small.sample_from = 0  # the planner's expectation always says: sample
+    assert small.search(query) == exact and len(exact.results) == 4
