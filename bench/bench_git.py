@@ -101,7 +101,7 @@ def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace)
     if only in ("all", "fetch"):
         out.update(fetch_scenarios(tmp, srv, source, args.runs, args.pushes))
     if only in ("all", "deletion"):
-        out.update(after_deletion(tmp, srv, source))
+        out.update(after_deletion(tmp, srv, source, args.runs))
     if only in ("all", "concurrent"):
         name = _pushed(srv, "concurrent", source)
         out[f"{args.clients} concurrent clones, one process"] = concurrent_clones(
@@ -177,27 +177,30 @@ def push_and_clone(tmp: Path, srv: Servers, source: Path, runs: int) -> dict[str
     return out
 
 
-def after_deletion(tmp: Path, srv: Servers, source: Path) -> dict[str, Figure]:
+def after_deletion(tmp: Path, srv: Servers, source: Path, runs: int) -> dict[str, Figure]:
     """A branch is pushed and deleted (routine after a merge): a clone right after, and once the
-    background repack the deletion queued has landed (issue 14). Same repo in both servers."""
-    targets = srv.targets("deleted")
+    background repack the deletion queued has landed (issue 14). Same repo in both servers; a new
+    one each run, medians of `runs`."""
+    labels = ("right after a branch deletion", "after the background repack")
+    took: dict[str, dict[str, list[float]]] = {label: {"http-backend": [], "registry": []} for label in labels}
     git("checkout", "-q", "-b", "topic", "main~5", cwd=source)
     git("commit", "-q", "--allow-empty", "-m", "a topic", cwd=source)
-    for url in targets.values():
-        git("push", "-q", url, "main", "topic", cwd=source)
-    srv.reset()  # the checks of that push done: what follows is the deletion's own work
-    for url in targets.values():
-        git("push", "-q", url, ":topic", cwd=source)
     git("checkout", "-q", "main", cwd=source)
-    out: dict[str, Figure] = {}
-    for label in ("right after a branch deletion", "after the background repack"):
-        if label.startswith("after"):  # the repack job the deletion queued, waited for
-            print(f"waited {srv.quiesce() + _sleep(2.0):.1f}s for the background repack")
-            srv.reset()
-        took = {name: [timed(lambda: git("clone", "-q", "--bare", url, str(tmp / f"del-{name}-{label[0]}")))]  # noqa: B023
-                for name, url in targets.items()}
-        out[f"clone {label}"] = srv.figure(took, "one run")
-    return out
+    for run in range(runs):
+        targets = srv.targets(f"deleted{run}")
+        for url in targets.values():
+            git("push", "-q", url, "main", "topic", cwd=source)
+        srv.reset()  # the checks of that push done: what follows is the deletion's own work
+        for url in targets.values():
+            git("push", "-q", url, ":topic", cwd=source)
+        for label in labels:
+            if label.startswith("after"):  # the repack job the deletion queued, waited for
+                print(f"waited {srv.quiesce() + _sleep(2.0):.1f}s for the background repack")
+            for name, url in targets.items():
+                dest = tmp / f"del-{name}-{label[0]}-{run}"
+                took[label][name].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))  # noqa: B023
+    git("branch", "-q", "-D", "topic", cwd=source)
+    return {f"clone {label}": srv.figure(took[label], f"median of {runs}") for label in labels}
 
 if __name__ == "__main__":
     sys.exit(main())
