@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_push_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     # Largest single file a push may add (its inflated size, read from the object header).
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Objects one push may hold (its pack header's count, checked before any is read): each costs
+    # the indexer some hundreds of bytes however small it is. jinja's whole history is 16,000.
+    max_push_objects: int = Field(default=200_000, gt=0)
     # Largest JSON or form request body (git requests are bounded by max_push_bytes).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Requests per minute per client IP without valid credentials / per token; 0 = no limit.

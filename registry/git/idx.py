@@ -39,6 +39,8 @@ def write_index(f: BinaryIO, entries: Iterable[tuple[bytes, int, int | None]], p
     """Write the v2 index of (raw id, offset, crc32) entries (each id once); return its checksum."""
     rows = sorted(entries)
     count = len(rows)
+    if any(a[0] == b[0] for a, b in zip(rows, rows[1:], strict=False)):
+        raise ValueError("an object id appears twice in the index")  # readers would find either
     fanout = [0] * 256
     for sha, _, _ in rows:
         fanout[sha[0]] += 1

@@ -35,6 +35,7 @@ from .ingest import Budget, ObjectRejected, PackCorrupt, delta_result_size
 NAMES = {Commit.type_num: b"commit", Tree.type_num: b"tree", Blob.type_num: b"blob", Tag.type_num: b"tag"}
 WHAT = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "file", Tag.type_num: "tag"}
 COPY_CHUNK = 1 << 16
+HOLD = 128 << 20  # bases waiting for their deltas at once (about two objects a chain)
 KEEP = 32 << 20  # inflated delta bytes held between the passes (most deltas are tens of bytes)
 Sink = Callable[[RawObjectID, int, bytes], None]  # (raw id, type, content) of each object
 ExtRef = Callable[[RawObjectID], tuple[int, bytes]]  # raw id -> (type, content) of a stored object; KeyError if absent
@@ -80,6 +81,7 @@ class Indexer:
         self.by_offset: dict[int, list[_Delta]] = {}  # base offset -> OFS deltas on it
         self.by_id: dict[RawObjectID, list[_Delta]] = {}  # base id -> REF deltas on it
         self.keep = KEEP
+        self.external: set[RawObjectID] = set()  # stored objects a thin pack builds on (appended whole)
         self.wholes: list[tuple[int, int, int, int, RawObjectID]] = []  # (offset, type, start, end, id) of bases to be
 
     def run(self) -> PackIndex:
@@ -119,6 +121,8 @@ class Indexer:
         count = int.from_bytes(data[8:12], "big")
         if count > end - 12:  # every entry takes at least a byte
             raise PackCorrupt(f"pack claims {count} objects in {end - 12} bytes")
+        if count > self.budget.objects:
+            raise TooLarge(f"the push holds {count} objects; at most {self.budget.objects}", limit=self.budget.objects)
         return count, end
 
     def _entry(self, pos: int, end: int) -> int:
@@ -207,58 +211,68 @@ class Indexer:
         return zlib.decompress(self.data[start:end])  # checked in the first pass
 
     def _found(self, kind: int, content: bytes, offset: int, crc: int) -> RawObjectID:
-        """A whole object: its id, indexed (the first copy if a pack repeats one) and seen."""
+        """A whole object: its id, indexed and seen. An object twice in a pack (or a stored base a
+        thin pack makes again, which is appended whole) is refused, as `git index-pack --strict`
+        does: an index naming either copy could lead a reader round a delta cycle."""
         hasher = self.hash_func(b"%s %d\0" % (NAMES[kind], len(content)))
         hasher.update(content)  # type: ignore[attr-defined]
         oid = RawObjectID(hasher.digest())  # type: ignore[attr-defined]
-        if oid not in self.index:
-            self.index[oid] = (offset, crc)
-            self.see(oid, kind, content)
+        if oid in self.index or oid in self.external:
+            raise ObjectRejected(f"object {oid.hex()} appears twice in the pack")
+        self.index[oid] = (offset, crc)
+        self.see(oid, kind, content)
         return oid
 
     def _resolve(self, offset: int | None, oid: RawObjectID, kind: int, content: bytes) -> None:
-        """Apply every delta built on this object, and those built on them, depth first."""
-        stack = [iter(self._children(offset, oid))]
-        contents = [content]
+        """Apply every delta built on this object, and those built on them, depth first.
+
+        Held in memory: the bases of the chains being followed. A base is let go as its last
+        delta is taken, and deltas that are bases themselves are taken last, so a chain holds
+        about two objects; a pack that makes more than HOLD bytes wait at once is refused."""
+        stack = [(content, self._children(offset, oid))]
+        held = len(content)
         while stack:
-            delta = next(stack[-1], None)
-            if delta is None:
+            base, deltas = stack[-1]
+            delta = deltas.pop()
+            if not deltas:  # its last delta: the base goes before the chain goes on
                 stack.pop()
-                contents.pop()
-                continue
+                held -= len(base)
             instructions = delta.instructions or self._inflate_exact(delta.start, delta.end)
             self.budget.charge(delta_result_size(instructions), WHAT[kind])
             try:
-                result = b"".join(apply_delta(contents[-1], instructions))
+                result = b"".join(apply_delta(base, instructions))
             except (ApplyDeltaError, ValueError, AssertionError) as exc:
                 raise ObjectRejected(f"a delta does not apply to its base: {exc} (badDelta)") from None
+            del base
             if kind != Blob.type_num and not result:
                 raise ObjectRejected(f"a delta resolved to an empty {WHAT[kind]} (badDelta)")
             child = self._found(kind, result, delta.offset, delta.crc)
             children = self._children(delta.offset, child)
             if children:
-                stack.append(iter(children))
-                contents.append(result)
+                held += len(result)
+                if held > HOLD:
+                    raise TooLarge(f"the pack's deltas need more than {HOLD >> 20} MiB of bases at once", limit=HOLD)
+                stack.append((result, children))
 
     def _children(self, offset: int | None, oid: RawObjectID) -> list[_Delta]:
+        """The deltas on an object, those that are bases themselves first (`_resolve` takes the last)."""
         found = self.by_offset.pop(offset, []) if offset is not None else []
-        return found + self.by_id.pop(oid, [])
+        found += self.by_id.pop(oid, [])
+        found.sort(key=lambda delta: delta.offset not in self.by_offset)
+        return found
 
     def _external_bases(self) -> set[RawObjectID]:
         """Resolve the deltas on stored objects a thin pack left out; name those it needed."""
-        used: set[RawObjectID] = set()
-        missing: list[bytes] = []
+        used = self.external
         for oid in list(self.by_id):
             if oid not in self.by_id:  # resolved on the way from another stored base
                 continue
             try:
                 kind, content = self.resolve_ext_ref(oid)
             except KeyError:
-                missing.append(oid.hex().encode("ascii"))
-                self.by_id.pop(oid)
-                continue
-            used.add(oid)
+                continue  # not stored: another delta may still make it
+            used.add(oid)  # before its deltas: one of them making it again must not index it twice
             self._resolve(None, oid, kind, content)
-        if missing:
-            raise UnresolvedDeltas(missing)
+        if self.by_id:
+            raise UnresolvedDeltas([oid.hex().encode("ascii") for oid in self.by_id])
         return used

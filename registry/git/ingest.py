@@ -15,6 +15,7 @@ from __future__ import annotations
 from binascii import hexlify, unhexlify
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from itertools import islice
 
 from dulwich.objects import Blob, Commit, ObjectID, RawObjectID, ShaFile, Tag, Tree, sha_to_hex
@@ -47,6 +48,7 @@ class Budget:
     per_object: int
     total: int
     used: int = 0
+    objects: int = UNBOUNDED  # how many objects the pack may hold
 
     def charge(self, size: int, what: str) -> None:
         if size > self.per_object:
@@ -116,7 +118,7 @@ class Inspector:
         self.inspect_blob = inspect_blob
         self.blob_problems: dict[ObjectID, str] = {}
         self.graph = GraphWriter()  # the commits, trees and tags, inflated, for walks (graph.py)
-        self._shapes: set[bytes] = set()  # the heads of trees that passed fsck (split_tree)
+        self._shapes: set[bytes] = set()  # digests of the heads of trees that passed fsck (split_tree)
 
     def see(self, oid: RawObjectID, kind: int, raw: bytes) -> None:
         sha = sha_to_hex(oid)
@@ -157,9 +159,10 @@ class Inspector:
             return
         heads, ids = split
         shape = b"\0".join(heads)
-        if shape not in self._shapes:  # the names and modes of a tree are checked once a push
+        key = blake2b(shape, digest_size=16).digest()  # held for the push: a digest, not the names
+        if key not in self._shapes:  # the names and modes of a tree are checked once a push
             _refuse(who, fsck.check_tree(raw)[0])
-            self._shapes.add(shape)
+            self._shapes.add(key)
         self._entries(sha, heads, ids, who, shape)
 
     def _entries(self, sha: bytes, heads: list[bytes], ids: list[bytes], who: str, shape: bytes | None = None) -> None:

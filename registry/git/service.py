@@ -56,6 +56,7 @@ class PushContext:
     max_push_bytes: int
     max_file_bytes: int = 1 << 62  # largest object, inflated: checked from headers before inflating
     max_inflated_bytes: int = 1 << 62  # all objects of the push together, inflated
+    max_objects: int = 1 << 62  # objects in the push's pack (its header's count)
     rule_for: Callable[[str], BranchRule | None] = lambda ref: None
     inspect_blob: Callable[[bytes], str | None] | None = None  # why a new file may not be stored
     inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
@@ -122,7 +123,7 @@ class _ReceivePack(ReceivePackHandler):
         store = repo.object_store
         if any(not u.is_delete for u in updates):
             store.inspect_blob = self.ctx.inspect_blob
-            store.budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes)
+            store.budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes, objects=self.ctx.max_objects)
             try:
                 store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
                                     max_input_size=self.ctx.max_push_bytes)

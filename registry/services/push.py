@@ -70,6 +70,7 @@ def context(c: Container, actor: Actor, template: Template) -> PushContext:
     # decompression bomb stops at its first oversized object anyway.
     inflated = 8 * c.settings.max_push_bytes
     return PushContext(max_push_bytes=c.settings.max_push_bytes, max_file_bytes=limit, max_inflated_bytes=inflated,
+                       max_objects=c.settings.max_push_objects,
                        rule_for=rule_for,
                        on_pushed=lambda updates: landed(c, template, updates, actor.name),
                        inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.gitcli import authed, commit_file, git, raw_receive_pack
-from tests.integration.conftest import MAX_FILE, MAX_PUSH
+from tests.integration.conftest import MAX_FILE, MAX_PUSH, _start
 
 pytestmark = pytest.mark.timeout(600)
 ZERO = "0" * 40
@@ -173,3 +173,17 @@ def test_file_over_size_limit_refused(env, seeded):
     assert f"file of {MAX_FILE + 1} bytes exceeds the limit of {MAX_FILE} bytes" in res.stderr, res.stderr
     git("reset", "-q", "--hard", "HEAD~1", cwd=work)
     assert _snapshot(env, info, work) == before
+
+
+def test_a_push_of_more_objects_than_allowed_is_refused_from_its_header(tmp_path):
+    for env in _start(tmp_path, "local", None, {"REGISTRY_MAX_PUSH_OBJECTS": "6"}):
+        info = env.create("many-objects")
+        work = tmp_path / "work"
+        env.clone(info["clone_url"], "alice", work)
+        before = env.blob_keys(info["id"])
+        for i in range(3):  # a commit, a tree and a file each: 9 objects
+            commit_file(work, f"f{i}.md", f"{i}\n")
+        res = git("push", "origin", "HEAD:main", cwd=work, check=False)
+        assert res.returncode != 0
+        assert "the push holds 9 objects; at most 6" in res.stderr, res.stderr
+        assert env.blob_keys(info["id"]) == before
