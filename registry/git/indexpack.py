@@ -258,7 +258,8 @@ class Indexer:
         """The deltas on an object, those that are bases themselves first (`_resolve` takes the last)."""
         found = self.by_offset.pop(offset, []) if offset is not None else []
         found += self.by_id.pop(oid, [])
-        found.sort(key=lambda delta: delta.offset not in self.by_offset)
+        if len(found) > 1:
+            found.sort(key=lambda delta: delta.offset not in self.by_offset)
         return found
 
     def _external_bases(self) -> set[RawObjectID]:
