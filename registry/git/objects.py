@@ -103,9 +103,9 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             if not here:
                 continue
             base = self._pending.get(name) or self._local_base(name)
-            with open(base.with_suffix(".pack"), "rb") as f:
+            with open(base.with_suffix(".pack"), "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 for sha, offset in here:
-                    if (kind := packwriter.type_at(f, offset, pack)) is not None:
+                    if (kind := packwriter.type_at(data, offset, pack)) is not None:
                         found[sha] = kind
             todo = [sha for sha in todo if sha not in found]
             if not todo:

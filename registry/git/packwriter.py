@@ -12,7 +12,6 @@ import mmap
 import struct
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO
 
 from dulwich.objects import RawObjectID, sha_to_hex
 from dulwich.pack import Pack
@@ -70,26 +69,8 @@ class _PackView:
 
     def entry(self, offset: int) -> tuple[int, int, RawObjectID | None, int]:
         """(type, header length, base: raw sha or None, end) of the entry at `offset`."""
-        data, pos = self.data, offset
-        byte = data[pos]
-        kind = (byte >> 4) & 7
-        pos += 1
-        while byte & 0x80:
-            byte = data[pos]
-            pos += 1
-        base: RawObjectID | None = None
-        if kind == OFS_DELTA:
-            byte = data[pos]
-            pos += 1
-            rel = byte & 0x7F
-            while byte & 0x80:
-                byte = data[pos]
-                pos += 1
-                rel = ((rel + 1) << 7) | (byte & 0x7F)
-            base = self.sha_at[offset - rel]
-        elif kind == REF_DELTA:
-            base = RawObjectID(data[pos:pos + 20])
-            pos += 20
+        kind, pos, base_at = entry_header(self.data, offset)
+        base = self.sha_at[base_at] if isinstance(base_at, int) else base_at
         i = bisect.bisect_right(self.offsets, offset)
         end = self.offsets[i] if i < len(self.offsets) else self.end
         return kind, pos - offset, base, end
@@ -181,28 +162,43 @@ def _emit(order: list[tuple[_PackView, int, RawObjectID]], get_raw: Callable[[Ra
     return len(order)
 
 
-def type_at(f: BinaryIO, offset: int, pack: Pack, hops: int = 10_000) -> int | None:
+def entry_header(data: mmap.mmap, offset: int) -> tuple[int, int, int | RawObjectID | None]:
+    """(type, where its zlib data starts, base: an OFS_DELTA's offset, a REF_DELTA's id, else None)
+    of the stored entry at `offset`. Stored packs were checked when they arrived (indexpack reads
+    a pushed one with bounds)."""
+    pos = offset
+    byte = data[pos]
+    kind = (byte >> 4) & 7
+    pos += 1
+    while byte & 0x80:
+        byte = data[pos]
+        pos += 1
+    if kind == OFS_DELTA:
+        byte = data[pos]
+        pos += 1
+        back = byte & 0x7F
+        while byte & 0x80:
+            byte = data[pos]
+            pos += 1
+            back = ((back + 1) << 7) | (byte & 0x7F)
+        return kind, pos, offset - back
+    if kind == REF_DELTA:
+        return kind, pos + 20, RawObjectID(data[pos:pos + 20])
+    return kind, pos, None
+
+
+def type_at(data: mmap.mmap, offset: int, pack: Pack, hops: int = 10_000) -> int | None:
     """The type of the stored object at `offset`, from entry headers only: a delta has its
     base's, so its bases are followed (by offset, or by id in the same pack), nothing inflated."""
     for _ in range(hops):
-        f.seek(offset)
-        byte = f.read(1)[0]
-        type_num = (byte >> 4) & 0x07
-        while byte & 0x80:
-            byte = f.read(1)[0]
-        if type_num == OFS_DELTA:
-            byte = f.read(1)[0]
-            back = byte & 0x7F
-            while byte & 0x80:
-                byte = f.read(1)[0]
-                back = ((back + 1) << 7) | (byte & 0x7F)
-            offset -= back
-        elif type_num == REF_DELTA:
-            base = f.read(20)
+        kind, _, base = entry_header(data, offset)
+        if isinstance(base, int):
+            offset = base
+        elif base is not None:
             try:
-                offset = pack.index.object_offset(RawObjectID(base))
+                offset = pack.index.object_offset(base)
             except KeyError:
                 return None
         else:
-            return type_num
+            return kind
     return None
