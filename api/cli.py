@@ -19,11 +19,10 @@ from .client import ApiError
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import run
 
-    workers = args.workers
-    if workers < 1:
+    if args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
-    run(container, args.host, args.port, workers)
+    run(container, args.host, args.port, args.workers)
     return 0
 
 

@@ -11,8 +11,8 @@ the push ceiling), then read from memory:
    to `see` at once; a delta is kept as its position only.
 2. the deltas, depth first from each whole object (by offset for OFS_DELTA, by id for REF_DELTA),
    then from the bases a thin pack leaves out (read from the store, `resolve_ext_ref`). Each
-   delta's result size is read from its header and charged before it is applied. Memory: the
-   chain being followed, one object per level.
+   delta's result size is read from its header and charged before it is applied. Memory: about
+   two objects per chain (`_resolve`), at most HOLD bytes of bases waiting at once.
 
 What is left (a delta whose base never appears) is refused: `UnresolvedDeltas` names the missing
 bases, a bad offset or a cycle is `badDelta`.
@@ -108,7 +108,7 @@ class Indexer:
     def _frame(self) -> tuple[int, int]:
         """The object count from the header, and where the objects end (the trailer checked)."""
         data = self.data
-        if len(data) < 32 or data[:4] != b"PACK":
+        if data[:4] != b"PACK":  # run() saw the 32 bytes of header and trailer
             raise PackCorrupt("not a pack: bad header")
         if int.from_bytes(data[4:8], "big") not in (2, 3):
             raise PackCorrupt("unsupported pack version")
@@ -264,7 +264,6 @@ class Indexer:
 
     def _external_bases(self) -> set[RawObjectID]:
         """Resolve the deltas on stored objects a thin pack left out; name those it needed."""
-        used = self.external
         for oid in list(self.by_id):
             if oid not in self.by_id:  # resolved on the way from another stored base
                 continue
@@ -272,8 +271,8 @@ class Indexer:
                 kind, content = self.resolve_ext_ref(oid)
             except KeyError:
                 continue  # not stored: another delta may still make it
-            used.add(oid)  # before its deltas: one of them making it again must not index it twice
+            self.external.add(oid)  # before its deltas: one of them making it again must not index it twice
             self._resolve(None, oid, kind, content)
         if self.by_id:
             raise UnresolvedDeltas([oid.hex().encode("ascii") for oid in self.by_id])
-        return used
+        return self.external

@@ -211,8 +211,9 @@ def type_problem(types: dict[bytes, int], expect: dict[int, dict[bytes, str]]) -
     tree, a directory entry names a tree, a tag's target its declared type). Objects missing
     from `types` are skipped: connectivity reports them."""
     for want, named in expect.items():
-        for sha in [sha for sha in named if types.get(sha, want) != want]:
-            rule = " (badTree)" if want == Tree.type_num else ""
-            return (f"{named[sha]}: {sha.decode()[:12]} is a {KIND.get(types[sha], 'object')}, "
-                    f"not a {KIND.get(want, 'object')}{rule}")
+        for sha, who in named.items():
+            if types.get(sha, want) != want:
+                rule = " (badTree)" if want == Tree.type_num else ""
+                return (f"{who}: {sha.decode()[:12]} is a {KIND.get(types[sha], 'object')}, "
+                        f"not a {KIND.get(want, 'object')}{rule}")
     return None
