@@ -22,8 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     container = container_from_env()
-    run(container, args.host, args.port, args.workers)
-    return 0
+    return run(container, args.host, args.port, args.workers)
 
 
 def cores() -> int:
@@ -152,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, git smart HTTP and web pages")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, metavar="N",
-                       help=f"N server processes on one port (default 1; {cores()} cores here)")
+    serve.add_argument("--workers", type=int, default=cores(), metavar="N",
+                       help=f"N server processes on one port (default: one per core, {cores()} here)")
     serve.set_defaults(func=cmd_serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)

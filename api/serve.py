@@ -1,15 +1,16 @@
 """`registry serve`: the API, git smart HTTP and pages in one process, or in N processes on one
-port (`--workers N`, uvicorn's supervisor). Each process has its own Container and pipeline
+port (`--workers N`, forked by api.supervisor). Each process has its own Container and pipeline
 (embedded queue or RQ dispatcher, reconciler); what they share is safe across processes: the
 metadata database (SQLite WAL with immediate transactions, or PostgreSQL), blobs, the pack cache
 (immutable files written by rename), whoosh's writer lock, and webhook deliveries (claimed).
 """
 from __future__ import annotations
 
-import atexit
 import fcntl
+import functools
 import os
-import sys
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -22,9 +23,9 @@ from registry.settings import get_settings
 from workers.pipeline import Pipeline, build
 
 from .app import create_app
+from .flushboard import FlushBoard
+from .supervisor import bind, supervise
 from .web import session
-
-ADDRESS = "REGISTRY_SERVE_ADDRESS"  # host:port, handed from the supervisor to its processes
 
 
 def prepare(container: Container, host: str, port: int, first: bool) -> tuple[FastAPI, Pipeline]:
@@ -44,13 +45,20 @@ def _ensure_index(container: Container) -> None:
         print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
-def factory() -> FastAPI:
-    """One of the N processes of `--workers N` (uvicorn imports and calls this)."""
-    host, _, port = os.environ[ADDRESS].rpartition(":")
-    settings = get_settings()
-    app, pipeline = prepare(Container.build(settings), host, int(port), first=_claim_start(settings.data_dir))
-    atexit.register(pipeline.stop)  # stopped (SIGTERM to the supervisor): the reads counted since the last pass kept
-    return app
+def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int) -> None:
+    """Process `slot` of the N of `--workers N`, forked by the supervisor: its own container
+    (database connections, search index writer) and pipeline, serving on the shared socket."""
+    # one of several: rate-limit counters in a shared file (api/ratestore.py)
+    settings = get_settings().model_copy(update={"serve_processes": board.processes})
+    container = Container.build(settings)
+    app, pipeline = prepare(container, host, port, first=_claim_start(settings.data_dir))
+    stop = threading.Event()
+    container.usage.peers = board.join(slot, lambda: container.usage.flush(container.meta), stop)
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    finally:
+        stop.set()
+        pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
 
 
 _held: list[int] = []  # the start lock's descriptor, open for the process's life
@@ -69,7 +77,7 @@ def _claim_start(data_dir: Path) -> bool:
     return True
 
 
-def run(container: Container, host: str, port: int, workers: int) -> None:
+def run(container: Container, host: str, port: int, workers: int) -> int:
     settings = container.settings
     queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
     banner = (f"registry listening on {settings.public_base_url(host, port)} (storage: {settings.storage}, "
@@ -81,14 +89,11 @@ def run(container: Container, host: str, port: int, workers: int) -> None:
         print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
-        return
+        return 0
     _ensure_index(container)  # once, before the processes start
     session.secret_key(settings)  # made here when there is none, so all N read the same one
-    os.environ[ADDRESS] = f"{host}:{port}"
-    os.environ["REGISTRY_SERVE_PROCESSES"] = str(workers)  # shared rate-limit counters (api/ratestore.py)
+    sock = bind(host, port)
+    container.close()  # no connection of the supervisor's is carried into the processes
     print(banner, flush=True)
-    # The supervisor serves nothing: it becomes a bare uvicorn (this process, its modules and
-    # container dropped), so N processes cost N apps in memory, not N + 1.
-    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.serve:factory", "--factory", "--host", host,
-                              "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-                              "--no-access-log"])
+    board = FlushBoard(workers)
+    return supervise(sock, workers, functools.partial(_serve_process, host, port, board), ended=board.leave)

@@ -1,8 +1,13 @@
-"""Peak resident memory of a process tree, sampled from /proc every ~50 ms (issue 14: the
-registry's peak RSS per scenario; with `--workers N`, the supervisor and its processes summed).
-No psutil in the venv: VmRSS from /proc/<pid>/status, children from /proc/<pid>/task/*/children.
-A sum of RSS counts pages shared between processes once per process; a process that lives less
-than one interval may be missed (the http-backend figure, short CGI processes, is a lower bound).
+"""Peak memory of a process tree, sampled from /proc every ~50 ms (issue 14: the registry's peak
+per scenario; with `--workers N`, the supervisor and its processes together).
+
+The figure is the tree's PSS summed: each page once, a page shared by k processes counted 1/k in
+each (a sum of RSS would count the modules `--workers N` share copy-on-write N + 1 times, memory
+the machine does not spend). PSS is dear to read (the kernel walks the page tables, ~1.5 ms per
+100 MB process), so it is read only when the tree's RSS, cheap to read, is at its highest of the
+window: what changes between samples is private memory, which RSS and PSS count alike.
+No psutil in the venv: children from /proc/<pid>/task/*/children. A process that lives less than
+one interval may be missed (the http-backend figure, short CGI processes, is a lower bound).
 """
 from __future__ import annotations
 
@@ -24,14 +29,22 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _field_kb(path: str, name: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
                 return int(line.split()[1])
     except OSError:
-        pass
+        pass  # the process ended meanwhile
     return 0
+
+
+def _rss_kb(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def _pss_kb(pid: int) -> int:
+    return _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _cmdline(pid: int) -> bytes:
@@ -41,16 +54,15 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def tree_rss_kb(pid: int, only: bytes | None = None) -> int:
-    """RSS of `pid` and all its descendants; with `only`, of the children of `pid` whose command
-    line contains `only` and their descendants (not `pid` itself)."""
-    roots = [c for c in _children(pid) if only in _cmdline(c)] if only else [pid]
-    total, stack = 0, roots
+def tree(pid: int, only: bytes | None = None) -> list[int]:
+    """`pid` and all its descendants; with `only`, the children of `pid` whose command line
+    contains `only` and their descendants (not `pid` itself)."""
+    out, stack = [], [c for c in _children(pid) if only in _cmdline(c)] if only else [pid]
     while stack:
         p = stack.pop()
-        total += _rss_kb(p)
+        out.append(p)
         stack += _children(p)
-    return total
+    return out
 
 
 class PeakRSS:
@@ -58,7 +70,8 @@ class PeakRSS:
 
     def __init__(self, pid: int, only: bytes | None = None, interval: float = 0.05) -> None:
         self.pid, self.only, self.interval = pid, only, interval
-        self._peak = 0
+        self._peak = 0  # PSS, kB
+        self._peak_rss = 0  # the RSS at which it was last read
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -72,9 +85,14 @@ class PeakRSS:
         self._thread.join()
 
     def _sample(self) -> None:
-        kb = tree_rss_kb(self.pid, self.only)
+        pids = tree(self.pid, self.only)
+        rss = sum(map(_rss_kb, pids))
+        if rss < self._peak_rss:
+            return
+        pss = sum(map(_pss_kb, pids))
         with self._lock:
-            self._peak = max(self._peak, kb)
+            self._peak_rss = rss
+            self._peak = max(self._peak, pss)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -82,7 +100,7 @@ class PeakRSS:
 
     def reset(self) -> None:
         with self._lock:
-            self._peak = 0
+            self._peak = self._peak_rss = 0
         self._sample()
 
     def peak_mb(self) -> float:

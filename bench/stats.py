@@ -20,7 +20,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 @dataclass
 class Figure:
-    """One scenario's figures: median seconds on each server, and the peak RSS sampled meanwhile."""
+    """One scenario's figures: median seconds on each server, and the peak memory (PSS, bench.rss) sampled meanwhile."""
     base: float
     ours: float
     note: str = ""
@@ -28,10 +28,10 @@ class Figure:
     base_peak: float | None = None  # MB, the git http-backend processes
 
     def line(self, label: str) -> str:
-        """`label: http-backend Xs registry Ys ratio Zx (note) peak RSS M MB (http-backend K MB)`."""
+        """`label: http-backend Xs registry Ys ratio Zx (note) peak PSS M MB (http-backend K MB)`."""
         out = f"{label}: http-backend {self.base:.3f}s  registry {self.ours:.3f}s  ratio {self.ours / self.base:.2f}x"
         out += f" ({self.note})" if self.note else ""
         if self.peak is not None:
-            out += f" peak RSS {self.peak:.0f} MB"
+            out += f" peak PSS {self.peak:.0f} MB"
             out += f" (http-backend {self.base_peak:.0f} MB)" if self.base_peak is not None else ""
         return out

@@ -49,6 +49,10 @@ class Container:
         blobs = open_blob_store(settings)
         return cls(settings, db.open_store(settings), blobs, RepoStore(blobs, settings.pack_cache))
 
+    def close(self) -> None:
+        """Let go of the database connections (a process about to fork carries none into its children)."""
+        db.dispose(self.meta)
+
     @property
     def search(self) -> SearchIndex:
         """The gallery's search index, opened on first use (commands that never search don't

@@ -3,8 +3,9 @@ in memory and added to the database in batches (a read never waits on a write); 
 and runs are counted with the events that record them (registry.events).
 
 `flush` is called by the reconciler's loop every few seconds (every USAGE_FLUSH_SECONDS beside other
-server processes, whose counts an analytics read waits for), before analytics are read, and at
-shutdown; what a killed process had not flushed is lost (at most those seconds of reads).
+server processes, which an analytics read asks through `peers` to add theirs), before analytics
+are read, and at shutdown; what a killed process had not flushed is lost (at most those seconds
+of reads).
 """
 from __future__ import annotations
 
@@ -30,8 +31,16 @@ class _Store(Protocol):
     def get_template(self, owner: str, name: str) -> _Template: ...
 
 
+class Peers(Protocol):
+    """The other processes of the same server (`serve --workers N`), which count reads too."""
+
+    def flush_others(self) -> None:
+        """Return once each has added what it counted before this call (or a bounded wait ended)."""
+
+
 class UsageCounter:
     def __init__(self) -> None:
+        self.peers: Peers | None = None  # set by a server of several processes
         self._lock = threading.Lock()
         self._pending: Counter[tuple[str, str, str]] = Counter()
 

@@ -17,7 +17,6 @@ from registry.container import Container
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
 from registry.services import audit, checks, hooks, templates
-from registry.usage import USAGE_FLUSH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +124,6 @@ class Pipeline:
                     log.exception("reconcile failed")
 
         threading.Thread(target=loop, name="reconcile", daemon=True).start()
-        if self.container.settings.serve_processes > 1:  # analytics reads wait for every process's counts
-            threading.Thread(target=self._flush_usage, name="usage-flush", daemon=True).start()
-
-    def _flush_usage(self) -> None:
-        while not self._stop.wait(USAGE_FLUSH_SECONDS):
-            try:
-                self.container.usage.flush(self.container.meta)
-            except Exception as exc:  # the database is away: the counts wait for the next pass
-                log.warning("could not add usage counts: %s", exc)
 
     def stop(self) -> None:
         self._stop.set()

@@ -49,6 +49,12 @@ def engine_of(store: object) -> Engine:
     return store.engine
 
 
+def dispose(store: object) -> None:
+    """Close the pooled connections behind a MetaStore (opened again on next use)."""
+    if isinstance(store, SqlMetaStore):
+        store.engine.dispose()
+
+
 def upgrade(engine: Engine, settings: Settings) -> str:
     """Bring the schema to the newest revision; returns it."""
     with _migration_lock(engine, settings), engine.connect() as conn:

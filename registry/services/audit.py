@@ -12,7 +12,6 @@ from ..errors import InvalidInput, PermissionDenied
 from ..events import REQUEST as REQUEST  # adapters say who asked, and from where
 from ..events import RequestInfo as RequestInfo
 from ..meta import USAGE_KINDS, Event, EventFilter, UsageDay
-from ..usage import USAGE_FLUSH_SECONDS
 from . import guard
 
 MAX_DAYS = 366
@@ -72,8 +71,7 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
               last: str | None = None, flush: bool = True) -> list[UsageDay]:
     """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included.
     `flush`: the reads this process counted are added first (exact figures, one write); beside other
-    server processes (`serve --workers N`), after their next flush too, so every read made before
-    this request is in."""
+    server processes (`serve --workers N`), theirs too, so every read made before this request is in."""
     template = guard.template(c, actor, owner, name, Level.READ)
     today = dt.datetime.now(dt.UTC).date()
     end = _day(last, "to", today)
@@ -84,8 +82,8 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
         raise InvalidInput(f"at most {MAX_DAYS} days at once", field="from")
     if flush:
         c.usage.flush(c.meta)
-        if c.settings.serve_processes > 1:  # the other processes add theirs every USAGE_FLUSH_SECONDS
-            time.sleep(USAGE_FLUSH_SECONDS + 0.1)
+        if c.usage.peers is not None:  # beside other server processes: theirs too
+            c.usage.peers.flush_others()
     found = {u.day: u for u in c.meta.usage(template.id, start.isoformat(), end.isoformat())}
     days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
     zero = dict.fromkeys(USAGE_KINDS, 0)

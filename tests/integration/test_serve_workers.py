@@ -1,6 +1,8 @@
 """`registry serve --workers N` (SPEC): N processes on one port, sharing one data dir safely."""
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -15,16 +17,16 @@ from tests.services import registry_server
 pytestmark = pytest.mark.timeout(300)
 
 
-def _server_processes(pid: int) -> int:
-    """How many of `pid`'s children are uvicorn's server processes (spawned by multiprocessing)."""
-    found = 0
+def _server_processes(pid: int) -> list[int]:
+    """The supervisor's children: the server processes it forked."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        found += parent == pid and b"spawn_main" in command
+        if parent == pid:
+            found.append(int(stat.parent.name))
     return found
 
 
@@ -33,7 +35,7 @@ def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
     env = {"REGISTRY_RECONCILE_SECONDS": "120", "REGISTRY_RATE_LIMIT_ANONYMOUS": "60"}
     with registry_server(tmp_path / "data", env, ("--workers", "2")) as server:
         deadline = time.monotonic() + 30
-        while _server_processes(server.proc.pid) < 2:
+        while len(_server_processes(server.proc.pid)) < 2:
             assert time.monotonic() < deadline, "no second process"
             time.sleep(0.2)
         server.cli("user", "add", "alice")
@@ -79,7 +81,7 @@ def test_one_process_per_core_signs_alike(tmp_path):
     n = max(2, cores())
     with registry_server(tmp_path / "data", serve_args=("--workers", str(n))) as server:
         deadline = time.monotonic() + 60
-        while _server_processes(server.proc.pid) < n:
+        while len(_server_processes(server.proc.pid)) < n:
             assert time.monotonic() < deadline, "fewer processes than asked for"
             time.sleep(0.2)
         # the web session key was made once, before the processes started: every one signs alike
@@ -90,3 +92,23 @@ def test_one_process_per_core_signs_alike(tmp_path):
             mine = httpx.get(server.url + "/api/v1/user/tokens", headers={"Authorization": f"Bearer {token}"},
                              timeout=30)
             assert mine.status_code == 200 and len(mine.json()) == 1, mine.text
+        # a process that dies is replaced, and the server keeps answering meanwhile
+        first = _server_processes(server.proc.pid)
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (now := _server_processes(server.proc.pid)) == first or len(now) < n:
+            assert time.monotonic() < deadline, f"not replaced: {now}"
+            time.sleep(0.2)
+        assert first[0] not in now
+        for _ in range(6):
+            assert httpx.get(server.url + "/api/v1/templates", timeout=30).status_code == 200
+
+
+def test_the_default_is_one_process_per_core(tmp_path):
+    with registry_server(tmp_path / "data") as server:
+        deadline = time.monotonic() + 60
+        while len(_server_processes(server.proc.pid)) < cores():
+            assert time.monotonic() < deadline, "fewer processes than cores"
+            time.sleep(0.2)
+        time.sleep(1)
+        assert len(_server_processes(server.proc.pid)) == cores()  # and no more
