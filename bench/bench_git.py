@@ -1,6 +1,6 @@
 """Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template, 8 concurrent
-clones (one registry process, serve's default, then `--workers` one per core), and the same on a
-real history (pallets/jinja):
+clones (serve's default, one process per core, then one process), and the same on a real
+history (pallets/jinja):
 registry vs C git http-backend, same run, with the registry's peak RSS in each scenario (issue 14).
 
     make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
@@ -78,23 +78,22 @@ def main() -> int:
         root.mkdir()
         server, base_url = serve_http_backend(root)
         with PeakRSS(os.getpid(), only=b"http-backend") as base_rss:  # the CGI processes of the baseline
-            with _registry(tmp / "reg") as reg, PeakRSS(reg.proc.pid) as rss:  # serve's default: one process
+            with _registry(tmp / "reg") as reg, PeakRSS(reg.proc.pid) as rss:  # serve's default: a process per core
                 srv = Servers(root, base_url, reg, _token(reg), rss, base_rss)
                 _report(one_process(tmp, srv, source, args), srv.log())
             if only in ("all", "concurrent"):
                 (tmp / "reg2").mkdir()
-                n = str(max(2, cores()))
-                with _registry(tmp / "reg2" / "data", ("--workers", n)) as reg2, PeakRSS(reg2.proc.pid) as rss2:
+                with _registry(tmp / "reg2" / "data", ("--workers", "1")) as reg2, PeakRSS(reg2.proc.pid) as rss2:
                     srv = Servers(root, base_url, reg2, _token(reg2), rss2, base_rss)
                     name = _pushed(srv, "concurrent2", source)
                     figure = concurrent_clones(tmp, srv, name, source, args.clients, args.runs)
-                    _report({f"{args.clients} concurrent clones, --workers {n}": figure}, srv.log())
+                    _report({f"{args.clients} concurrent clones, --workers 1": figure}, srv.log())
         server.shutdown()
     return 0
 
 
 def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace) -> dict[str, Figure]:
-    """Every scenario against the registry started with its default settings."""
+    """Every scenario against the registry started with its default settings (a process per core)."""
     only, out = args.only, {}
     if only in ("all", "push"):
         out.update(push_and_clone(tmp, srv, source, args.runs))
@@ -104,7 +103,7 @@ def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace)
         out.update(after_deletion(tmp, srv, source, args.runs))
     if only in ("all", "concurrent"):
         name = _pushed(srv, "concurrent", source)
-        out[f"{args.clients} concurrent clones, one process"] = concurrent_clones(
+        out[f"{args.clients} concurrent clones, --workers {cores()} (default)"] = concurrent_clones(
             tmp, srv, name, source, args.clients, args.runs)
     if only in ("all", "real"):
         if args.real is None or not args.real.exists():
@@ -126,7 +125,7 @@ def _report(figures: dict[str, Figure], log: Path) -> None:
 @contextmanager
 def _registry(data_dir: Path, serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
     """registry_server, started again when a loaded machine makes the start outlast its 30 s wait
-    (`--workers 2` on 2 busy cores: three interpreters importing the app)."""
+    (a busy 2-core machine)."""
     for attempt in range(3):
         with ExitStack() as stack:
             try:
