@@ -67,6 +67,7 @@ _held: list[int] = []  # the start lock's descriptor, open for the process's lif
 def _claim_start(data_dir: Path) -> bool:
     """Whether this is the first of the N processes to start: the one holding the data dir's start
     lock (released when it exits; of a restarted server, again only one holds it)."""
+    data_dir.mkdir(parents=True, exist_ok=True)  # with PostgreSQL and a blob dir, nothing else may make it
     fd = os.open(data_dir / "serve.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,11 +83,11 @@ def run(container: Container, host: str, port: int, workers: int) -> int:
     queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
     banner = (f"registry listening on {settings.public_base_url(host, port)} (storage: {settings.storage}, "
               f"queue: {queue}, data: {settings.data_dir}, processes: {workers})")
+    hint = "create a user and a token: registry user add NAME && registry token create NAME"
     if workers == 1:
         _ensure_index(container)
         app, pipeline = prepare(container, host, port, first=True)
-        print(banner, flush=True)
-        print("create a user and a token: registry user add NAME && registry token create NAME", flush=True)
+        print(banner, hint, sep="\n", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return 0
@@ -94,6 +95,6 @@ def run(container: Container, host: str, port: int, workers: int) -> int:
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes
-    print(banner, flush=True)
+    print(banner, hint, sep="\n", flush=True)
     board = FlushBoard(workers)
     return supervise(sock, workers, functools.partial(_serve_process, host, port, board), ended=board.leave)
