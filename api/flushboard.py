@@ -5,7 +5,7 @@ Each process counts reads in memory (registry.usage) and adds them to the databa
 An analytics read must see every read made before it, whichever process served them, so it
 writes "flush what you counted before T" (T on the machine-wide monotonic clock) and waits for
 every other process to report a flush begun after T. Each process looks at the page every
-POLL seconds, and flushes at least every USAGE_FLUSH_SECONDS in any case. The words are 8 bytes,
+POLL seconds, and flushes at least every PERIOD seconds in any case. The words are 8 bytes,
 aligned, each written by one process only (the request word by any: a lost race leaves a
 slightly older T, which the periodic flush still answers within the wait).
 """
@@ -18,10 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from registry.usage import USAGE_FLUSH_SECONDS
-
 log = logging.getLogger(__name__)
 POLL = 0.02
+PERIOD = 0.5  # how often a process adds its counts unasked
 WAIT = 2.0  # an analytics read waits at most this long for the others (one may be stuck or gone)
 ABSENT = 2**63 - 1  # a slot with no process: nothing to wait for
 _WORD = struct.Struct("q")
@@ -60,7 +59,7 @@ class FlushBoard:
     def _serve(self, slot: int, flush: Callable[[], object], stop: threading.Event) -> None:
         last = self._get(1 + slot)
         while not stop.wait(POLL):
-            if self._get(0) <= last and _now() - last < USAGE_FLUSH_SECONDS * 1e9:
+            if self._get(0) <= last and _now() - last < PERIOD * 1e9:
                 continue
             began = _now()
             try:

@@ -2,8 +2,8 @@
 in memory and added to the database in batches (a read never waits on a write); stars, forks
 and runs are counted with the events that record them (registry.events).
 
-`flush` is called by the reconciler's loop every few seconds (every USAGE_FLUSH_SECONDS beside other
-server processes, which an analytics read asks through `peers` to add theirs), before analytics
+`flush` is called by the reconciler's loop every few seconds (more often beside other server
+processes, which an analytics read asks through `peers` to add theirs), before analytics
 are read, and at shutdown; what a killed process had not flushed is lost (at most those seconds
 of reads).
 """
@@ -17,7 +17,6 @@ from typing import Protocol
 from .errors import NotFound
 
 READ_KINDS = ("views", "clones", "fetches", "api_reads")
-USAGE_FLUSH_SECONDS = 0.5  # how often each of several server processes adds its counts (serve --workers N)
 NAMED = "@"  # a key holding owner/name instead of a template id
 
 
