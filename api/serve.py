@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import signal
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from registry.services import gallery
 from registry.settings import get_settings
 from workers.pipeline import Pipeline, build
 
+from . import recycle
 from .app import create_app
 from .flushboard import FlushBoard
 from .supervisor import bind, supervise
@@ -45,20 +47,28 @@ def _ensure_index(container: Container) -> None:
         print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
-def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int) -> None:
+def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int) -> int:
     """Process `slot` of the N of `--workers N`, forked by the supervisor: its own container
-    (database connections, search index writer) and pipeline, serving on the shared socket."""
+    (database connections, search index writer) and pipeline, serving on the shared socket.
+    Returns recycle.RECYCLED when it ended to be replaced by a smaller one."""
     # one of several: rate-limit counters in a shared file (api/ratestore.py)
     settings = get_settings().model_copy(update={"serve_processes": board.processes})
     container = Container.build(settings)
     app, pipeline = prepare(container, host, port, first=_claim_start(settings.data_dir))
     stop = threading.Event()
     container.usage.peers = board.join(slot, lambda: container.usage.flush(container.meta), stop)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
+    # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
+    # ignored, so the pipeline's stop below still runs
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         stop.set()
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
+    return recycle.RECYCLED if recycled.is_set() else 0
 
 
 _held: list[int] = []  # the start lock's descriptor, open for the process's life

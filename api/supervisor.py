@@ -4,8 +4,9 @@ interpreter) sit in memory once, shared copy-on-write, instead of once per proce
 uvicorn's own supervisor, which starts each process afresh (spawn).
 
 The supervisor binds the port, forks the processes, serves nothing, and holds no thread,
-connection or open database when it forks. A process that ends unexpectedly is started again,
-unless processes keep ending (a broken configuration), which stops the server. SIGTERM or SIGINT
+connection or open database when it forks. A process that ends is started again: at once when
+it ended because its memory grew (api/recycle.py); after a fault too, unless processes keep
+ending (a broken configuration), which stops the server. SIGTERM or SIGINT
 stops every process gracefully (each finishes its requests and stops its pipeline) and then the
 supervisor.
 """
@@ -22,10 +23,15 @@ from collections.abc import Callable
 
 from registry.errors import InvalidInput
 
-Child = Callable[[socket.socket, int], None]  # serves on the socket as process `slot` (0..N-1), returns when told to stop
+from .recycle import RECYCLED
+
+# Serves on the socket as process `slot` (0..N-1) until told to stop; returns its exit status,
+# RECYCLED when it ended to be replaced (not a fault).
+Child = Callable[[socket.socket, int], int]
 RESTARTS = 5  # more unexpected ends than this within WINDOW seconds: the server stops
 WINDOW = 30.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STOPS = {signal.SIGTERM, signal.SIGINT}
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -46,15 +52,16 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
     def stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
-        for pid in running:
+        for pid in list(running):
             _signal(pid, signal.SIGTERM)
 
     gc.collect()
     gc.freeze()  # the imported objects are never scanned again, so their pages stay shared
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOPS:
         signal.signal(sig, stop)
     for slot in range(processes):
-        running[_fork(sock, child, slot)] = slot
+        if not stopping:
+            running[_fork(sock, child, slot)] = slot
     status = 0
     while running:
         pid, code = os.wait()
@@ -63,6 +70,9 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
         slot = running.pop(pid)
         ended(slot)
         if stopping:
+            continue
+        if os.WIFEXITED(code) and os.WEXITSTATUS(code) == RECYCLED:
+            running[_fork(sock, child, slot)] = slot
             continue
         now = time.monotonic()
         ends = [t for t in ends if now - t < WINDOW] + [now]
@@ -77,17 +87,18 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
 
 
 def _fork(sock: socket.socket, child: Child, slot: int) -> int:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # a stop during the fork reaches the parent after it
     pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
         return pid
     code = 0
     try:
         _end_with_parent()
-        # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
-        # ignored here, so the child's own shutdown (its pipeline) still runs after that.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
-        child(sock, slot)
+        for sig in STOPS:  # told to stop before it serves: it just ends (the child sets its own)
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+        code = child(sock, slot)
     except BaseException as exc:  # the supervisor reports the end; a traceback helps the operator
         import traceback
 

@@ -74,7 +74,8 @@ class Servers:
     def figure(self, took: dict[str, list[float]], note: str) -> Figure:
         """The medians of `took` and the peak RSS of each server since `reset`."""
         return Figure(statistics.median(took["http-backend"]), statistics.median(took["registry"]), note,
-                      self.rss.peak_mb() if self.rss else None, self.base_rss.peak_mb() if self.base_rss else None)
+                      self.rss.peak_mb() if self.rss else None, self.base_rss.peak_mb() if self.base_rss else None,
+                      self.rss.peak_files_mb() if self.rss else None)
 
 
 def clones(tmp: Path, name: str, targets: Targets, bare: bool) -> dict[str, Path]:

@@ -43,8 +43,10 @@ def _rss_kb(pid: int) -> int:
     return _field_kb(f"/proc/{pid}/status", "VmRSS:")
 
 
-def _pss_kb(pid: int) -> int:
-    return _field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+def _pss_kb(pid: int) -> tuple[int, int]:
+    """(PSS, of which mapped files: pack files, search index segments, shared libraries)."""
+    path = f"/proc/{pid}/smaps_rollup"
+    return _field_kb(path, "Pss:"), _field_kb(path, "Pss_File:")
 
 
 def _cmdline(pid: int) -> bytes:
@@ -71,6 +73,7 @@ class PeakRSS:
     def __init__(self, pid: int, only: bytes | None = None, interval: float = 0.05) -> None:
         self.pid, self.only, self.interval = pid, only, interval
         self._peak = 0  # PSS, kB
+        self._peak_files = 0  # of which mapped files
         self._peak_rss = 0  # the RSS at which it was last read
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -89,10 +92,12 @@ class PeakRSS:
         rss = sum(map(_rss_kb, pids))
         if rss < self._peak_rss:
             return
-        pss = sum(map(_pss_kb, pids))
+        pss = [_pss_kb(p) for p in pids]
+        total = sum(p[0] for p in pss)
         with self._lock:
             self._peak_rss = rss
-            self._peak = max(self._peak, pss)
+            if total > self._peak:
+                self._peak, self._peak_files = total, sum(p[1] for p in pss)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -100,9 +105,13 @@ class PeakRSS:
 
     def reset(self) -> None:
         with self._lock:
-            self._peak = self._peak_rss = 0
+            self._peak = self._peak_files = self._peak_rss = 0
         self._sample()
 
     def peak_mb(self) -> float:
         self._sample()
         return self._peak / 1024
+
+    def peak_files_mb(self) -> float:
+        """How much of the peak was mapped files (page cache shared with the system)."""
+        return self._peak_files / 1024

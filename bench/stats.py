@@ -26,6 +26,7 @@ class Figure:
     note: str = ""
     peak: float | None = None  # MB, the registry's process tree
     base_peak: float | None = None  # MB, the git http-backend processes
+    peak_files: float | None = None  # MB of `peak` that were mapped files
 
     def line(self, label: str) -> str:
         """`label: http-backend Xs registry Ys ratio Zx (note) peak PSS M MB (http-backend K MB)`."""
@@ -33,5 +34,6 @@ class Figure:
         out += f" ({self.note})" if self.note else ""
         if self.peak is not None:
             out += f" peak PSS {self.peak:.0f} MB"
+            out += f" ({self.peak_files:.0f} MB of it mapped files)" if self.peak_files is not None else ""
             out += f" (http-backend {self.base_peak:.0f} MB)" if self.base_peak is not None else ""
         return out

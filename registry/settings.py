@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Set by `registry serve --workers N` for its processes: N > 1 without Redis keeps the
     # rate-limit counters in a file of the data dir that all of them share.
     serve_processes: int = Field(default=1, ge=1)
+    # One of several server processes whose private memory (what it does not share with the
+    # others: heap grown by large pushes and kept, caches) passes this many MB, while its queue is
+    # idle, finishes its requests and is replaced by a fresh fork; 0 = never.
+    serve_recycle_mb: int = Field(default=72, ge=0)
     # Checks pipeline: worker heartbeat (a killed worker's job is retried after ~2 of these),
     # RQ registry maintenance, and how often owed-but-unqueued checks are handed over again.
     job_heartbeat_seconds: int = Field(default=10, ge=1)

@@ -112,3 +112,23 @@ def test_the_default_is_one_process_per_core(tmp_path):
             time.sleep(0.2)
         time.sleep(1)
         assert len(_server_processes(server.proc.pid)) == cores()  # and no more
+
+
+def test_a_process_past_its_memory_bound_is_replaced_without_a_failed_request(tmp_path):
+    # 1 MB: every process is past it as soon as it has started, so each is replaced every few seconds
+    with registry_server(tmp_path / "data", {"REGISTRY_SERVE_RECYCLE_MB": "1"}, ("--workers", "2")) as server:
+        deadline = time.monotonic() + 60
+        while len(first := _server_processes(server.proc.pid)) < 2:
+            assert time.monotonic() < deadline, "no second process"
+            time.sleep(0.2)
+        seen, codes = set(first), []
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline:
+            codes.append(httpx.get(server.url + "/api/v1/templates", timeout=30).status_code)
+            seen.update(_server_processes(server.proc.pid))
+            time.sleep(0.05)
+        assert len(seen) >= 4, seen  # both replaced at least once
+        assert set(codes) == {200}, codes
+        assert server.proc.poll() is None  # replacements are not faults: the server keeps going
+    log = next(tmp_path.glob("server-*.log")).read_text()
+    assert "replaced by a fresh one" in log and "ended (" not in log, log[-2000:]
