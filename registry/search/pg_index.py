@@ -20,6 +20,7 @@ the planner expects many matches, from a hashed eighth of the templates (`_sampl
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -121,9 +122,10 @@ class PostgresIndex:
                 params["excluded"] = " | ".join(parsed.excluded)
             parsed, q = None, ""
         known = set(conn.execute(PRELUDE, {"w": meaning.checked(parsed) if parsed else []}).one()[-1])
+        near = cache(lambda word: _near(conn, word))  # the typo neighbours, then "did you mean": one lookup
         matching, fenced = " AND ".join(exact) or "TRUE", False
         if parsed is not None:
-            parsed = meaning.with_typos(parsed, lambda words: known, lambda word, n: _near(conn, word))
+            parsed = meaning.with_typos(parsed, lambda words: known, lambda word, n: near(word))
             # The text matches with the exact filters, from the GIN indexes, then the reader's
             # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
             # row, the planner would scan by it and read each candidate's large, out-of-line document.
@@ -154,7 +156,7 @@ class PostgresIndex:
         industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
-        hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
+        hint = meaning.suggestion(q, parsed, lambda word, n: near(word)) if parsed is not None and not total else None
         facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
         return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
 
