@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Security
 from fastapi.openapi.models import HTTPBase, HTTPBearer
 from fastapi.security.base import SecurityBase
+from starlette.concurrency import run_in_threadpool
 
 from registry.access import ANONYMOUS, Actor
 from registry.container import Container
@@ -18,9 +19,15 @@ from registry.services import users
 RowNumber = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-def get_container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
+
+
+# The dependencies are coroutines where nothing blocks: FastAPI sends a plain function to the
+# thread pool, a hop of its own for each (five of them per search request, with the schemes).
+async def get_container(request: Request) -> Container:
+    return container_of(request)
 
 
 def actor_from_header(c: Container, header: str | None, allow_basic: bool = True) -> Actor:
@@ -52,7 +59,7 @@ class _Scheme(SecurityBase):
     def __init__(self, name: str, model: HTTPBase) -> None:
         self.scheme_name, self.model = name, model
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
@@ -62,14 +69,17 @@ BASIC = _Scheme("basic", HTTPBase(scheme="basic",
 SIGNED_IN = "signed-in"  # a marker scope: the operation refuses anonymous callers (api.openapi reads it)
 
 
-def get_actor(request: Request, _bearer: None = Security(BEARER), _basic: None = Security(BASIC)) -> Actor:
-    return actor_from_header(get_container(request), request.headers.get("authorization"))
+async def get_actor(request: Request, _bearer: None = Security(BEARER), _basic: None = Security(BASIC)) -> Actor:
+    header = request.headers.get("authorization")
+    if not header:
+        return ANONYMOUS
+    return await run_in_threadpool(actor_from_header, container_of(request), header)  # reads the tokens
 
 
-def get_signed_in(request: Request, _marker: None = Security(BEARER, scopes=[SIGNED_IN])) -> Actor:
+async def get_signed_in(request: Request, _marker: None = Security(BEARER, scopes=[SIGNED_IN])) -> Actor:
     """The caller of a write: authenticated before anything of the request body is validated
     (an anonymous write is a 401, never a 400 or 422 about its body)."""
-    actor = get_actor(request)
+    actor = await get_actor(request)
     if actor.user is None:
         raise Unauthenticated("authentication required")
     return actor

@@ -19,7 +19,7 @@ from registry.access import ANONYMOUS, Actor
 from registry.errors import RegistryError, TemplateNotFound
 from registry.services import push
 
-from .deps import actor_from_header, get_container
+from .deps import actor_from_header, container_of
 from .errors import error_response, status_for
 from .metrics import PUSH_BYTES
 
@@ -40,7 +40,7 @@ async def _guard(request: Request, handle) -> Response:
     request.state.actor = ANONYMOUS
     try:
         request.state.actor = await run_in_threadpool(
-            actor_from_header, get_container(request), request.headers.get("authorization"))
+            actor_from_header, container_of(request), request.headers.get("authorization"))
         return await handle()
     except RegistryError as exc:
         return _git_error(exc, request.state.actor)
@@ -54,7 +54,7 @@ async def info_refs(request: Request, owner: str, name: str) -> Response:
     service_name = request.query_params.get("service", "")
 
     async def handle() -> Response:
-        body = await run_in_threadpool(push.advertise, get_container(request), request.state.actor, owner, name,
+        body = await run_in_threadpool(push.advertise, container_of(request), request.state.actor, owner, name,
                                        service_name, request.headers.get("git-protocol"))
         return Response(body, media_type=f"application/x-{service_name}-advertisement", headers=NO_CACHE)
 
@@ -76,7 +76,7 @@ async def receive_pack(request: Request, owner: str, name: str) -> Response:
 @router.post("/{owner}/{name}.git/{service_name}", include_in_schema=False)  # any other service: refused
 async def rpc(request: Request, owner: str, name: str, service_name: str) -> Response:
     async def handle() -> Response:
-        c, actor = get_container(request), request.state.actor
+        c, actor = container_of(request), request.state.actor
         # Who may do what is settled before the body is read.
         template = await run_in_threadpool(push.authorize, c, actor, owner, name, service_name)
         if request.headers.get("content-type") != f"application/x-{service_name}-request":

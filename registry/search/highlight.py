@@ -16,9 +16,9 @@ WORD = re.compile(r"\w+", re.UNICODE)
 def mark(text: str, terms: set[str], width: int = 200) -> str | None:
     """`text` HTML-escaped with words whose stem is a query term in <mark>; a window of about
     `width` characters around the first match. None when nothing matches."""
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if _stem(m.group().lower()) in terms]
-    if not spans:
+    if terms.isdisjoint(map(_shown, WORD.findall(text))):  # most fields: no match objects to make
         return None
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text) if _shown(m.group()) in terms]
     start = max(0, spans[0][0] - width // 3) if len(text) > width else 0
     end = min(len(text), start + width)
     out, pos = ["…" if start else ""], start
@@ -36,6 +36,12 @@ def _stem(word: str) -> str:
     """A display word's stem in American spelling (a page of hits repeats its words)."""
     stemmed: str = stem(american(word))
     return stemmed
+
+
+@lru_cache(maxsize=65_536)
+def _shown(word: str) -> str:
+    """The stem of a word as a field shows it (any case)."""
+    return _stem(word.lower())
 
 
 def ordered(counts: Mapping[str, int]) -> dict[str, int]:

@@ -20,6 +20,7 @@ the planner expects many matches, from a hashed eighth of the templates (`_sampl
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -57,10 +58,16 @@ ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=e
 #   20,000 templates: 58 ms against 2.4 ms);
 # - psycopg prepares a statement run 5 times, and after 5 more PostgreSQL may switch to a generic
 #   plan, blind to how common the words and tags are: 350-700 ms instead of 20 for a word and a tag;
-# - the trigram similarity that finds typo neighbours (`_near`).
-SETTINGS = text("SELECT set_config('enable_seqscan', 'off', true), "
-                "set_config('plan_cache_mode', 'force_custom_plan', true), "
-                "set_config('pg_trgm.similarity_threshold', '0.2', true)")
+# - the trigram similarity that finds typo neighbours (`_near`);
+# and which of the query's longer words the vocabulary has (query.with_typos), by a range, not
+# `word = ANY(...)`: the trigram index serves equality too, and the planner took it, reading the
+# long trigram lists of every word (9 ms for two words at 20,000 templates, against 0.1 ms in the
+# primary key). One statement, the first of each search: a round trip was ~0.1 ms of 5.
+PRELUDE = text("SELECT set_config('enable_seqscan', 'off', true), "
+               "set_config('plan_cache_mode', 'force_custom_plan', true), "
+               "set_config('pg_trgm.similarity_threshold', '0.2', true), "
+               "ARRAY(SELECT w FROM unnest(CAST(:w AS text[])) AS w WHERE EXISTS "
+               "(SELECT FROM search_words WHERE word >= w AND word <= w))")
 WORDS = text("INSERT INTO search_words SELECT unnest(CAST(:words AS text[])) ON CONFLICT DO NOTHING")
 
 
@@ -100,7 +107,6 @@ class PostgresIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         """One transaction, one connection: the typo lookups, the search and the suggestion."""
         with self.engine.begin() as conn:
-            conn.execute(SETTINGS)
             return self._search(conn, query)
 
     def _search(self, conn: Any, query: SearchQuery) -> SearchResults:
@@ -115,9 +121,11 @@ class PostgresIndex:
                 exact.append("NOT document @@ to_tsquery('english', :excluded)")
                 params["excluded"] = " | ".join(parsed.excluded)
             parsed, q = None, ""
+        known = set(conn.execute(PRELUDE, {"w": meaning.checked(parsed) if parsed else []}).one()[-1])
+        near = cache(lambda word: _near(conn, word))  # the typo neighbours, then "did you mean": one lookup
         matching, fenced = " AND ".join(exact) or "TRUE", False
         if parsed is not None:
-            parsed = meaning.with_typos(parsed, lambda words: _known(conn, words), lambda word, n: _near(conn, word))
+            parsed = meaning.with_typos(parsed, lambda words: known, lambda word, n: near(word))
             # The text matches with the exact filters, from the GIN indexes, then the reader's
             # filters on them (OFFSET 0 keeps those out): given one on a listing, nearly every
             # row, the planner would scan by it and read each candidate's large, out-of-line document.
@@ -148,7 +156,7 @@ class PostgresIndex:
         industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
-        hint = meaning.suggestion(q, parsed, lambda word, n: _near(conn, word)) if parsed is not None and not total else None
+        hint = meaning.suggestion(q, parsed, lambda word, n: near(word)) if parsed is not None and not total else None
         facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
         return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
 
@@ -256,14 +264,6 @@ def _tsquery(parsed: meaning.Parsed) -> str:
     if found and parsed.excluded:
         found = f"({found}) & " + " & ".join(f"!{w}" for w in parsed.excluded)
     return found
-
-
-def _known(conn: Any, words: list[str]) -> set[str]:
-    # A range, not `word = ANY(...)`: the trigram index serves equality too, and the planner took
-    # it, reading the long trigram lists of every word (9 ms for two words at 20,000 templates,
-    # against 0.1 ms in the primary key).
-    return set(conn.execute(text("SELECT w FROM unnest(CAST(:w AS text[])) AS w WHERE EXISTS "
-                                 "(SELECT FROM search_words WHERE word >= w AND word <= w)"), {"w": words}).scalars())
 
 
 def _near(conn: Any, word: str) -> list[str]:

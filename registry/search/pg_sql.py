@@ -98,10 +98,11 @@ tr AS (SELECT id, n FROM unnest(CAST(:trending AS text[])) WITH ORDINALITY AS t(
         capped = f"ARRAY(SELECT id FROM search_docs WHERE {matching} AND {where} ORDER BY {order} " \
                  f"LIMIT :limit OFFSET :offset)"
     # The matches are found (and ranked) once; the page (with its rows), the count, how much of
-    # the table they came from and both facets read them. Only the page's branch runs.
+    # the table they came from and both facets read them. Only the page's branch runs. (How much
+    # of the table: the block of the largest tuple id, one tid-to-text conversion, not one a row.)
     return f"""
 WITH {ctes}
-SELECT (SELECT count(*) FROM m), (SELECT max((tid::text::point)[0]) + 1 FROM m),
+SELECT (SELECT count(*) FROM m), (SELECT (max(tid)::text::point)[0] + 1 FROM m),
   pg_relation_size('search_docs') / current_setting('block_size')::int,
   (SELECT coalesce(json_agg(json_build_object({PAGE}) ORDER BY p.n), '[]') FROM search_docs d JOIN
      unnest(CASE WHEN (SELECT count(*) FROM m) <= :cap THEN ARRAY({exact}) ELSE {capped} END)

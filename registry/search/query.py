@@ -74,12 +74,17 @@ def parse(q: str) -> Parsed:
     return Parsed(tuple(dict.fromkeys(kept)), tuple(phrases), tuple(dict.fromkeys(excluded)), exact)
 
 
+def checked(parsed: Parsed) -> list[str]:
+    """The words `with_typos` looks up in the vocabulary (a backend may look them up beforehand)."""
+    return [w for w in parsed.every_word() if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()]
+
+
 def with_typos(parsed: Parsed, known: Callable[[list[str]], set[str]],
                near: Callable[[str, int], list[str]]) -> Parsed:
     """`parsed` with each longer word the vocabulary lacks paired with its one-typo neighbours.
     `known(words)` answers which words the vocabulary has; `near(word, n)` lists vocabulary words
     that may be within n edits, most frequent first (checked here)."""
-    longer = [w for w in parsed.every_word() if len(w) >= TYPO_MIN_LENGTH and not w.isdigit()]
+    longer = checked(parsed)
     have = known(longer) if longer else set()  # one lookup for all of them
     alternatives = {}
     for word in (w for w in longer if w not in have):
