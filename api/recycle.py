@@ -3,9 +3,9 @@ has grown past `REGISTRY_SERVE_RECYCLE_MB` stops taking connections, finishes wh
 and ends; the supervisor forks a fresh one (api/supervisor.py), which starts sharing the app's
 modules again. What grows is mostly heap that Python and malloc keep after a large push or clone
 (100 pushes of 20 commits: +30 MB, of which live Python objects ~10 MB), so it is not given back
-any other way. A process is only recycled while its queue is idle (with the embedded queue, a
-check waiting in it would otherwise wait for the reconciler). The socket stays open meanwhile:
-new connections go to the other processes, or wait in its backlog for the fresh one.
+any other way. With the embedded queue, a process is only recycled while its queue is idle, and
+runs what its last requests queued before it ends (Pipeline.drain). The socket stays open
+meanwhile: new connections go to the other processes, or wait in its backlog for the fresh one.
 """
 from __future__ import annotations
 
@@ -37,9 +37,13 @@ def watch(server: uvicorn.Server, container: Container, limit_mb: int, stop: thr
     recycled = threading.Event()
 
     def loop() -> None:
+        embedded = not container.settings.redis_url  # RQ's depths are every node's: not this process's
         while not stop.wait(CHECK_SECONDS):
-            used = private_mb()
-            if used > limit_mb and not any(operations.queue_depths(container).values()):
+            try:
+                used = private_mb()
+            except OSError:
+                return  # no /proc/self/smaps_rollup (Linux before 4.14): no recycling
+            if used > limit_mb and not (embedded and any(operations.queue_depths(container).values())):
                 log.warning("server process: %.0f MB private memory, past %d MB: replaced by a fresh one",
                             used, limit_mb)
                 recycled.set()

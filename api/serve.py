@@ -47,14 +47,17 @@ def _ensure_index(container: Container) -> None:
         print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
-def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int) -> int:
+def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int,
+                   replacement: bool) -> int:
     """Process `slot` of the N of `--workers N`, forked by the supervisor: its own container
     (database connections, search index writer) and pipeline, serving on the shared socket.
     Returns recycle.RECYCLED when it ended to be replaced by a smaller one."""
     # one of several: rate-limit counters in a shared file (api/ratestore.py)
     settings = get_settings().model_copy(update={"serve_processes": board.processes})
     container = Container.build(settings)
-    app, pipeline = prepare(container, host, port, first=_claim_start(settings.data_dir))
+    # A replacement is never first: the others are running, with their own queues.
+    first = not replacement and _claim_start(settings.data_dir)
+    app, pipeline = prepare(container, host, port, first=first)
     stop = threading.Event()
     container.usage.peers = board.join(slot, lambda: container.usage.flush(container.meta), stop)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
@@ -65,6 +68,8 @@ def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket,
         signal.signal(sig, signal.SIG_IGN)
     try:
         server.run(sockets=[sock])
+        if recycled.is_set():
+            pipeline.drain()
     finally:
         stop.set()
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept

@@ -25,9 +25,9 @@ from registry.errors import InvalidInput
 
 from .recycle import RECYCLED
 
-# Serves on the socket as process `slot` (0..N-1) until told to stop; returns its exit status,
-# RECYCLED when it ended to be replaced (not a fault).
-Child = Callable[[socket.socket, int], int]
+# Serves on the socket as process `slot` (0..N-1), started anew if `replacement`, until told to
+# stop; returns its exit status, RECYCLED when it ended to be replaced (not a fault).
+Child = Callable[[socket.socket, int, bool], int]
 RESTARTS = 5  # more unexpected ends than this within WINDOW seconds: the server stops
 WINDOW = 30.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -61,7 +61,7 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
         signal.signal(sig, stop)
     for slot in range(processes):
         if not stopping:
-            running[_fork(sock, child, slot)] = slot
+            running[_fork(sock, child, slot, False)] = slot
     status = 0
     while running:
         pid, code = os.wait()
@@ -72,7 +72,7 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
         if stopping:
             continue
         if os.WIFEXITED(code) and os.WEXITSTATUS(code) == RECYCLED:
-            running[_fork(sock, child, slot)] = slot
+            running[_fork(sock, child, slot, True)] = slot
             continue
         now = time.monotonic()
         ends = [t for t in ends if now - t < WINDOW] + [now]
@@ -82,11 +82,11 @@ def supervise(sock: socket.socket, processes: int, child: Child, ended: Callable
             status = 1
             stop(signal.SIGTERM, None)
             continue
-        running[_fork(sock, child, slot)] = slot
+        running[_fork(sock, child, slot, True)] = slot
     return status
 
 
-def _fork(sock: socket.socket, child: Child, slot: int) -> int:
+def _fork(sock: socket.socket, child: Child, slot: int, replacement: bool) -> int:
     signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # a stop during the fork reaches the parent after it
     pid = os.fork()
     if pid:
@@ -98,7 +98,7 @@ def _fork(sock: socket.socket, child: Child, slot: int) -> int:
         for sig in STOPS:  # told to stop before it serves: it just ends (the child sets its own)
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
-        code = child(sock, slot)
+        code = child(sock, slot, replacement)
     except BaseException as exc:  # the supervisor reports the end; a traceback helps the operator
         import traceback
 

@@ -125,6 +125,14 @@ class Pipeline:
 
         threading.Thread(target=loop, name="reconcile", daemon=True).start()
 
+    def drain(self, timeout: float = 60.0) -> None:
+        """Before a planned stop (a server process replaced for its memory): hand over what is
+        being submitted and, with the embedded queue, run what waits in it, for up to `timeout`."""
+        self._executor.shutdown(wait=True)
+        join = getattr(self.dispatcher, "join", None)  # the embedded queue; RQ's jobs live in Redis
+        if join is not None:
+            join(timeout)
+
     def stop(self) -> None:
         self._stop.set()
         self._executor.shutdown(wait=True)

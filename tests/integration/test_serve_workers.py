@@ -130,5 +130,23 @@ def test_a_process_past_its_memory_bound_is_replaced_without_a_failed_request(tm
         assert len(seen) >= 4, seen  # both replaced at least once
         assert set(codes) == {200}, codes
         assert server.proc.poll() is None  # replacements are not faults: the server keeps going
+        # a push's checks all end, though the process that queued them is replaced soon after
+        server.cli("user", "add", "carol")
+        token = server.cli("token", "create", "carol").stdout.strip()
+        api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        created = api.post("/templates", json={"name": "recycled"})
+        assert created.status_code == 201, created.text
+        git("clone", "-q", authed(created.json()["clone_url"], "carol", token), str(tmp_path / "w"))
+        sha = commit_file(tmp_path / "w", "template.json", MINIMAL)
+        git("push", "-q", "origin", "HEAD:main", cwd=tmp_path / "w")
+        deadline = time.monotonic() + 60
+        while True:
+            states = {s["context"]: s["state"] for s in
+                      api.get(f"/templates/carol/recycled/commits/{sha}/statuses").json()}
+            if len(states) == 3 and "pending" not in states.values():
+                break
+            assert time.monotonic() < deadline, states
+            time.sleep(0.3)
+        assert set(states.values()) == {"success"}, states
     log = next(tmp_path.glob("server-*.log")).read_text()
     assert "replaced by a fresh one" in log and "ended (" not in log, log[-2000:]
