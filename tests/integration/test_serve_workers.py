@@ -30,6 +30,18 @@ def _server_processes(pid: int) -> list[int]:
     return found
 
 
+def _all_checks_green(api: httpx.Client, template: str, sha: str) -> None:
+    """The commit's three checks all end, within a minute, and all pass."""
+    deadline = time.monotonic() + 60
+    while True:
+        states = {s["context"]: s["state"] for s in api.get(f"/templates/{template}/commits/{sha}/statuses").json()}
+        if len(states) == 3 and "pending" not in states.values():
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(0.3)
+    assert set(states.values()) == {"success"}, states
+
+
 def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
     # the reconciler's pass far off: what analytics show below, each process added within a second
     env = {"REGISTRY_RECONCILE_SECONDS": "120", "REGISTRY_RATE_LIMIT_ANONYMOUS": "60"}
@@ -50,15 +62,7 @@ def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
             git("push", "-q", "origin", "HEAD:main", cwd=work)
             git("clone", "-q", authed(created.json()["clone_url"], "alice", token), str(tmp_path / f"c{i}"))
             assert git("rev-parse", "HEAD", cwd=tmp_path / f"c{i}").stdout.strip() == sha
-            deadline = time.monotonic() + 60
-            while True:
-                states = {s["context"]: s["state"] for s in
-                          api.get(f"/templates/alice/multi-{i}/commits/{sha}/statuses").json()}
-                if len(states) == 3 and "pending" not in states.values():
-                    break
-                assert time.monotonic() < deadline, states
-                time.sleep(0.3)
-            assert set(states.values()) == {"success"}, states
+            _all_checks_green(api, f"alice/multi-{i}", sha)
         for i in range(4):  # each clone counted, by whichever process served it, as soon as asked
             usage = api.get(f"/templates/alice/multi-{i}/analytics").json()
             assert sum(day["clones"] for day in usage["days"]) == 1, usage  # the empty first clone sends no pack
@@ -139,14 +143,6 @@ def test_a_process_past_its_memory_bound_is_replaced_without_a_failed_request(tm
         git("clone", "-q", authed(created.json()["clone_url"], "carol", token), str(tmp_path / "w"))
         sha = commit_file(tmp_path / "w", "template.json", MINIMAL)
         git("push", "-q", "origin", "HEAD:main", cwd=tmp_path / "w")
-        deadline = time.monotonic() + 60
-        while True:
-            states = {s["context"]: s["state"] for s in
-                      api.get(f"/templates/carol/recycled/commits/{sha}/statuses").json()}
-            if len(states) == 3 and "pending" not in states.values():
-                break
-            assert time.monotonic() < deadline, states
-            time.sleep(0.3)
-        assert set(states.values()) == {"success"}, states
+        _all_checks_green(api, "carol/recycled", sha)
     log = next(tmp_path.glob("server-*.log")).read_text()
     assert "replaced by a fresh one" in log and "ended (" not in log, log[-2000:]
