@@ -26,7 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cores() -> int:
-    """The cores this process may run on (for `serve --workers $(nproc)`)."""
+    """The cores this process may run on: how many processes `serve` starts by default."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -111,9 +111,7 @@ def cmd_checks_requeue(args: argparse.Namespace) -> int:
 
     pipeline = build(container_from_env())
     count = pipeline.reconcile(full=True, older_than=time.time() + 1)
-    dispatcher = pipeline.dispatcher
-    if hasattr(dispatcher, "join"):  # embedded: run them here and now
-        dispatcher.join(timeout=600)
+    pipeline.drain(timeout=600)  # embedded: run them here and now
     pipeline.stop()
     print(f"handed checks of {count} commits to the queue")
     return 0

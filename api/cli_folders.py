@@ -81,9 +81,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         except RegistryError as exc:
             failed += 1
             tqdm.write(f"skipped {folder.name}: {exc.message}", file=sys.stderr)
+    pipeline.drain(timeout=600)  # embedded: the checks run here and now
     pipeline.stop()
-    if hasattr(pipeline.dispatcher, "join"):
-        pipeline.dispatcher.join(timeout=600)
     print(f"imported {len(folders) - failed} of {len(folders)} templates for {args.owner}")
     return 1 if failed else 0
 

@@ -27,6 +27,7 @@ class Dispatcher(Protocol):
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None: ...
     def enqueue_repack(self, template_id: str) -> None: ...
     def depths(self) -> dict[str, int]: ...
+    def join(self, timeout: float = 30.0) -> bool: ...
 
 
 
@@ -126,12 +127,11 @@ class Pipeline:
         threading.Thread(target=loop, name="reconcile", daemon=True).start()
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Before a planned stop (a server process replaced for its memory): hand over what is
-        being submitted and, with the embedded queue, run what waits in it, for up to `timeout`."""
+        """Before a planned stop (a server process replaced for its memory, a command that queued
+        checks): hand over what is being submitted and, with the embedded queue, run what waits in
+        it, for up to `timeout`."""
         self._executor.shutdown(wait=True)
-        join = getattr(self.dispatcher, "join", None)  # the embedded queue; RQ's jobs live in Redis
-        if join is not None:
-            join(timeout)
+        self.dispatcher.join(timeout)
 
     def stop(self) -> None:
         self._stop.set()

@@ -63,6 +63,10 @@ class RQDispatcher:
             except DuplicateJobError:
                 pass
 
+    def join(self, timeout: float = 30.0) -> bool:
+        """Nothing to wait for here: the jobs live in Redis, for the workers."""
+        return True
+
     def recover(self) -> None:
         """Read the queue's own state for lost work: jobs whose worker stopped heart-beating
         (killed) are retried or failed by RQ's registry cleanup; the caller then re-submits
