@@ -22,10 +22,10 @@ CHECK_SECONDS = 2.0
 RECYCLED = 3  # the exit status of a process that ended to be replaced, not for a fault
 
 
-def private_mb(pid: str = "self") -> float:
+def private_mb() -> float:
     """Memory of this process that no other process maps: written heap and copied-on-write pages."""
     total = 0
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+    with open("/proc/self/smaps_rollup") as rollup:
         for line in rollup:
             if line.startswith(("Private_Dirty:", "Private_Clean:")):
                 total += int(line.split()[1])

@@ -54,7 +54,7 @@ def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket,
     Returns recycle.RECYCLED when it ended to be replaced by a smaller one."""
     # one of several: rate-limit counters in a shared file (api/ratestore.py)
     settings = get_settings().model_copy(update={"serve_processes": board.processes})
-    container = Container.build(settings)
+    container = Container.build(settings, migrate=False)  # the supervisor migrated the schema
     # A replacement is never first: the others are running, with their own queues.
     first = not replacement and _claim_start(settings.data_dir)
     app, pipeline = prepare(container, host, port, first=first)
@@ -99,14 +99,13 @@ def run(container: Container, host: str, port: int, workers: int) -> int:
     banner = (f"registry listening on {settings.public_base_url(host, port)} (storage: {settings.storage}, "
               f"queue: {queue}, data: {settings.data_dir}, processes: {workers})")
     hint = "create a user and a token: registry user add NAME && registry token create NAME"
+    _ensure_index(container)  # once, before any process serves
     if workers == 1:
-        _ensure_index(container)
         app, pipeline = prepare(container, host, port, first=True)
         print(banner, hint, sep="\n", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return 0
-    _ensure_index(container)  # once, before the processes start
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes

@@ -44,10 +44,11 @@ class Container:
     _search_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def build(cls, settings: Settings) -> Container:
-        """From settings: the metadata database (migrated to the newest schema), blobs, repos."""
+    def build(cls, settings: Settings, migrate: bool = True) -> Container:
+        """From settings: the metadata database (migrated to the newest schema, unless the caller
+        knows it is), blobs, repos."""
         blobs = open_blob_store(settings)
-        return cls(settings, db.open_store(settings), blobs, RepoStore(blobs, settings.pack_cache))
+        return cls(settings, db.open_store(settings, migrate), blobs, RepoStore(blobs, settings.pack_cache))
 
     def close(self) -> None:
         """Let go of the database connections (a process about to fork carries none into its children)."""
