@@ -72,7 +72,7 @@ class Servers:
                 sampler.reset()
 
     def figure(self, took: dict[str, list[float]], note: str) -> Figure:
-        """The medians of `took` and the peak RSS of each server since `reset`."""
+        """The medians of `took` and the peak memory (PSS, bench.rss) of each server since `reset`."""
         return Figure(statistics.median(took["http-backend"]), statistics.median(took["registry"]), note,
                       self.rss.peak_mb() if self.rss else None, self.base_rss.peak_mb() if self.base_rss else None,
                       self.rss.peak_files_mb() if self.rss else None)

@@ -1,7 +1,8 @@
 """Clone, push, incremental fetch and pull of a 2,000-commit, 50-file template, 8 concurrent
 clones (serve's default, one process per core, then one process), and the same on a real
 history (pallets/jinja):
-registry vs C git http-backend, same run, with the registry's peak RSS in each scenario (issue 14).
+registry vs C git http-backend, same run, with the registry's peak memory (PSS summed over its
+processes, bench.rss) in each scenario (issue 14).
 
     make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
                       [--only push|deletion|fetch|real|concurrent] [--real GITDIR] [--clients N])

@@ -29,24 +29,29 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _field_kb(path: str, name: str) -> int:
+def _fields_kb(path: str, *names: str) -> list[int]:
+    """The kB figures of `names` (each with its colon) in one read of a /proc file; 0 for a
+    process that ended meanwhile."""
+    found = dict.fromkeys(names, 0)
     try:
         for line in Path(path).read_text().splitlines():
-            if line.startswith(name):
-                return int(line.split()[1])
+            name = line[:line.find(":") + 1]
+            if name in found:
+                found[name] = int(line.split()[1])
     except OSError:
-        pass  # the process ended meanwhile
-    return 0
+        pass
+    return list(found.values())
 
 
 def _rss_kb(pid: int) -> int:
-    return _field_kb(f"/proc/{pid}/status", "VmRSS:")
+    return _fields_kb(f"/proc/{pid}/status", "VmRSS:")[0]
 
 
 def _pss_kb(pid: int) -> tuple[int, int]:
-    """(PSS, of which mapped files: pack files, search index segments, shared libraries)."""
-    path = f"/proc/{pid}/smaps_rollup"
-    return _field_kb(path, "Pss:"), _field_kb(path, "Pss_File:")
+    """(PSS, of which mapped files: pack files, search index segments, shared libraries), from
+    one read: each read of smaps_rollup walks the process's page tables."""
+    pss, files = _fields_kb(f"/proc/{pid}/smaps_rollup", "Pss:", "Pss_File:")
+    return pss, files
 
 
 def _cmdline(pid: int) -> bytes:
