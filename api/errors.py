@@ -5,7 +5,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -32,6 +32,15 @@ def status_for(exc: errors.RegistryError) -> int:
     return next((status for cls, status in STATUS if isinstance(exc, cls)), 500)
 
 
+def headers_for(exc: errors.RegistryError, status: int) -> dict[str, str] | None:
+    """A 401 names its scheme; a 503 says when to try again (RFC 9110 Retry-After)."""
+    if status == 401:
+        return {"WWW-Authenticate": 'Bearer realm="registry"'}
+    if status == 503:
+        return {"Retry-After": str(getattr(exc, "retry_after", 5))}
+    return None
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    details: dict | None = None) -> JSONResponse:
     body = {"code": code, "message": message, **(details or {})}
@@ -43,9 +52,8 @@ def install(app: FastAPI) -> None:
     async def registry_error(request: Request, exc: errors.RegistryError) -> Response:
         status = status_for(exc)
         if getattr(request.state, "web", False):
-            return _page(request, status, exc.message)
-        headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if status == 401 else None
-        return error_response(status, exc.code, exc.message, headers, exc.details)
+            return _page(request, status, exc.message, headers_for(exc, status))
+        return error_response(status, exc.code, exc.message, headers_for(exc, status), exc.details)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -80,8 +88,14 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-def _page(request: Request, status: int, message: str) -> Response:
+def _page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The same error for a person: an HTML page (web routes mark their requests)."""
     from .web.render import page
 
-    return page(request, "error.html", status_code=status, title=f"Error {status}", status=status, message=message)
+    try:
+        response = page(request, "error.html", status_code=status, title=f"Error {status}", status=status,
+                        message=message)
+    except errors.RegistryError:  # the page needs the session's user, and the database is down
+        return PlainTextResponse(f"Error {status}: {message}\n", status_code=status, headers=headers)
+    response.headers.update(headers or {})
+    return response

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, cast
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.access import ANONYMOUS, Actor
@@ -20,7 +20,7 @@ from registry.errors import RegistryError, TemplateNotFound
 from registry.services import push
 
 from .deps import actor_from_header, container_of
-from .errors import error_response, status_for
+from .errors import error_response, headers_for, status_for
 from .metrics import PUSH_BYTES
 
 router = APIRouter()
@@ -28,11 +28,14 @@ SPOOL = 16 * 1024 * 1024
 NO_CACHE = {"Cache-Control": "no-cache, max-age=0, must-revalidate", "Expires": "Fri, 01 Jan 1980 00:00:00 GMT"}
 
 
-def _git_error(exc: RegistryError, actor: Actor) -> Response:
+def _git_error(request: Request, exc: RegistryError, actor: Actor) -> Response:
     status = status_for(exc)
     if isinstance(exc, TemplateNotFound) and actor.user is None:
         status = 401  # let git ask for credentials; don't confirm whether it exists
-    headers = {"WWW-Authenticate": 'Basic realm="registry"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Basic realm="registry"'} if status == 401 else headers_for(exc, status)
+    if request.headers.get("user-agent", "").startswith("git/"):
+        # git prints a text/plain error body as "remote: ..." lines; JSON it would not show.
+        return PlainTextResponse(exc.message + "\n", status_code=status, headers=headers)
     return error_response(status, exc.code, exc.message, headers)
 
 
@@ -43,7 +46,7 @@ async def _guard(request: Request, handle) -> Response:
             actor_from_header, container_of(request), request.headers.get("authorization"))
         return await handle()
     except RegistryError as exc:
-        return _git_error(exc, request.state.actor)
+        return _git_error(request, exc, request.state.actor)
 
 
 # Everything that may touch storage or the database runs in the thread pool: a slow S3 or

@@ -107,3 +107,11 @@ class PreconditionFailed(RegistryError):
 
 class StorageError(RegistryError):
     code = "storage_error"
+
+
+class Unavailable(StorageError):
+    """A service the registry depends on (its database) cannot be reached now: nothing was
+    changed by the request, and the same request may be tried again shortly."""
+
+    code = "unavailable"
+    retry_after = 2  # seconds; what a client is told to wait

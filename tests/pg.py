@@ -3,9 +3,14 @@ one: .ci/run). REGISTRY_TEST_PG names the server's admin URL."""
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import psycopg
 
@@ -23,3 +28,70 @@ def pg_database() -> Iterator[str]:
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Cluster:
+    """A PostgreSQL server of the test's own (initdb on a free port), to stop, start and pause
+    without touching the machine's. Runs as the `postgres` user (initdb refuses root)."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root, self.port = root, port
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        self._paused: int | None = None
+
+    def _as_postgres(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(_bin(args[0])), *args[1:]]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, cwd="/")
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        self._as_postgres("pg_ctl", "-D", str(self.root / "data"), "-o", opts, "-w", "-l",
+                          str(self.root / "log"), "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.root / "data"), "-m", mode, "-w", "stop", check=False)
+
+    def pid(self) -> int:
+        return int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+
+    def pause(self) -> None:
+        """SIGSTOP the postmaster and every backend: connections hang, nothing is refused."""
+        os.killpg(self._group(), signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self._group(), signal.SIGCONT)
+
+    def _group(self) -> int:
+        group = os.getpgid(self.pid())
+        assert group != os.getpgrp(), "the server shares the tests' process group"  # pg_ctl setsid()s
+        return group
+
+
+def _bin(name: str) -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise RuntimeError(f"no PostgreSQL {name} in /usr/lib/postgresql (apt-get install postgresql)")
+    return found[-1]
+
+
+@contextmanager
+def cluster() -> Iterator[Cluster]:
+    """A fresh PostgreSQL server on a free port, trusting local TCP connections; removed after."""
+    from tests.services import free_port
+
+    root = Path(tempfile.mkdtemp(prefix="pgc-"))
+    os.chmod(root, 0o777)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    c = Cluster(root, free_port())
+    c._as_postgres("initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "--no-sync")
+    c.start()
+    try:
+        yield c
+    finally:
+        with suppress(OSError, ValueError):
+            c.resume()
+        c.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)

@@ -56,8 +56,6 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         self.new_types: dict[bytes, int] = {}  # hex sha -> type of every staged object
         self.expected_types: dict[int, dict[bytes, str]] = {}  # type -> {hex sha -> which object says so}
         self.blob_problems: dict[ObjectID, str] = {}  # blob sha -> why it may not be stored
-        self.inspect_blob: BlobInspector | None = None
-        self.budget: Budget | None = None  # inflation bounds of a push (None: packs we wrote)
 
     # -- reading -----------------------------------------------------------------
     def _iter_pack_names(self) -> Iterator[str]:
@@ -127,8 +125,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         progress: Callable[..., None] | None = None,
         *,
         max_input_size: int | None = None,
+        budget: Budget | None = None,
+        inspect_blob: BlobInspector | None = None,
     ) -> Pack:
-        """Read a (thin) pack from the wire, complete it with its external bases, stage it."""
+        """Read a (thin) pack from the wire, complete it with its external bases, stage it.
+        `budget` bounds inflation (a push's; None for packs we wrote), `inspect_blob` says why a
+        new file may not be stored."""
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         f = os.fdopen(fd, "w+b")
         try:
@@ -136,7 +138,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         except BaseException:
             f.close()
             raise
-        return self._index(f, Path(path), self.budget or Budget(UNBOUNDED, UNBOUNDED), self.inspect_blob)
+        return self._index(f, Path(path), budget or Budget(UNBOUNDED, UNBOUNDED), inspect_blob)
 
     def _index(self, f: BinaryIO, path: Path, budget: Budget, inspect_blob: BlobInspector | None) -> Pack:
         """Index and check the pack in `f` (indexpack), note what it told us, stage it."""

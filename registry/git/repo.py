@@ -76,6 +76,10 @@ class TemplateRepo(BaseRepo):
         """The default branch's tip; None while it has no commits."""
         return self.doc.refs.get(self.doc.head)
 
+    def stored_refs(self) -> dict[str, str]:
+        """The refs as stored now, read afresh (not this object's view of them)."""
+        return dict(refsdoc.load(self.blobs, self.repo_id).refs)
+
     def ref_value(self, ref: str) -> str:
         return self.doc.refs.get(ref, ZERO_SHA)
 

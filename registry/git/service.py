@@ -11,7 +11,7 @@ import logging
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from dulwich.errors import (
     ApplyDeltaError,
@@ -39,6 +39,7 @@ from .policy import (
     ref_name_problem,
     update_problem,
 )
+from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 from .v0 import ShallowUploadPack
 
@@ -83,23 +84,21 @@ class _UploadPack(ShallowUploadPack):
         return self.repo.advertised_refs()
 
 
+class _PushProtocol(ReceivableProtocol):
+    """The push's wire. A shallow client names its boundary commits first; dulwich can't parse
+    them. We hold full history, and the connectivity check covers what it sends."""
+
+    def read_pkt_line(self) -> bytes | None:
+        line = super().read_pkt_line()
+        while line is not None and line.startswith(b"shallow "):
+            line = super().read_pkt_line()
+        return line
+
+
 class _ReceivePack(ReceivePackHandler):
     ctx: PushContext
     repo: TemplateRepo  # what _Backend opens
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        read_pkt_line = self.proto.read_pkt_line
-
-        def skip_shallow() -> bytes | None:
-            # A shallow client names its boundary commits first; dulwich can't parse them.
-            # We hold full history, and the connectivity check covers what it sends.
-            line = read_pkt_line()
-            while line is not None and line.startswith(b"shallow "):
-                line = read_pkt_line()
-            return line
-
-        self.proto.read_pkt_line = skip_shallow  # type: ignore[method-assign]
+    proto: _PushProtocol  # what run() hands in
 
     def _apply_pack(self, refs: list[tuple[ObjectID, ObjectID, Ref]]) -> Iterator[tuple[bytes, bytes]]:
         repo = self.repo
@@ -107,14 +106,31 @@ class _ReceivePack(ReceivePackHandler):
                    for o, n, r in refs]
         try:
             statuses = self._receive(repo, updates)
-        except Exception:
-            # Never a half-applied push: report a refusal the client can print, store nothing.
+        except Exception as exc:
             log.exception("push to %s failed", repo.repo_id)
-            failed = b"the server failed to process this push; nothing was stored"
-            statuses = [(b"unpack", b"server error")] + [(_wire(u.ref), failed) for u in updates]
+            statuses = self._report_failure(repo, updates, exc)
         finally:
             repo.object_store.discard()
         yield from statuses
+
+    def _report_failure(self, repo: TemplateRepo, updates: list[RefUpdate],
+                        exc: Exception) -> list[tuple[bytes, bytes]]:
+        """What a push that failed part-way reports: read from the stored refs, not guessed, so
+        a ref is `ok` exactly when it holds what the client pushed (the failure may have come
+        after the refs moved), and what landed is announced as any landed push is."""
+        why = f"storage unavailable: {exc.message}" if isinstance(exc, StorageError) else \
+            "the server failed to process this push"
+        try:
+            stored = repo.stored_refs()
+        except Exception:
+            log.exception("reading back the refs of %s failed", repo.repo_id)
+            unknown = f"{why}; whether it was stored is unknown: fetch to see".encode()
+            return [(b"unpack", b"server error")] + [(_wire(u.ref), unknown) for u in updates]
+        landed = [u for u in updates if stored.get(u.ref, ZERO_SHA) == u.new]
+        self.ctx.accepted = landed
+        failed = f"{why}; nothing was stored".encode()
+        return [(b"unpack", b"ok" if landed else b"server error")] + [
+            (_wire(u.ref), b"ok" if u in landed else failed) for u in updates]
 
     def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
         def refuse_all(unpack: str, reason: str) -> list[tuple[bytes, bytes]]:
@@ -122,11 +138,10 @@ class _ReceivePack(ReceivePackHandler):
 
         store = repo.object_store
         if any(not u.is_delete for u in updates):
-            store.inspect_blob = self.ctx.inspect_blob
-            store.budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes, objects=self.ctx.max_objects)
+            budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes, objects=self.ctx.max_objects)
             try:
-                store.add_thin_pack(self.proto.read, getattr(self.proto, "recv", None),
-                                    max_input_size=self.ctx.max_push_bytes)
+                store.add_thin_pack(self.proto.read, self.proto.recv, max_input_size=self.ctx.max_push_bytes,
+                                    budget=budget, inspect_blob=self.ctx.inspect_blob)
             except ObjectTooLarge as exc:
                 return refuse_all("object too large", exc.message)
             except TooLarge as exc:
@@ -168,10 +183,7 @@ class _ReceivePack(ReceivePackHandler):
             except Conflict as exc:
                 reasons.update({u.ref: exc.message for u in accepted})
                 accepted = []
-            except StorageError as exc:
-                log.exception("storage failed during push")
-                reasons.update({u.ref: f"storage unavailable: {exc.message}" for u in accepted})
-                accepted = []
+            # Any other failure may have come after the refs moved: _report_failure reads them back.
         self.ctx.accepted = accepted
         return [(b"unpack", b"ok")] + [(_wire(u.ref), reasons.get(u.ref, "ok").encode()) for u in updates]
 
@@ -190,7 +202,7 @@ def advertise(repo: TemplateRepo, service: str, git_protocol: str | None = None)
     if service == "git-upload-pack" and v2.requested(git_protocol):
         return v2.advertisement()
     out = io.BytesIO()
-    proto = ReceivableProtocol(io.BytesIO().read, out.write)
+    proto = _PushProtocol(io.BytesIO().read, out.write)
     proto.write_pkt_line(b"# service=" + service.encode() + b"\n")
     proto.write_pkt_line(None)
     handler_cls = _UploadPack if service == "git-upload-pack" else _ReceivePack
@@ -218,7 +230,7 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
             upload = _UploadPack(_Backend(repo), ["/"], proto, stateless_rpc=True)
             upload.handle()
             return wants.pack_kind(data) if upload.sent_pack else None
-        handler = _ReceivePack(_Backend(repo), ["/"], proto, stateless_rpc=True)
+        handler = _ReceivePack(_Backend(repo), ["/"], _PushProtocol(body.read, out.write), stateless_rpc=True)
         handler.ctx = ctx or PushContext(max_push_bytes=0)
         handler.handle()
         return None

@@ -12,7 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from ..errors import Unavailable
 
 
 def make_engine(url: str) -> Engine:
@@ -33,9 +36,32 @@ def make_engine(url: str) -> Engine:
         def _immediate(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+        # pre_ping: a connection that died with a restarted server is replaced before use, so a
+        # database that is back is used at once, with no restart of ours.
+        # Bounded waits: a server out of reach (network cut, paused) fails a request in seconds
+        # instead of holding its thread for the kernel's TCP timeout.
+        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, connect_args={
+            "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
+            "keepalives_count": 3})
+    event.listen(engine, "handle_error", _unavailable)
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
+
+
+def _unavailable(ctx: ExceptionContext) -> None:
+    """Every database error that says "not now" becomes the domain's Unavailable (a 503 with
+    Retry-After, a git refusal with a reason) instead of reaching the caller as an internal error."""
+    if ctx.is_pre_ping:
+        return  # the pool replaces the connection itself
+    original = ctx.original_exception
+    # psycopg's OperationalError covers a refused or dropped connection, a server shutting down
+    # or starting up, and a cancelled statement; SQLite's also a missing table, so only busy counts.
+    transient = ctx.is_disconnect or any(cls.__name__ == "OperationalError" for cls in type(original).__mro__)
+    if ctx.dialect is not None and ctx.dialect.name == "sqlite":
+        transient = "locked" in str(original) or "busy" in str(original)
+    if transient:
+        first = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+        raise Unavailable(f"the database is unavailable ({first[:160]}); try again shortly") from original
 
 
 def _insert(conn: Connection, table: Table) -> Any:

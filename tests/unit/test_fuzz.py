@@ -73,10 +73,9 @@ def _ingest(data: bytes, tmp: Path) -> None:
         repos.create("r")
     with repos.open("r") as repo:
         store = repo.object_store
-        store.budget = Budget(1 << 20, 4 << 20)
         stream = io.BytesIO(data)
         try:
-            store.add_thin_pack(stream.read, stream.read, max_input_size=1 << 20)
+            store.add_thin_pack(stream.read, stream.read, max_input_size=1 << 20, budget=Budget(1 << 20, 4 << 20))
         finally:
             store.discard()
 

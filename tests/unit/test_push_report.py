@@ -1,0 +1,106 @@
+"""A push reports `ok` for a ref exactly when the ref holds what was pushed, whatever fails and
+wherever: the database before the refs move (nothing stored, a reason git prints), or anything
+after they moved (reported ok, and announced as a landed push once)."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from registry.errors import Unavailable
+from registry.git.repo import TemplateRepo
+from registry.meta import EventFilter
+from registry.services import push, templates
+from tests.packs import BLOB, COMMIT, TREE, commit, entry, pack, sha, tree
+from tests.unit.usecases import World
+
+ZERO = "0" * 40
+
+
+@pytest.fixture
+def w(tmp_path) -> World:
+    return World.make(tmp_path)
+
+
+def _pkt(line: bytes) -> bytes:
+    return b"%04x" % (len(line) + 4) + line
+
+
+def _push_body(message: bytes = b"first\n") -> tuple[bytes, str]:
+    """A receive-pack request creating refs/heads/main with one commit, and that commit's sha."""
+    blob = b"hello\n"
+    t = tree((b"100644", b"README.md", sha(BLOB, blob)))
+    c = commit(sha(TREE, t), message=message)
+    commands = _pkt(f"{ZERO} {sha(COMMIT, c)} refs/heads/main\0report-status\n".encode()) + b"0000"
+    return commands + pack(entry(BLOB, blob), entry(TREE, t), entry(COMMIT, c)), sha(COMMIT, c)
+
+
+def _report(w: World, template, body: bytes) -> list[str]:
+    out = io.BytesIO()
+    push.serve(w.c, w.alice, template, "git-receive-pack", io.BytesIO(body), out)
+    data, lines = out.getvalue(), []
+    while data[:4] not in (b"", b"0000"):
+        size = int(data[:4], 16)
+        lines.append(data[4:size].decode().rstrip("\n"))
+        data = data[size:]
+    return lines
+
+
+def _pushes(w: World, template) -> int:
+    return w.c.meta.list_events(EventFilter(template_id=template.id, action="push"), 0, 100)[1]
+
+
+def _main(w: World, template) -> str | None:
+    with w.c.open_repo(template) as repo:
+        return repo.stored_refs().get("refs/heads/main")
+
+
+def test_a_push_that_lands_reports_ok(w):
+    template = templates.create(w.c, w.alice, "risk")
+    body, head = _push_body()
+    assert _report(w, template, body) == ["unpack ok", "ok refs/heads/main"]
+    assert _main(w, template) == head and _pushes(w, template) == 1
+
+
+def test_database_down_before_the_refs_move_stores_nothing_and_says_why(w, monkeypatch):
+    template = templates.create(w.c, w.alice, "risk")
+
+    def down(*args, **kwargs):
+        raise Unavailable("the database is unavailable (connection refused); try again shortly")
+
+    monkeypatch.setattr(w.c.meta, "get_protection", down)
+    report = _report(w, template, _push_body()[0])
+    assert report[0] == "unpack server error"
+    assert report[1].startswith("ng refs/heads/main storage unavailable: the database is unavailable")
+    assert report[1].endswith("nothing was stored")
+    assert _main(w, template) is None and _pushes(w, template) == 0
+
+
+def test_a_failure_after_the_refs_moved_reports_ok_and_announces_once(w, monkeypatch):
+    template = templates.create(w.c, w.alice, "risk")
+    heard = []
+    w.c.push_listeners.append(lambda t, updates: heard.append([u.new for u in updates]))
+    real = TemplateRepo.commit_updates
+
+    def lands_then_fails(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise Unavailable("the database is unavailable (server closed the connection); try again shortly")
+
+    monkeypatch.setattr(TemplateRepo, "commit_updates", lands_then_fails)
+    body, head = _push_body()
+    assert _report(w, template, body) == ["unpack ok", "ok refs/heads/main"]
+    assert _main(w, template) == head
+    assert heard == [[head]] and _pushes(w, template) == 1
+
+
+def test_when_the_refs_cannot_be_read_back_the_report_says_the_outcome_is_unknown(w, monkeypatch):
+    template = templates.create(w.c, w.alice, "risk")
+
+    def fails(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(TemplateRepo, "commit_updates", fails)
+    monkeypatch.setattr(TemplateRepo, "stored_refs", fails)
+    report = _report(w, template, _push_body()[0])
+    assert report == ["unpack server error", "ng refs/heads/main the server failed to process this push; "
+                      "whether it was stored is unknown: fetch to see"]
