@@ -78,6 +78,7 @@ class PostgresIndex:
         self.tier = cap  # relevance candidates past the cap besides the sample
         self.sample = SAMPLE  # matches read from the sample index (migration 0008), past
         self.sample_from = cap  # this many matches expected (past it they are estimated anyway)
+        self.needs_rebuild = False  # the migrations change its tables with their rows: never
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:

@@ -59,6 +59,8 @@ class WhooshIndex:
             writer.cancel()
             raise
         writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
+        if replace_all:
+            self.needs_rebuild = False  # it holds every template again
 
     def remove(self, template_id: str) -> None:
         writer = self.ix.writer(timeout=60.0)
