@@ -19,7 +19,6 @@ row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are e
 the planner expects many matches, from a hashed eighth of the templates (`_sampled`)."""
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
@@ -33,7 +32,6 @@ from .pg_sql import CAP, DENSITY, EXACT, SAMPLE, SHARE_OF, TIER, TRENDING, estim
 from .spelling import americanize
 
 TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
-LAST_WORD = re.compile(r"(\w+)$")
 
 UPSERT = text("""
 INSERT INTO search_docs (id, owner, name, title, name_words, description, industry, use_case, tags, display_tags,
@@ -223,12 +221,12 @@ def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any], exact: list[s
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
     params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
     full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
-    words = q.split()
-    last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
-    if last is None or len(last.group(1)) < 2:
+    prefix = rules.typed_prefix(q)  # letters and digits only: no tsquery syntax
+    if prefix is None:
         return full
-    params["prefix"] = last.group(1).lower() + ":*"
+    params["prefix"] = prefix + ":*"
     typed = " AND ".join(["title_words @@ to_tsquery('simple', :prefix)", *exact])
+    words = q.split()
     head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
     if head is None or head.empty:
         return f"({full} OR {typed})"  # two GIN index scans OR-ed: no document is read

@@ -1,10 +1,11 @@
 """The rules both search backends follow (whoosh_index and pg_index), kept once so that they
 cannot drift apart: how much of a document's long text is indexed and who sees its drafts; what a
-query's text asks before either index reads it (nothing but exclusions), its exact filters, and
-when it earns a "did you mean"; the sort columns; how a hit and the facets are shown. (What the
-query's words mean is `query.py`'s.)"""
+query's text asks before either index reads it (nothing but exclusions, a last word still being
+typed), its exact filters, and when it earns a "did you mean"; the sort columns; how a hit and the
+facets are shown. (What the query's words mean is `query.py`'s.)"""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 from . import query as meaning
@@ -19,6 +20,8 @@ PROMPT_LIMIT = 50_000
 # first: relevance without text to rank, and sort=trending past the templates with a score.
 SORT_COLUMNS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
 NEWEST = "updated_at"
+TYPED = re.compile(r"([^\W_]+)$")  # the letters and digits ending the last word
+MIN_TYPED = 2  # a single letter would complete to most of the titles
 
 
 # -- what a document indexes ----------------------------------------------------------------
@@ -45,6 +48,18 @@ def understood(q: str) -> tuple[meaning.Parsed | None, tuple[str, ...]]:
     if parsed is not None and parsed.empty:
         return None, parsed.excluded
     return parsed, ()
+
+
+def typed_prefix(q: str) -> str | None:
+    """The start of a word the query may still be typing, which also counts as the prefix of a
+    title word (type-ahead): the letters and digits ending its last word ("short-dra" -> "dra"),
+    two at least, lower case. None after a closing quote (a finished phrase) and for an -excluded
+    word."""
+    words = q.split()
+    if not words or words[-1].endswith('"') or words[-1].startswith("-"):
+        return None
+    last = TYPED.search(words[-1])
+    return last.group(1).lower() if last and len(last.group(1)) >= MIN_TYPED else None
 
 
 def exact_filters(query: SearchQuery) -> list[tuple[str, str]]:

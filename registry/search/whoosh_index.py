@@ -178,12 +178,11 @@ class WhooshIndex:
 
     @staticmethod
     def _type_ahead(q: str, view: _View) -> list[str]:
-        """A last word that is no indexed word yet may be the start of one in a title: its most
-        frequent completions count (a prefix can expand to hundreds)."""
-        last = q.strip().split()[-1].lower() if q.strip() else ""
-        if q.rstrip().endswith('"') or not last.isalnum() or len(last) < 2 or view.is_word(last):
-            return []
-        return view.completions(last)
+        """A last word still being typed (rules.typed_prefix) that is no indexed word yet may be
+        the start of one in a title: its most frequent completions count (a prefix can expand to
+        hundreds)."""
+        prefix = rules.typed_prefix(q)
+        return [] if prefix is None or view.is_word(prefix) else view.completions(prefix)
 
 
 @dataclass(frozen=True)
