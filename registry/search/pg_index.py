@@ -269,8 +269,8 @@ def _near(conn: Any, word: str) -> list[str]:
 
 def _row(doc: SearchDoc) -> dict[str, Any]:
     readme, prompt = rules.long_text(doc)
-    return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": doc.title or doc.name,
-            "name_words": doc.name_words, "title_us": americanize(doc.title or doc.name),
+    return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": rules.shown_title(doc),
+            "name_words": doc.name_words, "title_us": americanize(rules.shown_title(doc)),
             "description": doc.description, "description_us": americanize(doc.description),
             "tag_words": americanize(" ".join(t.replace("-", " ") for t in doc.tags)),
             "use_case_words": americanize(doc.use_case.replace("-", " ")),

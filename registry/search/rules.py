@@ -30,6 +30,11 @@ def long_text(doc: SearchDoc) -> tuple[str, str]:
     return doc.readme[:README_LIMIT], doc.prompt[:PROMPT_LIMIT]
 
 
+def shown_title(doc: SearchDoc) -> str:
+    """The title a hit shows (and highlights): the template's name where it has none."""
+    return doc.title or doc.name
+
+
 def draft_writers(doc: SearchDoc) -> tuple[str, ...]:
     """Who sees the template where drafts are listed: its writers, at least its owner."""
     return doc.writers or (doc.owner,)
