@@ -133,6 +133,13 @@ class SearchResults:
 
 
 class SearchIndex(Protocol):
+    @property
+    def needs_rebuild(self) -> bool:
+        """Whether the index was made anew, empty (whoosh, after a schema change): the caller
+        reindexes every template (`registry serve` does at start). A full rebuild
+        (`upsert_many(..., replace_all=True)`) clears it. PostgreSQL: never (migrations keep it)."""
+        ...
+
     def upsert(self, doc: SearchDoc) -> None: ...
     def upsert_many(self, docs: list[SearchDoc], replace_all: bool = False) -> None: ...
     def remove(self, template_id: str) -> None: ...

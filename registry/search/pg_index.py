@@ -19,21 +19,19 @@ row counts (see `_rank`), and past pg_sql.CAP matches the total and facets are e
 the planner expects many matches, from a hashed eighth of the templates (`_sampled`)."""
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from . import query as meaning
+from . import rules
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
-from .highlight import mark, ordered, query_terms
+from .highlight import query_terms
 from .pg_sql import CAP, DENSITY, EXACT, SAMPLE, SHARE_OF, TIER, TRENDING, estimate, scaled, statement
 from .spelling import americanize
 
 TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest follow, newest first
-SORT_SQL = {"stars": "stars DESC", "updated": "updated_at DESC", "rating": "rating DESC"}
-LAST_WORD = re.compile(r"(\w+)$")
 
 UPSERT = text("""
 INSERT INTO search_docs (id, owner, name, title, name_words, description, industry, use_case, tags, display_tags,
@@ -78,6 +76,7 @@ class PostgresIndex:
         self.tier = cap  # relevance candidates past the cap besides the sample
         self.sample = SAMPLE  # matches read from the sample index (migration 0008), past
         self.sample_from = cap  # this many matches expected (past it they are estimated anyway)
+        self.needs_rebuild = False  # the migrations change its tables with their rows: never
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -114,13 +113,11 @@ class PostgresIndex:
         where = _filters(query, params)
         exact = _exact(query, params)
         rank, pooled, tier = "0", False, None
-        q = query.q.strip()
-        parsed = meaning.parse(q) if q else None
-        if parsed is not None and parsed.empty:  # nothing to find, maybe words to leave out
-            if parsed.excluded:
-                exact.append("NOT document @@ to_tsquery('english', :excluded)")
-                params["excluded"] = " | ".join(parsed.excluded)
-            parsed, q = None, ""
+        parsed, excluded = rules.understood(query.q)
+        q = query.q.strip() if parsed is not None else ""
+        if excluded:
+            exact.append("NOT document @@ to_tsquery('english', :excluded)")
+            params["excluded"] = " | ".join(excluded)
         known = set(conn.execute(PRELUDE, {"w": meaning.checked(parsed) if parsed else []}).one()[-1])
         near = cache(lambda word: _near(conn, word))  # the typo neighbours, then "did you mean": one lookup
         matching, fenced = " AND ".join(exact) or "TRUE", False
@@ -135,7 +132,7 @@ class PostgresIndex:
                 # A title word implies a match unless phrases or exclusions decide.
                 tier = " AND ".join([TIER, *exact, *([matching] if parsed.phrases or parsed.excluded else [])])
         order = "rank DESC, updated_at DESC, id" if q and query.sort == "relevance" else \
-            f"{SORT_SQL.get(query.sort, 'updated_at DESC')}, id"
+            f"{rules.sort_column(query.sort)} DESC, id"
         if query.sort == "trending":  # the most used first, by their place in a list sorted by score
             params["trending"] = sorted(query.trending, key=lambda t: -query.trending[t])[:TRENDING_MAX]
             order = TRENDING
@@ -153,11 +150,10 @@ class PostgresIndex:
             # would leave most of them out of the page; all the matches are few enough to read.
             sampled = None
         total, factor = estimate(found, pages_read, pages, sample, SHARE_OF if sampled else 1)
-        industries.pop("", None)
         terms = query_terms(q) if q else set()
         hits = [_hit(row, terms) for row in page]
-        hint = meaning.suggestion(q, parsed, lambda word, n: near(word)) if parsed is not None and not total else None
-        facets = {"industry": ordered(scaled(industries, factor)), "tags": ordered(scaled(tags, factor))}
+        hint = rules.suggestion(q, parsed, total, lambda word, n: near(word))
+        facets = rules.facets(scaled(industries, factor), scaled(tags, factor))
         return SearchResults(total, hits, facets, hint, total_is_estimate=found > self.cap or sampled is not None)
 
     def _sampled(self, conn: Any, parsed: meaning.Parsed | None, exact: list[str], where: list[str],
@@ -192,13 +188,12 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
 def _exact(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     """The exact filters: columns of the matching index (migration 0007)."""
     exact = []
-    for column, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner)):
-        if value:
-            exact.append(f"{column} = :{column}")
-            params[column] = value
+    for column, value in rules.exact_filters(query):
+        exact.append(f"{column} = :{column}")
+        params[column] = value
     if query.tags:
         exact.append("tags @> :tags")
-        params["tags"] = [t.lower() for t in query.tags]
+        params["tags"] = rules.tag_keys(query.tags)
     return exact
 
 
@@ -226,12 +221,12 @@ def _match(q: str, parsed: meaning.Parsed, params: dict[str, Any], exact: list[s
     params["ranked"] = " | ".join(_group(w, parsed) for w in parsed.every_word()) or "''"
     params["exact"], params["exact_length"] = parsed.exact, len(parsed.exact)
     full = " AND ".join(["document @@ to_tsquery('english', :tsq)", *exact])
-    words = q.split()
-    last = LAST_WORD.search(words[-1]) if words and not q.endswith('"') and not words[-1].startswith("-") else None
-    if last is None or len(last.group(1)) < 2:
+    prefix = rules.typed_prefix(q)  # letters and digits only: no tsquery syntax
+    if prefix is None:
         return full
-    params["prefix"] = last.group(1).lower() + ":*"
+    params["prefix"] = prefix + ":*"
     typed = " AND ".join(["title_words @@ to_tsquery('simple', :prefix)", *exact])
+    words = q.split()
     head = meaning.parse(" ".join(words[:-1])) if len(words) > 1 else None
     if head is None or head.empty:
         return f"({full} OR {typed})"  # two GIN index scans OR-ed: no document is read
@@ -273,26 +268,21 @@ def _near(conn: Any, word: str) -> list[str]:
 
 
 def _row(doc: SearchDoc) -> dict[str, Any]:
-    return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": doc.title or doc.name,
-            "name_words": doc.name_words, "title_us": americanize(doc.title or doc.name),
+    readme, prompt = rules.long_text(doc)
+    return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": rules.shown_title(doc),
+            "name_words": doc.name_words, "title_us": americanize(rules.shown_title(doc)),
             "description": doc.description, "description_us": americanize(doc.description),
             "tag_words": americanize(" ".join(t.replace("-", " ") for t in doc.tags)),
             "use_case_words": americanize(doc.use_case.replace("-", " ")),
-            "readme": americanize(doc.readme[:20_000]), "prompt": americanize(doc.prompt[:50_000]),
-            "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": [t.lower() for t in doc.tags],
+            "readme": americanize(readme), "prompt": americanize(prompt),
+            "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": rules.tag_keys(doc.tags),
             "display_tags": list(doc.tags), "stars": int(doc.stars), "rating": float(doc.rating),
             "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing,
-            "writers": list(doc.writers or (doc.owner,))}
+            "writers": list(rules.draft_writers(doc))}
 
 
 def _hit(row: dict[str, Any], terms: set[str]) -> SearchHit:
-    highlights = {}
-    for name in ("title", "description") if terms else ():
-        fragment = mark(row[name] or "", terms)
-        if fragment:
-            highlights[name] = fragment
-    listing = row["listing"]
-    return SearchHit(row["owner"], row["name"], row["title"], row["description"], row["industry"], row["use_case"],
-                     list(row["display_tags"] or []), int(row["stars"]), float(row["rating"]),
-                     float(row["updated_at"]), highlights, listing if listing in ("draft", "archived") else "published",
-                     listing != "invalid")
+    return rules.hit(owner=row["owner"], name=row["name"], title=row["title"], description=row["description"],
+                     industry=row["industry"], use_case=row["use_case"], tags=list(row["display_tags"] or []),
+                     stars=int(row["stars"]), rating=float(row["rating"]), updated_at=float(row["updated_at"]),
+                     listing=row["listing"], terms=terms)

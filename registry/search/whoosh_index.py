@@ -21,14 +21,13 @@ from whoosh.query.compound import DefaultOr as Or  # lazy unions: top-N search c
 from whoosh.writing import CLEAR
 
 from . import query as meaning
+from . import rules
 from .base import SearchDoc, SearchHit, SearchQuery, SearchResults
-from .highlight import mark, ordered
 from .whoosh_schema import SHORT_FIELDS, STEM, TEXT_FIELDS, WORD_FIELDS, fields, schema, stems
 
 MAX_COMPLETIONS = 20
 EXACT_BOOST = 25.0  # an exact name or title match outranks any mix of words
 FIELD_WEIGHTS = (4, 1, 2)  # a word in SHORT_FIELDS: name or title, description or use case, tags
-SORT_FIELDS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
 
 
 class WhooshIndex:
@@ -59,6 +58,8 @@ class WhooshIndex:
             writer.cancel()
             raise
         writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
+        if replace_all:
+            self.needs_rebuild = False  # it holds every template again
 
     def remove(self, template_id: str) -> None:
         writer = self.ix.writer(timeout=60.0)
@@ -82,11 +83,8 @@ class WhooshIndex:
 
     def search(self, query: SearchQuery) -> SearchResults:
         view = self._view()
-        parsed = meaning.parse(query.q) if query.q.strip() else None
-        leave_out: set[int] = set()
-        if parsed is not None and parsed.empty:  # nothing to find, maybe words to leave out
-            leave_out = view.word_docs(list(parsed.excluded)) if parsed.excluded else set()
-            parsed = None
+        parsed, excluded = rules.understood(query.q)
+        leave_out = view.word_docs(list(excluded)) if excluded else set()
         plan = self._plan(query.q, parsed, view) if parsed is not None else None
         candidates = view.visible(query.reader, query.see_all) - leave_out
         shared, own = query.listings()
@@ -95,10 +93,8 @@ class WhooshIndex:
             mine = set().union(*(view.term_docs("listing", name) for name in own))
             listed |= mine if query.see_all else mine & (view.term_docs("writers", query.reader) if query.reader else set())
         candidates = candidates & listed
-        for field, value in (("industry", query.industry), ("use_case", query.use_case), ("owner", query.owner),
-                             *(("tags", t.lower()) for t in query.tags)):
-            if value:
-                candidates = candidates & view.term_docs(field, value)
+        for field, value in (*rules.exact_filters(query), *(("tags", t) for t in rules.tag_keys(query.tags))):
+            candidates = candidates & view.term_docs(field, value)
         need = query.page * query.per_page
         ranked: list[int] = []
         if plan is not None:
@@ -109,12 +105,12 @@ class WhooshIndex:
             boost, updated = view.by_docnum(query.trending), view.columns["updated_at"]
             ranked = heapq.nlargest(need, candidates, key=lambda d: (boost.get(d, 0.0), updated[d], -d))
         elif candidates and not ranked:
-            column = view.columns[SORT_FIELDS.get(query.sort, "updated_at")]
+            column = view.columns[rules.sort_column(query.sort)]
             ranked = heapq.nlargest(need, candidates, key=lambda d: (column[d], -d))
         page = ranked[(query.page - 1) * query.per_page:]
         terms = view.highlight_terms(plan.query) if plan is not None else set()
         hits = [view.hit(docnum, terms) for docnum in page]
-        hint = meaning.suggestion(query.q, parsed, view.near) if parsed is not None and not candidates else None
+        hint = rules.suggestion(query.q, parsed, len(candidates), view.near)
         return SearchResults(len(candidates), hits, view.facets(candidates), hint)
 
     @staticmethod
@@ -182,12 +178,11 @@ class WhooshIndex:
 
     @staticmethod
     def _type_ahead(q: str, view: _View) -> list[str]:
-        """A last word that is no indexed word yet may be the start of one in a title: its most
-        frequent completions count (a prefix can expand to hundreds)."""
-        last = q.strip().split()[-1].lower() if q.strip() else ""
-        if q.rstrip().endswith('"') or not last.isalnum() or len(last) < 2 or view.is_word(last):
-            return []
-        return view.completions(last)
+        """A last word still being typed (rules.typed_prefix) that is no indexed word yet may be
+        the start of one in a title: its most frequent completions count (a prefix can expand to
+        hundreds)."""
+        prefix = rules.typed_prefix(q)
+        return [] if prefix is None or view.is_word(prefix) else view.completions(prefix)
 
 
 @dataclass(frozen=True)
@@ -262,10 +257,8 @@ class _View:
         return self.public | self.term_docs("readers", reader) if reader else self.public
 
     def facets(self, docs: set[int]) -> dict[str, dict[str, int]]:
-        industry = Counter(self.industry[d] for d in docs)
-        industry.pop("", None)
         tags = {tag: n for tag, members in self.tags.items() if (n := len(members & docs))}
-        return {"industry": ordered(industry), "tags": ordered(tags)}
+        return rules.facets(Counter(self.industry[d] for d in docs), tags)
 
     def highlight_terms(self, query: Query) -> set[str]:
         return {text.decode() if isinstance(text, bytes) else text
@@ -282,13 +275,9 @@ class _View:
 
     def hit(self, docnum: int, terms: set[str]) -> SearchHit:
         fields = self.searcher.stored_fields(docnum)
-        highlights = {}
-        for name, stored in (("title", "display_title"), ("description", "description")) if terms else ():
-            fragment = mark(fields.get(stored) or "", terms)
-            if fragment:
-                highlights[name] = fragment
-        listing = fields.get("listing", "published")
-        return SearchHit(fields["owner"], fields["name"], fields["display_title"], fields.get("description", ""),
-                         fields.get("industry", ""), fields.get("use_case", ""), list(fields.get("display_tags") or []),
-                         fields.get("stars", 0), fields.get("rating", 0) / 100, fields.get("updated_at", 0) / 1000,
-                         highlights, listing if listing in ("draft", "archived") else "published", listing != "invalid")
+        return rules.hit(owner=fields["owner"], name=fields["name"], title=fields["display_title"],
+                         description=fields.get("description", ""), industry=fields.get("industry", ""),
+                         use_case=fields.get("use_case", ""), tags=list(fields.get("display_tags") or []),
+                         stars=fields.get("stars", 0), rating=fields.get("rating", 0) / 100,
+                         updated_at=fields.get("updated_at", 0) / 1000, listing=fields.get("listing", "published"),
+                         terms=terms)

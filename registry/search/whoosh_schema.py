@@ -9,6 +9,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from . import query as meaning
 from .base import SearchDoc
+from .rules import draft_writers, long_text, shown_title, tag_keys
 from .spelling import american
 
 # Three text fields, not one per source: every query word costs a matcher per field, and
@@ -57,19 +58,20 @@ def stems(word: str) -> list[str]:
 
 
 def fields(doc: SearchDoc) -> dict[str, Any]:
+    readme, prompt = long_text(doc)
     return {
         "id": doc.id, "owner": doc.owner, "name": doc.name,
         "title": f"{doc.title} {doc.name_words}",
         "meta": f"{doc.description}\n{doc.use_case.replace('-', ' ')}",
         "tagwords": " ".join(doc.tags),
-        "body": f"{doc.readme[:20_000]}\n{doc.prompt[:50_000]}",
+        "body": f"{readme}\n{prompt}",
         "exact": ",".join(v for v in {" ".join(meaning.WORD.findall(doc.title.lower())), doc.name,
                                      doc.name_words} if v),
         "spell": doc.vocabulary_text,
-        "display_title": doc.title or doc.name, "description": doc.description,
+        "display_title": shown_title(doc), "description": doc.description,
         "industry": doc.industry or "", "use_case": doc.use_case or "",
-        "tags": ",".join(t.lower() for t in doc.tags), "display_tags": list(doc.tags),
+        "tags": ",".join(tag_keys(doc.tags)), "display_tags": list(doc.tags),
         "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),
-        "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(doc.writers or (doc.owner,)),
+        "readers": ",".join(doc.readers), "listing": doc.listing, "writers": ",".join(draft_writers(doc)),
     }
 

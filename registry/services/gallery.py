@@ -31,11 +31,7 @@ def search(c: Container, actor: Actor, q: str = "", industry: str | None = None,
 
 def ensure_index(c: Container) -> int | None:
     """Rebuild a search index made anew by a schema change (at start); how many it indexed."""
-    if getattr(c.search, "needs_rebuild", False):
-        count = reindex(c)
-        c.search.needs_rebuild = False  # type: ignore[attr-defined]
-        return count
-    return None
+    return reindex(c) if c.search.needs_rebuild else None  # the full reindex clears the flag
 
 
 def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> int:

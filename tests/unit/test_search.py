@@ -63,6 +63,16 @@ def test_stemming_phrase_and_prefix(index):
     assert "discharge-summary" in names(index.search(SearchQuery(q="clinician")))  # prompt text
 
 
+def test_type_ahead_completes_the_end_of_the_last_word(index):
+    """rules.typed_prefix, on both backends: the letters ending the last word, not after a phrase
+    or in an exclusion."""
+    from registry.search.rules import typed_prefix
+
+    assert "discharge-summary" in names(index.search(SearchQuery(q="fraud-summ")))  # "summ": a title's "summary"
+    assert [typed_prefix(q) for q in ("short-dra", "(Invo", "snake_ca", "x", '"credit risk"', "-disch", "")] == [
+        "dra", "invo", "ca", None, None, None, None]
+
+
 def test_filters_are_exact(index):
     assert sorted(names(index.search(SearchQuery(industry="financial-services")))) == ["fraud-triage", "risk-report"]
     assert sorted(names(index.search(SearchQuery(tags=("risk",))))) == ["fraud-triage", "risk-report"]  # not "risky"
