@@ -145,10 +145,9 @@ def _input_key(run: Run) -> str:
 def _stage_input(c: Container, run: Run, payload: dict[str, Any]) -> dict[str, str]:
     """How the Fargate task gets its input: a presigned URL of a blob (S3), or inline if small."""
     data = json.dumps(payload).encode()
-    download_url = getattr(c.blobs, "download_url", None)
-    if download_url is not None:
+    url = c.blobs.download_url(_input_key(run), int(c.settings.sandbox_timeout_seconds) + 3600)
+    if url is not None:  # signing asks nothing of the store: the blob may be written after
         c.blobs.put(_input_key(run), data)
-        url: str = download_url(_input_key(run), int(c.settings.sandbox_timeout_seconds) + 3600)
         return {"SANDBOX_INPUT_URL": url}
     if len(data) <= INLINE_INPUT_LIMIT:
         return {"SANDBOX_INPUT_B64": base64.b64encode(data).decode()}
