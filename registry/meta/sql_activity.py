@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Row, delete, func, or_, select, update
 
 from ..errors import RunNotFound
 from . import schema as s
 from .engine import insert_ignore, upsert
-from .records import Rating, Run, Status
+from .records import Rating, Run, RunChanges, Status
 from .sql_base import SqlBase
 
 _JSON = ("report", "metrics", "cost")
@@ -147,9 +147,9 @@ class ActivityMixin(SqlBase):
                              .order_by(col.created_at).limit(limit)).all()
         return [_run(r) for r in rows]
 
-    def update_run(self, run_id: str, **changes: Any) -> Run:
+    def update_run(self, run_id: str, **changes: Unpack[RunChanges]) -> Run:
         if changes:
-            values = {n: json.dumps(v) if n in _JSON else v for n, v in changes.items()}
+            values: dict[str, Any] = {n: json.dumps(v) if n in _JSON else v for n, v in changes.items()}
             with self._tx() as c:
                 c.execute(update(s.runs).where(s.runs.c.id == run_id).values(**values))
         return self.get_run(run_id)

@@ -9,14 +9,14 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import ColumnElement, Row, case, delete, func, literal, or_, select, update
 
 from ..errors import DeliveryNotFound, HookNotFound
 from . import schema as s
 from .engine import upsert_add
-from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Outgoing, UsageDay
+from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .sql_base import SqlBase
 
 
@@ -86,12 +86,13 @@ class EventsMixin(SqlBase):
                              .order_by(s.hooks.c.id)).all()
         return [_hook(r) for r in rows]
 
-    def update_hook(self, template_id: str, hook_id: int, **changes: Any) -> Hook:
+    def update_hook(self, template_id: str, hook_id: int, **changes: Unpack[HookChanges]) -> Hook:
+        values: dict[str, Any] = dict(changes)
         if "events" in changes:
-            changes["events"] = json.dumps(list(changes["events"]))
+            values["events"] = json.dumps(list(changes["events"]))
         self.get_hook(template_id, hook_id)
         with self._tx() as c:
-            c.execute(update(s.hooks).where(s.hooks.c.id == hook_id).values(**changes, updated_at=time.time()))
+            c.execute(update(s.hooks).where(s.hooks.c.id == hook_id).values(**values, updated_at=time.time()))
         return self.get_hook(template_id, hook_id)
 
     def delete_hook(self, template_id: str, hook_id: int) -> None:

@@ -13,7 +13,7 @@ from ..container import Container
 from ..errors import InvalidInput, StorageError, TemplateNotFound
 from ..events import recording
 from ..git import browse
-from ..meta import Run, Status, Template
+from ..meta import Run, RunChanges, Status, Template
 from ..sandbox import cost, prepare
 from ..sandbox.base import Backend, Outcome
 from ..settings import Settings
@@ -110,7 +110,7 @@ def judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tup
 
 def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome | None = None,
             price: dict[str, float] | None = None, problems: list[dict[str, Any]] | None = None) -> Status:
-    changes: dict[str, Any] = {"state": state, "summary": summary[:500], "finished_at": time.time()}
+    changes: RunChanges = {"state": state, "summary": summary[:500], "finished_at": time.time()}
     if outcome is not None:
         changes |= {"report": outcome.report, "logs": outcome.logs, "metrics": outcome.metrics}
     if price is not None:
