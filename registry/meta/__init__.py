@@ -11,15 +11,16 @@ from .records import (
     Rating,
     Review,
     Run,
+    RunChanges,
     Status,
     Template,
     Token,
     User,
     Visibility,
 )
-from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Outgoing, UsageDay
+from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .sql import SqlMetaStore
 
-__all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run", "Status",
-           "Template", "Token", "User", "Visibility", "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter",
-           "Hook", "Outgoing", "UsageDay"]
+__all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run",
+           "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore", "USAGE_KINDS", "Delivery",
+           "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

@@ -158,3 +158,18 @@ class Run:
     @property
     def final(self) -> bool:
         return self.state in FINAL
+
+
+class RunChanges(TypedDict, total=False):
+    """What `MetaStore.update_run` may change of a run: each key given is written, None included."""
+
+    state: str
+    summary: str
+    attempts: int
+    task_arn: str | None
+    logs: str
+    report: dict[str, Any] | None
+    metrics: dict[str, Any]
+    cost: dict[str, Any]
+    started_at: float | None
+    finished_at: float | None

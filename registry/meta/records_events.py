@@ -1,8 +1,9 @@
 """Records of what happened and who hears of it: events, webhooks, deliveries, usage per day."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 USAGE_KINDS = ("views", "clones", "fetches", "api_reads", "runs", "stars", "forks")
 DELIVERY_STATES = ("pending", "delivered", "failed", "refused")
@@ -44,6 +45,15 @@ class Hook:
     created_by: str | None
     created_at: float
     updated_at: float
+
+
+class HookChanges(TypedDict, total=False):
+    """What `MetaStore.update_hook` may change of a hook: each key given is written."""
+
+    url: str
+    events: Sequence[str]
+    secret: str
+    active: bool
 
 
 @dataclass(frozen=True)

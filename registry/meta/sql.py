@@ -1,7 +1,8 @@
 """The MetaStore over SQLAlchemy Core: one implementation for SQLite and PostgreSQL.
 
 Users, tokens, templates, collaborators and protection rules are here; statuses, stars,
-ratings and runs in sql_activity.py; pull requests, reviews and comments in sql_pulls.py.
+ratings and runs in sql_activity.py; pull requests, reviews and comments in sql_pulls.py; events,
+hooks, deliveries and usage in sql_events.py; transactions and paging in sql_base.py.
 Every change of several rows is one transaction; uniqueness is the database's (constraints
 and upserts), never check-then-insert.
 """
@@ -9,12 +10,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import AlreadyExists, TemplateNotFound, TokenNotFound, UserNotFound
@@ -27,43 +25,7 @@ from .sql_pulls import PullsMixin
 
 
 class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._current: ContextVar[Connection | None] = ContextVar(f"meta-tx-{id(self)}", default=None)
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Every read and write of the store inside this block is one transaction: all of them
-        land, or none (a use case's change and the event recording it)."""
-        if self._current.get() is not None:
-            yield  # already inside one
-            return
-        with self.engine.begin() as conn:
-            token = self._current.set(conn)
-            try:
-                yield
-            finally:
-                self._current.reset(token)
-
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        """One transaction (BEGIN IMMEDIATE on SQLite); inside `atomic`, a savepoint of its."""
-        outer = self._current.get()
-        if outer is not None:
-            with outer.begin_nested():
-                yield outer
-            return
-        with self.engine.begin() as conn:
-            yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        outer = self._current.get()
-        if outer is not None:
-            yield outer
-            return
-        with self.engine.connect() as conn:
-            yield conn
+    """The engine, `atomic` and the transactions every part uses are SqlBase's (sql_base.py)."""
 
     # -- users and tokens -----------------------------------------------------------
     def add_user(self, name: str, email: str | None, is_admin: bool) -> User:
@@ -159,20 +121,17 @@ class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
         """A page of templates and the total; with `visible_to`, only those that reader may read
         (filtered in the query, so totals and pages are exact for every reader)."""
         t = s.templates.c
-        where: list[Any] = [t.owner == owner] if owner else []
+        where: list[ColumnElement[bool]] = [t.owner == owner] if owner else []
         if visible_to is not None and not visible_to.all:
-            readable: list[Any] = [t.visibility == "public"]
+            readable: list[ColumnElement[bool]] = [t.visibility == "public"]
             if visible_to.user is not None:
                 col, u = s.collaborators.c, s.users.c
                 readable += [t.owner == visible_to.user, t.id.in_(
                     select(col.template_id).join_from(s.collaborators, s.users, col.user_id == u.id)
                     .where(u.name == visible_to.user))]
             where.append(or_(*readable))
-        with self._read() as c:
-            total = c.execute(select(func.count()).select_from(s.templates).where(*where)).scalar_one()
-            rows = c.execute(select(s.templates).where(*where).order_by(s.templates.c.owner, s.templates.c.name)
-                             .limit(limit).offset(offset)).all()
-        return [_template(r) for r in rows], int(total)
+        rows, total = self._page(s.templates, where, (t.owner, t.name), offset, limit)
+        return [_template(r) for r in rows], total
 
     def forks_of(self, template_id: str) -> list[Template]:
         """Every template forked from this one, directly or through other forks."""

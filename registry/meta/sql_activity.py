@@ -4,24 +4,20 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Unpack
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
 
 from ..errors import RunNotFound
 from . import schema as s
 from .engine import insert_ignore, upsert
-from .records import Rating, Run, Status
+from .records import Rating, Run, RunChanges, Status
+from .sql_base import SqlBase
 
 _JSON = ("report", "metrics", "cost")
 
 
-class ActivityMixin:
-    if TYPE_CHECKING:
-        def _tx(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
-
+class ActivityMixin(SqlBase):
     # -- statuses ---------------------------------------------------------------------
     def add_pending_statuses(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> list[str]:
         now, created = time.time(), []
@@ -139,11 +135,8 @@ class ActivityMixin:
 
     def list_runs(self, template_id: str, offset: int, limit: int) -> tuple[list[Run], int]:
         col = s.runs.c
-        with self._read() as c:
-            rows = c.execute(select(s.runs).where(col.template_id == template_id)
-                             .order_by(col.created_at.desc()).limit(limit).offset(offset)).all()
-            total = c.execute(select(func.count()).select_from(s.runs).where(col.template_id == template_id)).scalar_one()
-        return [_run(r) for r in rows], int(total)
+        rows, total = self._page(s.runs, [col.template_id == template_id], [col.created_at.desc()], offset, limit)
+        return [_run(r) for r in rows], total
 
     def queued_runs(self, older_than: float, limit: int = 200) -> list[Run]:
         """Manual runs nobody has started since `older_than` (their queue hand-over was lost)."""
@@ -154,9 +147,9 @@ class ActivityMixin:
                              .order_by(col.created_at).limit(limit)).all()
         return [_run(r) for r in rows]
 
-    def update_run(self, run_id: str, **changes: Any) -> Run:
+    def update_run(self, run_id: str, **changes: Unpack[RunChanges]) -> Run:
         if changes:
-            values = {n: json.dumps(v) if n in _JSON else v for n, v in changes.items()}
+            values: dict[str, Any] = {n: json.dumps(v) if n in _JSON else v for n, v in changes.items()}
             with self._tx() as c:
                 c.execute(update(s.runs).where(s.runs.c.id == run_id).values(**values))
         return self.get_run(run_id)

@@ -9,22 +9,18 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, Connection, Row, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Row, case, delete, func, literal, or_, select, update
 
 from ..errors import DeliveryNotFound, HookNotFound
 from . import schema as s
 from .engine import upsert_add
-from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Outgoing, UsageDay
+from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
+from .sql_base import SqlBase
 
 
-class EventsMixin:
-    if TYPE_CHECKING:
-        def _tx(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
-
+class EventsMixin(SqlBase):
     # -- events -------------------------------------------------------------------------
     def add_event(self, event: Event) -> Event:
         at = event.time or time.time()
@@ -38,7 +34,8 @@ class EventsMixin:
 
     def list_events(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
         """Newest first."""
-        col, conds = s.events.c, []
+        col = s.events.c
+        conds: list[ColumnElement[bool]] = []
         if where.template_id is not None:
             conds.append(col.template_id == where.template_id)
         if where.action:
@@ -53,10 +50,8 @@ class EventsMixin:
             conds.append(col.time >= where.since)
         if where.until is not None:
             conds.append(col.time < where.until)
-        with self._read() as c:
-            total = c.execute(select(func.count()).select_from(s.events).where(*conds)).scalar_one()
-            rows = c.execute(select(s.events).where(*conds).order_by(col.id.desc()).offset(offset).limit(limit)).all()
-        return [_event_row(r._mapping) for r in rows], int(total)
+        rows, total = self._page(s.events, conds, [col.id.desc()], offset, limit)
+        return [_event_row(r._mapping) for r in rows], total
 
     def prune_events(self, before: float) -> int:
         """Drop events, and finished deliveries, older than `before`; how many events went."""
@@ -91,12 +86,13 @@ class EventsMixin:
                              .order_by(s.hooks.c.id)).all()
         return [_hook(r) for r in rows]
 
-    def update_hook(self, template_id: str, hook_id: int, **changes: Any) -> Hook:
+    def update_hook(self, template_id: str, hook_id: int, **changes: Unpack[HookChanges]) -> Hook:
+        values: dict[str, Any] = dict(changes)
         if "events" in changes:
-            changes["events"] = json.dumps(list(changes["events"]))
+            values["events"] = json.dumps(list(changes["events"]))
         self.get_hook(template_id, hook_id)
         with self._tx() as c:
-            c.execute(update(s.hooks).where(s.hooks.c.id == hook_id).values(**changes, updated_at=time.time()))
+            c.execute(update(s.hooks).where(s.hooks.c.id == hook_id).values(**values, updated_at=time.time()))
         return self.get_hook(template_id, hook_id)
 
     def delete_hook(self, template_id: str, hook_id: int) -> None:
@@ -126,11 +122,8 @@ class EventsMixin:
 
     def list_deliveries(self, hook_id: int, offset: int, limit: int) -> tuple[list[Delivery], int]:
         col = s.deliveries.c
-        with self._read() as c:
-            total = c.execute(select(func.count()).select_from(s.deliveries).where(col.hook_id == hook_id)).scalar_one()
-            rows = c.execute(select(s.deliveries).where(col.hook_id == hook_id)
-                             .order_by(col.created_at.desc(), col.id).offset(offset).limit(limit)).all()
-        return [_delivery(r) for r in rows], int(total)
+        rows, total = self._page(s.deliveries, [col.hook_id == hook_id], [col.created_at.desc(), col.id], offset, limit)
+        return [_delivery(r) for r in rows], total
 
     def claim_delivery(self, delivery_id: str, now: float, lease_seconds: float,
                        max_attempts: int = 1_000_000) -> Delivery | None:
@@ -214,12 +207,9 @@ def _delivery(r: Row[Any]) -> Delivery:
                     r.duration_ms, r.next_attempt_at, r.created_at, r.updated_at)
 
 
-class OpsMixin:
+class OpsMixin(SqlBase):
     """Figures for operators' metrics, read from the records themselves (so every node and
     worker's work is in them, whichever process scrapes)."""
-
-    if TYPE_CHECKING:
-        def _read(self) -> AbstractContextManager[Connection]: ...
 
     def delivery_counts(self) -> dict[str, int]:
         col = s.deliveries.c

@@ -4,24 +4,20 @@ template, taken in the same transaction as its insert while that template's row 
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import PullNotFound
 from . import schema as s
 from .records import Comment, Pull, Review
+from .sql_base import SqlBase
 
 NUMBER_ATTEMPTS = 20
 
 
-class PullsMixin:
-    if TYPE_CHECKING:
-        def _tx(self) -> AbstractContextManager[Connection]: ...
-        def _read(self) -> AbstractContextManager[Connection]: ...
-
+class PullsMixin(SqlBase):
     def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
                  head_branch: str, base_branch: str, head_sha: str) -> Pull:
         now = time.time()
@@ -51,11 +47,8 @@ class PullsMixin:
 
     def list_pulls(self, template_id: str, state: str, offset: int, limit: int) -> tuple[list[Pull], int]:
         where = [s.pulls.c.template_id == template_id] + ([s.pulls.c.state == state] if state != "all" else [])
-        with self._read() as c:
-            total = c.execute(select(func.count()).select_from(s.pulls).where(*where)).scalar_one()
-            rows = c.execute(select(s.pulls).where(*where).order_by(s.pulls.c.number.desc())
-                             .limit(limit).offset(offset)).all()
-        return [_pull(r) for r in rows], int(total)
+        rows, total = self._page(s.pulls, where, [s.pulls.c.number.desc()], offset, limit)
+        return [_pull(r) for r in rows], total
 
     def update_pull(self, template_id: str, number: int, *, title: str | None = None, body: str | None = None,
                     state: str | None = None, head_sha: str | None = None, merged_sha: str | None = None) -> Pull:

@@ -16,7 +16,7 @@ from ..errors import HookNotFound, InvalidInput
 from ..events import recording
 from ..events.outbound import Allow, Outcome, post
 from ..events.record import HOOK_EVENTS
-from ..meta import Delivery, Hook, Outgoing, Template
+from ..meta import Delivery, Hook, HookChanges, Outgoing, Template
 from . import guard
 
 MAX_URL = 2000
@@ -33,8 +33,9 @@ class HookChange:
     active: bool | None = None
 
 
-def _check(change: HookChange) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _check(change: HookChange) -> HookChanges:
+    """The change, validated, as the store takes it: only the fields it sets."""
+    values: HookChanges = {}
     if change.url is not None:
         parts = urlsplit(change.url)
         if len(change.url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname \

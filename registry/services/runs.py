@@ -13,7 +13,7 @@ from ..container import Container
 from ..errors import InvalidInput, StorageError, TemplateNotFound
 from ..events import recording
 from ..git import browse
-from ..meta import Run, Status, Template
+from ..meta import Run, RunChanges, Status, Template
 from ..sandbox import cost, prepare
 from ..sandbox.base import Backend, Outcome
 from ..settings import Settings
@@ -110,7 +110,7 @@ def judge(outcome: Outcome, price: dict[str, float], limit: float | None) -> tup
 
 def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome | None = None,
             price: dict[str, float] | None = None, problems: list[dict[str, Any]] | None = None) -> Status:
-    changes: dict[str, Any] = {"state": state, "summary": summary[:500], "finished_at": time.time()}
+    changes: RunChanges = {"state": state, "summary": summary[:500], "finished_at": time.time()}
     if outcome is not None:
         changes |= {"report": outcome.report, "logs": outcome.logs, "metrics": outcome.metrics}
     if price is not None:
@@ -145,10 +145,9 @@ def _input_key(run: Run) -> str:
 def _stage_input(c: Container, run: Run, payload: dict[str, Any]) -> dict[str, str]:
     """How the Fargate task gets its input: a presigned URL of a blob (S3), or inline if small."""
     data = json.dumps(payload).encode()
-    download_url = getattr(c.blobs, "download_url", None)
-    if download_url is not None:
+    url = c.blobs.download_url(_input_key(run), int(c.settings.sandbox_timeout_seconds) + 3600)
+    if url is not None:  # signing asks nothing of the store: the blob may be written after
         c.blobs.put(_input_key(run), data)
-        url: str = download_url(_input_key(run), int(c.settings.sandbox_timeout_seconds) + 3600)
         return {"SANDBOX_INPUT_URL": url}
     if len(data) <= INLINE_INPUT_LIMIT:
         return {"SANDBOX_INPUT_B64": base64.b64encode(data).decode()}

@@ -48,6 +48,10 @@ class BlobStore(Protocol):
     def local_path(self, key: str) -> Path | None:
         """A readable local path for the blob when the medium is the local disk, else None."""
 
+    def download_url(self, key: str, expires_s: int = 3600) -> str | None:
+        """A URL that reads the blob without credentials for `expires_s` seconds (a presigned GET,
+        how a Fargate task reads its input), or None when the medium has no such URL (local disk)."""
+
     def exists(self, key: str) -> bool: ...
 
     def modified(self, key: str) -> float:

@@ -118,6 +118,9 @@ class LocalBlobStore:
         path = self._path(key)
         return path if path.exists() else None
 
+    def download_url(self, key: str, expires_s: int = 3600) -> str | None:
+        return None  # a file under data_dir: nothing outside this machine can read it by URL
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 

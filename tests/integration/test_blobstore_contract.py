@@ -81,6 +81,15 @@ def test_files_list_copy_delete(store, tmp_path: Path):
     assert not store.exists("packs/p1.pack") and store.exists("fork/p1.pack")
 
 
+def test_download_url_reads_the_blob_where_the_medium_has_one(store):
+    store.put("in/put.json", b"{}")
+    url = store.download_url("in/put.json", 60)
+    if isinstance(store, LocalBlobStore):
+        assert url is None  # the local disk has no URL to hand out
+    else:
+        assert url is not None and url.startswith("http") and "in/put.json" in url
+
+
 def test_concurrent_cas_exactly_one_winner_per_round(store):
     """Several threads CAS the same version: exactly one wins each round."""
     if not isinstance(store, LocalBlobStore):

@@ -1,5 +1,5 @@
-"""The layering the README promises, checked on the source: what api/ may import, that the
-core imports no web or queue library, and that registry/ and workers/ have no import cycle
+"""The layering the README promises, checked on the source: what api/ may import of the core
+and of workers/, that the core imports no web or queue library, and that registry/ and workers/ have no import cycle
 (imports inside functions count; `if TYPE_CHECKING:` blocks do not, they never run)."""
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # What the HTTP adapter may use of the core: use cases, views, errors, settings, the container
-# type, the actor and its levels, and plain records. Never meta stores, git, storage or search.
+# type, the actor and its levels, and plain records (records_events holds the events, hooks,
+# deliveries and usage records, split from records for length). Never meta stores, git, storage
+# or search.
 API_ALLOWED = ("registry.services", "registry.views", "registry.errors", "registry.settings",
-               "registry.container", "registry.access", "registry.meta.records")
+               "registry.container", "registry.access", "registry.meta.records", "registry.meta.records_events")
+# What the HTTP adapter may use of the workers: the pipeline (`build` wires the container with its
+# dispatchers, `Pipeline` is what `serve` holds, drains and closes) and the RQ worker loop the
+# `registry worker` command runs. Never the jobs themselves, nor the dispatchers' insides.
+API_WORKERS_ALLOWED = ("workers.pipeline", "workers.worker")
 CORE_FORBIDDEN = ("fastapi", "starlette", "uvicorn", "rq", "redis", "a2wsgi", "prometheus_client")
 
 
@@ -62,13 +68,35 @@ def _sources(*folders: str) -> dict[str, Path]:
     return {_module_name(p): p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))}
 
 
+def _within(name: str, allowed: tuple[str, ...]) -> bool:
+    """`name` is one of the `allowed` modules or inside one (`registry.meta.records_events` is not
+    inside `registry.meta.records`: matched by whole dotted parts, never by string prefix)."""
+    return any(name == a or name.startswith(a + ".") for a in allowed)
+
+
+def _disallowed(package: str, allowed: tuple[str, ...]) -> list[str]:
+    """What api/ imports of `package` beyond `allowed` (the bare package itself is no use of it)."""
+    return sorted(f"{name} imports {imported}" for name, path in _sources("api").items()
+                  for imported in _imports(path)
+                  if _within(imported, (package,)) and imported != package and not _within(imported, allowed))
+
+
 def test_api_imports_only_use_cases_views_errors_and_settings():
-    bad = []
-    for name, path in _sources("api").items():
-        for imported in _imports(path):
-            if imported.startswith("registry") and not imported.startswith(API_ALLOWED) and imported != "registry":
-                bad.append(f"{name} imports {imported}")
-    assert not bad, "\n".join(sorted(bad))
+    bad = _disallowed("registry", API_ALLOWED)
+    assert not bad, "\n".join(bad)
+
+
+def test_api_imports_only_the_pipeline_and_the_worker_loop_of_workers():
+    bad = _disallowed("workers", API_WORKERS_ALLOWED)
+    assert not bad, "\n".join(bad)
+
+
+def test_allowed_modules_match_by_whole_parts():
+    assert _within("registry.meta.records", API_ALLOWED)
+    assert _within("registry.meta.records.Run", API_ALLOWED)
+    assert not _within("registry.meta.recordsx", ("registry.meta.records",))
+    assert not _within("registry.meta.records_events", ("registry.meta.records",))
+    assert not _within("workers.pipelines", API_WORKERS_ALLOWED)
 
 
 def test_core_imports_no_web_or_queue_library():

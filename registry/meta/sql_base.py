@@ -1,0 +1,61 @@
+"""What every part of the SQL MetaStore stands on (sql.py and the sql_*.py mixins inherit it,
+so none of them copies it): the engine, the one transaction a use case holds (`atomic`), a write
+transaction or a read connection that joins it (`_tx`, `_read`), and a page of rows counted
+with their total (`_page`)."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, func, select
+
+
+class SqlBase:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._current: ContextVar[Connection | None] = ContextVar(f"meta-tx-{id(self)}", default=None)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every read and write of the store inside this block is one transaction: all of them
+        land, or none (a use case's change and the event recording it)."""
+        if self._current.get() is not None:
+            yield  # already inside one
+            return
+        with self.engine.begin() as conn:
+            token = self._current.set(conn)
+            try:
+                yield
+            finally:
+                self._current.reset(token)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction (BEGIN IMMEDIATE on SQLite); inside `atomic`, a savepoint of its."""
+        outer = self._current.get()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _page(self, table: Table, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],
+              offset: int, limit: int) -> tuple[Sequence[Row[Any]], int]:
+        """The rows of `table` matching every condition of `where`, `offset` on in that order, at
+        most `limit` of them, and how many match in all (counted on the same connection)."""
+        with self._read() as c:
+            total = c.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            rows = c.execute(select(table).where(*where).order_by(*order_by).limit(limit).offset(offset)).all()
+        return rows, int(total)
