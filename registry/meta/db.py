@@ -62,12 +62,16 @@ def upgrade(engine: Engine, settings: Settings) -> str:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = conn
         tables = set(inspect(conn).get_table_names())
-        conn.commit()  # Alembic begins a transaction per revision (migrations/env.py)
+        # Alembic begins a transaction per revision (migrations/env.py), so each command starts
+        # outside one: a stamp leaves its own open, and an autocommit block needs it closed.
+        conn.commit()
         if "users" in tables and "alembic_version" not in tables:
             command.stamp(cfg, BASELINE)  # made by the store before migrations: it is the baseline
+            conn.commit()
         for revision in _premade(conn):
             command.upgrade(cfg, PREMADE[revision][0])
             command.stamp(cfg, revision)
+            conn.commit()
         command.upgrade(cfg, "head")
         conn.commit()
         return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
