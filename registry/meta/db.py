@@ -6,6 +6,7 @@ baseline, then upgraded in place."""
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 HEAD = "0009"  # the newest revision in migrations/versions (a test keeps the two in step)
 LOCK_ID = 7_274_611  # pg_advisory_lock key for migrations
+LOCK_POLL = 0.2  # seconds between attempts to take it
 
 
 def url_for(settings: Settings) -> str:
@@ -141,5 +143,13 @@ def _migration_lock(engine: Engine, settings: Settings) -> Iterator[None]:
 
 
 def _pg_lock(conn: Connection, take: bool) -> None:
-    conn.execute(text(f"SELECT {'pg_advisory_lock' if take else 'pg_advisory_unlock'}(:key)"), {"key": LOCK_ID})
+    """Take or release the migration lock. Taken by polling, not by waiting in pg_advisory_lock: a
+    backend blocked there holds a snapshot, and CREATE INDEX CONCURRENTLY (0004, 0007, 0008) waits
+    for every older snapshot in the database, so the node migrating would wait for the nodes
+    waiting for it, for ever."""
+    if not take:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_ID})
+    while take and not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_ID}).scalar():
+        conn.commit()
+        time.sleep(LOCK_POLL)
     conn.commit()
