@@ -6,12 +6,14 @@ earlier revision in turn; each upgraded one is compared with the fresh one at he
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 
-from registry.meta.db import HEAD, upgrade
+from registry.meta.db import HEAD, LOCK_ID, upgrade
 from registry.meta.engine import make_engine
 from registry.settings import Settings
 from tests.migration_checks import REVISIONS, catalogue, count, differences, old_baseline, seed, upgrade_to
@@ -79,3 +81,32 @@ def test_a_database_the_old_baseline_built_upgrades_to_the_schema(engine, at_hea
     with engine.connect() as conn:
         assert catalogue(conn) == at_head
         assert count(conn, list(seeded)) == seeded
+
+
+def test_nodes_starting_together_migrate_once_without_deadlock(engine, at_head, tmp_path):
+    """Two nodes wait for the migration lock; the one that takes it builds indexes CONCURRENTLY,
+    which waits for every older snapshot in the database: a node blocked in pg_advisory_lock held
+    one, so each waited on the other for ever (db._pg_lock polls instead)."""
+    results: list[str] = []
+    url = engine.url.render_as_string(hide_password=False)
+
+    def start() -> None:  # what each node does first
+        node = make_engine(url)
+        results.append(upgrade(node, Settings(data_dir=tmp_path)))
+        node.dispose()
+
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_ID})
+        holder.commit()
+        nodes = [threading.Thread(target=start, daemon=True) for _ in range(2)]
+        for node in nodes:
+            node.start()
+        time.sleep(0.5)  # both are waiting for the lock
+        holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_ID})
+        holder.commit()
+    deadline = time.monotonic() + 60
+    for node in nodes:
+        node.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert results == [HEAD, HEAD]
+    with engine.connect() as conn:
+        assert catalogue(conn) == at_head
