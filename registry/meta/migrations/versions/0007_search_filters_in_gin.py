@@ -53,6 +53,7 @@ def upgrade() -> None:
         _build("search_docs_title_words_new", f"USING gin (title_words, {FILTERS}) {PENDING}")
         op.execute("DROP INDEX CONCURRENTLY IF EXISTS search_docs_title_words")
         op.execute("ALTER INDEX search_docs_title_words_new RENAME TO search_docs_title_words")
+        # ALTER INDEX holds the index exclusively, so it commits before the merge (not beside it)
         op.execute("ALTER INDEX search_docs_tags SET (gin_pending_list_limit = 256)")
         op.execute("SELECT gin_clean_pending_list('search_docs_tags')")
 
