@@ -6,6 +6,7 @@ baseline, then upgraded in place."""
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 HEAD = "0009"  # the newest revision in migrations/versions (a test keeps the two in step)
 LOCK_ID = 7_274_611  # pg_advisory_lock key for migrations
+LOCK_POLL = 0.2  # seconds between attempts to take it
 
 
 def url_for(settings: Settings) -> str:
@@ -62,11 +64,43 @@ def upgrade(engine: Engine, settings: Settings) -> str:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = conn
         tables = set(inspect(conn).get_table_names())
+        # Alembic begins a transaction per revision (migrations/env.py), so each command starts
+        # outside one: a stamp leaves its own open, and an autocommit block needs it closed.
+        conn.commit()
         if "users" in tables and "alembic_version" not in tables:
             command.stamp(cfg, BASELINE)  # made by the store before migrations: it is the baseline
+            conn.commit()
+        for revision in _premade(conn):
+            command.upgrade(cfg, PREMADE[revision][0])
+            command.stamp(cfg, revision)
+            conn.commit()
         command.upgrade(cfg, "head")
         conn.commit()
         return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+
+
+# Until revisions stated their own DDL, 0001 built every table of the schema.py of its day, so a
+# database it made and left below 0003 or 0006 holds what those add already (a column, tables).
+# Such a revision is stamped as done there, not run: revision -> (the one before it, what it adds).
+PREMADE = {
+    "0003": ("0002", ("tokens.last_used_at",)),
+    "0006": ("0005", ("events", "hooks", "deliveries", "usage")),
+}
+
+
+def _premade(conn: Connection) -> list[str]:
+    """The revisions in PREMADE this database is below and holds everything of."""
+    schema = inspect(conn)
+    tables = set(schema.get_table_names())
+    current = None
+    if "alembic_version" in tables:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    held = set(tables)
+    if "tokens" in tables:
+        held |= {f"tokens.{c['name']}" for c in schema.get_columns("tokens")}
+    conn.commit()
+    return [revision for revision, (_, adds) in PREMADE.items()
+            if current is not None and current < revision and held.issuperset(adds)]
 
 
 def copy_all(source: Engine, target: Engine) -> dict[str, int]:
@@ -109,5 +143,13 @@ def _migration_lock(engine: Engine, settings: Settings) -> Iterator[None]:
 
 
 def _pg_lock(conn: Connection, take: bool) -> None:
-    conn.execute(text(f"SELECT {'pg_advisory_lock' if take else 'pg_advisory_unlock'}(:key)"), {"key": LOCK_ID})
+    """Take or release the migration lock. Taken by polling, not by waiting in pg_advisory_lock: a
+    backend blocked there holds a snapshot, and CREATE INDEX CONCURRENTLY (0004, 0007, 0008) waits
+    for every older snapshot in the database, so the node migrating would wait for the nodes
+    waiting for it, for ever."""
+    if not take:
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_ID})
+    while take and not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_ID}).scalar():
+        conn.commit()
+        time.sleep(LOCK_POLL)
     conn.commit()

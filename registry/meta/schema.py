@@ -2,7 +2,9 @@
 
 It matches, column for column, what the embedded SQLite store created before migrations
 existed, so such a data directory upgrades in place (migrations/ stamps it as the baseline).
-Alembic migrations (registry/meta/migrations) are the only way the schema changes.
+Alembic migrations (registry/meta/migrations) are the only way the schema changes: each states
+its own DDL, so a change here needs a new revision (tests/unit/test_migrations.py compares a
+database migrated to head with this metadata, and fails until they agree).
 """
 from __future__ import annotations
 

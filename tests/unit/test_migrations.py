@@ -1,16 +1,21 @@
-"""Schema migrations: a fresh database gets the newest schema, and a data directory made by the
-SQLite store before migrations existed is stamped as the baseline and upgraded in place."""
+"""Schema migrations on SQLite: a fresh database gets the newest schema, exactly schema.metadata;
+a database at any earlier revision, or built by the old baseline, upgrades to it with its rows;
+and a data directory made by the SQLite store before migrations existed is stamped as the
+baseline and upgraded in place (tests/integration/test_migrations_postgres.py: PostgreSQL)."""
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from registry.meta import Template
-from registry.meta.db import HEAD, MIGRATIONS, open_store
+from registry.meta.db import HEAD, MIGRATIONS, open_store, upgrade, url_for
+from registry.meta.engine import make_engine
 from registry.settings import Settings
+from tests.migration_checks import BEFORE_EVENTS, REVISIONS, catalogue, count, differences, old_baseline, seed, upgrade_to
 
 LEGACY = (Path(__file__).resolve().parents[1] / "fixtures" / "legacy_sqlite_schema.sql").read_text()
 
@@ -50,3 +55,55 @@ def test_head_names_the_newest_migration():
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+# -- frozen migrations: the revisions, run in order, make exactly schema.metadata ---------------
+
+def _sqlite(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    return settings, make_engine(url_for(settings))
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Engine:
+    """An empty database migrated to head, as every start does it."""
+    settings, engine = _sqlite(tmp_path_factory.mktemp("fresh"))
+    assert upgrade(engine, settings) == HEAD
+    return engine
+
+
+@pytest.fixture(scope="module")
+def at_head(fresh) -> list:
+    """The fresh database's schema; each upgraded one is compared with it (migration_checks.catalogue)."""
+    with fresh.connect() as conn:
+        return catalogue(conn)
+
+
+def test_an_empty_database_migrated_to_head_is_the_schema(fresh):
+    with fresh.connect() as conn:
+        assert differences(conn) == []
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_a_database_at_each_revision_upgrades_to_the_schema_with_its_rows(at_head, tmp_path, revision):
+    settings, engine = _sqlite(tmp_path)
+    with engine.connect() as conn:
+        upgrade_to(conn, revision)
+        seeded = seed(conn)
+    assert upgrade(engine, settings) == HEAD
+    with engine.connect() as conn:
+        assert catalogue(conn) == at_head
+        assert count(conn, list(seeded)) == seeded
+
+
+@pytest.mark.parametrize("revision", BEFORE_EVENTS)
+def test_a_database_the_old_baseline_built_upgrades_to_the_schema(at_head, tmp_path, revision):
+    settings, engine = _sqlite(tmp_path)
+    with engine.connect() as conn:
+        upgrade_to(conn, revision)
+        old_baseline(conn)  # tokens.last_used_at and the events tables before 0003 and 0006
+        seeded = seed(conn)
+    assert upgrade(engine, settings) == HEAD
+    with engine.connect() as conn:
+        assert catalogue(conn) == at_head
+        assert count(conn, list(seeded)) == seeded

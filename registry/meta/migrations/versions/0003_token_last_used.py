@@ -14,10 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("tokens")}
-    if "last_used_at" not in columns:  # a database made at 0001 from today's schema has it already
-        with op.batch_alter_table("tokens") as batch:
-            batch.add_column(sa.Column("last_used_at", sa.Float(), nullable=True))
+    with op.batch_alter_table("tokens") as batch:
+        batch.add_column(sa.Column("last_used_at", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:

@@ -16,11 +16,17 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS listing text NOT NULL DEFAULT 'published'")
-    op.execute("ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS writers text[] NOT NULL DEFAULT '{}'")
-    op.execute("CREATE INDEX IF NOT EXISTS search_docs_listing ON search_docs (listing)")
+    # A constant default: PostgreSQL records it in the catalogue, no row is rewritten.
+    op.execute("ALTER TABLE search_docs ADD COLUMN listing text NOT NULL DEFAULT 'published'")
+    op.execute("ALTER TABLE search_docs ADD COLUMN writers text[] NOT NULL DEFAULT '{}'")
+    # Built without blocking writes, outside the transaction (a plain CREATE INDEX holds off every
+    # upsert until it ends). Not transactional: an interrupted build leaves an invalid index, which
+    # the next attempt drops first.
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS search_docs_listing")
+        op.execute("CREATE INDEX CONCURRENTLY search_docs_listing ON search_docs (listing)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE search_docs DROP COLUMN listing, DROP COLUMN writers")
+        op.execute("ALTER TABLE search_docs DROP COLUMN listing, DROP COLUMN writers")  # and its index

@@ -21,14 +21,14 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.execute("ALTER TABLE search_docs DROP COLUMN IF EXISTS rank_vector")
+    op.execute("ALTER TABLE search_docs DROP COLUMN rank_vector")
     op.execute("ALTER TABLE search_docs ADD COLUMN rank_vector tsvector NOT NULL DEFAULT ''")
     op.execute("""UPDATE search_docs SET rank_vector =
         setweight(to_tsvector('english', title || ' ' || name_words), 'A') ||
         strip(to_tsvector('english', array_to_string(tags, ' '))) ||
         setweight(to_tsvector('english', description), 'B')""")
-    op.execute("CREATE TABLE IF NOT EXISTS search_words (word text PRIMARY KEY)")
-    op.execute("CREATE INDEX IF NOT EXISTS search_words_trgm ON search_words USING gin (word gin_trgm_ops)")
+    op.execute("CREATE TABLE search_words (word text PRIMARY KEY)")
+    op.execute("CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops)")
     op.execute("""INSERT INTO search_words SELECT word FROM ts_stat(
         'SELECT to_tsvector(''simple'', title || '' '' || name_words || '' '' || description) FROM search_docs')
         ON CONFLICT DO NOTHING""")
@@ -37,7 +37,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP TABLE IF EXISTS search_words")
+    op.execute("DROP TABLE search_words")
     op.execute("ALTER TABLE search_docs DROP COLUMN rank_vector")
     op.execute("""ALTER TABLE search_docs ADD COLUMN rank_vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('english', title || ' ' || name_words), 'A') ||

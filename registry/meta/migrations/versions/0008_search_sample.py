@@ -7,6 +7,9 @@ same columns as search_docs_matching (0007) for an eighth of the templates, pick
 their id: where the planner expects many matches, the sample is read from it (an eighth of the
 bitmap), and the total and facets are scaled up by eight.
 
+Built CONCURRENTLY, outside the transaction, so writes to search_docs go on meanwhile; a build
+an interruption left behind (perhaps invalid) is dropped first.
+
 Revision ID: 0008
 """
 from __future__ import annotations
@@ -22,13 +25,16 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    # The predicate is pg_sql.SHARE's, word for word: the planner matches it so.
-    op.execute("CREATE INDEX IF NOT EXISTS search_docs_sample ON search_docs "
-               "USING gin (document, industry, use_case, owner, tags) WHERE hashtext(id) & 7 = 0")
-    op.execute("ALTER INDEX search_docs_sample SET (gin_pending_list_limit = 256)")
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS search_docs_sample")
+        # The predicate is pg_sql.SHARE's, word for word: the planner matches it so.
+        op.execute("CREATE INDEX CONCURRENTLY search_docs_sample ON search_docs "
+                   "USING gin (document, industry, use_case, owner, tags) "
+                   "WITH (gin_pending_list_limit = 256) WHERE hashtext(id) & 7 = 0")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP INDEX IF EXISTS search_docs_sample")
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS search_docs_sample")

@@ -24,8 +24,11 @@ depends_on = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER INDEX search_words_trgm SET (gin_pending_list_limit = 256)")
-    op.execute("SELECT gin_clean_pending_list('search_words_trgm')")
+    # Outside the transaction: ALTER INDEX holds the index exclusively (every write to the table
+    # waits) until it commits, so it commits at once, and the merge goes on with writes beside it.
+    with op.get_context().autocommit_block():
+        op.execute("ALTER INDEX search_words_trgm SET (gin_pending_list_limit = 256)")
+        op.execute("SELECT gin_clean_pending_list('search_words_trgm')")
 
 
 def downgrade() -> None:
