@@ -74,6 +74,41 @@ class Server:
     def __init__(self, env: dict[str, str], url: str, proc: subprocess.Popen) -> None:
         self.env, self.url, self.proc = env, url, proc
 
+    def settings(self):
+        """The server's settings, read from the environment it was started with."""
+        from registry.settings import Settings
+
+        return Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.env.items() if k.startswith("REGISTRY_")})
+
+    def accounts(self, users: tuple[str, ...], tokens: dict[str, tuple[str, str]]) -> dict[str, str]:
+        """Users and tokens ({label: (user, scope)}) made in this process against the server's own
+        metadata, through the same use cases as `registry user add` and `registry token create`
+        (a CLI interpreter per account costs seconds of imports and migration checks)."""
+        from registry.container import Container
+        from registry.services import users as accounts
+
+        with _environment({k: v for k, v in self.env.items() if k.startswith("AWS_")}):
+            c = Container.build(self.settings(), migrate=False)
+            try:
+                for name in users:
+                    accounts.add_user(c, name)
+                return {label: accounts.create_token(c, user, scope) for label, (user, scope) in tokens.items()}
+            finally:
+                c.close()
+
+    def user(self, name: str, scope: str = "write", admin: bool = False) -> str:
+        """A new user and a token of theirs (`accounts`, one user)."""
+        from registry.container import Container
+        from registry.services import users as accounts
+
+        with _environment({k: v for k, v in self.env.items() if k.startswith("AWS_")}):
+            c = Container.build(self.settings(), migrate=False)
+            try:
+                accounts.add_user(c, name, is_admin=admin)
+                return accounts.create_token(c, name, scope)
+            finally:
+                c.close()
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         res = subprocess.run(
             [sys.executable, "-m", "api.cli", *args], env=self.env, capture_output=True, text=True,
@@ -81,6 +116,20 @@ class Server:
         if check and res.returncode != 0:
             raise AssertionError(f"registry {' '.join(args)} failed: {res.stderr}")
         return res
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @contextmanager
@@ -92,7 +141,9 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
     env.update(extra_env or {})
     log = open(data_dir.parent / f"server-{port}.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
+        # One process unless the test is about several (serve's default is one per core).
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         *(serve_args if "--workers" in serve_args else ("--workers", "1", *serve_args))],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -55,11 +55,9 @@ class Env:
 
     def blob_keys(self, template_id: str) -> list[str]:
         """Every stored blob of a repo (works for both backends through the registry itself)."""
-        from registry.settings import Settings
         from registry.storage import open_blob_store
 
-        settings = Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.server.env.items()
-                               if k.startswith("REGISTRY_")})
+        settings = self.server.settings()
         with pytest.MonkeyPatch.context() as mp:
             for key, value in self.server.env.items():
                 if key.startswith("AWS_"):
@@ -75,11 +73,8 @@ def _start(tmp: Path, backend: str, moto: str | None, extra_env: dict[str, str] 
         extra |= aws_env(moto) | {"REGISTRY_STORAGE": "s3", "REGISTRY_S3_BUCKET": "registry-it",
                                   "REGISTRY_S3_PREFIX": "it"}
     with registry_server(tmp / "data", extra) as server:
-        server.cli("user", "add", "alice")
-        server.cli("user", "add", "bob")
-        server.cli("user", "add", "carol")
-        tokens = {u: server.cli("token", "create", u).stdout.strip() for u in ("alice", "bob", "carol")}
-        tokens["carol-ro"] = server.cli("token", "create", "carol", "--scope", "read").stdout.strip()
+        tokens = server.accounts(("alice", "bob", "carol"), {u: (u, "write") for u in ("alice", "bob", "carol")}
+                                 | {"carol-ro": ("carol", "read")})
         yield Env(server, backend, tokens)
 
 

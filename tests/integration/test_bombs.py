@@ -44,8 +44,7 @@ def vm_kb(pid: int, field: str) -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with registry_server(tmp_path_factory.mktemp("bombs") / "data") as srv:
-        srv.cli("user", "add", "alice")
-        token = srv.cli("token", "create", "alice").stdout.strip()
+        token = srv.user("alice")
         import httpx
 
         httpx.post(f"{srv.url}/api/v1/templates", json={"name": "target"}, timeout=30,

@@ -19,8 +19,7 @@ from tests.services import registry_server
 def node(tmp_path_factory):
     with cluster() as pg, registry_server(tmp_path_factory.mktemp("pgnode") / "data",
                                           {"REGISTRY_DATABASE_URL": pg.url}, ("--workers", "1")) as server:
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         yield pg, server, token
 
 

@@ -23,8 +23,7 @@ def ev(tmp_path_factory):
 
 def _admin(ev: Env) -> str:
     if "root" not in ev.tokens:
-        ev.server.cli("user", "add", "root", "--admin")
-        ev.tokens["root"] = ev.server.cli("token", "create", "root", "--scope", "admin").stdout.strip()
+        ev.tokens["root"] = ev.server.user("root", "admin", admin=True)
     return ev.tokens["root"]
 
 

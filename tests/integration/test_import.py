@@ -22,7 +22,7 @@ def test_import_folders_as_valid_templates(tmp_path):
     (src / "notes").mkdir()
     (src / "notes" / "README.md").write_text("not a template\n")
     with registry_server(tmp_path / "data") as server:
-        server.cli("user", "add", "alice")
+        server.accounts(("alice",), {})
         res = server.cli("import", str(src), "--owner", "alice", check=False)
         assert res.returncode == 0, res.stderr  # a prompt that is no valid Jinja2 imports as text
         assert "imported 3 of 3 templates for alice" in res.stdout
@@ -64,6 +64,6 @@ def test_import_errors_are_one_line(tmp_path):
     with registry_server(tmp_path / "data") as server:
         res = server.cli("import", str(tmp_path / "nope"), "--owner", "alice", check=False)
         assert res.returncode != 0 and res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
-        server.cli("user", "add", "alice")
+        server.accounts(("alice",), {})
         res = server.cli("import", str(tmp_path), "--owner", "alice", check=False)
         assert res.returncode != 0 and "no sub-folder" in res.stderr

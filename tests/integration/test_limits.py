@@ -17,8 +17,8 @@ LIMITS = {"REGISTRY_RATE_LIMIT_ANONYMOUS": "6", "REGISTRY_RATE_LIMIT_TOKEN": "10
 def limited(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("limits")
     with registry_server(tmp / "data", LIMITS) as server:
-        server.cli("user", "add", "alice")
-        tokens = [server.cli("token", "create", "alice").stdout.strip() for _ in range(2)]
+        made = server.accounts(("alice",), {"a": ("alice", "write"), "b": ("alice", "write")})
+        tokens = [made["a"], made["b"]]
         yield server, tokens
 
 
@@ -50,8 +50,7 @@ def test_tokens_have_their_own_bucket_and_bad_tokens_count_against_the_ip(limite
 
 def test_bodies_over_the_limit_are_refused_while_read(tmp_path):
     with registry_server(tmp_path / "data", LIMITS | {"REGISTRY_RATE_LIMIT_ANONYMOUS": "0"}) as server:
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         big = httpx.post(f"{server.url}/api/v1/templates", headers=auth, timeout=10,
                          content=b'{"name": "x", "description": "' + b"a" * 3000 + b'"}')

@@ -24,8 +24,7 @@ FAST = {"REGISTRY_JOB_HEARTBEAT_SECONDS": "1", "REGISTRY_WORKER_MAINTENANCE_SECO
 class Stack:
     def __init__(self, server, tmp: Path) -> None:
         self.server, self.tmp, self.workers = server, tmp, []
-        server.cli("user", "add", "alice")
-        self.token = server.cli("token", "create", "alice").stdout.strip()
+        self.token = server.user("alice")
 
     def worker(self, module: str = "api.cli", **env) -> subprocess.Popen:
         proc = start_worker({**self.server.env, **env}, self.tmp / f"worker-{len(self.workers)}.log", module)

@@ -18,8 +18,7 @@ EXAMPLE = '{"title": "t"}\n'
 def test_an_embedded_install_moves_to_postgres_and_keeps_everything(tmp_path):
     data = tmp_path / "data"
     with registry_server(data) as embedded:
-        embedded.cli("user", "add", "alice")
-        token = embedded.cli("token", "create", "alice").stdout.strip()
+        token = embedded.user("alice")
         auth = {"Authorization": f"Bearer {token}"}
         info = httpx.post(f"{embedded.url}/api/v1/templates", json={"name": "moved"}, headers=auth, timeout=30).json()
         work = tmp_path / "w"

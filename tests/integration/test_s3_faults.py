@@ -45,8 +45,7 @@ def faulty(moto_endpoint, tmp_path_factory):
     with fault_proxy(moto_endpoint) as proxy:
         env = aws_env(proxy.url) | {"REGISTRY_STORAGE": "s3", "REGISTRY_S3_BUCKET": BUCKET}
         with registry_server(tmp / "data", env) as server:
-            server.cli("user", "add", "alice")
-            token = server.cli("token", "create", "alice").stdout.strip()
+            token = server.user("alice")
             yield server, proxy, token
 
 

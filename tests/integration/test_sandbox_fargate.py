@@ -67,8 +67,7 @@ def test_worker_killed_while_its_task_runs_the_rerun_adopts_it(aws, tmp_path):
            "REGISTRY_S3_PREFIX": "adopt", "REGISTRY_SANDBOX_TIMEOUT_SECONDS": "120"}
     with redis_server() as redis_url, registry_server(tmp_path / "data", {**env, "REGISTRY_REDIS_URL": redis_url}) as server, \
             FakeFargate() as aws_side:
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         log = tmp_path / "worker.log"
         first = start_worker(server.env, log)

@@ -138,8 +138,7 @@ def test_lifecycle_through_the_api_and_the_archived_banner(tmp_path):
     from tests.unit.usecases import MINIMAL
 
     with registry_server(tmp_path / "data") as server:
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         auth = {"Authorization": f"Bearer {token}"}
         for name, status in (("lc-draft", "draft"), ("lc-archived", "archived")):
             info = httpx.post(f"{server.url}/api/v1/templates", json={"name": name}, headers=auth, timeout=30).json()
@@ -174,8 +173,7 @@ def test_the_owners_gallery_view_marks_failing_templates(tmp_path):
     from tests.unit.usecases import MINIMAL
 
     with registry_server(tmp_path / "data") as server:
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         auth = {"Authorization": f"Bearer {token}"}
         info = httpx.post(f"{server.url}/api/v1/templates", json={"name": "failing"}, headers=auth, timeout=30).json()
         work = tmp_path / "w"

@@ -50,8 +50,7 @@ def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
         while len(_server_processes(server.proc.pid)) < 2:
             assert time.monotonic() < deadline, "no second process"
             time.sleep(0.2)
-        server.cli("user", "add", "alice")
-        token = server.cli("token", "create", "alice").stdout.strip()
+        token = server.user("alice")
         api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         for i in range(4):  # several templates, pushes and clones, whichever process answers
             created = api.post("/templates", json={"name": f"multi-{i}"})
@@ -90,8 +89,7 @@ def test_one_process_per_core_signs_alike(tmp_path):
             time.sleep(0.2)
         # the web session key was made once, before the processes started: every one signs alike
         assert (tmp_path / "data" / "secret_key").exists()
-        server.cli("user", "add", "bob")
-        token = server.cli("token", "create", "bob").stdout.strip()
+        token = server.user("bob")
         for _ in range(6):  # a new connection each time: whichever process answers, the same
             mine = httpx.get(server.url + "/api/v1/user/tokens", headers={"Authorization": f"Bearer {token}"},
                              timeout=30)
@@ -135,8 +133,7 @@ def test_a_process_past_its_memory_bound_is_replaced_without_a_failed_request(tm
         assert set(codes) == {200}, codes
         assert server.proc.poll() is None  # replacements are not faults: the server keeps going
         # a push's checks all end, though the process that queued them is replaced soon after
-        server.cli("user", "add", "carol")
-        token = server.cli("token", "create", "carol").stdout.strip()
+        token = server.user("carol")
         api = httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         created = api.post("/templates", json={"name": "recycled"})
         assert created.status_code == 201, created.text

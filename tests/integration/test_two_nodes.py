@@ -39,10 +39,9 @@ def test_two_nodes_share_everything_but_caches(tmp_path):
         with registry_server(tmp_path / "a", shared) as a, registry_server(tmp_path / "b", shared) as b:
             workers = [start_worker(a.env, tmp_path / "w1.log"), start_worker(b.env, tmp_path / "w2.log")]
             try:
-                a.cli("user", "add", "alice")
-                a.cli("user", "add", "bob")
-                token = a.cli("token", "create", "alice").stdout.strip()
-                bob = b.cli("token", "create", "bob").stdout.strip()  # users are shared: node b knows bob
+                token = a.user("alice")
+                a.accounts(("bob",), {})
+                bob = b.accounts((), {"bob": ("bob", "write")})["bob"]  # users are shared: node b knows bob
                 auth = {"Authorization": f"Bearer {token}"}
                 info = httpx.post(f"{a.url}/api/v1/templates", json={"name": "shared"}, headers=auth,
                                   timeout=30).json()

@@ -135,8 +135,7 @@ def test_hooks_are_for_maintainers_and_checked(hooks):
     changed = hooks.api.patch(f"{base}/{hook['id']}", json={"events": ["status", "run"], "active": False})
     assert changed.status_code == 200 and changed.json()["events"] == ["run", "status"] and not changed.json()["active"]
     assert [h["id"] for h in hooks.api.get(base).json()] == [hook["id"]]
-    hooks.stack.server.cli("user", "add", "mallory")
-    mallory = hooks.stack.server.cli("token", "create", "mallory").stdout.strip()
+    mallory = hooks.stack.server.user("mallory")
     with httpx.Client(base_url=hooks.url + "/api/v1", headers={"Authorization": f"Bearer {mallory}"}) as m:
         assert m.get(base).status_code == 403
         assert m.post(base, json={"url": "http://x"}).status_code == 403
