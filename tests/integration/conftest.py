@@ -78,15 +78,26 @@ def _start(tmp: Path, backend: str, moto: str | None, extra_env: dict[str, str] 
         yield Env(server, backend, tokens)
 
 
+@pytest.fixture(scope="session")
+def _shared_local(tmp_path_factory) -> Iterator[Env]:
+    yield from _start(tmp_path_factory.mktemp("srv-local"), "local", None)
+
+
+@pytest.fixture(scope="session")
+def _shared_s3(tmp_path_factory, moto_endpoint) -> Iterator[Env]:
+    yield from _start(tmp_path_factory.mktemp("srv-s3"), "s3", moto_endpoint)
+
+
+# One server per backend for the whole session (per xdist worker): a test names its templates
+# itself (they are unique across modules) and reads no site-wide count it did not make.
 @pytest.fixture(scope="module", params=["local", "s3"])
-def env(request, tmp_path_factory) -> Iterator[Env]:
-    moto = request.getfixturevalue("moto_endpoint") if request.param == "s3" else None
-    yield from _start(tmp_path_factory.mktemp(f"srv-{request.param}"), request.param, moto)
+def env(request) -> Env:
+    return request.getfixturevalue(f"_shared_{request.param}")
 
 
 @pytest.fixture(scope="module")
-def local_env(tmp_path_factory) -> Iterator[Env]:
-    yield from _start(tmp_path_factory.mktemp("srv-local"), "local", None)
+def local_env(_shared_local) -> Env:
+    return _shared_local
 
 
 @pytest.fixture(params=["0", "2"], ids=["v0", "v2"])

@@ -75,12 +75,12 @@ def test_form_posts_need_the_csrf_token_and_our_origin(local_env, tmp_path):
 
 
 def test_hostile_repository_content_is_escaped(local_env, tmp_path):
-    build(local_env, "hostile", tmp_path)
+    build(local_env, "hostile-page", tmp_path)
     alice = _login(local_env, "alice")
-    alice.post("/alice/hostile/pulls", data={"csrf": _csrf(alice.get("/alice/hostile/pulls").text),
+    alice.post("/alice/hostile-page/pulls", data={"csrf": _csrf(alice.get("/alice/hostile-page/pulls").text),
                                              "head": XSS_BRANCH, "title": "<b>bold</b> title"})
-    pages = [alice.get("/alice/hostile").text, alice.get("/alice/hostile/pulls").text,
-             alice.get("/alice/hostile/pulls/1").text, alice.get("/alice/hostile/pulls/1?view=split").text]
+    pages = [alice.get("/alice/hostile-page").text, alice.get("/alice/hostile-page/pulls").text,
+             alice.get("/alice/hostile-page/pulls/1").text, alice.get("/alice/hostile-page/pulls/1?view=split").text]
     for html in pages:
         assert "<script>alert" not in html and "<img src=x" not in html and "<svg/onload" not in html
         assert html.count("<svg") == html.count('<svg class="usage"')  # only the usage chart is SVG
@@ -118,9 +118,9 @@ def test_conflicts_are_listed_and_block_the_merge_button(local_env, tmp_path):
 
 def test_private_pages_are_hidden_from_strangers_and_runs_have_a_page(local_env, tmp_path):
     with local_env.api() as api:
-        assert api.post("/templates", json={"name": "secret", "visibility": "private"}).status_code == 201
-    assert httpx.get(f"{local_env.url}/alice/secret", timeout=30).status_code == 404  # as if missing
-    assert _login(local_env, "alice").get("/alice/secret").status_code == 200
+        assert api.post("/templates", json={"name": "private-page", "visibility": "private"}).status_code == 201
+    assert httpx.get(f"{local_env.url}/alice/private-page", timeout=30).status_code == 404  # as if missing
+    assert _login(local_env, "alice").get("/alice/private-page").status_code == 200
     build(local_env, "withruns", tmp_path)
     deadline = time.monotonic() + 30
     with local_env.api() as api:
