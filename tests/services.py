@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +12,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+
+class HeldPort:
+    """A port bound but not listening while held: connections to it are refused, and no other
+    test (xdist runs several at once) is handed it by free_port(). Release it just before a
+    server of the test's own binds it, hold it again once that server is gone."""
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+        self.port = self.hold(0)
+
+    def hold(self, port: int | None = None) -> int:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", self.port if port is None else port))
+        return self._sock.getsockname()[1]
+
+    def release(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 def free_port() -> int:
@@ -134,7 +155,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
-                    serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
+                    serve_args: tuple[str, ...] = (), workers: int | None = 1) -> Iterator[Server]:
+    """`registry serve` with `workers` processes (None: serve's own default, one per core), unless
+    `serve_args` names --workers itself."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
@@ -143,7 +166,7 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
     proc = subprocess.Popen(
         # One process unless the test is about several (serve's default is one per core).
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         *(serve_args if "--workers" in serve_args else ("--workers", "1", *serve_args))],
+         *(("--workers", str(workers)) if workers and "--workers" not in serve_args else ()), *serve_args],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -183,6 +206,19 @@ def redis_server(port: int | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
+    """End a process started in its own group (start_worker): SIGTERM, and SIGKILL past `grace`
+    seconds (a loaded machine can keep a warm shutdown waiting on a sandbox run that long)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
 
 
 def start_worker(env: dict[str, str], log_path: Path, module: str = "api.cli") -> subprocess.Popen:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.gitcli import authed, commit_file, git
-from tests.services import free_port, redis_server, registry_server, start_worker
+from tests.services import free_port, redis_server, registry_server, start_worker, stop_group
 
 pytestmark = pytest.mark.timeout(300)
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
@@ -34,8 +34,7 @@ class Stack:
     def stop_workers(self) -> None:
         for proc in self.workers:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(20)
+                stop_group(proc)
 
     def template(self, name: str, work: Path) -> Path:
         resp = httpx.post(f"{self.server.url}/api/v1/templates", json={"name": name},

@@ -17,7 +17,7 @@ from registry.sandbox.fargate import FargateBackend
 from registry.settings import Settings
 from tests.fake_fargate import FakeFargate, all_tasks, provision
 from tests.gitcli import authed, commit_file, git
-from tests.services import aws_env, make_bucket, moto_server, redis_server, registry_server, start_worker
+from tests.services import aws_env, make_bucket, moto_server, redis_server, registry_server, start_worker, stop_group
 
 pytestmark = pytest.mark.timeout(300)
 MINIMAL = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
@@ -109,8 +109,7 @@ def test_worker_killed_while_its_task_runs_the_rerun_adopts_it(aws, tmp_path):
             assert final["sandbox"]["state"] == "failure"
             assert final["sandbox"]["description"] == "case 'mentions Q4' (tests/q4.json) failed: contains 'Q4': not found"
         finally:
-            os.killpg(second.pid, signal.SIGTERM)
-            second.wait(20)
+            stop_group(second)
 
 
 def _wait(probe, timeout: float):

@@ -107,7 +107,7 @@ def test_one_process_per_core_signs_alike(tmp_path):
 
 
 def test_the_default_is_one_process_per_core(tmp_path):
-    with registry_server(tmp_path / "data") as server:
+    with registry_server(tmp_path / "data", workers=None) as server:
         deadline = time.monotonic() + 60
         while len(_server_processes(server.proc.pid)) < cores():
             assert time.monotonic() < deadline, "fewer processes than cores"

@@ -4,7 +4,6 @@ and pages through the other; racing pushes through both have exactly one winner 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 
@@ -14,7 +13,7 @@ import pytest
 from tests.gitcli import authed, commit_file, git
 from tests.integration.test_pipeline import MINIMAL
 from tests.pg import pg_database
-from tests.services import redis_server, registry_server, start_worker
+from tests.services import redis_server, registry_server, start_worker, stop_group
 
 pytestmark = pytest.mark.timeout(300)
 FAST = {"REGISTRY_JOB_HEARTBEAT_SECONDS": "1", "REGISTRY_RECONCILE_SECONDS": "0.5"}
@@ -95,5 +94,4 @@ def test_two_nodes_share_everything_but_caches(tmp_path):
                 assert set(_final(b.url, token, "shared", tip).values()) == {"success"}
             finally:
                 for proc in workers:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(20)
+                    stop_group(proc)
