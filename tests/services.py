@@ -25,6 +25,7 @@ class HeldPort:
 
     def hold(self, port: int | None = None) -> int:
         self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the last server's TIME_WAIT
         self._sock.bind(("127.0.0.1", self.port if port is None else port))
         return self._sock.getsockname()[1]
 
