@@ -18,6 +18,7 @@ from registry.container import Container
 from registry.settings import Settings
 
 from . import jobs, runtime
+from .bootstrap import System
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,10 @@ def warm(container: Container) -> None:
     schemas.secret_fields()
 
 
-def run_worker(container: Container, queues: list[str], burst: bool) -> None:
+def run_worker(system: System, queues: list[str], burst: bool) -> None:
     """Work until stopped, riding out Redis outages: a lost connection (at start or mid-job) is
     retried with backoff and logged once per change of state, never a reason to exit."""
+    container = system.container
     settings = container.settings
     if not settings.redis_url:
         from registry.errors import InvalidInput
