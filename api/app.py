@@ -17,7 +17,9 @@ from .routes import events, gallery, hooks, pulls, runs, templates, tokens, vali
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
 
-def create_app(container: Container, base_url: str) -> FastAPI:
+def create_app(container: Container, base_url: str, processes: int = 1) -> FastAPI:
+    """`processes`: how many serve on the port (`serve --workers N`); more than one without Redis
+    keeps the rate-limit counters in a file of the data dir that all of them share."""
     app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Prompt templates as git repositories: the JSON API. The reference is at /docs.",
                   generate_unique_id_function=openapi.operation_id)
@@ -26,7 +28,7 @@ def create_app(container: Container, base_url: str) -> FastAPI:
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
-    app.add_middleware(Limits, container=container)  # inside the counter: refusals are counted too
+    app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 

@@ -21,8 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InvalidInput("--workers must be 1 or more")
-    container = container_from_env()
-    return run(container, args.host, args.port, args.workers)
+    return run(get_settings(), args.host, args.port, args.workers)
 
 
 def cores() -> int:
@@ -97,19 +96,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.bootstrap import bootstrap
     from workers.worker import run_worker
 
-    container = container_from_env()
-    redis_url = container.settings.redis_url
+    system = bootstrap(get_settings(), "worker")
+    redis_url = system.container.settings.redis_url
     print(f"worker on {', '.join(args.queues)} ({redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
-    run_worker(container, args.queues, args.burst)
+    run_worker(system, args.queues, args.burst)
     return 0
 
 
 def cmd_checks_requeue(args: argparse.Namespace) -> int:
-    from workers.pipeline import build
+    from workers.bootstrap import bootstrap
 
-    pipeline = build(container_from_env())
+    pipeline = bootstrap(get_settings(), "batch").queue
     count = pipeline.reconcile(full=True, older_than=time.time() + 1)
     pipeline.drain(timeout=600)  # embedded: run them here and now
     pipeline.stop()

@@ -11,8 +11,10 @@ from registry.settings import get_settings
 
 
 def container_from_env() -> Container:
-    """The one container of this process, built from the environment's settings."""
-    return Container.build(get_settings())
+    """The one container of a command that queues nothing, built from the environment's settings."""
+    from workers.bootstrap import bootstrap
+
+    return bootstrap(get_settings(), "cli").container
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -61,7 +63,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from registry.services import templates, users
-    from workers.pipeline import build
+    from workers.bootstrap import bootstrap
 
     folders = templates.import_candidates(Path(args.dir))
     if not folders:
@@ -70,9 +72,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         from .remote_import import import_remote
 
         return import_remote(args.remote, args.token, folders, args.owner, _kept(args.keep))
-    container = container_from_env()
+    system = bootstrap(get_settings(), "batch")  # its pushes queue checks, run before it exits
+    container, pipeline = system.container, system.queue
     actor = users.actor_for(container, args.owner)
-    pipeline = build(container)
     failed = 0
     for folder in tqdm(folders, desc="importing", unit="template", file=sys.stderr):
         try:

@@ -49,12 +49,17 @@ class FlushBoard:
         """The process in `slot` ended (the supervisor says so): no one waits for it."""
         self._set(1 + slot, ABSENT)
 
+    def peers(self, slot: int) -> Peers:
+        """What the analytics reads of process `slot` call to have the others' counts added (given
+        to its container when it is built, before it joins)."""
+        return Peers(self, slot)
+
     def join(self, slot: int, flush: Callable[[], object], stop: threading.Event) -> Peers:
         """In process `slot`: answer requests (a thread calling `flush`, until `stop`); returns
-        what its analytics reads call to have the others' counts added."""
+        its peers."""
         self._set(1 + slot, _now())  # counted nothing yet
         threading.Thread(target=self._serve, args=(slot, flush, stop), name="usage-flush", daemon=True).start()
-        return Peers(self, slot)
+        return self.peers(slot)
 
     def _serve(self, slot: int, flush: Callable[[], object], stop: threading.Event) -> None:
         last = self._get(1 + slot)

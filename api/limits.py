@@ -55,7 +55,7 @@ class BodyTooLarge(HTTPException):
 
 
 class Limits:
-    def __init__(self, app: ASGIApp, container: Container) -> None:
+    def __init__(self, app: ASGIApp, container: Container, processes: int = 1) -> None:
         self.app = app
         self.container = container
         settings = container.settings
@@ -63,7 +63,7 @@ class Limits:
         self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
         self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
         uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
-                                     if settings.serve_processes > 1 else "memory://")
+                                     if processes > 1 else "memory://")
         self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
         self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
         self.sessions = session_reader(settings)

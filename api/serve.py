@@ -1,6 +1,7 @@
 """`registry serve`: the API, git smart HTTP and pages in one process, or in N processes on one
-port (`--workers N`, forked by api.supervisor). Each process has its own Container and pipeline
-(embedded queue or RQ dispatcher, reconciler); what they share is safe across processes: the
+port (`--workers N`, forked by api.supervisor). Each process bootstraps its own Container and
+pipeline (embedded queue or RQ dispatcher, reconciler) from the settings the supervisor read;
+what they share is safe across processes: the
 metadata database (SQLite WAL with immediate transactions, or PostgreSQL), blobs, the pack cache
 (immutable files written by rename), whoosh's writer lock, and webhook deliveries (claimed).
 """
@@ -20,8 +21,8 @@ from fastapi import FastAPI
 
 from registry.container import Container
 from registry.services import gallery
-from registry.settings import get_settings
-from workers.pipeline import Pipeline, build
+from registry.settings import Settings
+from workers.bootstrap import System, bootstrap
 
 from . import recycle
 from .app import create_app
@@ -30,16 +31,16 @@ from .supervisor import bind, supervise
 from .web import session
 
 
-def prepare(container: Container, host: str, port: int, first: bool) -> tuple[FastAPI, Pipeline]:
-    """The app and its running pipeline. `first`: the only process, or the one of N that claimed
-    the start (with the embedded queue, everything pending is owed now: no one else runs it)."""
-    settings = container.settings
-    pipeline = build(container)
+def prepare(system: System, host: str, port: int, first: bool) -> FastAPI:
+    """The app, with the system's pipeline running. `first`: the only process, or the one of N
+    that claimed the start (with the embedded queue, everything pending is owed now: no one else
+    runs it)."""
+    settings = system.container.settings
     # The first process: whatever checks are pending are owed now (a restart loses the embedded
     # queue). With Redis, or the other processes, only what has waited past the requeue delay.
-    pipeline.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
-    pipeline.start()
-    return create_app(container, settings.public_base_url(host, port)), pipeline
+    system.queue.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
+    system.queue.start()
+    return create_app(system.container, settings.public_base_url(host, port), system.processes)
 
 
 def _ensure_index(container: Container) -> None:
@@ -47,19 +48,19 @@ def _ensure_index(container: Container) -> None:
         print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
-def _serve_process(host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int,
+def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int,
                    replacement: bool) -> int:
     """Process `slot` of the N of `--workers N`, forked by the supervisor: its own container
     (database connections, search index writer) and pipeline, serving on the shared socket.
     Returns recycle.RECYCLED when it ended to be replaced by a smaller one."""
-    # one of several: rate-limit counters in a shared file (api/ratestore.py)
-    settings = get_settings().model_copy(update={"serve_processes": board.processes})
-    container = Container.build(settings, migrate=False)  # the supervisor migrated the schema
+    # the supervisor migrated the schema; one of several: rate-limit counters in a shared file
+    system = bootstrap(settings, "serve", processes=board.processes, peers=board.peers(slot), migrate=False)
+    container, pipeline = system.container, system.queue
     # A replacement is never first: the others are running, with their own queues.
     first = not replacement and _claim_start(settings.data_dir)
-    app, pipeline = prepare(container, host, port, first=first)
+    app = prepare(system, host, port, first=first)
     stop = threading.Event()
-    container.usage.peers = board.join(slot, lambda: container.usage.flush(container.meta), stop)
+    board.join(slot, lambda: container.usage.flush(container.meta), stop)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
     # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
@@ -93,22 +94,26 @@ def _claim_start(data_dir: Path) -> bool:
     return True
 
 
-def run(container: Container, host: str, port: int, workers: int) -> int:
-    settings = container.settings
+def run(settings: Settings, host: str, port: int, workers: int) -> int:
     queue = f"redis ({settings.redis_url})" if settings.redis_url else "embedded"
     banner = (f"registry listening on {settings.public_base_url(host, port)} (storage: {settings.storage}, "
               f"queue: {queue}, data: {settings.data_dir}, processes: {workers})")
     hint = "create a user and a token: registry user add NAME && registry token create NAME"
-    _ensure_index(container)  # once, before any process serves
     if workers == 1:
-        app, pipeline = prepare(container, host, port, first=True)
+        system = bootstrap(settings, "serve")
+        _ensure_index(system.container)  # once, before the process serves
+        app = prepare(system, host, port, first=True)
         print(banner, hint, sep="\n", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-        pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
+        system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return 0
+    # The supervisor serves nothing: a container to migrate the schema and ensure the index, once,
+    # before any process serves; the processes get the settings read here, not the environment.
+    container = bootstrap(settings, "cli").container
+    _ensure_index(container)
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes
     print(banner, hint, sep="\n", flush=True)
     board = FlushBoard(workers)
-    return supervise(sock, workers, functools.partial(_serve_process, host, port, board), ended=board.leave)
+    return supervise(sock, workers, functools.partial(_serve_process, settings, host, port, board), ended=board.leave)

@@ -1,10 +1,11 @@
 """The one object holding what the use cases work on: settings, metadata, blobs, repositories,
 the search index, and the listeners that hand landed pushes and requested runs to a queue.
 
-It is built in one place per process (`Container.build`, called by the CLI's entry points)
-and passed explicitly to every use case, view, dispatcher and job; nothing builds a second
-one from the environment. One container means one MetaStore connection pool and one search
-index writer per process.
+It is built in one place per process (`workers.bootstrap`, called by the CLI's entry points),
+finished: its listeners, queue depths and usage peers are given at construction and nothing
+changes it afterwards. It is passed explicitly to every use case, view, dispatcher and job;
+nothing builds a second one from the environment. One container means one MetaStore connection
+pool and one search index writer per process.
 """
 from __future__ import annotations
 
@@ -20,35 +21,44 @@ from .search import SearchIndex, WhooshIndex
 from .search.pg_index import PostgresIndex
 from .settings import Settings
 from .storage import BlobStore, open_blob_store
-from .usage import UsageCounter
+from .usage import Peers, UsageCounter
 
 PushListener = Callable[[Template, list[RefUpdate]], None]
 RunListener = Callable[[Run], None]
 DeliveryListener = Callable[[list[str]], None]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Listeners:
+    """Who hears what the core announces: whoever queues checks (workers.pipeline, wired in by
+    workers.bootstrap); the core only announces."""
+    push: tuple[PushListener, ...] = ()
+    run: tuple[RunListener, ...] = ()
+    delivery: tuple[DeliveryListener, ...] = ()
+
+
+@dataclass(frozen=True)
 class Container:
     settings: Settings
     meta: MetaStore
     blobs: BlobStore
     repos: RepoStore
-    # Whoever queues checks subscribes here (workers.pipeline); the core only announces.
-    push_listeners: list[PushListener] = field(default_factory=list)
-    run_listeners: list[RunListener] = field(default_factory=list)
-    delivery_listeners: list[DeliveryListener] = field(default_factory=list)
+    listeners: Listeners = Listeners()
     usage: UsageCounter = field(default_factory=UsageCounter)
-    # Jobs waiting per queue, for operators' metrics (set by whoever runs the queue).
+    # Jobs waiting per queue, for operators' metrics (from whoever runs the queue).
     queue_depths: Callable[[], dict[str, int]] | None = None
-    _search: SearchIndex | None = None
-    _search_lock: threading.Lock = field(default_factory=threading.Lock)
+    _search: list[SearchIndex] = field(default_factory=list, repr=False, compare=False)  # opened on first use
+    _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
-    def build(cls, settings: Settings, migrate: bool = True) -> Container:
+    def build(cls, settings: Settings, migrate: bool = True, listeners: Listeners = Listeners(),
+              queue_depths: Callable[[], dict[str, int]] | None = None, peers: Peers | None = None) -> Container:
         """From settings: the metadata database (migrated to the newest schema, unless the caller
-        knows it is), blobs, repos."""
+        knows it is), blobs, repos; with the process's listeners, its queue's depths and, beside
+        other server processes, the peers its usage counter asks to flush."""
         blobs = open_blob_store(settings)
-        return cls(settings, db.open_store(settings, migrate), blobs, RepoStore(blobs, settings.pack_cache))
+        return cls(settings, db.open_store(settings, migrate), blobs, RepoStore(blobs, settings.pack_cache),
+                   listeners, UsageCounter(peers), queue_depths)
 
     def close(self) -> None:
         """Let go of the database connections (a process about to fork carries none into its children)."""
@@ -59,12 +69,12 @@ class Container:
         """The gallery's search index, opened on first use (commands that never search don't
         create it); one per container, so one writer per process."""
         with self._search_lock:
-            if self._search is None:
+            if not self._search:
                 if self.settings.search_backend == "postgres":
-                    self._search = PostgresIndex(db.engine_of(self.meta))
+                    self._search.append(PostgresIndex(db.engine_of(self.meta)))
                 else:
-                    self._search = WhooshIndex(self.settings.data_dir / "search")
-            return self._search
+                    self._search.append(WhooshIndex(self.settings.data_dir / "search"))
+            return self._search[0]
 
     def open_repo(self, template: Template) -> TemplateRepo:
         """The template's repository as it is now; use it as a context manager."""
@@ -72,14 +82,14 @@ class Container:
 
     def announce_push(self, template: Template, updates: list[RefUpdate]) -> None:
         """Refs moved (push, merge, fork, import): every listener hears of it once."""
-        for listener in self.push_listeners:
+        for listener in self.listeners.push:
             listener(template, updates)
 
     def announce_run(self, run: Run) -> None:
-        for listener in self.run_listeners:
+        for listener in self.listeners.run:
             listener(run)
 
     def announce_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded (committed): the queue sends them."""
-        for listener in self.delivery_listeners:
+        for listener in self.listeners.delivery:
             listener(delivery_ids)

@@ -37,9 +37,6 @@ class Settings(BaseSettings):
     # Requests per minute per client IP without valid credentials / per token; 0 = no limit.
     rate_limit_anonymous: int = Field(default=300, ge=0)
     rate_limit_token: int = Field(default=5000, ge=0)
-    # Set by `registry serve --workers N` for its processes: N > 1 without Redis keeps the
-    # rate-limit counters in a file of the data dir that all of them share.
-    serve_processes: int = Field(default=1, ge=1)
     # One of several server processes whose private memory (what it does not share with the
     # others: heap grown by large pushes and kept, caches) passes this many MB, while its queue is
     # idle, finishes its requests and is replaced by a fresh fork; 0 = never.

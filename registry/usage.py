@@ -38,8 +38,8 @@ class Peers(Protocol):
 
 
 class UsageCounter:
-    def __init__(self) -> None:
-        self.peers: Peers | None = None  # set by a server of several processes
+    def __init__(self, peers: Peers | None = None) -> None:
+        self.peers = peers  # a server of several processes: the others (workers.bootstrap)
         self._lock = threading.Lock()
         self._pending: Counter[tuple[str, str, str]] = Counter()
 

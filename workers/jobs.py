@@ -1,10 +1,12 @@
-"""RQ job functions: ids in, one core call on the worker's container, no logic of their own."""
+"""RQ job functions: the worker's system (passed by workers.worker.RegistryJob) and ids in, one
+core call on its container, no logic of their own. They are queued with the ids only."""
 from __future__ import annotations
 
 from rq import get_current_job
 
+from .bootstrap import System
 from .rq_queue import RQDispatcher
-from .runtime import container, run_check, run_delivery, run_manual, run_repack
+from .runtime import run_check, run_delivery, run_manual, run_repack
 
 
 def _may_retry() -> bool:
@@ -12,29 +14,29 @@ def _may_retry() -> bool:
     return bool(job and job.retries_left)
 
 
-def validate(template_id: str, sha: str) -> None:
-    run_check(container(), "validate", template_id, sha, _may_retry)
+def validate(system: System, template_id: str, sha: str) -> None:
+    run_check(system.container, "validate", template_id, sha, _may_retry)
     # sandbox depends on validate: it is queued once validate has a final state.
     job = get_current_job()
     assert job is not None
-    RQDispatcher(job.connection, container()).enqueue(template_id, sha, ["sandbox"])
+    RQDispatcher(job.connection, system.container).enqueue(template_id, sha, ["sandbox"])
 
 
-def index(template_id: str, sha: str) -> None:
-    run_check(container(), "index", template_id, sha, _may_retry)
+def index(system: System, template_id: str, sha: str) -> None:
+    run_check(system.container, "index", template_id, sha, _may_retry)
 
 
-def sandbox(template_id: str, sha: str) -> None:
-    run_check(container(), "sandbox", template_id, sha, _may_retry)
+def sandbox(system: System, template_id: str, sha: str) -> None:
+    run_check(system.container, "sandbox", template_id, sha, _may_retry)
 
 
-def run(run_id: str) -> None:
-    run_manual(container(), run_id, _may_retry)
+def run(system: System, run_id: str) -> None:
+    run_manual(system.container, run_id, _may_retry)
 
 
-def deliver(delivery_id: str) -> None:
-    run_delivery(container(), delivery_id)
+def deliver(system: System, delivery_id: str) -> None:
+    run_delivery(system.container, delivery_id)
 
 
-def repack(template_id: str) -> None:
-    run_repack(container(), template_id)
+def repack(system: System, template_id: str) -> None:
+    run_repack(system.container, template_id)

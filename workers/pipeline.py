@@ -141,22 +141,3 @@ class Pipeline:
         except Exception:
             log.exception("usage counts could not be saved")
 
-
-def build(container: Container) -> Pipeline:
-    """RQ when REGISTRY_REDIS_URL is set, else the embedded in-process queue; subscribed to the
-    container's pushes and runs."""
-    dispatcher: Dispatcher
-    if container.settings.redis_url:
-        from .rq_queue import RQDispatcher, connect
-
-        dispatcher = RQDispatcher(connect(container.settings.redis_url), container)
-    else:
-        from .embedded import EmbeddedDispatcher
-
-        dispatcher = EmbeddedDispatcher(container)
-    pipeline = Pipeline(container, dispatcher)
-    container.push_listeners.append(pipeline.on_push)
-    container.run_listeners.append(pipeline.on_run)
-    container.delivery_listeners.append(pipeline.on_deliveries)
-    container.queue_depths = dispatcher.depths
-    return pipeline

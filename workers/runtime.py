@@ -1,8 +1,6 @@
-"""The container a worker process was started with, and a check run with the retry policy.
-
-`registry worker` builds its Container once from settings (api.cli) and binds it here before
-RQ starts taking jobs; RQ calls jobs by name with ids only, and they read it back from here.
-The embedded dispatcher passes its own container explicitly instead.
+"""A check, a run, a delivery or a repack carried out on a given container, with the retry policy:
+what the jobs of both queues call. The embedded dispatcher passes its container; RQ's jobs get
+the worker's bootstrapped system as their first argument (workers.worker).
 """
 from __future__ import annotations
 
@@ -17,18 +15,6 @@ from registry.services import checks, hooks, maintenance, runs
 
 log = logging.getLogger(__name__)
 DELIVERIES = Counter("registry_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
-_bound: Container | None = None
-
-
-def bind(container: Container) -> None:
-    global _bound
-    _bound = container
-
-
-def container() -> Container:
-    if _bound is None:
-        raise RuntimeError("no container bound: jobs run inside `registry worker`")
-    return _bound
 
 
 def _retrying(label: str, work: Callable[[], object], give_up: Callable[[BaseException], None],

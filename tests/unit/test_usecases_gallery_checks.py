@@ -3,9 +3,11 @@ behind merges, run judging and diffs."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
+from registry.container import Listeners
 from registry.errors import InvalidInput, PermissionDenied, Unauthenticated
 from registry.jsonmerge import merge3
 from registry.meta import Run
@@ -89,7 +91,7 @@ class _Fixed:
 
 def test_a_manual_run_is_for_writers_and_is_announced(w):
     heard: list[Run] = []
-    w.c.run_listeners.append(heard.append)
+    w.c = replace(w.c, listeners=Listeners(run=(heard.append,)))
     t = templates.create(w.c, w.alice, "risk")
     sha = w.commit(t, manifest_files())
     with pytest.raises(PermissionDenied):
@@ -169,7 +171,7 @@ def test_an_index_from_an_older_schema_is_rebuilt(w, tmp_path):
     old = tmp_path / "old-index"
     old.mkdir()
     whoosh_index.create_in(str(old), Schema(id=ID(unique=True, stored=True)))
-    w.c._search = WhooshIndex(old)
+    w.c = replace(w.c, _search=[WhooshIndex(old)])
     assert w.c.search.needs_rebuild and w.c.search.count() == 0
     assert gallery.ensure_index(w.c) == 1
     assert gallery.search(w.c, w.anon, q="risk").total == 1 and gallery.ensure_index(w.c) is None

@@ -1,10 +1,13 @@
 """Template, user and push use cases on an in-process container: each happy path and refusal."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from registry import views
 from registry.access import Level
+from registry.container import Listeners
 from registry.errors import (
     AlreadyExists,
     InvalidInput,
@@ -66,7 +69,7 @@ def test_private_templates_are_invisible_to_others(w):
 
 def test_fork_shares_packs_and_announces_its_tips(w):
     heard = []
-    w.c.push_listeners.append(lambda t, updates: heard.append((t.full_name, [u.new for u in updates])))
+    w.c = replace(w.c, listeners=Listeners(push=(lambda t, updates: heard.append((t.full_name, [u.new for u in updates])),)))
     parent = templates.create(w.c, w.alice, "risk")
     sha = w.commit(parent, manifest_files())
     fork = templates.fork(w.c, w.bob, "alice", "risk")
@@ -133,7 +136,7 @@ def test_tokens_scope_and_authentication(w):
 
 def test_import_folder_commits_and_announces(w, tmp_path):
     heard = []
-    w.c.push_listeners.append(lambda t, updates: heard.append(t.name))
+    w.c = replace(w.c, listeners=Listeners(push=(lambda t, updates: heard.append(t.name),)))
     folder = tmp_path / "summarize_text"
     folder.mkdir()
     (folder / "system.md").write_text("# IDENTITY\nYou summarize text.\n")
