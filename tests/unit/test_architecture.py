@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # or search.
 API_ALLOWED = ("registry.services", "registry.views", "registry.errors", "registry.settings",
                "registry.container", "registry.access", "registry.meta.records", "registry.meta.records_events")
-# What the HTTP adapter may use of the workers: the pipeline (`build` wires the container with its
-# dispatchers, `Pipeline` is what `serve` holds, drains and closes) and the RQ worker loop the
-# `registry worker` command runs. Never the jobs themselves, nor the dispatchers' insides.
-API_WORKERS_ALLOWED = ("workers.pipeline", "workers.worker")
+# What the HTTP adapter may use of the workers: `bootstrap` (it wires each process: container,
+# dispatcher and pipeline, the `System` that `serve` holds, drains and closes), the pipeline's
+# types, and the RQ worker loop the `registry worker` command runs. Never the jobs themselves,
+# nor the dispatchers' insides.
+API_WORKERS_ALLOWED = ("workers.bootstrap", "workers.pipeline", "workers.worker")
 CORE_FORBIDDEN = ("fastapi", "starlette", "uvicorn", "rq", "redis", "a2wsgi", "prometheus_client")
 
 

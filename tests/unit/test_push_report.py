@@ -4,9 +4,11 @@ after they moved (reported ok, and announced as a landed push once)."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 
+from registry.container import Listeners
 from registry.errors import Unavailable
 from registry.git.repo import TemplateRepo
 from registry.meta import EventFilter
@@ -79,7 +81,7 @@ def test_database_down_before_the_refs_move_stores_nothing_and_says_why(w, monke
 def test_a_failure_after_the_refs_moved_reports_ok_and_announces_once(w, monkeypatch):
     template = templates.create(w.c, w.alice, "risk")
     heard = []
-    w.c.push_listeners.append(lambda t, updates: heard.append([u.new for u in updates]))
+    w.c = replace(w.c, listeners=Listeners(push=(lambda t, updates: heard.append([u.new for u in updates]),)))
     real = TemplateRepo.commit_updates
 
     def lands_then_fails(self, *args, **kwargs):
