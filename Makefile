@@ -2,8 +2,11 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Tests run in parallel, a file per xdist worker (module-scoped servers stay whole); more workers
+# than cores, since much of a test's time is spent waiting on servers, git and the browser.
+XDIST ?= -n 4 --dist loadfile
 
-.PHONY: install serve test lint typecheck bench fuzz soak clean
+.PHONY: install serve test quick lint typecheck bench fuzz soak clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,7 +26,12 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 test: lint typecheck
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS)
+
+# lint, types, unit tests and the storage contract suites (SQLite, PostgreSQL, local disk, S3): under 90 s
+quick: lint typecheck
+	$(PY) -m pytest -q -n 2 tests/unit tests/integration/test_metastore_postgres.py \
+		tests/integration/test_blobstore_contract.py tests/integration/test_migrations_postgres.py $(PYTEST_ARGS)
 
 fuzz: install  # the property-based fuzzers of tests/unit/test_fuzz.py, 100x longer than in make test
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-6000} $(PY) -m pytest -q -p no:cacheprovider tests/unit/test_fuzz.py

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import zygote
+
 
 class HeldPort:
     """A port bound but not listening while held: connections to it are refused, and no other
@@ -33,6 +35,20 @@ class HeldPort:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+# `python -m ...` of the registry's own modules is forked from one interpreter that has imported
+# them (tests/zygote.py): the same command, without ~2.5 s of imports each. TESTS_NO_ZYGOTE=1
+# starts each as a new interpreter instead.
+FORK = os.environ.get("TESTS_NO_ZYGOTE", "") in ("", "0")
+
+
+def python_module(args: list[str], env: dict[str, str], log: Path | str) -> subprocess.Popen | zygote.Forked:
+    """`python -m MODULE ...` in a session of its own, stdout and stderr appended to `log`."""
+    if FORK:
+        return zygote.spawn(args, env, log)
+    with open(log, "ab") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def free_port() -> int:
@@ -58,10 +74,8 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
 def moto_server() -> Iterator[str]:
     """A moto server in its own process; yields its endpoint URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    proc = python_module([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                         dict(os.environ), os.devnull)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(url + "/moto-api/", proc)
@@ -132,9 +146,11 @@ class Server:
                 c.close()
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        res = subprocess.run(
-            [sys.executable, "-m", "api.cli", *args], env=self.env, capture_output=True, text=True,
-        )
+        args_ = [sys.executable, "-m", "api.cli", *args]
+        if FORK:
+            res = zygote.run(args_, self.env)
+        else:
+            res = subprocess.run(args_, env=self.env, capture_output=True, text=True)
         if check and res.returncode != 0:
             raise AssertionError(f"registry {' '.join(args)} failed: {res.stderr}")
         return res
@@ -163,13 +179,11 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
-    log = open(data_dir.parent / f"server-{port}.log", "wb")
-    proc = subprocess.Popen(
+    proc = python_module(
         # One process unless the test is about several (serve's default is one per core).
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          *(("--workers", str(workers)) if workers and "--workers" not in serve_args else ()), *serve_args],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+        env, data_dir.parent / f"server-{port}.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(url + "/healthz", proc)
@@ -180,7 +194,6 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
 
 
 @contextmanager
@@ -224,6 +237,4 @@ def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
 
 def start_worker(env: dict[str, str], log_path: Path, module: str = "api.cli") -> subprocess.Popen:
     """A separate `registry worker` process in its own process group (so it can be killed whole)."""
-    log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", module, "worker"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return python_module([sys.executable, "-m", module, "worker"], env, log_path)
