@@ -9,7 +9,9 @@ meanwhile: new connections go to the other processes, or wait in its backlog for
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 import threading
 
 import uvicorn
@@ -20,6 +22,22 @@ from registry.services import operations
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 2.0
 RECYCLED = 3  # the exit status of a process that ended to be replaced, not for a fault
+
+
+ACCEPTED_GRACE_SECONDS = 0.5
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, which on its way out first stops accepting and then gives the connections
+    it has just accepted a moment to send their request. uvicorn closes a connection that has
+    sent no request yet at once, so a client that connected just before a recycle (or a SIGTERM)
+    was cut off unanswered; once its request is read, shutdown waits for its answer."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        await asyncio.sleep(ACCEPTED_GRACE_SECONDS)
+        await super().shutdown(sockets=sockets)
 
 
 def private_mb() -> float:

@@ -61,7 +61,7 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
     app = prepare(system, host, port, first=first)
     stop = threading.Event()
     board.join(slot, lambda: container.usage.flush(container.meta), stop)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
     # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
     # ignored, so the pipeline's stop below still runs

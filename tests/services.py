@@ -222,7 +222,7 @@ def redis_server(port: int | None = None) -> Iterator[str]:
         proc.wait(10)
 
 
-def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
+def stop_group(proc: subprocess.Popen, grace: float = 5) -> None:
     """End a process started in its own group (start_worker): SIGTERM, and SIGKILL past `grace`
     seconds (a loaded machine can keep a warm shutdown waiting on a sandbox run that long)."""
     try:
