@@ -4,8 +4,8 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # Tests run in parallel, a file per xdist worker (module-scoped servers stay whole); more workers
 # than cores, since much of a test's time is spent waiting on servers, git and the browser.
-# (4 workers: 5 min 9 s; 6: see the note of the test-suite issue.)
-XDIST ?= -n 6 --dist loadfile
+# (measured: 6 workers were slower than 4 on this 2-core machine.)
+XDIST ?= -n 4 --dist loadfile
 
 .PHONY: install serve test quick lint typecheck bench fuzz soak clean
 

@@ -2,6 +2,7 @@
 one: .ci/run). REGISTRY_TEST_PG names the server's admin URL."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -17,17 +18,47 @@ import psycopg
 ADMIN = os.environ.get("REGISTRY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A new, empty database; dropped afterwards (connections and all)."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN.rsplit("/", 1)[0] + "/" + name
-    finally:
+_migrated: list[str] = []  # this process's database at the newest revision, to copy
+
+
+def _url(name: str) -> str:
+    return ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _migrated_template() -> str:
+    """A database migrated to head once per test process, the template of `pg_database(migrated=True)`
+    (CREATE DATABASE ... TEMPLATE copies its files: no migration per test)."""
+    if not _migrated:
+        from registry.meta.db import open_store
+        from registry.settings import Settings
+
+        name = f"tmpl_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        store = open_store(Settings(data_dir=Path(tempfile.mkdtemp()), database_url=_url(name)))
+        store.engine.dispose()  # a template may have no connection while it is copied
+        _migrated.append(name)
+        atexit.register(_drop, name)
+    return _migrated[0]
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def pg_database(migrated: bool = False) -> Iterator[str]:
+    """A new database, empty or (`migrated`) at the newest revision; dropped afterwards
+    (connections and all)."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    template = f' TEMPLATE "{_migrated_template()}"' if migrated else ""
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
+    try:
+        yield _url(name)
+    finally:
+        _drop(name)
 
 
 class Cluster:

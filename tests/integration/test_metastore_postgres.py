@@ -13,7 +13,7 @@ from tests.unit.test_metastore_contract import *  # noqa: F403  (the suite itsel
 
 @pytest.fixture
 def meta(tmp_path) -> MetaStore:  # noqa: F811  (overrides the suite's SQLite store)
-    with pg_database() as url:
+    with pg_database(migrated=True) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
         yield store
         store.engine.dispose()

@@ -14,7 +14,7 @@ from tests.unit.test_search import *  # noqa: F403  (the suite itself)
 
 @pytest.fixture
 def make_index(tmp_path):  # noqa: F811  (overrides the suite's whoosh index)
-    with pg_database() as url:
+    with pg_database(migrated=True) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
         yield lambda: PostgresIndex(store.engine)
         store.engine.dispose()
@@ -57,7 +57,7 @@ SECRET = SearchDoc("s", "acme", "secret", "Risk secret", "risk", industry="secre
 def capped(tmp_path):
     from registry.search.pg_sql import CAP
 
-    with pg_database() as url:
+    with pg_database(migrated=True) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
         small, full = PostgresIndex(store.engine, cap=3), PostgresIndex(store.engine)
         assert full.cap == CAP
