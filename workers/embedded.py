@@ -67,6 +67,9 @@ class EmbeddedDispatcher:
     def depths(self) -> dict[str, int]:
         return {"checks": self._queue.qsize() + self._settling, "hooks": self._hooks.qsize()}
 
+    def recover(self) -> bool:
+        return False  # the queue is this process's: what it holds, it has not lost
+
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""
         deadline = time.monotonic() + timeout

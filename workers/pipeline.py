@@ -28,6 +28,10 @@ class Dispatcher(Protocol):
     def enqueue_repack(self, template_id: str) -> None: ...
     def depths(self) -> dict[str, int]: ...
     def join(self, timeout: float = 30.0) -> bool: ...
+    def recover(self) -> bool:
+        """Find what the queue lost (jobs of dead workers, a restarted Redis) and mark it owed;
+        whether it can (RQ's can: then every waiting check is owed now). A queue that lives in
+        this process has nothing to tell: False, and checks are owed once older than the delay."""
 
 
 
@@ -90,14 +94,12 @@ class Pipeline:
         self.container.usage.flush(self.container.meta)
         if older_than is None:
             older_than = time.time() - self.container.settings.requeue_after_seconds
-        recover = getattr(self.dispatcher, "recover", None)
-        if recover is not None:
-            try:
-                recover()
-            except Exception as exc:  # Redis down: the statuses wait for the next pass
-                log.warning("could not inspect the queue: %s", exc)
-                return 0
-            # The queue told us what it lost; enqueue is idempotent for what it still holds.
+        try:
+            told = self.dispatcher.recover()
+        except Exception as exc:  # Redis down: the statuses wait for the next pass
+            log.warning("could not inspect the queue: %s", exc)
+            return 0
+        if told:  # the queue told us what it lost; enqueue is idempotent for what it still holds
             older_than = time.time() + 1
         work = checks.waiting(self.container.meta, older_than)
         if full:

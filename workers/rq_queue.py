@@ -67,13 +67,14 @@ class RQDispatcher:
         """Nothing to wait for here: the jobs live in Redis, for the workers."""
         return True
 
-    def recover(self) -> None:
+    def recover(self) -> bool:
         """Read the queue's own state for lost work: jobs whose worker stopped heart-beating
         (killed) are retried or failed by RQ's registry cleanup; the caller then re-submits
         every pending check, and `enqueue` re-creates the jobs Redis no longer has (a restart
         without persistence) while leaving queued and running ones alone."""
         for queue in self.queues.values():
             clean_registries(queue)
+        return True
 
     def enqueue_run(self, run_id: str) -> None:
         """A sandbox run asked for by hand (`POST .../runs`), on the sandbox queue."""
