@@ -1,11 +1,12 @@
 """Domain errors to HTTP, in one table. Every error body is {"error": {"code", "message"}}."""
 from __future__ import annotations
 
+import html
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -90,12 +91,12 @@ def allowed_methods(request: Request) -> list[str]:
 
 def _page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The same error for a person: an HTML page (web routes mark their requests)."""
-    from .web.render import page
+    from .web.render import HEADERS, page
 
-    try:
-        response = page(request, "error.html", status_code=status, title=f"Error {status}", status=status,
-                        message=message)
-    except errors.RegistryError:  # the page needs the session's user, and the database is down
-        return PlainTextResponse(f"Error {status}: {message}\n", status_code=status, headers=headers)
+    if status == 503:  # the page would look up the session's user: not in a database that is down
+        body = f"<!doctype html><html lang=en><title>Error 503</title><h1>Error 503</h1><p>{html.escape(message)}</p>"
+        return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
+    response = page(request, "error.html", status_code=status, title=f"Error {status}", status=status,
+                    message=message)
     response.headers.update(headers or {})
     return response

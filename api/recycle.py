@@ -34,9 +34,10 @@ class Server(uvicorn.Server):
     was cut off unanswered; once its request is read, shutdown waits for its answer."""
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for server in self.servers:
-            server.close()
-        await asyncio.sleep(ACCEPTED_GRACE_SECONDS)
+        if not self.force_exit:
+            for server in self.servers:
+                server.close()
+            await asyncio.sleep(ACCEPTED_GRACE_SECONDS)
         await super().shutdown(sockets=sockets)
 
 

@@ -114,7 +114,13 @@ class Server:
         """The server's settings, read from the environment it was started with."""
         from registry.settings import Settings
 
-        return Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.env.items() if k.startswith("REGISTRY_")})
+        # Only the server's environment: a REGISTRY_* variable of this process must not fill a gap.
+        ours = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("REGISTRY_")}
+        try:
+            return Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.env.items()
+                               if k.startswith("REGISTRY_")})
+        finally:
+            os.environ.update(ours)
 
     def accounts(self, users: tuple[str, ...], tokens: dict[str, tuple[str, str]]) -> dict[str, str]:
         """Users and tokens ({label: (user, scope)}) made in this process against the server's own

@@ -6,6 +6,11 @@ What runs in the child is the real command: the same module run as `__main__` wi
 argv, environment, working directory and log file, as `python -m` would, in a session of its own.
 Only the imports are shared (copy-on-write), as `registry serve` itself forks its processes.
 
+What a child shares with its siblings that fresh interpreters would not: the hash seed (sets and
+dicts iterate alike in every forked process) and whatever the preloaded modules read at import
+(PYTHON* variables of the child's environment do not apply; moto reads its settings at import).
+`TESTS_NO_ZYGOTE=1` (tests/services.py) starts fresh interpreters when that matters.
+
 `python -m tests.zygote SOCKET` is the server: one per test process, started on first use and
 ended with it (PR_SET_PDEATHSIG). `spawn()` returns a Popen-like handle; `run()` a CompletedProcess.
 """
@@ -187,6 +192,7 @@ def main(path: str) -> None:
                     listener.close()
                     conn.close()
                     _child(request)
+                exited.pop(pid, None)  # a reused pid: its earlier process's end is no news of this one
                 answer = {"pid": pid}
             conn.sendall(json.dumps(answer).encode() + b"\n")
 

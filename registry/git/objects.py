@@ -125,12 +125,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         progress: Callable[..., None] | None = None,
         *,
         max_input_size: int | None = None,
-        budget: Budget | None = None,
+        budget: Budget | None,
         inspect_blob: BlobInspector | None = None,
     ) -> Pack:
         """Read a (thin) pack from the wire, complete it with its external bases, stage it.
-        `budget` bounds inflation (a push's; None for packs we wrote), `inspect_blob` says why a
-        new file may not be stored."""
+        `budget` bounds inflation: a push's, or None only for packs we wrote (it must be named, so
+        no caller with hostile input omits it); `inspect_blob` says why a new file may not be stored."""
         fd, path = tempfile.mkstemp(dir=self._staging_dir(), suffix=".tmp")
         f = os.fdopen(fd, "w+b")
         try:

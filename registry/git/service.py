@@ -106,31 +106,37 @@ class _ReceivePack(ReceivePackHandler):
                    for o, n, r in refs]
         try:
             statuses = self._receive(repo, updates)
-        except Exception as exc:
+        except Exception as exc:  # before the refs document was written: nothing of the push is stored
             log.exception("push to %s failed", repo.repo_id)
-            statuses = self._report_failure(repo, updates, exc)
+            failed = f"{_why(exc)}; nothing was stored".encode()
+            statuses = [(b"unpack", b"server error")] + [(_wire(u.ref), failed) for u in updates]
         finally:
             repo.object_store.discard()
         yield from statuses
 
-    def _report_failure(self, repo: TemplateRepo, updates: list[RefUpdate],
-                        exc: Exception) -> list[tuple[bytes, bytes]]:
-        """What a push that failed part-way reports: read from the stored refs, not guessed, so
-        a ref is `ok` exactly when it holds what the client pushed (the failure may have come
-        after the refs moved), and what landed is announced as any landed push is."""
-        why = f"storage unavailable: {exc.message}" if isinstance(exc, StorageError) else \
-            "the server failed to process this push"
+    def _commit(self, repo: TemplateRepo, accepted: list[RefUpdate], reasons: dict[str, str]) -> list[RefUpdate]:
+        """Apply `accepted` in one CAS; what landed. A failure of the write itself may come after
+        the refs moved (a lost answer, the database after the swap): then what landed is read back,
+        not guessed, so a ref is `ok` exactly when it holds what this push wrote."""
+        rewrite = any(is_rewrite(repo, u) for u in accepted)
+        try:
+            repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted}, rewrite=rewrite)
+            return accepted
+        except Conflict as exc:
+            reasons.update({u.ref: exc.message for u in accepted})
+            return []
+        except Exception as exc:
+            log.exception("writing the refs of %s failed", repo.repo_id)
+            why = _why(exc)
         try:
             stored = repo.stored_refs()
         except Exception:
             log.exception("reading back the refs of %s failed", repo.repo_id)
-            unknown = f"{why}; whether it was stored is unknown: fetch to see".encode()
-            return [(b"unpack", b"server error")] + [(_wire(u.ref), unknown) for u in updates]
-        landed = [u for u in updates if stored.get(u.ref, ZERO_SHA) == u.new]
-        self.ctx.accepted = landed
-        failed = f"{why}; nothing was stored".encode()
-        return [(b"unpack", b"ok" if landed else b"server error")] + [
-            (_wire(u.ref), b"ok" if u in landed else failed) for u in updates]
+            reasons.update({u.ref: f"{why}; whether it was stored is unknown: fetch to see" for u in accepted})
+            return []
+        landed = [u for u in accepted if stored.get(u.ref, ZERO_SHA) == u.new]
+        reasons.update({u.ref: f"{why}; nothing was stored" for u in accepted if u not in landed})
+        return landed
 
     def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
         def refuse_all(unpack: str, reason: str) -> list[tuple[bytes, bytes]]:
@@ -177,13 +183,7 @@ class _ReceivePack(ReceivePackHandler):
 
         accepted = [u for u in updates if u.ref not in reasons]
         if accepted:
-            try:
-                repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted},
-                                    rewrite=any(is_rewrite(repo, u) for u in accepted))
-            except Conflict as exc:
-                reasons.update({u.ref: exc.message for u in accepted})
-                accepted = []
-            # Any other failure may have come after the refs moved: _report_failure reads them back.
+            accepted = self._commit(repo, accepted, reasons)
         self.ctx.accepted = accepted
         return [(b"unpack", b"ok")] + [(_wire(u.ref), reasons.get(u.ref, "ok").encode()) for u in updates]
 
@@ -236,6 +236,11 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
         return None
     except (GitProtocolError, HangupException) as exc:
         raise InvalidInput(f"git protocol error: {exc}") from None
+
+
+def _why(exc: Exception) -> str:
+    return f"storage unavailable: {exc.message}" if isinstance(exc, StorageError) else \
+        "the server failed to process this push"
 
 
 def _wire(ref: str) -> bytes:

@@ -6,6 +6,7 @@ pre-ping. Both engines are made fork-safe (a child process never reuses a parent
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -40,7 +43,7 @@ def make_engine(url: str) -> Engine:
         # database that is back is used at once, with no restart of ours.
         # Bounded waits: a server out of reach (network cut, paused) fails a request in seconds
         # instead of holding its thread for the kernel's TCP timeout.
-        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, connect_args={
+        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_timeout=10, connect_args={
             "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
             "keepalives_count": 3})
     event.listen(engine, "handle_error", _unavailable)
@@ -48,20 +51,28 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# SQLSTATEs that mean "not now": connection exceptions (class 08), the server shutting down or
+# starting up (57P01-57P03), too many connections, and a transaction to simply run again.
+_TRANSIENT_STATES = ("57P01", "57P02", "57P03", "53300", "40001", "40P01")
+
+
 def _unavailable(ctx: ExceptionContext) -> None:
     """Every database error that says "not now" becomes the domain's Unavailable (a 503 with
-    Retry-After, a git refusal with a reason) instead of reaching the caller as an internal error."""
+    Retry-After, a git refusal with a reason) instead of reaching the caller as an internal error.
+    What it says is fixed: the driver's words name hosts and users, and go to the log only."""
     if ctx.is_pre_ping:
         return  # the pool replaces the connection itself
     original = ctx.original_exception
-    # psycopg's OperationalError covers a refused or dropped connection, a server shutting down
-    # or starting up, and a cancelled statement; SQLite's also a missing table, so only busy counts.
-    transient = ctx.is_disconnect or any(cls.__name__ == "OperationalError" for cls in type(original).__mro__)
     if ctx.dialect is not None and ctx.dialect.name == "sqlite":
         transient = "locked" in str(original) or "busy" in str(original)
+    else:
+        state = getattr(original, "sqlstate", None)
+        # no SQLSTATE: the connection itself failed (refused, reset, timed out)
+        transient = ctx.is_disconnect or (state is None and type(original).__name__ == "OperationalError") or (
+            state is not None and (state.startswith("08") or state in _TRANSIENT_STATES))
     if transient:
-        first = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-        raise Unavailable(f"the database is unavailable ({first[:160]}); try again shortly") from original
+        log.warning("database unavailable: %s", str(original).strip()[:300])
+        raise Unavailable("the database is unavailable; try again shortly") from original
 
 
 def _insert(conn: Connection, table: Table) -> Any:

@@ -10,6 +10,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, Table, func, select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from ..errors import Unavailable
 
 
 class SqlBase:
@@ -18,13 +21,28 @@ class SqlBase:
         self._current: ContextVar[Connection | None] = ContextVar(f"meta-tx-{id(self)}", default=None)
 
     @contextmanager
+    def _connection(self, begin: bool) -> Iterator[Connection]:
+        """A pooled connection (in a transaction if `begin`); a pool with none free in time is
+        the database being unavailable (an outage holds every connection), not an internal error."""
+        try:
+            conn = self.engine.connect()
+        except PoolTimeout:
+            raise Unavailable("the database is unavailable (no free connection); try again shortly") from None
+        with conn:
+            if begin:
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn
+
+    @contextmanager
     def atomic(self) -> Iterator[None]:
         """Every read and write of the store inside this block is one transaction: all of them
         land, or none (a use case's change and the event recording it)."""
         if self._current.get() is not None:
             yield  # already inside one
             return
-        with self.engine.begin() as conn:
+        with self._connection(begin=True) as conn:
             token = self._current.set(conn)
             try:
                 yield
@@ -39,7 +57,7 @@ class SqlBase:
             with outer.begin_nested():
                 yield outer
             return
-        with self.engine.begin() as conn:
+        with self._connection(begin=True) as conn:
             yield conn
 
     @contextmanager
@@ -48,7 +66,7 @@ class SqlBase:
         if outer is not None:
             yield outer
             return
-        with self.engine.connect() as conn:
+        with self._connection(begin=False) as conn:
             yield conn
 
     def _page(self, table: Table, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],

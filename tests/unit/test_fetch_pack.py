@@ -34,7 +34,7 @@ def stored(tmp_path):
     repos.create("r")
     repo = repos.open("r")
     for revs, opts in (("main~4\n", ()), ("main\n^main~4\n", ("--thin",))):
-        repo.object_store.add_thin_pack(io.BytesIO(_pack(source, revs, *opts)).read, None)
+        repo.object_store.add_thin_pack(io.BytesIO(_pack(source, revs, *opts)).read, None, budget=None)
         tip = git("rev-parse", revs.split()[0], cwd=source).stdout.strip()
         repo.commit_updates({"refs/heads/main": tip}, {"refs/heads/main": repo.ref_value("refs/heads/main")})
     yield source, repo

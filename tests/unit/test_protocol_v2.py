@@ -38,7 +38,7 @@ def stored(tmp_path_factory):
     pack = subprocess.run(["git", "pack-objects", "--revs", "--stdout", "-q"], cwd=source, input=b"main\nv1\n",
                           capture_output=True, check=True).stdout
     with repos.open("r") as repo:
-        repo.object_store.add_thin_pack(io.BytesIO(pack).read, None)
+        repo.object_store.add_thin_pack(io.BytesIO(pack).read, None, budget=None)
         repo.commit_updates({"refs/heads/main": _rev(source, "main"), "refs/tags/v1": _rev(source, "v1")},
                             {"refs/heads/main": "0" * 40, "refs/tags/v1": "0" * 40})
     repos.create("empty")

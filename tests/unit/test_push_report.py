@@ -104,5 +104,24 @@ def test_when_the_refs_cannot_be_read_back_the_report_says_the_outcome_is_unknow
     monkeypatch.setattr(TemplateRepo, "commit_updates", fails)
     monkeypatch.setattr(TemplateRepo, "stored_refs", fails)
     report = _report(w, template, _push_body()[0])
-    assert report == ["unpack server error", "ng refs/heads/main the server failed to process this push; "
+    assert report == ["unpack ok", "ng refs/heads/main the server failed to process this push; "
                       "whether it was stored is unknown: fetch to see"]
+
+
+def test_a_failure_before_the_refs_move_never_claims_a_ref_another_push_set(w, monkeypatch):
+    template = templates.create(w.c, w.alice, "risk")
+    heard = []
+    w.c = replace(w.c, listeners=Listeners(push=(lambda t, updates: heard.append([u.new for u in updates]),)))
+    body, head = _push_body()
+    assert _report(w, template, body)[1] == "ok refs/heads/main"
+
+    def fails(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    # The same push again, failing before its write: the ref holds its sha (the first push's), yet
+    # this push stored nothing and must not say ok, nor be announced a second time.
+    monkeypatch.setattr("registry.git.service.is_rewrite", fails)
+    monkeypatch.setattr(TemplateRepo, "ref_value", lambda self, ref: ZERO)  # as read before the first landed
+    report = _report(w, template, body)
+    assert report[1].startswith("ng refs/heads/main") and report[1].endswith("nothing was stored")
+    assert heard == [[head]] and _pushes(w, template) == 1
