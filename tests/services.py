@@ -41,6 +41,9 @@ class HeldPort:
 # them (tests/zygote.py): the same command, without ~2.5 s of imports each. TESTS_NO_ZYGOTE=1
 # starts each as a new interpreter instead.
 FORK = os.environ.get("TESTS_NO_ZYGOTE", "") in ("", "0")
+# Processes of a test's server unless it asks: one (TESTS_SERVE_WORKERS=default: serve's own default).
+_WORKERS = os.environ.get("TESTS_SERVE_WORKERS", "1")
+SERVE_WORKERS: int | None = None if _WORKERS == "default" else int(_WORKERS)
 
 
 def python_module(args: list[str], env: dict[str, str], log: Path | str) -> subprocess.Popen | zygote.Forked:
@@ -178,9 +181,10 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
-                    serve_args: tuple[str, ...] = (), workers: int | None = 1) -> Iterator[Server]:
-    """`registry serve` with `workers` processes (None: serve's own default, one per core), unless
-    `serve_args` names --workers itself."""
+                    serve_args: tuple[str, ...] = (), workers: int | None | str = "tests") -> Iterator[Server]:
+    """`registry serve` with `workers` processes (None: serve's own default, one per core; by
+    default SERVE_WORKERS), unless `serve_args` names --workers itself."""
+    workers = SERVE_WORKERS if workers == "tests" else workers
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
