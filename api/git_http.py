@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from registry.access import ANONYMOUS, Actor
-from registry.errors import RegistryError, TemplateNotFound
+from registry.errors import RegistryError, TemplateNotFound, Unavailable
 from registry.services import push
 
 from .deps import actor_from_header, container_of
@@ -39,12 +39,16 @@ def _git_error(request: Request, exc: RegistryError, actor: Actor) -> Response:
     return error_response(status, exc.code, exc.message, headers)
 
 
-async def _guard(request: Request, handle) -> Response:
+async def _guard(request: Request, handle, rpc: str | None = None) -> Response:
     request.state.actor = ANONYMOUS
     try:
         request.state.actor = await run_in_threadpool(
             actor_from_header, container_of(request), request.headers.get("authorization"))
         return await handle()
+    except Unavailable as exc:
+        if rpc == "git-upload-pack":  # a push's answer may be side-band framed: a 503 ("RPC failed")
+            return await _git_refusal(request, rpc, exc)
+        return _git_error(request, exc, request.state.actor)
     except RegistryError as exc:
         return _git_error(request, exc, request.state.actor)
 
@@ -98,7 +102,21 @@ async def rpc(request: Request, owner: str, name: str, service_name: str) -> Res
         return StreamingResponse(_chunks(out), media_type=f"application/x-{service_name}-result",
                                  headers=NO_CACHE)
 
-    return await _guard(request, handle)
+    return await _guard(request, handle, service_name)
+
+
+async def _git_refusal(request: Request, service_name: str, exc: Unavailable) -> Response:
+    """A fetch or clone that can't be served now (its discovery request could): answered as git
+    reads an answer, an ERR pkt-line it prints as `remote error: ...` (either protocol version),
+    where a bare 503 would only make it say "RPC failed". The body is read first (and dropped),
+    so git is not cut off mid-send."""
+    try:
+        (await _spool_body(request, container_of(request).settings.max_push_bytes)).close()
+    except RuntimeError:  # read already
+        pass
+    line = b"ERR " + exc.message.encode()
+    return Response(b"%04x" % (len(line) + 4) + line, media_type=f"application/x-{service_name}-result",
+                    headers={**NO_CACHE, "Retry-After": str(exc.retry_after)})
 
 
 async def _spool_body(request: Request, limit: int) -> BinaryIO:

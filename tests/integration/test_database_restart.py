@@ -53,6 +53,12 @@ def test_a_stopped_database_is_a_503_with_retry_after_and_its_return_is_used_at_
         assert pushed.returncode != 0 and "database is unavailable" in pushed.stderr, pushed.stderr
         cloned = git("clone", "-q", authed(info["clone_url"], "alice", token), str(tmp_path / "c"), check=False)
         assert cloned.returncode != 0 and "database is unavailable" in cloned.stderr, cloned.stderr
+        # An RPC whose discovery had gone through: an ERR line git prints as "remote error: ..."
+        rpc = httpx.post(f"{server.url}/alice/{name}.git/git-upload-pack", content=b"0000", timeout=30,
+                         headers={"Content-Type": "application/x-git-upload-pack-request"},
+                         auth=("alice", token))
+        assert rpc.status_code == 200 and rpc.content[4:].startswith(b"ERR the database is unavailable")
+        assert rpc.headers["Retry-After"]
     finally:
         pg.start()
 
