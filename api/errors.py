@@ -37,8 +37,8 @@ def headers_for(exc: errors.RegistryError, status: int) -> dict[str, str] | None
     """A 401 names its scheme; a 503 says when to try again (RFC 9110 Retry-After)."""
     if status == 401:
         return {"WWW-Authenticate": 'Bearer realm="registry"'}
-    if status == 503:
-        return {"Retry-After": str(getattr(exc, "retry_after", 5))}
+    if isinstance(exc, errors.StorageError):  # the only 503s
+        return {"Retry-After": str(exc.retry_after)}
     return None
 
 

@@ -114,8 +114,7 @@ async def _git_refusal(request: Request, service_name: str, exc: Unavailable) ->
         (await _spool_body(request, container_of(request).settings.max_push_bytes)).close()
     except RuntimeError:  # read already
         pass
-    line = b"ERR " + exc.message.encode()
-    return Response(b"%04x" % (len(line) + 4) + line, media_type=f"application/x-{service_name}-result",
+    return Response(push.refusal(exc.message), media_type=f"application/x-{service_name}-result",
                     headers={**NO_CACHE, "Retry-After": str(exc.retry_after)})
 
 

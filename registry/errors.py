@@ -107,6 +107,7 @@ class PreconditionFailed(RegistryError):
 
 class StorageError(RegistryError):
     code = "storage_error"
+    retry_after = 5  # seconds a client is told to wait before trying again (a 503's Retry-After)
 
 
 class Unavailable(StorageError):
@@ -114,4 +115,4 @@ class Unavailable(StorageError):
     changed by the request, and the same request may be tried again shortly."""
 
     code = "unavailable"
-    retry_after = 2  # seconds; what a client is told to wait
+    retry_after = 2

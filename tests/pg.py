@@ -68,7 +68,6 @@ class Cluster:
     def __init__(self, root: Path, port: int) -> None:
         self.root, self.port = root, port
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        self._paused: int | None = None
 
     def _as_postgres(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [str(_bin(args[0])), *args[1:]]

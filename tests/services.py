@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests import zygote
 
@@ -114,45 +115,45 @@ class Server:
         self.env, self.url, self.proc = env, url, proc
 
     def settings(self):
-        """The server's settings, read from the environment it was started with."""
+        """The server's settings, read from the environment it was started with only (a
+        REGISTRY_* variable of this process must not fill a gap)."""
         from registry.settings import Settings
 
-        # Only the server's environment: a REGISTRY_* variable of this process must not fill a gap.
-        ours = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("REGISTRY_")}
-        try:
+        with pytest.MonkeyPatch.context() as mp:
+            for key in [k for k in os.environ if k.startswith("REGISTRY_")]:
+                mp.delenv(key)
             return Settings(**{k[len("REGISTRY_"):].lower(): v for k, v in self.env.items()
                                if k.startswith("REGISTRY_")})
-        finally:
-            os.environ.update(ours)
 
-    def accounts(self, users: tuple[str, ...], tokens: dict[str, tuple[str, str]]) -> dict[str, str]:
+    @contextmanager
+    def container(self):
+        """A container of this process on the server's own metadata and blobs (its AWS_* too)."""
+        from registry.container import Container
+
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in self.env.items():
+                if key.startswith("AWS_"):
+                    mp.setenv(key, value)
+            c = Container.build(self.settings(), migrate=False)
+            try:
+                yield c
+            finally:
+                c.close()
+
+    def accounts(self, users: tuple[str, ...], tokens: dict[str, tuple[str, str]], admin: bool = False) -> dict[str, str]:
         """Users and tokens ({label: (user, scope)}) made in this process against the server's own
         metadata, through the same use cases as `registry user add` and `registry token create`
         (a CLI interpreter per account costs seconds of imports and migration checks)."""
-        from registry.container import Container
         from registry.services import users as accounts
 
-        with _environment({k: v for k, v in self.env.items() if k.startswith("AWS_")}):
-            c = Container.build(self.settings(), migrate=False)
-            try:
-                for name in users:
-                    accounts.add_user(c, name)
-                return {label: accounts.create_token(c, user, scope) for label, (user, scope) in tokens.items()}
-            finally:
-                c.close()
+        with self.container() as c:
+            for name in users:
+                accounts.add_user(c, name, is_admin=admin)
+            return {label: accounts.create_token(c, user, scope) for label, (user, scope) in tokens.items()}
 
     def user(self, name: str, scope: str = "write", admin: bool = False) -> str:
-        """A new user and a token of theirs (`accounts`, one user)."""
-        from registry.container import Container
-        from registry.services import users as accounts
-
-        with _environment({k: v for k, v in self.env.items() if k.startswith("AWS_")}):
-            c = Container.build(self.settings(), migrate=False)
-            try:
-                accounts.add_user(c, name, is_admin=admin)
-                return accounts.create_token(c, name, scope)
-            finally:
-                c.close()
+        """A new user and a token of theirs."""
+        return self.accounts((name,), {name: (name, scope)}, admin)[name]
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         args_ = [sys.executable, "-m", "api.cli", *args]
@@ -163,20 +164,6 @@ class Server:
         if check and res.returncode != 0:
             raise AssertionError(f"registry {' '.join(args)} failed: {res.stderr}")
         return res
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from dulwich.errors import (
 )
 from dulwich.objects import ObjectID
 from dulwich.pack import UnresolvedDeltas
-from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol
+from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivableProtocol, pkt_line
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
@@ -236,6 +236,12 @@ def run(repo: TemplateRepo, service: str, body: BinaryIO, out: BinaryIO,
         return None
     except (GitProtocolError, HangupException) as exc:
         raise InvalidInput(f"git protocol error: {exc}") from None
+
+
+def refusal(message: str) -> bytes:
+    """The whole answer to an RPC that can't be served: an ERR pkt-line, which git prints as
+    `remote error: ...` in either protocol version."""
+    return pkt_line(b"ERR " + message.encode("utf-8", "replace"))
 
 
 def _why(exc: Exception) -> str:

@@ -50,6 +50,11 @@ def serve(c: Container, actor: Actor, template: Template, service_name: str, bod
         c.usage.count(template.id, kind)
 
 
+def refusal(message: str) -> bytes:
+    """The body of a git RPC refused as a whole: git prints `message` as `remote error: ...`."""
+    return service.refusal(message)
+
+
 def context(c: Container, actor: Actor, template: Template) -> PushContext:
     """Limits, branch rules and content checks for a push to `template`, and what follows it."""
     def rule_for(ref: str) -> BranchRule | None:

@@ -55,14 +55,8 @@ class Env:
 
     def blob_keys(self, template_id: str) -> list[str]:
         """Every stored blob of a repo (works for both backends through the registry itself)."""
-        from registry.storage import open_blob_store
-
-        settings = self.server.settings()
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in self.server.env.items():
-                if key.startswith("AWS_"):
-                    mp.setenv(key, value)
-            return sorted(open_blob_store(settings).list(f"repos/{template_id}/"))
+        with self.server.container() as c:
+            return sorted(c.blobs.list(f"repos/{template_id}/"))
 
 
 def _start(tmp: Path, backend: str, moto: str | None, extra_env: dict[str, str] | None = None) -> Iterator[Env]:

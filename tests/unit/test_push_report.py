@@ -13,6 +13,7 @@ from registry.errors import Unavailable
 from registry.git.repo import TemplateRepo
 from registry.meta import EventFilter
 from registry.services import push, templates
+from tests.gitcli import pkt
 from tests.packs import BLOB, COMMIT, TREE, commit, entry, pack, sha, tree
 from tests.unit.usecases import World
 
@@ -24,16 +25,12 @@ def w(tmp_path) -> World:
     return World.make(tmp_path)
 
 
-def _pkt(line: bytes) -> bytes:
-    return b"%04x" % (len(line) + 4) + line
-
-
 def _push_body(message: bytes = b"first\n") -> tuple[bytes, str]:
     """A receive-pack request creating refs/heads/main with one commit, and that commit's sha."""
     blob = b"hello\n"
     t = tree((b"100644", b"README.md", sha(BLOB, blob)))
     c = commit(sha(TREE, t), message=message)
-    commands = _pkt(f"{ZERO} {sha(COMMIT, c)} refs/heads/main\0report-status\n".encode()) + b"0000"
+    commands = pkt(f"{ZERO} {sha(COMMIT, c)} refs/heads/main\0report-status\n".encode()) + b"0000"
     return commands + pack(entry(BLOB, blob), entry(TREE, t), entry(COMMIT, c)), sha(COMMIT, c)
 
 
