@@ -8,7 +8,7 @@ from registry import views
 from registry.access import Actor, Level
 from registry.container import Container
 from registry.errors import InvalidInput, NotFound
-from registry.services import audit, gallery, merging, pulls
+from registry.services import audit, gallery, merging, prompts, pulls
 from registry.services.gallery import MAX_QUERY
 
 from ..deps import RowNumber
@@ -63,7 +63,13 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     checked = view.checked
     manifest = checked.manifest if checked else None
     usage = usage_svg(audit.analytics(_c(request), actor, owner, name, flush=False))  # a view never writes
+    resolved = manifest if isinstance(manifest, dict) else None
+    given = {k[2:]: v for k, v in request.query_params.items() if k.startswith("p:")}
+    asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
+    rendered = prompts.render(resolved, given, child=asked) if resolved else None
     return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail, usage=usage,
+                prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),
+                parameters=prompts.parameters(resolved), rendered=rendered,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
                 problems=checked.problems if checked else [], history=view.history,
                 statuses=view.detail.statuses, runs=view.runs, starred=view.starred, reviews=view.reviews, fork=fork)

@@ -14,7 +14,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from registry.services import prompts
 
 from . import session as sessions
 
@@ -36,6 +38,29 @@ def markdown(text: str) -> Markup:
     html = _MD.render(text)
     return Markup(nh3.clean(html, tags=_TAGS, attributes=_ATTRS, url_schemes={"http", "https", "mailto"},
                             link_rel="noopener noreferrer nofollow"))
+
+
+def prompt_html(prompt: prompts.Prompt) -> Markup:
+    """A prompt as a visitor reads it: Markdown rendered when it is kept in a .md file, else its
+    text as written; parameter uses marked, template tags set apart, everything else escaped."""
+    marks = [_mark(seg) for seg in prompt.segments if seg.kind != "text"]
+    if not prompt.markdown:
+        return Markup("").join(_mark(seg) if seg.kind != "text" else escape(seg.text) for seg in prompt.segments)
+    holes, n = [], 0
+    for seg in prompt.segments:  # each marked segment becomes a private-use placeholder Markdown leaves alone
+        if seg.kind == "text":
+            holes.append(seg.text.replace("\ue000", "").replace("\ue001", ""))
+        else:
+            holes.append(f"\ue000{n}\ue001")
+            n += 1
+    html = str(markdown("".join(holes)))
+    return Markup(re.sub("\ue000(\\d+)\ue001", lambda m: str(marks[int(m.group(1))]), html))
+
+
+def _mark(seg: prompts.Segment) -> Markup:
+    if seg.kind == "param":
+        return Markup('<mark class="param">{}</mark>').format(seg.text)
+    return Markup('<span class="jinja-tag">{}</span>').format(seg.text)
 
 
 def diff_rows(patch: str | None) -> list[dict[str, Any]]:
@@ -103,7 +128,7 @@ def _when(at: float | None) -> str:
 
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when)
+ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html)
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 

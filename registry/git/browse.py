@@ -69,7 +69,7 @@ def commits(repo: TemplateRepo, ref: str, offset: int, limit: int) -> Iterator[d
             yield commit_info(entry.commit)
 
 
-def _walk_to(repo: TemplateRepo, ref: str, path: str) -> tuple[int, Any]:
+def walk_to(repo: TemplateRepo, ref: str, path: str) -> tuple[int, Any]:
     tree = repo.object_store[resolve_commit(repo, ref).tree]
     mode, obj = stat.S_IFDIR, tree
     parts = [p for p in path.strip("/").split("/") if p]
@@ -89,7 +89,7 @@ def _walk_to(repo: TemplateRepo, ref: str, path: str) -> tuple[int, Any]:
 
 
 def tree(repo: TemplateRepo, ref: str, path: str) -> dict[str, Any]:
-    mode, obj = _walk_to(repo, ref, path)
+    mode, obj = walk_to(repo, ref, path)
     if isinstance(obj, Blob):
         return {"type": "file", "path": path, "sha": obj.id.decode(), "size": len(obj.data)}
     entries = []
@@ -102,7 +102,7 @@ def tree(repo: TemplateRepo, ref: str, path: str) -> dict[str, Any]:
 
 
 def raw(repo: TemplateRepo, ref: str, path: str) -> bytes:
-    _, obj = _walk_to(repo, ref, path)
+    _, obj = walk_to(repo, ref, path)
     if not isinstance(obj, Blob):
         raise PathNotFound(f"{path!r} is a directory")
     return obj.data
