@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # (measured: 6 workers were slower than 4 on this 2-core machine.)
 XDIST ?= -n 4 --dist loadfile
 
-.PHONY: install serve test quick lint typecheck bench fuzz soak clean
+.PHONY: install serve test quick lint typecheck bench fuzz soak clean assets
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,6 +20,15 @@ install: $(VENV)/.installed
 serve: install
 	$(VENV)/bin/registry serve $(SERVE_ARGS)
 
+# The browser script is built from web/package-lock.json by esbuild and committed under
+# api/web/static/, so `make serve` needs no node; the tests rebuild it and compare (node needed there).
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: web/node_modules/.package-lock.json
+	cd web && npm run --silent build
+
 lint: install
 	$(VENV)/bin/ruff check registry api workers tests bench
 
@@ -27,7 +36,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # mypy runs beside the tests (they leave a core idle much of the time) and fails the target too.
-test: lint
+test: lint web/node_modules/.package-lock.json
 	@$(VENV)/bin/mypy > .mypy.out 2>&1 & types=$$!; \
 	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; cat .mypy.out; rm -f .mypy.out; \
