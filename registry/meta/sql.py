@@ -2,7 +2,7 @@
 
 Users, tokens, templates, collaborators and protection rules are here; statuses, stars,
 ratings and runs in sql_activity.py; pull requests, reviews and comments in sql_pulls.py; events,
-hooks, deliveries and usage in sql_events.py; transactions and paging in sql_base.py.
+hooks, deliveries and usage in sql_events.py; the engine, transactions and paging in sql_base.py.
 Every change of several rows is one transaction; uniqueness is the database's (constraints
 and upserts), never check-then-insert.
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Row, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import AlreadyExists, TemplateNotFound, TokenNotFound, UserNotFound
@@ -20,12 +21,23 @@ from . import schema as s
 from .engine import upsert
 from .records import Protection, Template, Token, User, Visibility
 from .sql_activity import ActivityMixin
+from .sql_base import Database
 from .sql_events import EventsMixin, OpsMixin
 from .sql_pulls import PullsMixin
 
 
 class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
-    """The engine, `atomic` and the transactions every part uses are SqlBase's (sql_base.py)."""
+    """The engine, `atomic` and the transactions every part uses are the Database's (sql_base.py)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(Database(engine))
+
+    @property
+    def engine(self) -> Engine:
+        return self._db.engine
+
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._db.atomic()
 
     # -- users and tokens -----------------------------------------------------------
     def add_user(self, name: str, email: str | None, is_admin: bool) -> User:

@@ -12,12 +12,12 @@ from ..errors import RunNotFound
 from . import schema as s
 from .engine import insert_ignore, upsert
 from .records import Rating, Run, RunChanges, Status
-from .sql_base import SqlBase
+from .sql_base import SqlRepository
 
 _JSON = ("report", "metrics", "cost")
 
 
-class ActivityMixin(SqlBase):
+class ActivityMixin(SqlRepository):
     # -- statuses ---------------------------------------------------------------------
     def add_pending_statuses(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> list[str]:
         now, created = time.time(), []

@@ -17,10 +17,10 @@ from ..errors import DeliveryNotFound, HookNotFound
 from . import schema as s
 from .engine import upsert_add
 from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
-from .sql_base import SqlBase
+from .sql_base import SqlRepository
 
 
-class EventsMixin(SqlBase):
+class EventsMixin(SqlRepository):
     # -- events -------------------------------------------------------------------------
     def add_event(self, event: Event) -> Event:
         at = event.time or time.time()
@@ -207,7 +207,7 @@ def _delivery(r: Row[Any]) -> Delivery:
                     r.duration_ms, r.next_attempt_at, r.created_at, r.updated_at)
 
 
-class OpsMixin(SqlBase):
+class OpsMixin(SqlRepository):
     """Figures for operators' metrics, read from the records themselves (so every node and
     worker's work is in them, whichever process scrapes)."""
 

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import PullNotFound
 from . import schema as s
 from .records import Comment, Pull, Review
-from .sql_base import SqlBase
+from .sql_base import SqlRepository
 
 NUMBER_ATTEMPTS = 20
 
 
-class PullsMixin(SqlBase):
+class PullsMixin(SqlRepository):
     def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
                  head_branch: str, base_branch: str, head_sha: str) -> Pull:
         now = time.time()
