@@ -1,6 +1,7 @@
 """The MetaStore over SQLAlchemy Core: one implementation for SQLite and PostgreSQL.
 
-Users, tokens, templates, collaborators and protection rules are here; statuses, stars,
+Users and tokens are a repository of their own (sql_users.py), `self.users`; templates,
+collaborators and protection rules are here; statuses, stars,
 ratings and runs in sql_activity.py; pull requests, reviews and comments in sql_pulls.py; events,
 hooks, deliveries and usage in sql_events.py; the engine, transactions and paging in sql_base.py.
 Every change of several rows is one transaction; uniqueness is the database's (constraints
@@ -16,14 +17,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Row, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import AlreadyExists, TemplateNotFound, TokenNotFound, UserNotFound
+from ..errors import AlreadyExists, TemplateNotFound
 from . import schema as s
+from .base import UserRepository
 from .engine import upsert
-from .records import Protection, Template, Token, User, Visibility
+from .records import Protection, Template, Visibility
 from .sql_activity import ActivityMixin
 from .sql_base import Database
 from .sql_events import EventsMixin, OpsMixin
 from .sql_pulls import PullsMixin
+from .sql_users import SqlUsers
 
 
 class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
@@ -31,6 +34,7 @@ class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(Database(engine))
+        self.users: UserRepository = SqlUsers(self._db)
 
     @property
     def engine(self) -> Engine:
@@ -38,69 +42,6 @@ class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
 
     def atomic(self) -> AbstractContextManager[None]:
         return self._db.atomic()
-
-    # -- users and tokens -----------------------------------------------------------
-    def add_user(self, name: str, email: str | None, is_admin: bool) -> User:
-        try:
-            with self._tx() as c:
-                result = c.execute(s.users.insert().values(name=name, email=email, is_admin=is_admin,
-                                                           created_at=time.time()))
-        except IntegrityError:
-            raise AlreadyExists(f"user {name!r} already exists") from None
-        assert result.inserted_primary_key is not None
-        return User(int(result.inserted_primary_key[0]), name, email, is_admin)
-
-    def get_user(self, name: str) -> User:
-        with self._read() as c:
-            row = c.execute(select(s.users).where(s.users.c.name == name)).first()
-        if row is None:
-            raise UserNotFound(f"no user {name!r}")
-        return _user(row)
-
-    def get_user_by_id(self, user_id: int) -> User:
-        with self._read() as c:
-            row = c.execute(select(s.users).where(s.users.c.id == user_id)).first()
-        if row is None:
-            raise UserNotFound(f"no user #{user_id}")
-        return _user(row)
-
-    def add_token(self, user_id: int, token_hash: str, scope: str, expires_at: float | None) -> Token:
-        with self._tx() as c:
-            result = c.execute(s.tokens.insert().values(user_id=user_id, hash=token_hash, scope=scope,
-                                                        created_at=time.time(), expires_at=expires_at))
-        assert result.inserted_primary_key is not None
-        return self.get_token(int(result.inserted_primary_key[0]))
-
-    def get_token(self, token_id: int) -> Token:
-        with self._read() as c:
-            row = c.execute(select(s.tokens).where(s.tokens.c.id == token_id)).first()
-        if row is None:
-            raise TokenNotFound(f"no token #{token_id}")
-        return _token(row)
-
-    def list_tokens(self, user_id: int) -> list[Token]:
-        with self._read() as c:
-            rows = c.execute(select(s.tokens).where(s.tokens.c.user_id == user_id).order_by(s.tokens.c.id)).all()
-        return [_token(r) for r in rows]
-
-    def touch_token(self, token_id: int, at: float) -> None:
-        with self._tx() as c:
-            c.execute(update(s.tokens).where(s.tokens.c.id == token_id).values(last_used_at=at))
-
-    def find_token(self, token_hash: str) -> tuple[Token, User] | None:
-        t, u = s.tokens.c, s.users
-        with self._read() as c:
-            row = c.execute(select(t.id.label("tid"), t.scope, t.expires_at, t.revoked, t.created_at.label("tcreated"),
-                                   t.last_used_at, u)
-                            .join_from(s.tokens, u, t.user_id == u.c.id).where(t.hash == token_hash)).first()
-        if row is None:
-            return None
-        return Token(row.tid, row.id, row.scope, row.expires_at, bool(row.revoked), row.tcreated,
-                     row.last_used_at), _user(row)
-
-    def revoke_token(self, token_id: int) -> None:
-        with self._tx() as c:
-            c.execute(update(s.tokens).where(s.tokens.c.id == token_id).values(revoked=True))
 
     # -- templates ------------------------------------------------------------------
     def add_template(self, t: Template) -> Template:
@@ -225,14 +166,6 @@ class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
         col = s.protections.c
         with self._tx() as c:
             c.execute(delete(s.protections).where(col.template_id == template_id, col.branch == branch))
-
-
-def _user(row: Row[Any]) -> User:
-    return User(row.id, row.name, row.email, bool(row.is_admin))
-
-
-def _token(row: Row[Any]) -> Token:
-    return Token(row.id, row.user_id, row.scope, row.expires_at, bool(row.revoked), row.created_at, row.last_used_at)
 
 
 def _template(row: Row[Any]) -> Template:

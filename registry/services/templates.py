@@ -30,7 +30,7 @@ def _owner_for(c: Container, actor: Actor, owner: str | None, doing: str) -> str
     owner = owner or actor.user.name
     if owner != actor.user.name and not actor.is_admin:
         raise PermissionDenied(f"{actor.name} may not create templates for {owner}")
-    c.meta.get_user(owner)
+    c.meta.users.get(owner)
     return owner
 
 
@@ -148,7 +148,7 @@ def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_nam
     if role not in ROLES or role == "owner":
         raise InvalidInput("role must be reader, writer or maintainer")
     with recording(c) as r:
-        c.meta.set_collaborator(template.id, c.meta.get_user(user_name).id, role)
+        c.meta.set_collaborator(template.id, c.meta.users.get(user_name).id, role)
         r.add(actor.name, "collaborator.added", template, {"user": user_name, "role": role})
     _refresh_readers(c, template)
 
@@ -156,7 +156,7 @@ def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_nam
 def remove_collaborator(c: Container, actor: Actor, owner: str, name: str, user_name: str) -> None:
     template = guard.template(c, actor, owner, name, Level.OWN)
     with recording(c) as r:
-        c.meta.remove_collaborator(template.id, c.meta.get_user(user_name).id)
+        c.meta.remove_collaborator(template.id, c.meta.users.get(user_name).id)
         r.add(actor.name, "collaborator.removed", template, {"user": user_name})
     _refresh_readers(c, template)
 

@@ -21,7 +21,7 @@ USERS = 2 * PER_PROCESS
 
 def _work(data_dir: str, url: str | None, part: int) -> None:
     store = open_store(Settings(data_dir=Path(data_dir), database_url=url))
-    users = [store.get_user(f"u{i}") for i in range(part * PER_PROCESS, (part + 1) * PER_PROCESS)]
+    users = [store.users.get(f"u{i}") for i in range(part * PER_PROCESS, (part + 1) * PER_PROCESS)]
 
     def one(user) -> None:  # noqa: ANN001
         store.set_star("t1", user.id, True)
@@ -42,7 +42,7 @@ def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_p
     with (pg_database() if backend == "postgres" else _no_database()) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
         store.add_template(Template("t1", "owner", "t", "public", "", None, 0, 0))
-        ids = [store.add_user(f"u{i}", None, False).id for i in range(USERS)]
+        ids = [store.users.add(f"u{i}", None, False).id for i in range(USERS)]
         ctx = multiprocessing.get_context("spawn")
         start = time.monotonic()
         procs = [ctx.Process(target=_work, args=(str(tmp_path), url, part)) for part in range(2)]

@@ -37,32 +37,32 @@ def _template(meta: MetaStore, owner: str = "alice", name: str = "t", parent: st
 
 
 def test_users_are_unique_and_found_by_name_and_id(meta):
-    alice = meta.add_user("alice", "a@example.com", False)
-    assert meta.get_user("alice") == alice == meta.get_user_by_id(alice.id)
+    alice = meta.users.add("alice", "a@example.com", False)
+    assert meta.users.get("alice") == alice == meta.users.get_by_id(alice.id)
     with pytest.raises(AlreadyExists):
-        meta.add_user("alice", None, True)
+        meta.users.add("alice", None, True)
     with pytest.raises(UserNotFound):
-        meta.get_user("nobody")
+        meta.users.get("nobody")
     with pytest.raises(UserNotFound):
-        meta.get_user_by_id(alice.id + 1000)
+        meta.users.get_by_id(alice.id + 1000)
 
 
 def test_tokens_are_found_by_hash_and_revoked(meta):
-    alice = meta.add_user("alice", None, True)
-    token = meta.add_token(alice.id, "h1", "admin", time.time() + 60)
-    found = meta.find_token("h1")
+    alice = meta.users.add("alice", None, True)
+    token = meta.users.add_token(alice.id, "h1", "admin", time.time() + 60)
+    found = meta.users.find_token("h1")
     assert found is not None and found[0] == token and found[1] == alice and not token.revoked
-    meta.revoke_token(token.id)
-    again = meta.find_token("h1")
+    meta.users.revoke_token(token.id)
+    again = meta.users.find_token("h1")
     assert again is not None and again[0].revoked
-    assert meta.find_token("h2") is None
-    second = meta.add_token(alice.id, "h2", "read", None)
-    assert [t.id for t in meta.list_tokens(alice.id)] == [token.id, second.id]
+    assert meta.users.find_token("h2") is None
+    second = meta.users.add_token(alice.id, "h2", "read", None)
+    assert [t.id for t in meta.users.list_tokens(alice.id)] == [token.id, second.id]
     assert second.created_at > 0 and second.last_used_at is None
-    meta.touch_token(second.id, 123.0)
-    assert meta.get_token(second.id).last_used_at == 123.0
+    meta.users.touch_token(second.id, 123.0)
+    assert meta.users.get_token(second.id).last_used_at == 123.0
     with pytest.raises(TokenNotFound):
-        meta.get_token(second.id + 100)
+        meta.users.get_token(second.id + 100)
 
 
 def test_templates_are_unique_per_owner_listed_with_totals_and_filtered(meta):
@@ -103,7 +103,7 @@ def test_forks_of_follows_forks_of_forks(meta):
 
 def test_collaborators_upsert_and_names(meta):
     _template(meta)
-    bob, carol = meta.add_user("bob", None, False), meta.add_user("carol", None, False)
+    bob, carol = meta.users.add("bob", None, False), meta.users.add("carol", None, False)
     meta.set_collaborator("alice-t", bob.id, "reader")
     meta.set_collaborator("alice-t", bob.id, "writer")  # an upsert, not a second row
     meta.set_collaborator("alice-t", carol.id, "maintainer")
@@ -146,7 +146,7 @@ def test_pending_statuses_are_created_once_and_drive_the_pipeline(meta):
 
 def test_stars_are_idempotent_and_ratings_upsert(meta):
     _template(meta)
-    a, b = meta.add_user("a", None, False), meta.add_user("b", None, False)
+    a, b = meta.users.add("a", None, False), meta.users.add("b", None, False)
     for _ in range(2):
         meta.set_star("alice-t", a.id, True)
     meta.set_star("alice-t", b.id, True)
@@ -215,7 +215,7 @@ def test_runs_record_their_life_and_are_found_latest_first(meta):
 
 def test_deleting_a_template_removes_everything_it_owns(meta):
     _template(meta)
-    bob = meta.add_user("bob", None, False)
+    bob = meta.users.add("bob", None, False)
     meta.set_collaborator("alice-t", bob.id, "writer")
     meta.set_protection("alice-t", Protection("main", False, False, (), 0))
     meta.add_pending_statuses("alice-t", SHA, ("validate",))
@@ -238,8 +238,8 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
 def test_listings_are_filtered_by_who_may_read_them(meta):
     from registry.meta import Visibility
 
-    bob = meta.add_user("bob", None, False)
-    meta.add_user("alice", None, False)
+    bob = meta.users.add("bob", None, False)
+    meta.users.add("alice", None, False)
     for name, visibility in (("a", "public"), ("b", "private"), ("c", "private"), ("d", "public")):
         meta.add_template(Template(f"alice-{name}", "alice", name, visibility, "", None, 1.0, 1.0))
     meta.set_collaborator("alice-c", bob.id, "reader")
@@ -256,7 +256,7 @@ def test_atomic_commits_a_change_with_its_event_or_neither(meta):
     from registry.meta import Event, EventFilter
 
     t = _template(meta)
-    user = meta.add_user("eve", None, False)
+    user = meta.users.add("eve", None, False)
     with meta.atomic():
         meta.set_star(t.id, user.id, True)
         meta.add_event(Event("star.created", "eve", t.id, t.full_name, {"n": 1}))
@@ -270,7 +270,7 @@ def test_atomic_commits_a_change_with_its_event_or_neither(meta):
     # a failed write inside (a constraint) rolls back to its savepoint, not the whole block
     with meta.atomic():
         with pytest.raises(AlreadyExists):
-            meta.add_user("eve", None, False)
+            meta.users.add("eve", None, False)
         meta.add_event(Event("user.retry", None))
     assert meta.list_events(EventFilter(action="user"), 0, 10)[1] == 1
 
