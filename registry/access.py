@@ -96,7 +96,7 @@ def level(meta: MetaStore, actor: Actor, template: Template) -> Level:
     if template.owner == actor.user.name:
         role = Level.OWN
     else:
-        role = ROLE_LEVEL.get(meta.collaborator_role(template.id, actor.user.id) or "", Level.NONE)
+        role = ROLE_LEVEL.get(meta.templates.collaborator_role(template.id, actor.user.id) or "", Level.NONE)
         if template.visibility == "public":
             role = max(role, Level.READ)
     return min(role, SCOPE_CAP[actor.scope])

@@ -78,7 +78,7 @@ def parent_of(c: Container, template: Template) -> Template | None:
     if not template.parent_id:
         return None
     try:
-        return c.meta.get_template_by_id(template.parent_id)
+        return c.meta.templates.get_by_id(template.parent_id)
     except NotFound:
         return None
 
@@ -179,7 +179,7 @@ def compare(c: Container, actor: Actor, owner: str, name: str, spec: str) -> Com
     if colon:
         head_ref = ref
         if head_owner != template.owner:
-            related = c.meta.forks_of(template.id) + ([p] if (p := parent_of(c, template)) else [])
+            related = c.meta.templates.forks_of(template.id) + ([p] if (p := parent_of(c, template)) else [])
             found = next((t for t in related if t.owner == head_owner), None)
             if found is None:
                 raise NotFound(f"{head_owner} has no fork of {template.full_name}")
@@ -238,7 +238,7 @@ def level_on(c: Container, actor: Actor, owner: str, name: str) -> Level:
 
 def pull_head(c: Container, pull: Pull) -> Template:
     """The template a pull request's head lives in (the base itself, or a fork of it)."""
-    return c.meta.get_template_by_id(pull.head_template_id)
+    return c.meta.templates.get_by_id(pull.head_template_id)
 
 
 def pull_comments(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[Comment]:

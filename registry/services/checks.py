@@ -55,7 +55,7 @@ def run(c: Container, context: str, template_id: str, sha: str) -> Status | None
     A check already final for this commit is not run again: a queue can hand out one job twice
     (two registry cleanups requeueing the job of a killed worker), and a commit never changes."""
     try:
-        template = c.meta.get_template_by_id(template_id)
+        template = c.meta.templates.get_by_id(template_id)
     except TemplateNotFound:
         return None  # deleted since the push: nothing to report to
     done = next((s for s in c.meta.get_statuses(template_id, sha) if s.context == context and s.state in FINAL), None)
@@ -79,7 +79,7 @@ def settle(c: Container, template: Template, status: Status) -> None:
 def give_up(c: Container, context: str, template_id: str, sha: str, error: BaseException) -> None:
     """Record `error` once retries are exhausted (or the error is not worth retrying)."""
     try:
-        template = c.meta.get_template_by_id(template_id)
+        template = c.meta.templates.get_by_id(template_id)
     except TemplateNotFound:
         return
     if context == "sandbox":
@@ -107,7 +107,7 @@ def _index(c: Container, template: Template, sha: str) -> Status:
     """Only the default branch is in the gallery: other tips pass without touching the index."""
     if default_head(c, template)[1] != sha:
         return Status(template.id, sha, "index", "success", "not the default branch head: not indexed")
-    indexing.refresh(c, c.meta.get_template_by_id(template.id))
+    indexing.refresh(c, c.meta.templates.get_by_id(template.id))
     return Status(template.id, sha, "index", "success", "indexed for search")
 
 

@@ -65,7 +65,7 @@ def review(c: Container, actor: Actor, owner: str, name: str, number: int, event
 def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     """Why `pull` may not be merged now (empty when it may)."""
     reasons = [] if pull.state == "open" else [f"the pull request is {pull.state}"]
-    rule = c.meta.get_protection(base.id, pull.base_branch)
+    rule = c.meta.templates.get_protection(base.id, pull.base_branch)
     latest: dict[str, str] = {}
     for r in c.meta.reviews(base.id, pull.number):
         if r["sha"] == pull.head_sha and r["event"] != "COMMENT":

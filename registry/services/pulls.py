@@ -29,7 +29,7 @@ def _head_template(c: Container, base: Template, head: str) -> tuple[Template, s
     owner, sep, branch = head.rpartition(":")
     if not sep or owner == base.owner:
         return base, branch
-    forks = [t for t in c.meta.forks_of(base.id) if t.owner == owner]
+    forks = [t for t in c.meta.templates.forks_of(base.id) if t.owner == owner]
     if not forks:
         raise InvalidInput(f"{owner} has no fork of {base.full_name}")
     return forks[0], branch
@@ -80,7 +80,7 @@ def follow_push(c: Container, template: Template, updates: list[RefUpdate]) -> N
         if not update.ref.startswith("refs/heads/") or update.is_delete:
             continue
         for pull in c.meta.open_pulls_from(template.id, update.ref.removeprefix("refs/heads/")):
-            base = c.meta.get_template_by_id(pull.template_id)
+            base = c.meta.templates.get_by_id(pull.template_id)
             _set_pull_ref(c, base, template, pull.number, update.new)
             c.meta.update_pull(pull.template_id, pull.number, head_sha=update.new)
 

@@ -55,7 +55,7 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
     (storage, ECS) propagate with the run left `running`, so a retry adopts what was started."""
     meta, settings = c.meta, c.settings
     run = meta.get_run(run_id)
-    template = meta.get_template_by_id(run.template_id)
+    template = meta.templates.get_by_id(run.template_id)
     if run.final:
         return _status(settings, run)
     manifest, cases, problems = prepare.load_cases(c, template, run.sha)
@@ -116,7 +116,7 @@ def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome |
     if price is not None:
         changes["cost"] = price
     try:
-        template: Template | None = c.meta.get_template_by_id(run.template_id)
+        template: Template | None = c.meta.templates.get_by_id(run.template_id)
     except TemplateNotFound:
         template = None  # deleted meanwhile: the run's record goes too
     with recording(c) as r:

@@ -28,8 +28,8 @@ def _work(data_dir: str, url: str | None, part: int) -> None:
         store.set_star("t1", user.id, True)  # twice: still one star
         store.rate("t1", user.id, 1, None)
         store.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
-        store.set_collaborator("t1", user.id, "reader")
-        store.set_collaborator("t1", user.id, "writer")
+        store.templates.set_collaborator("t1", user.id, "reader")
+        store.templates.set_collaborator("t1", user.id, "writer")
         number = store.add_pull("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
         store.add_review("t1", number, user.name, "COMMENT", "", "a" * 40, [])
 
@@ -41,7 +41,7 @@ def _work(data_dir: str, url: str | None, part: int) -> None:
 def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_path):
     with (pg_database() if backend == "postgres" else _no_database()) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
-        store.add_template(Template("t1", "owner", "t", "public", "", None, 0, 0))
+        store.templates.add(Template("t1", "owner", "t", "public", "", None, 0, 0))
         ids = [store.users.add(f"u{i}", None, False).id for i in range(USERS)]
         ctx = multiprocessing.get_context("spawn")
         start = time.monotonic()
@@ -54,8 +54,8 @@ def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_p
         stars, mean, ratings = store.social("t1")
         assert (stars, ratings) == (USERS, USERS)
         assert mean == round(sum(1 + i % 5 for i in ids) / USERS, 2)
-        assert len(store.collaborator_names("t1")) == USERS
-        assert {store.collaborator_role("t1", i) for i in ids} == {"writer"}
+        assert len(store.templates.collaborator_names("t1")) == USERS
+        assert {store.templates.collaborator_role("t1", i) for i in ids} == {"writer"}
         pulls, total = store.list_pulls("t1", "all", 0, 1000)
         assert total == USERS and sorted(p.number for p in pulls) == list(range(1, USERS + 1))
         assert sum(len(store.reviews("t1", p.number)) for p in pulls) == USERS

@@ -18,7 +18,7 @@ def meta(tmp_path):
 
 
 def _template(meta, visibility):
-    return meta.add_template(Template(f"id-{visibility}", "alice", f"t-{visibility}", visibility, "", None, 0, 0))
+    return meta.templates.add(Template(f"id-{visibility}", "alice", f"t-{visibility}", visibility, "", None, 0, 0))
 
 
 def test_tokens_are_hashed_scoped_expiring_and_revocable(meta):
@@ -50,7 +50,7 @@ def test_levels_by_role_visibility_and_scope(meta):
     assert level(meta, Actor(alice, "write"), private) == Level.OWN
     assert level(meta, Actor(alice, "read"), private) == Level.READ  # scope caps the role
     assert level(meta, Actor(bob, "write"), private) == Level.NONE
-    meta.set_collaborator(private.id, bob.id, "writer")
+    meta.templates.set_collaborator(private.id, bob.id, "writer")
     assert level(meta, Actor(bob, "write"), private) == Level.WRITE
     assert level(meta, Actor(root, "admin"), private) == Level.OWN
     assert level(meta, Actor(root, "write"), private) == Level.NONE  # admin powers need an admin token

@@ -33,7 +33,7 @@ def meta(tmp_path) -> MetaStore:
 
 def _template(meta: MetaStore, owner: str = "alice", name: str = "t", parent: str | None = None,
               tid: str | None = None) -> Template:
-    return meta.add_template(Template(tid or f"{owner}-{name}", owner, name, "public", "d", parent, 1.0, 1.0))
+    return meta.templates.add(Template(tid or f"{owner}-{name}", owner, name, "public", "d", parent, 1.0, 1.0))
 
 
 def test_users_are_unique_and_found_by_name_and_id(meta):
@@ -70,26 +70,26 @@ def test_templates_are_unique_per_owner_listed_with_totals_and_filtered(meta):
         _template(meta, owner, name)
     with pytest.raises(AlreadyExists):
         _template(meta, "alice", "a", tid="other-id")
-    items, total = meta.list_templates(None, 0, 2)
+    items, total = meta.templates.page(None, 0, 2)
     assert total == 3 and [t.full_name for t in items] == ["alice/a", "alice/z"]
-    items, total = meta.list_templates(None, 2, 2)
+    items, total = meta.templates.page(None, 2, 2)
     assert total == 3 and [t.full_name for t in items] == ["bob/b"]
-    items, total = meta.list_templates("alice", 0, 10)
+    items, total = meta.templates.page("alice", 0, 10)
     assert total == 2 and {t.owner for t in items} == {"alice"}
-    assert meta.get_template("alice", "a") == meta.get_template_by_id("alice-a")
+    assert meta.templates.get("alice", "a") == meta.templates.get_by_id("alice-a")
     with pytest.raises(TemplateNotFound):
-        meta.get_template("alice", "nope")
+        meta.templates.get("alice", "nope")
     with pytest.raises(TemplateNotFound):
-        meta.get_template_by_id("nope")
+        meta.templates.get_by_id("nope")
 
 
 def test_touch_moves_updated_at_and_update_changes_only_what_is_given(meta):
     _template(meta)
-    meta.touch_template("alice-t")
-    assert meta.get_template_by_id("alice-t").updated_at > 1.0
-    changed = meta.update_template("alice-t", visibility="private")
+    meta.templates.touch("alice-t")
+    assert meta.templates.get_by_id("alice-t").updated_at > 1.0
+    changed = meta.templates.update("alice-t", visibility="private")
     assert changed.visibility == "private" and changed.description == "d"
-    assert meta.update_template("alice-t", description="e").description == "e"
+    assert meta.templates.update("alice-t", description="e").description == "e"
 
 
 def test_forks_of_follows_forks_of_forks(meta):
@@ -97,34 +97,34 @@ def test_forks_of_follows_forks_of_forks(meta):
     _template(meta, "bob", "root", parent="alice-root")
     _template(meta, "carol", "root", parent="bob-root")
     _template(meta, "dave", "other")
-    assert {t.id for t in meta.forks_of("alice-root")} == {"bob-root", "carol-root"}
-    assert meta.forks_of("dave-other") == []
+    assert {t.id for t in meta.templates.forks_of("alice-root")} == {"bob-root", "carol-root"}
+    assert meta.templates.forks_of("dave-other") == []
 
 
 def test_collaborators_upsert_and_names(meta):
     _template(meta)
     bob, carol = meta.users.add("bob", None, False), meta.users.add("carol", None, False)
-    meta.set_collaborator("alice-t", bob.id, "reader")
-    meta.set_collaborator("alice-t", bob.id, "writer")  # an upsert, not a second row
-    meta.set_collaborator("alice-t", carol.id, "maintainer")
-    assert meta.collaborator_role("alice-t", bob.id) == "writer"
-    assert meta.collaborator_names("alice-t") == ["bob", "carol"]
-    assert meta.collaborator_roles("alice-t") == {"bob": "writer", "carol": "maintainer"}
-    meta.remove_collaborator("alice-t", bob.id)
-    assert meta.collaborator_role("alice-t", bob.id) is None
-    assert meta.collaborator_names("alice-t") == ["carol"]
+    meta.templates.set_collaborator("alice-t", bob.id, "reader")
+    meta.templates.set_collaborator("alice-t", bob.id, "writer")  # an upsert, not a second row
+    meta.templates.set_collaborator("alice-t", carol.id, "maintainer")
+    assert meta.templates.collaborator_role("alice-t", bob.id) == "writer"
+    assert meta.templates.collaborator_names("alice-t") == ["bob", "carol"]
+    assert meta.templates.collaborator_roles("alice-t") == {"bob": "writer", "carol": "maintainer"}
+    meta.templates.remove_collaborator("alice-t", bob.id)
+    assert meta.templates.collaborator_role("alice-t", bob.id) is None
+    assert meta.templates.collaborator_names("alice-t") == ["carol"]
 
 
 def test_protection_roundtrip_upsert_and_delete(meta):
     _template(meta)
     rule = Protection("main", False, False, ("validate",), 1)
-    meta.set_protection("alice-t", rule)
-    assert meta.get_protection("alice-t", "main") == rule
-    meta.set_protection("alice-t", Protection("main", True, True, (), 0))
-    assert meta.get_protection("alice-t", "main") == Protection("main", True, True, (), 0)
-    assert meta.get_protection("alice-t", "dev") is None
-    meta.delete_protection("alice-t", "main")
-    assert meta.get_protection("alice-t", "main") is None
+    meta.templates.set_protection("alice-t", rule)
+    assert meta.templates.get_protection("alice-t", "main") == rule
+    meta.templates.set_protection("alice-t", Protection("main", True, True, (), 0))
+    assert meta.templates.get_protection("alice-t", "main") == Protection("main", True, True, (), 0)
+    assert meta.templates.get_protection("alice-t", "dev") is None
+    meta.templates.delete_protection("alice-t", "main")
+    assert meta.templates.get_protection("alice-t", "main") is None
 
 
 def test_pending_statuses_are_created_once_and_drive_the_pipeline(meta):
@@ -216,18 +216,18 @@ def test_runs_record_their_life_and_are_found_latest_first(meta):
 def test_deleting_a_template_removes_everything_it_owns(meta):
     _template(meta)
     bob = meta.users.add("bob", None, False)
-    meta.set_collaborator("alice-t", bob.id, "writer")
-    meta.set_protection("alice-t", Protection("main", False, False, (), 0))
+    meta.templates.set_collaborator("alice-t", bob.id, "writer")
+    meta.templates.set_protection("alice-t", Protection("main", False, False, (), 0))
     meta.add_pending_statuses("alice-t", SHA, ("validate",))
     meta.set_star("alice-t", bob.id, True)
     meta.add_pull("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
     run = meta.add_run("alice-t", SHA, None, "push", None, "local")
-    meta.delete_template("alice-t")
+    meta.templates.delete("alice-t")
     with pytest.raises(TemplateNotFound):
-        meta.get_template_by_id("alice-t")
+        meta.templates.get_by_id("alice-t")
     _template(meta)  # the same name and id again start from nothing
-    assert meta.collaborator_role("alice-t", bob.id) is None
-    assert meta.get_protection("alice-t", "main") is None
+    assert meta.templates.collaborator_role("alice-t", bob.id) is None
+    assert meta.templates.get_protection("alice-t", "main") is None
     assert meta.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
     with pytest.raises(PullNotFound):
         meta.get_pull("alice-t", 1)
@@ -241,13 +241,13 @@ def test_listings_are_filtered_by_who_may_read_them(meta):
     bob = meta.users.add("bob", None, False)
     meta.users.add("alice", None, False)
     for name, visibility in (("a", "public"), ("b", "private"), ("c", "private"), ("d", "public")):
-        meta.add_template(Template(f"alice-{name}", "alice", name, visibility, "", None, 1.0, 1.0))
-    meta.set_collaborator("alice-c", bob.id, "reader")
-    seen = lambda who, **kw: [t.name for t in meta.list_templates(None, 0, 10, who)[0]]  # noqa: E731
-    assert seen(Visibility(None)) == ["a", "d"] and meta.list_templates(None, 0, 10, Visibility(None))[1] == 2
+        meta.templates.add(Template(f"alice-{name}", "alice", name, visibility, "", None, 1.0, 1.0))
+    meta.templates.set_collaborator("alice-c", bob.id, "reader")
+    seen = lambda who, **kw: [t.name for t in meta.templates.page(None, 0, 10, who)[0]]  # noqa: E731
+    assert seen(Visibility(None)) == ["a", "d"] and meta.templates.page(None, 0, 10, Visibility(None))[1] == 2
     assert seen(Visibility("bob")) == ["a", "c", "d"]
     assert seen(Visibility("alice")) == ["a", "b", "c", "d"] == seen(Visibility(None, all=True))
-    page, total = meta.list_templates(None, 1, 1, Visibility(None))
+    page, total = meta.templates.page(None, 1, 1, Visibility(None))
     assert [t.name for t in page] == ["d"] and total == 2  # pages and totals count only what is visible
 
 

@@ -67,7 +67,7 @@ def test_database_down_before_the_refs_move_stores_nothing_and_says_why(w, monke
     def down(*args, **kwargs):
         raise Unavailable("the database is unavailable (connection refused); try again shortly")
 
-    monkeypatch.setattr(w.c.meta, "get_protection", down)
+    monkeypatch.setattr(w.c.meta.templates, "get_protection", down)
     report = _report(w, template, _push_body()[0])
     assert report[0] == "unpack server error"
     assert report[1].startswith("ng refs/heads/main storage unavailable: the database is unavailable")

@@ -15,7 +15,7 @@ from workers.rq_queue import RQDispatcher, job_id
 @pytest.fixture
 def setup(tmp_path):
     container = Container.build(Settings(data_dir=tmp_path))
-    container.meta.add_template(Template("t1", "alice", "x", "public", "", None, 0, 0))
+    container.meta.templates.add(Template("t1", "alice", "x", "public", "", None, 0, 0))
     container.meta.add_pending_statuses("t1", "a" * 40, ("validate", "index", "sandbox"))
     redis = fakeredis.FakeRedis()
     return RQDispatcher(redis, container), container, redis
