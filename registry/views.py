@@ -97,7 +97,7 @@ def template_detail(c: Container, actor: Actor, owner: str, name: str) -> Templa
         branch = repo.default_branch.removeprefix("refs/heads/")
     stars, rating, ratings = c.meta.social(template.id)
     return TemplateDetail(template, parent_of(c, template), branch, head, versions, manifest,
-                          c.meta.get_statuses(template.id, head) if head else [], stars, rating, ratings,
+                          c.meta.checks.get_statuses(template.id, head) if head else [], stars, rating, ratings,
                           level(c.meta, actor, template))
 
 
@@ -116,7 +116,7 @@ def template_page(c: Container, actor: Actor, owner: str, name: str) -> Template
             history = list(browse.commits(repo, head, 0, 10))
         with manifest_at(c, template, head) as checked:
             pass
-    runs, _ = c.meta.list_runs(template.id, 0, 5)
+    runs, _ = c.meta.checks.list_runs(template.id, 0, 5)
     starred = actor.user is not None and c.meta.has_star(template.id, actor.user.id)
     return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.recent_ratings(template.id, 5))
 
@@ -147,7 +147,7 @@ def statuses(c: Container, actor: Actor, owner: str, name: str, ref: str) -> lis
     if not (len(sha) == 40 and all(ch in "0123456789abcdef" for ch in sha)):
         with c.open_repo(template) as repo:
             sha = browse.resolve_commit(repo, ref).id.decode()
-    return c.meta.get_statuses(template.id, sha)
+    return c.meta.checks.get_statuses(template.id, sha)
 
 
 def versions(c: Container, actor: Actor, owner: str, name: str) -> list[Version]:
@@ -255,16 +255,16 @@ def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) ->
             line_comments.setdefault((cm["path"], cm["line"], cm["side"]), []).append(cm)
     return PullPage(base, pull, pull_head(c, pull), pull_files(c, actor, owner, name, number),
                     pull_commits(c, actor, owner, name, number), comments, c.meta.reviews(base.id, number),
-                    c.meta.get_statuses(pull.head_template_id, pull.head_sha),
+                    c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha),
                     mergeability(c, actor, owner, name, number), level(c.meta, actor, base), line_comments)
 
 
 def runs(c: Container, actor: Actor, owner: str, name: str, offset: int, limit: int) -> tuple[list[Run], int]:
     template = guard.template(c, actor, owner, name)
-    return c.meta.list_runs(template.id, offset, limit)
+    return c.meta.checks.list_runs(template.id, offset, limit)
 
 
 def run(c: Container, actor: Actor, run_id: str) -> tuple[Run, Template]:
     """A run and its template, for readers of the template only (404 to others)."""
-    found = c.meta.get_run(run_id)
+    found = c.meta.checks.get_run(run_id)
     return found, guard.template_by_id(c, actor, found.template_id)

@@ -209,21 +209,11 @@ def _delivery(r: Row[Any]) -> Delivery:
 
 class OpsMixin(SqlRepository):
     """Figures for operators' metrics, read from the records themselves (so every node and
-    worker's work is in them, whichever process scrapes)."""
+    worker's work is in them, whichever process scrapes). How long checks take is the checks'
+    repository's (sql_checks.py)."""
 
     def delivery_counts(self) -> dict[str, int]:
         col = s.deliveries.c
         with self._read() as c:
             rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
         return {r[0]: int(r[1]) for r in rows}
-
-    def check_latencies(self, bounds: Sequence[float]) -> dict[str, tuple[list[int], float, int]]:
-        """Per check context, final statuses by seconds from push (pending recorded) to final:
-        (cumulative counts per bound, sum of seconds, count)."""
-        col = s.statuses.c
-        took = col.updated_at - col.created_at
-        buckets = [func.sum(case((took <= b, 1), else_=0)) for b in bounds]
-        with self._read() as c:
-            rows = c.execute(select(col.context, func.count(), func.coalesce(func.sum(took), 0.0), *buckets)
-                             .where(col.state.in_(("success", "failure", "error"))).group_by(col.context)).all()
-        return {r[0]: ([int(n or 0) for n in r[3:]], float(r[2]), int(r[1])) for r in rows}

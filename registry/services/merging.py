@@ -77,8 +77,8 @@ def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     approvals = sum(1 for author, event in latest.items() if event == "APPROVE" and author != pull.author)
     if approvals < rule.required_approvals:
         reasons.append(f"needs {rule.required_approvals} approval(s) of the current head, has {approvals}")
-    states = {s.context: s.state for s in c.meta.get_statuses(pull.head_template_id, pull.head_sha)}
-    states.update({s.context: s.state for s in c.meta.get_statuses(base.id, pull.head_sha)})
+    states = {s.context: s.state for s in c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha)}
+    states.update({s.context: s.state for s in c.meta.checks.get_statuses(base.id, pull.head_sha)})
     for check in rule.required_checks:
         if states.get(check) != "success":
             reasons.append(f"required check {check!r} is {states.get(check, 'missing')}")

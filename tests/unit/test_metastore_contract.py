@@ -129,19 +129,19 @@ def test_protection_roundtrip_upsert_and_delete(meta):
 
 def test_pending_statuses_are_created_once_and_drive_the_pipeline(meta):
     _template(meta)
-    assert meta.add_pending_statuses("alice-t", SHA, ("validate", "index")) == ["validate", "index"]
-    assert meta.add_pending_statuses("alice-t", SHA, ("validate", "index", "sandbox")) == ["sandbox"]
-    assert meta.has_statuses("alice-t", SHA) and not meta.has_statuses("alice-t", "b" * 40)
-    waiting = {(s.sha, s.context) for s in meta.waiting_statuses(older_than=0)}
+    assert meta.checks.add_pending_statuses("alice-t", SHA, ("validate", "index")) == ["validate", "index"]
+    assert meta.checks.add_pending_statuses("alice-t", SHA, ("validate", "index", "sandbox")) == ["sandbox"]
+    assert meta.checks.has_statuses("alice-t", SHA) and not meta.checks.has_statuses("alice-t", "b" * 40)
+    waiting = {(s.sha, s.context) for s in meta.checks.waiting_statuses(older_than=0)}
     assert waiting == {(SHA, "validate"), (SHA, "index"), (SHA, "sandbox")}  # never handed over
-    meta.mark_enqueued("alice-t", SHA, ("validate", "index", "sandbox"))
-    assert meta.waiting_statuses(older_than=0) == []  # handed over just now
-    assert len(meta.waiting_statuses(older_than=time.time() + 1)) == 3  # handed over long ago
-    meta.set_status(Status("alice-t", SHA, "validate", "failure", "bad", [{"path": "$.x", "message": "m"}], "u"))
-    got = {s.context: s for s in meta.get_statuses("alice-t", SHA)}
+    meta.checks.mark_enqueued("alice-t", SHA, ("validate", "index", "sandbox"))
+    assert meta.checks.waiting_statuses(older_than=0) == []  # handed over just now
+    assert len(meta.checks.waiting_statuses(older_than=time.time() + 1)) == 3  # handed over long ago
+    meta.checks.set_status(Status("alice-t", SHA, "validate", "failure", "bad", [{"path": "$.x", "message": "m"}], "u"))
+    got = {s.context: s for s in meta.checks.get_statuses("alice-t", SHA)}
     assert got["validate"].state == "failure" and got["validate"].problems == [{"path": "$.x", "message": "m"}]
     assert got["validate"].target_url == "u" and got["index"].state == "pending"
-    assert {s.context for s in meta.waiting_statuses(older_than=time.time() + 1)} == {"index", "sandbox"}
+    assert {s.context for s in meta.checks.waiting_statuses(older_than=time.time() + 1)} == {"index", "sandbox"}
 
 
 def test_stars_are_idempotent_and_ratings_upsert(meta):
@@ -197,19 +197,19 @@ def test_reviews_and_comments_keep_order_and_the_head_they_saw(meta):
 
 def test_runs_record_their_life_and_are_found_latest_first(meta):
     _template(meta)
-    first = meta.add_run("alice-t", SHA, None, "push", None, "local")
+    first = meta.checks.add_run("alice-t", SHA, None, "push", None, "local")
     assert first.state == "queued" and not first.final and first.metrics == {} and first.cost == {}
-    manual = meta.add_run("alice-t", SHA, "main", "manual", "alice", "local")
-    assert meta.get_run(first.id) == first
+    manual = meta.checks.add_run("alice-t", SHA, "main", "manual", "alice", "local")
+    assert meta.checks.get_run(first.id) == first
     with pytest.raises(RunNotFound):
-        meta.get_run("nope")
-    done = meta.update_run(first.id, state="success", report={"passed": 1}, metrics={"duration_s": 1.5},
+        meta.checks.get_run("nope")
+    done = meta.checks.update_run(first.id, state="success", report={"passed": 1}, metrics={"duration_s": 1.5},
                            cost={"total_usd": 0.1}, finished_at=2.0)
     assert done.final and done.report == {"passed": 1} and done.metrics == {"duration_s": 1.5}
-    assert meta.find_run("alice-t", SHA, "push") == done
-    assert meta.find_run("alice-t", "b" * 40, "push") is None
-    assert [r.id for r in meta.queued_runs(older_than=time.time() + 1)] == [manual.id]
-    items, total = meta.list_runs("alice-t", 0, 1)
+    assert meta.checks.find_run("alice-t", SHA, "push") == done
+    assert meta.checks.find_run("alice-t", "b" * 40, "push") is None
+    assert [r.id for r in meta.checks.queued_runs(older_than=time.time() + 1)] == [manual.id]
+    items, total = meta.checks.list_runs("alice-t", 0, 1)
     assert total == 2 and len(items) == 1
 
 
@@ -218,21 +218,21 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
     bob = meta.users.add("bob", None, False)
     meta.templates.set_collaborator("alice-t", bob.id, "writer")
     meta.templates.set_protection("alice-t", Protection("main", False, False, (), 0))
-    meta.add_pending_statuses("alice-t", SHA, ("validate",))
+    meta.checks.add_pending_statuses("alice-t", SHA, ("validate",))
     meta.set_star("alice-t", bob.id, True)
     meta.add_pull("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
-    run = meta.add_run("alice-t", SHA, None, "push", None, "local")
+    run = meta.checks.add_run("alice-t", SHA, None, "push", None, "local")
     meta.templates.delete("alice-t")
     with pytest.raises(TemplateNotFound):
         meta.templates.get_by_id("alice-t")
     _template(meta)  # the same name and id again start from nothing
     assert meta.templates.collaborator_role("alice-t", bob.id) is None
     assert meta.templates.get_protection("alice-t", "main") is None
-    assert meta.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
+    assert meta.checks.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
     with pytest.raises(PullNotFound):
         meta.get_pull("alice-t", 1)
     with pytest.raises(RunNotFound):
-        meta.get_run(run.id)
+        meta.checks.get_run(run.id)
 
 
 def test_listings_are_filtered_by_who_may_read_them(meta):

@@ -85,7 +85,7 @@ def test_reviews_comments_and_merge_rules(w):
     assert len(blocked.value.details["blocked_by"]) == 2  # no approval, no validate
     merging.review(w.c, w.carol, "alice", "risk", 1, "APPROVE", "ok", [])
     pull = w.c.meta.get_pull(base_id, 1)
-    w.c.meta.set_status(Status(base_id, pull.head_sha, "validate", "success", "ok"))
+    w.c.meta.checks.set_status(Status(base_id, pull.head_sha, "validate", "success", "ok"))
     assert merging.mergeability(w.c, w.anon, "alice", "risk", 1)["mergeable"]
     with pytest.raises(StaleHead):
         merging.merge(w.c, w.alice, "alice", "risk", 1, "merge", "f" * 40)
