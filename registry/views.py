@@ -243,18 +243,18 @@ def pull_head(c: Container, pull: Pull) -> Template:
 
 def pull_comments(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[Comment]:
     base, _ = get_pull(c, actor, owner, name, number)
-    return c.meta.comments(base.id, number)
+    return c.meta.pulls.comments(base.id, number)
 
 
 def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) -> PullPage:
     base, pull = get_pull(c, actor, owner, name, number)
-    comments = c.meta.comments(base.id, number)
+    comments = c.meta.pulls.comments(base.id, number)
     line_comments: dict[tuple[str, int, str | None], list[Comment]] = {}
     for cm in comments:
         if cm["path"] and cm["line"] is not None:
             line_comments.setdefault((cm["path"], cm["line"], cm["side"]), []).append(cm)
     return PullPage(base, pull, pull_head(c, pull), pull_files(c, actor, owner, name, number),
-                    pull_commits(c, actor, owner, name, number), comments, c.meta.reviews(base.id, number),
+                    pull_commits(c, actor, owner, name, number), comments, c.meta.pulls.reviews(base.id, number),
                     c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha),
                     mergeability(c, actor, owner, name, number), level(c.meta, actor, base), line_comments)
 

@@ -1,9 +1,9 @@
 """The MetaStore over SQLAlchemy Core: one implementation for SQLite and PostgreSQL.
 
 Users and tokens (sql_users.py), templates, collaborators and protection (sql_templates.py),
-statuses and runs (sql_checks.py) are repositories of their own, `users`, `templates` and
-`checks`; stars and ratings are in sql_activity.py; pull requests, reviews and comments in
-sql_pulls.py; events, hooks, deliveries and usage in sql_events.py; the engine, transactions and paging in sql_base.py.
+statuses and runs (sql_checks.py), pull requests, reviews and comments (sql_pulls.py) are
+repositories of their own, `users`, `templates`, `checks` and `pulls`; stars and ratings are in
+sql_activity.py; events, hooks, deliveries and usage in sql_events.py; the engine, transactions and paging in sql_base.py.
 Every change of several rows is one transaction; uniqueness is the database's (constraints
 and upserts), never check-then-insert.
 """
@@ -13,17 +13,17 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine
 
-from .base import CheckRepository, TemplateRepository, UserRepository
+from .base import CheckRepository, PullRepository, TemplateRepository, UserRepository
 from .sql_activity import ActivityMixin
 from .sql_base import Database
 from .sql_checks import SqlChecks
 from .sql_events import EventsMixin, OpsMixin
-from .sql_pulls import PullsMixin
+from .sql_pulls import SqlPulls
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
 
 
-class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
+class SqlMetaStore(ActivityMixin, EventsMixin, OpsMixin):
     """The engine, `atomic` and the transactions every part uses are the Database's (sql_base.py)."""
 
     def __init__(self, engine: Engine) -> None:
@@ -31,6 +31,7 @@ class SqlMetaStore(ActivityMixin, PullsMixin, EventsMixin, OpsMixin):
         self.users: UserRepository = SqlUsers(self._db)
         self.templates: TemplateRepository = SqlTemplates(self._db)
         self.checks: CheckRepository = SqlChecks(self._db)
+        self.pulls: PullRepository = SqlPulls(self._db)
 
     @property
     def engine(self) -> Engine:

@@ -30,8 +30,8 @@ def _work(data_dir: str, url: str | None, part: int) -> None:
         store.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
         store.templates.set_collaborator("t1", user.id, "reader")
         store.templates.set_collaborator("t1", user.id, "writer")
-        number = store.add_pull("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
-        store.add_review("t1", number, user.name, "COMMENT", "", "a" * 40, [])
+        number = store.pulls.add("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
+        store.pulls.add_review("t1", number, user.name, "COMMENT", "", "a" * 40, [])
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, users))
@@ -56,9 +56,9 @@ def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_p
         assert mean == round(sum(1 + i % 5 for i in ids) / USERS, 2)
         assert len(store.templates.collaborator_names("t1")) == USERS
         assert {store.templates.collaborator_role("t1", i) for i in ids} == {"writer"}
-        pulls, total = store.list_pulls("t1", "all", 0, 1000)
+        pulls, total = store.pulls.page("t1", "all", 0, 1000)
         assert total == USERS and sorted(p.number for p in pulls) == list(range(1, USERS + 1))
-        assert sum(len(store.reviews("t1", p.number)) for p in pulls) == USERS
+        assert sum(len(store.pulls.reviews("t1", p.number)) for p in pulls) == USERS
         print(f"{backend}: {8 * USERS} writes from 2 processes in {time.monotonic() - start:.1f} s")
         store.engine.dispose()
 

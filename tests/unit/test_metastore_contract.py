@@ -164,32 +164,32 @@ def test_stars_are_idempotent_and_ratings_upsert(meta):
 def test_pulls_are_numbered_per_template_listed_by_state_and_updated(meta):
     _template(meta, "alice", "t")
     _template(meta, "bob", "t", parent="alice-t")
-    first = meta.add_pull("alice-t", "one", "", "bob", "bob-t", "feature", "main", SHA)
-    second = meta.add_pull("alice-t", "two", "", "alice", "alice-t", "fix", "main", SHA)
-    other = meta.add_pull("bob-t", "elsewhere", "", "bob", "bob-t", "x", "main", SHA)
+    first = meta.pulls.add("alice-t", "one", "", "bob", "bob-t", "feature", "main", SHA)
+    second = meta.pulls.add("alice-t", "two", "", "alice", "alice-t", "fix", "main", SHA)
+    other = meta.pulls.add("bob-t", "elsewhere", "", "bob", "bob-t", "x", "main", SHA)
     assert (first.number, second.number, other.number) == (1, 2, 1)
-    assert meta.get_pull("alice-t", 1) == first
+    assert meta.pulls.get("alice-t", 1) == first
     with pytest.raises(PullNotFound):
-        meta.get_pull("alice-t", 3)
-    closed = meta.update_pull("alice-t", 2, state="closed", title="two!")
+        meta.pulls.get("alice-t", 3)
+    closed = meta.pulls.update("alice-t", 2, state="closed", title="two!")
     assert closed.state == "closed" and closed.title == "two!" and closed.body == ""
-    assert [p.number for p in meta.list_pulls("alice-t", "open", 0, 10)[0]] == [1]
-    items, total = meta.list_pulls("alice-t", "all", 0, 1)
+    assert [p.number for p in meta.pulls.page("alice-t", "open", 0, 10)[0]] == [1]
+    items, total = meta.pulls.page("alice-t", "all", 0, 1)
     assert total == 2 and [p.number for p in items] == [2]  # newest first
-    assert [p.number for p in meta.open_pulls_from("bob-t", "feature")] == [1]
-    meta.update_pull("alice-t", 1, head_sha="b" * 40)
-    assert meta.get_pull("alice-t", 1).head_sha == "b" * 40
+    assert [p.number for p in meta.pulls.open_from("bob-t", "feature")] == [1]
+    meta.pulls.update("alice-t", 1, head_sha="b" * 40)
+    assert meta.pulls.get("alice-t", 1).head_sha == "b" * 40
 
 
 def test_reviews_and_comments_keep_order_and_the_head_they_saw(meta):
     _template(meta)
-    meta.add_pull("alice-t", "one", "", "bob", "alice-t", "feature", "main", SHA)
-    rid = meta.add_review("alice-t", 1, "carol", "APPROVE", "lgtm", SHA,
+    meta.pulls.add("alice-t", "one", "", "bob", "alice-t", "feature", "main", SHA)
+    rid = meta.pulls.add_review("alice-t", 1, "carol", "APPROVE", "lgtm", SHA,
                           [{"body": "nit", "path": "a.txt", "line": 2, "side": "RIGHT"}])
-    cm = meta.add_comment("alice-t", 1, "dave", "hello", None, None, None, SHA)
-    reviews = meta.reviews("alice-t", 1)
+    cm = meta.pulls.add_comment("alice-t", 1, "dave", "hello", None, None, None, SHA)
+    reviews = meta.pulls.reviews("alice-t", 1)
     assert [(r["id"], r["author"], r["event"], r["sha"]) for r in reviews] == [(rid, "carol", "APPROVE", SHA)]
-    comments = meta.comments("alice-t", 1)
+    comments = meta.pulls.comments("alice-t", 1)
     assert [(c["body"], c["review_id"], c["path"], c["line"]) for c in comments] == [
         ("nit", rid, "a.txt", 2), ("hello", None, None, None)]
     assert cm["id"] == comments[1]["id"] and cm["author"] == "dave"
@@ -220,7 +220,7 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
     meta.templates.set_protection("alice-t", Protection("main", False, False, (), 0))
     meta.checks.add_pending_statuses("alice-t", SHA, ("validate",))
     meta.set_star("alice-t", bob.id, True)
-    meta.add_pull("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
+    meta.pulls.add("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
     run = meta.checks.add_run("alice-t", SHA, None, "push", None, "local")
     meta.templates.delete("alice-t")
     with pytest.raises(TemplateNotFound):
@@ -230,7 +230,7 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
     assert meta.templates.get_protection("alice-t", "main") is None
     assert meta.checks.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
     with pytest.raises(PullNotFound):
-        meta.get_pull("alice-t", 1)
+        meta.pulls.get("alice-t", 1)
     with pytest.raises(RunNotFound):
         meta.checks.get_run(run.id)
 

@@ -84,14 +84,14 @@ def test_reviews_comments_and_merge_rules(w):
         merging.merge(w.c, w.alice, "alice", "risk", 1, "merge", None)
     assert len(blocked.value.details["blocked_by"]) == 2  # no approval, no validate
     merging.review(w.c, w.carol, "alice", "risk", 1, "APPROVE", "ok", [])
-    pull = w.c.meta.get_pull(base_id, 1)
+    pull = w.c.meta.pulls.get(base_id, 1)
     w.c.meta.checks.set_status(Status(base_id, pull.head_sha, "validate", "success", "ok"))
     assert merging.mergeability(w.c, w.anon, "alice", "risk", 1)["mergeable"]
     with pytest.raises(StaleHead):
         merging.merge(w.c, w.alice, "alice", "risk", 1, "merge", "f" * 40)
     sha = merging.merge(w.c, w.alice, "alice", "risk", 1, "squash", pull.head_sha)
     assert views.template_detail(w.c, w.anon, "alice", "risk").head == sha
-    assert w.c.meta.get_pull(base_id, 1).state == "merged"
+    assert w.c.meta.pulls.get(base_id, 1).state == "merged"
     with pytest.raises(Conflict):
         merging.review(w.c, w.carol, "alice", "risk", 1, "COMMENT", "late", [])
 
