@@ -22,7 +22,7 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
     assert isinstance(config, dict)
     prompt = " ".join(v for v in (config.get("systemPrompt"), config.get("userPromptTemplate")) if isinstance(v, str))
-    stars, rating, _ = c.meta.social(template.id)
+    stars, rating, _ = c.meta.activity.social(template.id)
     readers = ("*",) if template.visibility == "public" else \
         (template.owner, *c.meta.templates.collaborator_names(template.id))
     tags = manifest.get("tags") if isinstance(manifest.get("tags"), list) else []

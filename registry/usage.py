@@ -65,7 +65,7 @@ class UsageCounter:
         items = list(rows.items())
         for i, ((template_id, day), counts) in enumerate(items):
             try:
-                store.add_usage(template_id, day, counts)
+                store.activity.add_usage(template_id, day, counts)
                 written += 1
             except Exception as exc:
                 if _gone(exc):

@@ -95,7 +95,7 @@ def template_detail(c: Container, actor: Actor, owner: str, name: str) -> Templa
             except (PathNotFound, ValueError):
                 manifest = None
         branch = repo.default_branch.removeprefix("refs/heads/")
-    stars, rating, ratings = c.meta.social(template.id)
+    stars, rating, ratings = c.meta.activity.social(template.id)
     return TemplateDetail(template, parent_of(c, template), branch, head, versions, manifest,
                           c.meta.checks.get_statuses(template.id, head) if head else [], stars, rating, ratings,
                           level(c.meta, actor, template))
@@ -117,8 +117,8 @@ def template_page(c: Container, actor: Actor, owner: str, name: str) -> Template
         with manifest_at(c, template, head) as checked:
             pass
     runs, _ = c.meta.checks.list_runs(template.id, 0, 5)
-    starred = actor.user is not None and c.meta.has_star(template.id, actor.user.id)
-    return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.recent_ratings(template.id, 5))
+    starred = actor.user is not None and c.meta.activity.has_star(template.id, actor.user.id)
+    return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.activity.recent_ratings(template.id, 5))
 
 
 def resolved_manifest(c: Container, actor: Actor, owner: str, name: str, ref: str | None) -> Checked:

@@ -67,7 +67,7 @@ class Recorder:
             return
         if action in _USAGE:
             kind, n = _USAGE[action]
-            self.c.meta.add_usage(template.id, day_of(event.time), {kind: n})
+            self.c.meta.activity.add_usage(template.id, day_of(event.time), {kind: n})
         name = hook_event(action)
         if name is None:
             return

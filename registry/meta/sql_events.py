@@ -1,6 +1,6 @@
-"""Events (append-only), webhooks and their deliveries, and usage counted per template and day.
+"""Events (append-only), webhooks and their deliveries.
 
-`add_event`, `add_deliveries` and `add_usage` join the caller's transaction when called inside
+`add_event` and `add_deliveries` join the caller's transaction when called inside
 `atomic()`, so an event is written with the change it records or not at all.
 """
 from __future__ import annotations
@@ -11,12 +11,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, Row, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, or_, select, update
 
 from ..errors import DeliveryNotFound, HookNotFound
 from . import schema as s
-from .engine import upsert_add
-from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
+from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing
 from .sql_base import SqlRepository
 
 
@@ -162,33 +161,6 @@ class EventsMixin(SqlRepository):
                 col.status == "pending", col.next_attempt_at <= now,
                 or_(col.lease_until.is_(None), col.lease_until < now)).order_by(col.next_attempt_at).limit(limit)).all()
         return [_delivery(r) for r in rows]
-
-    # -- usage --------------------------------------------------------------------------
-    def add_usage(self, template_id: str, day: str, counts: dict[str, int]) -> None:
-        with self._tx() as c:
-            upsert_add(c, s.usage, {"template_id": template_id, "day": day},
-                       {k: v for k, v in counts.items() if k in USAGE_KINDS and v})
-
-    def usage(self, template_id: str, first: str, last: str) -> list[UsageDay]:
-        col = s.usage.c
-        with self._read() as c:
-            rows = c.execute(select(s.usage).where(col.template_id == template_id, col.day >= first,
-                                                   col.day <= last).order_by(col.day)).all()
-        return [UsageDay(r.day, {k: int(getattr(r, k)) for k in USAGE_KINDS}) for r in rows]
-
-    def usage_scores(self, first: str, weights: dict[str, float], double_from: str | None = None) -> dict[str, float]:
-        """Per template, the weighted sum of its usage since `first` (trending); days from
-        `double_from` on count twice."""
-        col = s.usage.c
-        score: ColumnElement[float] = literal(0.0)
-        for kind, weight in weights.items():
-            score = score + col[kind] * weight
-        if double_from is not None:
-            score = score * case((col.day >= double_from, 2.0), else_=1.0)
-        with self._read() as c:
-            rows = c.execute(select(col.template_id, func.sum(score)).where(col.day >= first)
-                             .group_by(col.template_id)).all()
-        return {r[0]: float(r[1] or 0) for r in rows}
 
 
 def _event_row(r: Any) -> Event:

@@ -84,7 +84,7 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
         c.usage.flush(c.meta)
         if c.usage.peers is not None:  # beside other server processes: theirs too
             c.usage.peers.flush_others()
-    found = {u.day: u for u in c.meta.usage(template.id, start.isoformat(), end.isoformat())}
+    found = {u.day: u for u in c.meta.activity.usage(template.id, start.isoformat(), end.isoformat())}
     days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
     zero = dict.fromkeys(USAGE_KINDS, 0)
     return [found.get(d.isoformat(), UsageDay(d.isoformat(), zero)) for d in days]
@@ -97,7 +97,7 @@ def trending_scores(c: Container) -> dict[str, float]:
     if cached is not None and time.monotonic() - cached[0] < TRENDING_TTL:
         return cached[1]
     today = dt.datetime.now(dt.UTC).date()
-    scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS,
+    scores = c.meta.activity.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS,
                                  double_from=(today - dt.timedelta(days=2)).isoformat())
     _trending[id(c)] = (time.monotonic(), scores)
     return scores

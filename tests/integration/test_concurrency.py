@@ -24,10 +24,10 @@ def _work(data_dir: str, url: str | None, part: int) -> None:
     users = [store.users.get(f"u{i}") for i in range(part * PER_PROCESS, (part + 1) * PER_PROCESS)]
 
     def one(user) -> None:  # noqa: ANN001
-        store.set_star("t1", user.id, True)
-        store.set_star("t1", user.id, True)  # twice: still one star
-        store.rate("t1", user.id, 1, None)
-        store.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
+        store.activity.set_star("t1", user.id, True)
+        store.activity.set_star("t1", user.id, True)  # twice: still one star
+        store.activity.rate("t1", user.id, 1, None)
+        store.activity.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
         store.templates.set_collaborator("t1", user.id, "reader")
         store.templates.set_collaborator("t1", user.id, "writer")
         number = store.pulls.add("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
@@ -51,7 +51,7 @@ def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_p
         for proc in procs:
             proc.join(240)
             assert proc.exitcode == 0
-        stars, mean, ratings = store.social("t1")
+        stars, mean, ratings = store.activity.social("t1")
         assert (stars, ratings) == (USERS, USERS)
         assert mean == round(sum(1 + i % 5 for i in ids) / USERS, 2)
         assert len(store.templates.collaborator_names("t1")) == USERS

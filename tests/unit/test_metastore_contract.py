@@ -148,17 +148,17 @@ def test_stars_are_idempotent_and_ratings_upsert(meta):
     _template(meta)
     a, b = meta.users.add("a", None, False), meta.users.add("b", None, False)
     for _ in range(2):
-        meta.set_star("alice-t", a.id, True)
-    meta.set_star("alice-t", b.id, True)
-    meta.rate("alice-t", a.id, 5, "great")
-    meta.rate("alice-t", a.id, 3, None)  # a user's second rating replaces the first
-    meta.rate("alice-t", b.id, 4, None)
-    assert meta.social("alice-t") == (2, 3.5, 2)
-    assert meta.has_star("alice-t", a.id) and not meta.has_star("alice-t", a.id + 100)
-    meta.set_star("alice-t", a.id, False)
-    assert meta.social("alice-t")[0] == 1 and not meta.has_star("alice-t", a.id)
-    meta.rate("alice-t", b.id, 4, "short and clear")
-    assert [(r.user, r.score, r.review) for r in meta.recent_ratings("alice-t")] == [("b", 4, "short and clear")]
+        meta.activity.set_star("alice-t", a.id, True)
+    meta.activity.set_star("alice-t", b.id, True)
+    meta.activity.rate("alice-t", a.id, 5, "great")
+    meta.activity.rate("alice-t", a.id, 3, None)  # a user's second rating replaces the first
+    meta.activity.rate("alice-t", b.id, 4, None)
+    assert meta.activity.social("alice-t") == (2, 3.5, 2)
+    assert meta.activity.has_star("alice-t", a.id) and not meta.activity.has_star("alice-t", a.id + 100)
+    meta.activity.set_star("alice-t", a.id, False)
+    assert meta.activity.social("alice-t")[0] == 1 and not meta.activity.has_star("alice-t", a.id)
+    meta.activity.rate("alice-t", b.id, 4, "short and clear")
+    assert [(r.user, r.score, r.review) for r in meta.activity.recent_ratings("alice-t")] == [("b", 4, "short and clear")]
 
 
 def test_pulls_are_numbered_per_template_listed_by_state_and_updated(meta):
@@ -219,7 +219,7 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
     meta.templates.set_collaborator("alice-t", bob.id, "writer")
     meta.templates.set_protection("alice-t", Protection("main", False, False, (), 0))
     meta.checks.add_pending_statuses("alice-t", SHA, ("validate",))
-    meta.set_star("alice-t", bob.id, True)
+    meta.activity.set_star("alice-t", bob.id, True)
     meta.pulls.add("alice-t", "one", "", "bob", "alice-t", "f", "main", SHA)
     run = meta.checks.add_run("alice-t", SHA, None, "push", None, "local")
     meta.templates.delete("alice-t")
@@ -228,7 +228,7 @@ def test_deleting_a_template_removes_everything_it_owns(meta):
     _template(meta)  # the same name and id again start from nothing
     assert meta.templates.collaborator_role("alice-t", bob.id) is None
     assert meta.templates.get_protection("alice-t", "main") is None
-    assert meta.checks.get_statuses("alice-t", SHA) == [] and meta.social("alice-t") == (0, 0.0, 0)
+    assert meta.checks.get_statuses("alice-t", SHA) == [] and meta.activity.social("alice-t") == (0, 0.0, 0)
     with pytest.raises(PullNotFound):
         meta.pulls.get("alice-t", 1)
     with pytest.raises(RunNotFound):
@@ -258,13 +258,13 @@ def test_atomic_commits_a_change_with_its_event_or_neither(meta):
     t = _template(meta)
     user = meta.users.add("eve", None, False)
     with meta.atomic():
-        meta.set_star(t.id, user.id, True)
+        meta.activity.set_star(t.id, user.id, True)
         meta.add_event(Event("star.created", "eve", t.id, t.full_name, {"n": 1}))
     with pytest.raises(RuntimeError), meta.atomic():
-        meta.set_star(t.id, user.id, False)
+        meta.activity.set_star(t.id, user.id, False)
         meta.add_event(Event("star.deleted", "eve", t.id, t.full_name, {}))
         raise RuntimeError("the event's delivery could not be recorded")
-    assert meta.has_star(t.id, user.id)  # the second change went with its event
+    assert meta.activity.has_star(t.id, user.id)  # the second change went with its event
     events, total = meta.list_events(EventFilter(template_id=t.id), 0, 10)
     assert total == 1 and [e.action for e in events] == ["star.created"] and events[0].payload == {"n": 1}
     # a failed write inside (a constraint) rolls back to its savepoint, not the whole block
@@ -319,12 +319,12 @@ def test_a_delivery_is_claimed_by_one_attempt_at_a_time(meta):
 
 def test_usage_adds_up_per_day_without_lost_updates(meta):
     t = _template(meta)
-    meta.add_usage(t.id, "2026-11-27", {"views": 2, "stars": 1})
-    meta.add_usage(t.id, "2026-11-27", {"views": 3})
-    meta.add_usage(t.id, "2026-11-28", {"clones": 1})
-    days = meta.usage(t.id, "2026-11-01", "2026-11-30")
+    meta.activity.add_usage(t.id, "2026-11-27", {"views": 2, "stars": 1})
+    meta.activity.add_usage(t.id, "2026-11-27", {"views": 3})
+    meta.activity.add_usage(t.id, "2026-11-28", {"clones": 1})
+    days = meta.activity.usage(t.id, "2026-11-01", "2026-11-30")
     assert [(d.day, d.counts["views"], d.counts["stars"], d.counts["clones"]) for d in days] == [
         ("2026-11-27", 5, 1, 0), ("2026-11-28", 0, 0, 1)]
-    assert meta.usage_scores("2026-11-28", {"clones": 4.0, "views": 1.0}) == {t.id: 4.0}
-    assert meta.usage_scores("2026-11-01", {"clones": 4.0, "views": 1.0, "stars": 8.0},
+    assert meta.activity.usage_scores("2026-11-28", {"clones": 4.0, "views": 1.0}) == {t.id: 4.0}
+    assert meta.activity.usage_scores("2026-11-01", {"clones": 4.0, "views": 1.0, "stars": 8.0},
                              double_from="2026-11-28") == {t.id: 5 + 8 + 2 * 4.0}
