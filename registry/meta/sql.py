@@ -1,12 +1,12 @@
-"""The MetaStore over SQLAlchemy Core: one implementation for SQLite and PostgreSQL.
+"""The MetaStore over SQLAlchemy Core, one implementation for SQLite and PostgreSQL: the unit of
+work that holds one repository per subject, all on one `Database`, so that `atomic()` makes every
+repository's reads and writes inside it one transaction.
 
-Users and tokens (sql_users.py), templates, collaborators and protection (sql_templates.py),
-statuses and runs (sql_checks.py), pull requests, reviews and comments (sql_pulls.py), stars,
-ratings and usage (sql_activity.py) are repositories of their own, `users`, `templates`,
-`checks`, `pulls` and `activity`; events, hooks and deliveries are in sql_events.py; the
-engine, transactions and paging in sql_base.py.
-Every change of several rows is one transaction; uniqueness is the database's (constraints
-and upserts), never check-then-insert.
+Each subject's queries are in its own module: users and tokens (sql_users.py), templates,
+collaborators and protection (sql_templates.py), statuses and runs (sql_checks.py), pull requests
+(sql_pulls.py), stars, ratings and usage (sql_activity.py), events, hooks and deliveries
+(sql_events.py); the engine, transactions and paging in sql_base.py. A new subject is one more
+repository here, never more methods on this class.
 """
 from __future__ import annotations
 
@@ -14,30 +14,30 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine
 
-from .base import ActivityRepository, CheckRepository, PullRepository, TemplateRepository, UserRepository
+from .base import ActivityRepository, CheckRepository, EventRepository, PullRepository, TemplateRepository, UserRepository
 from .sql_activity import SqlActivity
 from .sql_base import Database
 from .sql_checks import SqlChecks
-from .sql_events import EventsMixin, OpsMixin
+from .sql_events import SqlEvents
 from .sql_pulls import SqlPulls
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
 
 
-class SqlMetaStore(EventsMixin, OpsMixin):
-    """The engine, `atomic` and the transactions every part uses are the Database's (sql_base.py)."""
-
+class SqlMetaStore:
     def __init__(self, engine: Engine) -> None:
-        super().__init__(Database(engine))
-        self.users: UserRepository = SqlUsers(self._db)
-        self.templates: TemplateRepository = SqlTemplates(self._db)
-        self.checks: CheckRepository = SqlChecks(self._db)
-        self.pulls: PullRepository = SqlPulls(self._db)
-        self.activity: ActivityRepository = SqlActivity(self._db)
+        self.db = Database(engine)
+        self.users: UserRepository = SqlUsers(self.db)
+        self.templates: TemplateRepository = SqlTemplates(self.db)
+        self.checks: CheckRepository = SqlChecks(self.db)
+        self.pulls: PullRepository = SqlPulls(self.db)
+        self.activity: ActivityRepository = SqlActivity(self.db)
+        self.events: EventRepository = SqlEvents(self.db)
 
     @property
     def engine(self) -> Engine:
-        return self._db.engine
+        return self.db.engine
 
     def atomic(self) -> AbstractContextManager[None]:
-        return self._db.atomic()
+        """Every read and write of every repository inside this block is one transaction."""
+        return self.db.atomic()

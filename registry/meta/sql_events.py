@@ -1,7 +1,8 @@
-"""Events (append-only), webhooks and their deliveries.
+"""Events (append-only), webhooks and their deliveries (the outbox), over SQLAlchemy Core (the
+EventRepository).
 
-`add_event` and `add_deliveries` join the caller's transaction when called inside
-`atomic()`, so an event is written with the change it records or not at all.
+`add` and `add_deliveries` join the caller's transaction when called inside `atomic()`, so an
+event is written with the change it records or not at all, and each delivery with its event.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Out
 from .sql_base import SqlRepository
 
 
-class EventsMixin(SqlRepository):
+class SqlEvents(SqlRepository):
     # -- events -------------------------------------------------------------------------
-    def add_event(self, event: Event) -> Event:
+    def add(self, event: Event) -> Event:
         at = event.time or time.time()
         values = {"time": at, "actor": event.actor, "action": event.action, "template_id": event.template_id,
                   "template": event.template, "payload": json.dumps(event.payload, default=str),
@@ -31,7 +32,7 @@ class EventsMixin(SqlRepository):
         assert result.inserted_primary_key is not None
         return _event_row({**values, "id": int(result.inserted_primary_key[0])})
 
-    def list_events(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
+    def page(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
         """Newest first."""
         col = s.events.c
         conds: list[ColumnElement[bool]] = []
@@ -52,7 +53,7 @@ class EventsMixin(SqlRepository):
         rows, total = self._page(s.events, conds, [col.id.desc()], offset, limit)
         return [_event_row(r._mapping) for r in rows], total
 
-    def prune_events(self, before: float) -> int:
+    def prune(self, before: float) -> int:
         """Drop events, and finished deliveries, older than `before`; how many events went."""
         col = s.deliveries.c
         with self._tx() as c:
@@ -162,6 +163,13 @@ class EventsMixin(SqlRepository):
                 or_(col.lease_until.is_(None), col.lease_until < now)).order_by(col.next_attempt_at).limit(limit)).all()
         return [_delivery(r) for r in rows]
 
+    def delivery_counts(self) -> dict[str, int]:
+        """Deliveries by status (an operators' metric, read from the rows: every process's work)."""
+        col = s.deliveries.c
+        with self._read() as c:
+            rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
+        return {r[0]: int(r[1]) for r in rows}
+
 
 def _event_row(r: Any) -> Event:
     return Event(action=r["action"], actor=r["actor"], template_id=r["template_id"], template=r["template"],
@@ -177,15 +185,3 @@ def _hook(r: Row[Any]) -> Hook:
 def _delivery(r: Row[Any]) -> Delivery:
     return Delivery(r.id, r.hook_id, r.event_id, r.event, r.body, r.status, r.attempts, r.response_code, r.error,
                     r.duration_ms, r.next_attempt_at, r.created_at, r.updated_at)
-
-
-class OpsMixin(SqlRepository):
-    """Figures for operators' metrics, read from the records themselves (so every node and
-    worker's work is in them, whichever process scrapes). How long checks take is the checks'
-    repository's (sql_checks.py)."""
-
-    def delivery_counts(self) -> dict[str, int]:
-        col = s.deliveries.c
-        with self._read() as c:
-            rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
-        return {r[0]: int(r[1]) for r in rows}

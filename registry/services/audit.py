@@ -38,24 +38,24 @@ def parse_time(value: str | None, name: str) -> float | None:
 def template_events(c: Container, actor: Actor, owner: str, name: str, where: EventFilter, page: int,
                     per_page: int) -> tuple[list[Event], int]:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
-    return c.meta.list_events(replace(where, template_id=template.id, template=None), (page - 1) * per_page, per_page)
+    return c.meta.events.page(replace(where, template_id=template.id, template=None), (page - 1) * per_page, per_page)
 
 
 def all_events(c: Container, actor: Actor, where: EventFilter, page: int, per_page: int) -> tuple[list[Event], int]:
     guard.signed_in(actor, "read the audit log")
     if not actor.is_admin:
         raise PermissionDenied("only admins (with an admin-scoped token) may read every event")
-    return c.meta.list_events(where, (page - 1) * per_page, per_page)
+    return c.meta.events.page(where, (page - 1) * per_page, per_page)
 
 
 def operator_events(c: Container, where: EventFilter, limit: int) -> list[Event]:
     """Operators (`registry audit`): the newest `limit` events matching, oldest first."""
-    return list(reversed(c.meta.list_events(where, 0, limit)[0]))
+    return list(reversed(c.meta.events.page(where, 0, limit)[0]))
 
 
 def prune(c: Container) -> int:
     """Drop events older than the retention setting; how many went."""
-    return c.meta.prune_events(time.time() - c.settings.event_retention_days * 86400)
+    return c.meta.events.prune(time.time() - c.settings.event_retention_days * 86400)
 
 
 def _day(value: str | None, name: str, default: dt.date) -> dt.date:

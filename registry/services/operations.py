@@ -21,4 +21,4 @@ def check_latencies(c: Container) -> dict[str, tuple[list[int], float, int]]:
 
 
 def delivery_counts(c: Container) -> dict[str, int]:
-    return c.meta.delivery_counts()
+    return c.meta.events.delivery_counts()

@@ -259,20 +259,20 @@ def test_atomic_commits_a_change_with_its_event_or_neither(meta):
     user = meta.users.add("eve", None, False)
     with meta.atomic():
         meta.activity.set_star(t.id, user.id, True)
-        meta.add_event(Event("star.created", "eve", t.id, t.full_name, {"n": 1}))
+        meta.events.add(Event("star.created", "eve", t.id, t.full_name, {"n": 1}))
     with pytest.raises(RuntimeError), meta.atomic():
         meta.activity.set_star(t.id, user.id, False)
-        meta.add_event(Event("star.deleted", "eve", t.id, t.full_name, {}))
+        meta.events.add(Event("star.deleted", "eve", t.id, t.full_name, {}))
         raise RuntimeError("the event's delivery could not be recorded")
     assert meta.activity.has_star(t.id, user.id)  # the second change went with its event
-    events, total = meta.list_events(EventFilter(template_id=t.id), 0, 10)
+    events, total = meta.events.page(EventFilter(template_id=t.id), 0, 10)
     assert total == 1 and [e.action for e in events] == ["star.created"] and events[0].payload == {"n": 1}
     # a failed write inside (a constraint) rolls back to its savepoint, not the whole block
     with meta.atomic():
         with pytest.raises(AlreadyExists):
             meta.users.add("eve", None, False)
-        meta.add_event(Event("user.retry", None))
-    assert meta.list_events(EventFilter(action="user"), 0, 10)[1] == 1
+        meta.events.add(Event("user.retry", None))
+    assert meta.events.page(EventFilter(action="user"), 0, 10)[1] == 1
 
 
 def test_events_filter_by_action_family_actor_time_and_template_name(meta):
@@ -281,40 +281,40 @@ def test_events_filter_by_action_family_actor_time_and_template_name(meta):
     t = _template(meta)
     for action, actor in (("pull_request.opened", "a"), ("pull_request.merged", "b"), ("pull_requests.x", "a"),
                           ("push", "a")):
-        meta.add_event(Event(action, actor, t.id, t.full_name))
-    names = lambda where: [e.action for e in meta.list_events(where, 0, 50)[0]]  # noqa: E731
+        meta.events.add(Event(action, actor, t.id, t.full_name))
+    names = lambda where: [e.action for e in meta.events.page(where, 0, 50)[0]]  # noqa: E731
     assert names(EventFilter(action="pull_request")) == ["pull_request.merged", "pull_request.opened"]
     assert names(EventFilter(action="pull_request.merged")) == ["pull_request.merged"]
     assert names(EventFilter(actor="b")) == ["pull_request.merged"]
     assert names(EventFilter(template="alice/t", action="push")) == ["push"]
     assert names(EventFilter(since=time.time() + 60)) == []
-    assert meta.prune_events(time.time() + 1) == 4 and names(EventFilter()) == []
+    assert meta.events.prune(time.time() + 1) == 4 and names(EventFilter()) == []
 
 
 def test_a_delivery_is_claimed_by_one_attempt_at_a_time(meta):
     from registry.meta import Outgoing
 
     t = _template(meta)
-    hook = meta.add_hook(t.id, "http://example.com/h", ["push"], "s", True, "alice")
-    (did,) = meta.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
+    hook = meta.events.add_hook(t.id, "http://example.com/h", ["push"], "s", True, "alice")
+    (did,) = meta.events.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
     now = time.time()
-    first = meta.claim_delivery(did, now, 30)
+    first = meta.events.claim_delivery(did, now, 30)
     assert first is not None and first.attempts == 1
-    assert meta.claim_delivery(did, now, 30) is None  # leased
-    assert [d.id for d in meta.due_deliveries(now)] == []
-    assert [d.id for d in meta.due_deliveries(now + 31)] == [did]  # its attempt died: due again
-    assert meta.claim_delivery(did, now + 31, 30).attempts == 2
-    assert not meta.finish_delivery(did, 1, "failed", 500, "late", 9, now + 40)  # the first attempt came back late
-    assert meta.finish_delivery(did, 2, "delivered", 200, None, 12)
-    assert meta.claim_delivery(did, now + 100, 30) is None and meta.get_delivery(did).status == "delivered"
-    (used,) = meta.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
+    assert meta.events.claim_delivery(did, now, 30) is None  # leased
+    assert [d.id for d in meta.events.due_deliveries(now)] == []
+    assert [d.id for d in meta.events.due_deliveries(now + 31)] == [did]  # its attempt died: due again
+    assert meta.events.claim_delivery(did, now + 31, 30).attempts == 2
+    assert not meta.events.finish_delivery(did, 1, "failed", 500, "late", 9, now + 40)  # the first attempt came back late
+    assert meta.events.finish_delivery(did, 2, "delivered", 200, None, 12)
+    assert meta.events.claim_delivery(did, now + 100, 30) is None and meta.events.get_delivery(did).status == "delivered"
+    (used,) = meta.events.add_deliveries(None, [Outgoing(hook.id, "push", "{}")])
     later = time.time() + 1
-    assert meta.claim_delivery(used, later, 1, max_attempts=1).attempts == 1  # its worker dies: no attempt left
-    assert meta.claim_delivery(used, later + 2, 1, max_attempts=1) is None
-    assert meta.get_delivery(used).status == "failed"
-    meta.delete_hook(t.id, hook.id)
+    assert meta.events.claim_delivery(used, later, 1, max_attempts=1).attempts == 1  # its worker dies: no attempt left
+    assert meta.events.claim_delivery(used, later + 2, 1, max_attempts=1) is None
+    assert meta.events.get_delivery(used).status == "failed"
+    meta.events.delete_hook(t.id, hook.id)
     with pytest.raises(NotFound):
-        meta.get_delivery(did)
+        meta.events.get_delivery(did)
 
 
 def test_usage_adds_up_per_day_without_lost_updates(meta):

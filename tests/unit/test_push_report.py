@@ -46,7 +46,7 @@ def _report(w: World, template, body: bytes) -> list[str]:
 
 
 def _pushes(w: World, template) -> int:
-    return w.c.meta.list_events(EventFilter(template_id=template.id, action="push"), 0, 100)[1]
+    return w.c.meta.events.page(EventFilter(template_id=template.id, action="push"), 0, 100)[1]
 
 
 def _main(w: World, template) -> str | None:
