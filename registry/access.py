@@ -64,7 +64,7 @@ def issue(meta: MetaStore, user: User, scope: str = "write",
         raise InvalidInput("--expires-days must be positive")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = time.time() + expires_days * 86400 if expires_days is not None else None
-    return token, meta.add_token(user.id, hash_token(token), scope, expires_at)
+    return token, meta.users.add_token(user.id, hash_token(token), scope, expires_at)
 
 
 def authenticate(meta: MetaStore, token: str) -> Actor:
@@ -73,7 +73,7 @@ def authenticate(meta: MetaStore, token: str) -> Actor:
 
 def authenticate_hash(meta: MetaStore, token_hash: str) -> Actor:
     """As `authenticate`, from the stored hash (what a browser session keeps instead of the token)."""
-    found = meta.find_token(token_hash)
+    found = meta.users.find_token(token_hash)
     if found is None:
         raise Unauthenticated("invalid token")
     tok, user = found
@@ -83,7 +83,7 @@ def authenticate_hash(meta: MetaStore, token_hash: str) -> Actor:
     if tok.expires_at is not None and tok.expires_at < now:
         raise Unauthenticated("token expired")
     if tok.last_used_at is None or now - tok.last_used_at > LAST_USED_EVERY:
-        meta.touch_token(tok.id, now)  # at most one write a minute per token, not one per request
+        meta.users.touch_token(tok.id, now)  # at most one write a minute per token, not one per request
     return Actor(user, tok.scope)
 
 
@@ -96,7 +96,7 @@ def level(meta: MetaStore, actor: Actor, template: Template) -> Level:
     if template.owner == actor.user.name:
         role = Level.OWN
     else:
-        role = ROLE_LEVEL.get(meta.collaborator_role(template.id, actor.user.id) or "", Level.NONE)
+        role = ROLE_LEVEL.get(meta.templates.collaborator_role(template.id, actor.user.id) or "", Level.NONE)
         if template.visibility == "public":
             role = max(role, Level.READ)
     return min(role, SCOPE_CAP[actor.scope])

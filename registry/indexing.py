@@ -22,11 +22,12 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
     assert isinstance(config, dict)
     prompt = " ".join(v for v in (config.get("systemPrompt"), config.get("userPromptTemplate")) if isinstance(v, str))
-    stars, rating, _ = c.meta.social(template.id)
+    stars, rating, _ = c.meta.activity.social(template.id)
     readers = ("*",) if template.visibility == "public" else \
-        (template.owner, *c.meta.collaborator_names(template.id))
+        (template.owner, *c.meta.templates.collaborator_names(template.id))
     tags = manifest.get("tags") if isinstance(manifest.get("tags"), list) else []
     assert isinstance(tags, list)
+    roles = c.meta.templates.collaborator_roles(template.id)
     return SearchDoc(
         id=template.id, owner=template.owner, name=template.name,
         title=_text(manifest.get("title")) or template.name,
@@ -35,8 +36,8 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
         use_case=_text(manifest.get("useCase")), tags=tuple(t for t in tags if isinstance(t, str)),
         stars=stars, rating=rating, updated_at=template.updated_at, readers=readers,
         status=status if (status := _text(manifest.get("status"))) in ("draft", "archived") else "published",
-        valid=valid, writers=(template.owner, *sorted(
-            name for name, role in c.meta.collaborator_roles(template.id).items() if role in ("writer", "maintainer"))))
+        valid=valid, writers=(template.owner, *sorted(name for name, role in roles.items()
+                                                      if role in ("writer", "maintainer"))))
 
 
 def _text(value: Any) -> str:

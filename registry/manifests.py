@@ -41,7 +41,7 @@ class _Repos:
         """`extends` targets: public templates, and private ones of `owner`."""
         def load(full_name: str, at: str) -> FileSource:
             parent_owner, _, name = full_name.partition("/")
-            parent = self.c.meta.get_template(parent_owner, name)
+            parent = self.c.meta.templates.get(parent_owner, name)
             if parent.visibility != "public" and parent.owner != owner:
                 raise TemplateNotFound(f"template {full_name} not found")
             return self.files_at(parent, at)

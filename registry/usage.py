@@ -15,19 +15,10 @@ from collections import Counter
 from typing import Protocol
 
 from .errors import NotFound
+from .meta import MetaStore
 
 READ_KINDS = ("views", "clones", "fetches", "api_reads")
 NAMED = "@"  # a key holding owner/name instead of a template id
-
-
-class _Template(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-class _Store(Protocol):
-    def add_usage(self, template_id: str, day: str, counts: dict[str, int]) -> None: ...
-    def get_template(self, owner: str, name: str) -> _Template: ...
 
 
 class Peers(Protocol):
@@ -54,7 +45,7 @@ class UsageCounter:
         with self._lock:
             self._pending[(template_id, day, kind)] += 1
 
-    def flush(self, store: _Store) -> int:
+    def flush(self, store: MetaStore) -> int:
         """Add what was counted to the store; returns how many rows were written. What a failed
         write held is counted again on the next flush."""
         with self._lock:
@@ -74,7 +65,7 @@ class UsageCounter:
         items = list(rows.items())
         for i, ((template_id, day), counts) in enumerate(items):
             try:
-                store.add_usage(template_id, day, counts)
+                store.activity.add_usage(template_id, day, counts)
                 written += 1
             except Exception as exc:
                 if _gone(exc):
@@ -95,12 +86,12 @@ def day_of(at: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(at))
 
 
-def _resolve(store: _Store, key: str) -> str | None:
+def _resolve(store: MetaStore, key: str) -> str | None:
     if not key.startswith(NAMED):
         return key
     owner, _, name = key[len(NAMED):].partition("/")
     try:
-        return store.get_template(owner, name).id
+        return store.templates.get(owner, name).id
     except NotFound:
         return None
 

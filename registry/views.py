@@ -78,7 +78,7 @@ def parent_of(c: Container, template: Template) -> Template | None:
     if not template.parent_id:
         return None
     try:
-        return c.meta.get_template_by_id(template.parent_id)
+        return c.meta.templates.get_by_id(template.parent_id)
     except NotFound:
         return None
 
@@ -95,9 +95,9 @@ def template_detail(c: Container, actor: Actor, owner: str, name: str) -> Templa
             except (PathNotFound, ValueError):
                 manifest = None
         branch = repo.default_branch.removeprefix("refs/heads/")
-    stars, rating, ratings = c.meta.social(template.id)
+    stars, rating, ratings = c.meta.activity.social(template.id)
     return TemplateDetail(template, parent_of(c, template), branch, head, versions, manifest,
-                          c.meta.get_statuses(template.id, head) if head else [], stars, rating, ratings,
+                          c.meta.checks.get_statuses(template.id, head) if head else [], stars, rating, ratings,
                           level(c.meta, actor, template))
 
 
@@ -116,9 +116,9 @@ def template_page(c: Container, actor: Actor, owner: str, name: str) -> Template
             history = list(browse.commits(repo, head, 0, 10))
         with manifest_at(c, template, head) as checked:
             pass
-    runs, _ = c.meta.list_runs(template.id, 0, 5)
-    starred = actor.user is not None and c.meta.has_star(template.id, actor.user.id)
-    return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.recent_ratings(template.id, 5))
+    runs, _ = c.meta.checks.list_runs(template.id, 0, 5)
+    starred = actor.user is not None and c.meta.activity.has_star(template.id, actor.user.id)
+    return TemplatePage(detail, readme, history, checked, runs, starred, c.meta.activity.recent_ratings(template.id, 5))
 
 
 def resolved_manifest(c: Container, actor: Actor, owner: str, name: str, ref: str | None) -> Checked:
@@ -147,7 +147,7 @@ def statuses(c: Container, actor: Actor, owner: str, name: str, ref: str) -> lis
     if not (len(sha) == 40 and all(ch in "0123456789abcdef" for ch in sha)):
         with c.open_repo(template) as repo:
             sha = browse.resolve_commit(repo, ref).id.decode()
-    return c.meta.get_statuses(template.id, sha)
+    return c.meta.checks.get_statuses(template.id, sha)
 
 
 def versions(c: Container, actor: Actor, owner: str, name: str) -> list[Version]:
@@ -179,7 +179,7 @@ def compare(c: Container, actor: Actor, owner: str, name: str, spec: str) -> Com
     if colon:
         head_ref = ref
         if head_owner != template.owner:
-            related = c.meta.forks_of(template.id) + ([p] if (p := parent_of(c, template)) else [])
+            related = c.meta.templates.forks_of(template.id) + ([p] if (p := parent_of(c, template)) else [])
             found = next((t for t in related if t.owner == head_owner), None)
             if found is None:
                 raise NotFound(f"{head_owner} has no fork of {template.full_name}")
@@ -238,33 +238,33 @@ def level_on(c: Container, actor: Actor, owner: str, name: str) -> Level:
 
 def pull_head(c: Container, pull: Pull) -> Template:
     """The template a pull request's head lives in (the base itself, or a fork of it)."""
-    return c.meta.get_template_by_id(pull.head_template_id)
+    return c.meta.templates.get_by_id(pull.head_template_id)
 
 
 def pull_comments(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[Comment]:
     base, _ = get_pull(c, actor, owner, name, number)
-    return c.meta.comments(base.id, number)
+    return c.meta.pulls.comments(base.id, number)
 
 
 def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) -> PullPage:
     base, pull = get_pull(c, actor, owner, name, number)
-    comments = c.meta.comments(base.id, number)
+    comments = c.meta.pulls.comments(base.id, number)
     line_comments: dict[tuple[str, int, str | None], list[Comment]] = {}
     for cm in comments:
         if cm["path"] and cm["line"] is not None:
             line_comments.setdefault((cm["path"], cm["line"], cm["side"]), []).append(cm)
     return PullPage(base, pull, pull_head(c, pull), pull_files(c, actor, owner, name, number),
-                    pull_commits(c, actor, owner, name, number), comments, c.meta.reviews(base.id, number),
-                    c.meta.get_statuses(pull.head_template_id, pull.head_sha),
+                    pull_commits(c, actor, owner, name, number), comments, c.meta.pulls.reviews(base.id, number),
+                    c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha),
                     mergeability(c, actor, owner, name, number), level(c.meta, actor, base), line_comments)
 
 
 def runs(c: Container, actor: Actor, owner: str, name: str, offset: int, limit: int) -> tuple[list[Run], int]:
     template = guard.template(c, actor, owner, name)
-    return c.meta.list_runs(template.id, offset, limit)
+    return c.meta.checks.list_runs(template.id, offset, limit)
 
 
 def run(c: Container, actor: Actor, run_id: str) -> tuple[Run, Template]:
     """A run and its template, for readers of the template only (404 to others)."""
-    found = c.meta.get_run(run_id)
+    found = c.meta.checks.get_run(run_id)
     return found, guard.template_by_id(c, actor, found.template_id)

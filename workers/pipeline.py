@@ -86,7 +86,7 @@ class Pipeline:
         except Exception as exc:  # Redis down: the statuses stay unqueued for the reconciler
             log.warning("could not enqueue checks for %s@%s: %s", template_id, sha[:12], exc)
             return False
-        self.container.meta.mark_enqueued(template_id, sha, tuple(contexts))
+        self.container.meta.checks.mark_enqueued(template_id, sha, tuple(contexts))
         return True
 
     def reconcile(self, full: bool = False, older_than: float | None = None) -> int:
@@ -112,7 +112,7 @@ class Pipeline:
         if full:
             audit.prune(self.container)
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
-        return handed + sum(self.submit_run(run.id) for run in self.container.meta.queued_runs(older_than))
+        return handed + sum(self.submit_run(run.id) for run in self.container.meta.checks.queued_runs(older_than))
 
     def start(self, full_every: float = 300.0) -> None:
         """Reconcile in the background: quickly and often, fully now and then."""

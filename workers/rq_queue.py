@@ -112,7 +112,7 @@ class RQDispatcher:
         return {name: queue.count for name, queue in self.queues.items()}
 
     def _validate_pending(self, template_id: str, sha: str) -> bool:
-        states = {s.context: s.state for s in self.container.meta.get_statuses(template_id, sha)}
+        states = {s.context: s.state for s in self.container.meta.checks.get_statuses(template_id, sha)}
         return states.get("validate") == "pending"
 
     def _existing(self, jid: str) -> Job | None:

@@ -65,9 +65,9 @@ def run_repack(c: Container, template_id: str, may_retry: Callable[[], bool] | N
 def run_manual(c: Container, run_id: str, may_retry: Callable[[], bool]) -> None:
     """Carry out a sandbox run asked for by hand, and give its commit the run's status."""
     try:
-        run = c.meta.get_run(run_id)
+        run = c.meta.checks.get_run(run_id)
     except RunNotFound:
         return  # its template was deleted
-    _retrying(f"run {run_id}", lambda: checks.settle(c, c.meta.get_template_by_id(run.template_id),
+    _retrying(f"run {run_id}", lambda: checks.settle(c, c.meta.templates.get_by_id(run.template_id),
                                                       runs.execute(c, run_id)),
               lambda exc: runs.abandon(c, run, exc), may_retry)

@@ -60,21 +60,21 @@ class Recorder:
         if not self.c.settings.record_events:
             return
         info = REQUEST.get()
-        event = self.c.meta.add_event(Event(action, actor, template.id if template else None,
+        event = self.c.meta.events.add(Event(action, actor, template.id if template else None,
                                             template.full_name if template else None, payload,
                                             info.request_id, info.client_ip))
         if template is None:
             return
         if action in _USAGE:
             kind, n = _USAGE[action]
-            self.c.meta.add_usage(template.id, day_of(event.time), {kind: n})
+            self.c.meta.activity.add_usage(template.id, day_of(event.time), {kind: n})
         name = hook_event(action)
         if name is None:
             return
-        hooks = [h for h in self.c.meta.list_hooks(template.id) if h.active and (name in h.events or "*" in h.events)]
+        hooks = [h for h in self.c.meta.events.list_hooks(template.id) if h.active and (name in h.events or "*" in h.events)]
         if hooks:
             body = payloads.body(self.c.settings.public_base_url(), name, event, template)
-            self.deliveries += self.c.meta.add_deliveries(event.id, [Outgoing(h.id, name, body) for h in hooks])
+            self.deliveries += self.c.meta.events.add_deliveries(event.id, [Outgoing(h.id, name, body) for h in hooks])
 
 
 _CURRENT: ContextVar[Recorder | None] = ContextVar("registry-recorder", default=None)

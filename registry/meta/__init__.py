@@ -1,6 +1,15 @@
-"""Metadata: the MetaStore protocol, its records, and its one implementation over SQLAlchemy Core
-(SQLite, the embedded default, or PostgreSQL; registry.meta.db opens and migrates it)."""
-from .base import MetaStore
+"""Metadata: the MetaStore unit of work and its repository protocols, their records, and their one
+implementation over SQLAlchemy Core (SQLite, the embedded default, or PostgreSQL;
+registry.meta.db opens and migrates it)."""
+from .base import (
+    ActivityRepository,
+    CheckRepository,
+    EventRepository,
+    MetaStore,
+    PullRepository,
+    TemplateRepository,
+    UserRepository,
+)
 from .records import (
     FINAL,
     ROLES,
@@ -21,6 +30,7 @@ from .records import (
 from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .sql import SqlMetaStore
 
-__all__ = ["FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating", "Review", "Run",
-           "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore", "USAGE_KINDS", "Delivery",
-           "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]
+__all__ = ["ActivityRepository", "CheckRepository", "EventRepository", "PullRepository", "TemplateRepository",
+           "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
+           "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
+           "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

@@ -161,7 +161,7 @@ class Run:
 
 
 class RunChanges(TypedDict, total=False):
-    """What `MetaStore.update_run` may change of a run: each key given is written, None included."""
+    """What `meta.checks.update_run` may change of a run: each key given is written, None included."""
 
     state: str
     summary: str

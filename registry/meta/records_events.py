@@ -48,7 +48,7 @@ class Hook:
 
 
 class HookChanges(TypedDict, total=False):
-    """What `MetaStore.update_hook` may change of a hook: each key given is written."""
+    """What `meta.events.update_hook` may change of a hook: each key given is written."""
 
     url: str
     events: Sequence[str]

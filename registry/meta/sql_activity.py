@@ -1,72 +1,21 @@
-"""Commit statuses (the durable list of owed checks), stars, ratings and sandbox runs."""
+"""What people do with a template, over SQLAlchemy Core (the ActivityRepository): stars, ratings
+and reviews, and usage counted per template and UTC day (added to in one statement, so no update
+is lost), from which trending is scored. `add_usage` joins the caller's transaction inside `atomic()`, so a star
+and its count land together."""
 from __future__ import annotations
 
-import json
-import secrets
 import time
-from typing import Any, Unpack
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, select
 
-from ..errors import RunNotFound
 from . import schema as s
-from .engine import insert_ignore, upsert
-from .records import Rating, Run, RunChanges, Status
-from .sql_base import SqlBase
+from .engine import insert_ignore, upsert, upsert_add
+from .records import Rating
+from .records_events import USAGE_KINDS, UsageDay
+from .sql_base import SqlRepository
 
-_JSON = ("report", "metrics", "cost")
 
-
-class ActivityMixin(SqlBase):
-    # -- statuses ---------------------------------------------------------------------
-    def add_pending_statuses(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> list[str]:
-        now, created = time.time(), []
-        with self._tx() as c:
-            for context in contexts:
-                if insert_ignore(c, s.statuses, {
-                        "template_id": template_id, "sha": sha, "context": context, "state": "pending",
-                        "description": "queued", "problems": "[]", "target_url": None, "enqueued": 0,
-                        "created_at": now, "updated_at": now}):
-                    created.append(context)
-        return created
-
-    def set_status(self, status: Status) -> None:
-        now = time.time()
-        with self._tx() as c:
-            upsert(c, s.statuses, {
-                "template_id": status.template_id, "sha": status.sha, "context": status.context,
-                "state": status.state, "description": status.description, "problems": json.dumps(status.problems),
-                "target_url": status.target_url, "enqueued": 1, "created_at": now, "updated_at": now},
-                ("template_id", "sha", "context"), ("state", "description", "problems", "target_url", "updated_at"))
-
-    def mark_enqueued(self, template_id: str, sha: str, contexts: tuple[str, ...]) -> None:
-        col = s.statuses.c
-        with self._tx() as c:
-            c.execute(update(s.statuses).where(col.template_id == template_id, col.sha == sha,
-                                               col.context.in_(contexts)).values(enqueued=1))
-
-    def get_statuses(self, template_id: str, sha: str) -> list[Status]:
-        col = s.statuses.c
-        with self._read() as c:
-            rows = c.execute(select(s.statuses).where(col.template_id == template_id, col.sha == sha)
-                             .order_by(col.context)).all()
-        return [_status(r) for r in rows]
-
-    def waiting_statuses(self, older_than: float, limit: int = 500) -> list[Status]:
-        """Pending checks never handed to the queue, or handed over before `older_than`."""
-        col = s.statuses.c
-        with self._read() as c:
-            rows = c.execute(select(s.statuses).where(col.state == "pending",
-                                                      or_(col.enqueued == 0, col.updated_at < older_than))
-                             .order_by(col.updated_at).limit(limit)).all()
-        return [_status(r) for r in rows]
-
-    def has_statuses(self, template_id: str, sha: str) -> bool:
-        col = s.statuses.c
-        with self._read() as c:
-            return c.execute(select(col.sha).where(col.template_id == template_id, col.sha == sha).limit(1)).first() \
-                is not None
-
+class SqlActivity(SqlRepository):
     # -- stars and ratings --------------------------------------------------------------
     def set_star(self, template_id: str, user_id: int, starred: bool) -> None:
         with self._tx() as c:
@@ -105,67 +54,29 @@ class ActivityMixin(SqlBase):
                                     .where(s.ratings.c.template_id == template_id)).one()
         return int(stars), round(float(mean or 0.0), 2), int(count)
 
-    # -- sandbox runs ---------------------------------------------------------------------
-    def add_run(self, template_id: str, sha: str, ref: str | None, trigger: str, requested_by: str | None,
-                backend: str) -> Run:
-        run = Run(secrets.token_hex(8), template_id, sha, ref, trigger, requested_by, "queued", backend,
-                  summary="queued", created_at=time.time())
+    # -- usage --------------------------------------------------------------------------
+    def add_usage(self, template_id: str, day: str, counts: dict[str, int]) -> None:
         with self._tx() as c:
-            c.execute(s.runs.insert().values(
-                id=run.id, template_id=template_id, sha=sha, ref=ref, trigger=trigger, requested_by=requested_by,
-                state=run.state, backend=backend, summary=run.summary, logs="", metrics="{}", cost="{}",
-                created_at=run.created_at))
-        return run
+            upsert_add(c, s.usage, {"template_id": template_id, "day": day},
+                       {k: v for k, v in counts.items() if k in USAGE_KINDS and v})
 
-    def get_run(self, run_id: str) -> Run:
+    def usage(self, template_id: str, first: str, last: str) -> list[UsageDay]:
+        col = s.usage.c
         with self._read() as c:
-            row = c.execute(select(s.runs).where(s.runs.c.id == run_id)).first()
-        if row is None:
-            raise RunNotFound(f"run {run_id} not found")
-        return _run(row)
+            rows = c.execute(select(s.usage).where(col.template_id == template_id, col.day >= first,
+                                                   col.day <= last).order_by(col.day)).all()
+        return [UsageDay(r.day, {k: int(getattr(r, k)) for k in USAGE_KINDS}) for r in rows]
 
-    def find_run(self, template_id: str, sha: str, trigger: str) -> Run | None:
-        """The latest run of that commit by that trigger."""
-        col = s.runs.c
+    def usage_scores(self, first: str, weights: dict[str, float], double_from: str | None = None) -> dict[str, float]:
+        """Per template, the weighted sum of its usage since `first` (trending); days from
+        `double_from` on count twice."""
+        col = s.usage.c
+        score: ColumnElement[float] = literal(0.0)
+        for kind, weight in weights.items():
+            score = score + col[kind] * weight
+        if double_from is not None:
+            score = score * case((col.day >= double_from, 2.0), else_=1.0)
         with self._read() as c:
-            row = c.execute(select(s.runs).where(col.template_id == template_id, col.sha == sha,
-                                                 col.trigger == trigger)
-                            .order_by(col.created_at.desc()).limit(1)).first()
-        return _run(row) if row else None
-
-    def list_runs(self, template_id: str, offset: int, limit: int) -> tuple[list[Run], int]:
-        col = s.runs.c
-        rows, total = self._page(s.runs, [col.template_id == template_id], [col.created_at.desc()], offset, limit)
-        return [_run(r) for r in rows], total
-
-    def queued_runs(self, older_than: float, limit: int = 200) -> list[Run]:
-        """Manual runs nobody has started since `older_than` (their queue hand-over was lost)."""
-        col = s.runs.c
-        with self._read() as c:
-            rows = c.execute(select(s.runs).where(col.trigger == "manual", col.state == "queued",
-                                                  col.created_at < older_than)
-                             .order_by(col.created_at).limit(limit)).all()
-        return [_run(r) for r in rows]
-
-    def update_run(self, run_id: str, **changes: Unpack[RunChanges]) -> Run:
-        if changes:
-            values: dict[str, Any] = {n: json.dumps(v) if n in _JSON else v for n, v in changes.items()}
-            with self._tx() as c:
-                c.execute(update(s.runs).where(s.runs.c.id == run_id).values(**values))
-        return self.get_run(run_id)
-
-
-def _status(row: Row[Any]) -> Status:
-    return Status(row.template_id, row.sha, row.context, row.state, row.description, json.loads(row.problems),
-                  row.target_url, row.updated_at)
-
-
-def _run(row: Row[Any]) -> Run:
-    data = dict(row._mapping)
-    for name in _JSON:
-        data[name] = json.loads(data[name]) if data[name] else None
-    data["metrics"] = data["metrics"] or {}
-    data["cost"] = data["cost"] or {}
-    return Run(**data)
-
-
+            rows = c.execute(select(col.template_id, func.sum(score)).where(col.day >= first)
+                             .group_by(col.template_id)).all()
+        return {r[0]: float(r[1] or 0) for r in rows}

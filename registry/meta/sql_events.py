@@ -1,7 +1,8 @@
-"""Events (append-only), webhooks and their deliveries, and usage counted per template and day.
+"""Events (append-only), webhooks and their deliveries (the outbox), over SQLAlchemy Core (the
+EventRepository).
 
-`add_event`, `add_deliveries` and `add_usage` join the caller's transaction when called inside
-`atomic()`, so an event is written with the change it records or not at all.
+`add` and `add_deliveries` join the caller's transaction when called inside `atomic()`, so an
+event is written with the change it records or not at all, and each delivery with its event.
 """
 from __future__ import annotations
 
@@ -11,18 +12,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, Row, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, or_, select, update
 
 from ..errors import DeliveryNotFound, HookNotFound
 from . import schema as s
-from .engine import upsert_add
-from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
-from .sql_base import SqlBase
+from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing
+from .sql_base import SqlRepository
 
 
-class EventsMixin(SqlBase):
+class SqlEvents(SqlRepository):
     # -- events -------------------------------------------------------------------------
-    def add_event(self, event: Event) -> Event:
+    def add(self, event: Event) -> Event:
         at = event.time or time.time()
         values = {"time": at, "actor": event.actor, "action": event.action, "template_id": event.template_id,
                   "template": event.template, "payload": json.dumps(event.payload, default=str),
@@ -32,7 +32,7 @@ class EventsMixin(SqlBase):
         assert result.inserted_primary_key is not None
         return _event_row({**values, "id": int(result.inserted_primary_key[0])})
 
-    def list_events(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
+    def page(self, where: EventFilter, offset: int, limit: int) -> tuple[list[Event], int]:
         """Newest first."""
         col = s.events.c
         conds: list[ColumnElement[bool]] = []
@@ -53,7 +53,7 @@ class EventsMixin(SqlBase):
         rows, total = self._page(s.events, conds, [col.id.desc()], offset, limit)
         return [_event_row(r._mapping) for r in rows], total
 
-    def prune_events(self, before: float) -> int:
+    def prune(self, before: float) -> int:
         """Drop events, and finished deliveries, older than `before`; how many events went."""
         col = s.deliveries.c
         with self._tx() as c:
@@ -163,32 +163,12 @@ class EventsMixin(SqlBase):
                 or_(col.lease_until.is_(None), col.lease_until < now)).order_by(col.next_attempt_at).limit(limit)).all()
         return [_delivery(r) for r in rows]
 
-    # -- usage --------------------------------------------------------------------------
-    def add_usage(self, template_id: str, day: str, counts: dict[str, int]) -> None:
-        with self._tx() as c:
-            upsert_add(c, s.usage, {"template_id": template_id, "day": day},
-                       {k: v for k, v in counts.items() if k in USAGE_KINDS and v})
-
-    def usage(self, template_id: str, first: str, last: str) -> list[UsageDay]:
-        col = s.usage.c
+    def delivery_counts(self) -> dict[str, int]:
+        """Deliveries by status (an operators' metric, read from the rows: every process's work)."""
+        col = s.deliveries.c
         with self._read() as c:
-            rows = c.execute(select(s.usage).where(col.template_id == template_id, col.day >= first,
-                                                   col.day <= last).order_by(col.day)).all()
-        return [UsageDay(r.day, {k: int(getattr(r, k)) for k in USAGE_KINDS}) for r in rows]
-
-    def usage_scores(self, first: str, weights: dict[str, float], double_from: str | None = None) -> dict[str, float]:
-        """Per template, the weighted sum of its usage since `first` (trending); days from
-        `double_from` on count twice."""
-        col = s.usage.c
-        score: ColumnElement[float] = literal(0.0)
-        for kind, weight in weights.items():
-            score = score + col[kind] * weight
-        if double_from is not None:
-            score = score * case((col.day >= double_from, 2.0), else_=1.0)
-        with self._read() as c:
-            rows = c.execute(select(col.template_id, func.sum(score)).where(col.day >= first)
-                             .group_by(col.template_id)).all()
-        return {r[0]: float(r[1] or 0) for r in rows}
+            rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
+        return {r[0]: int(r[1]) for r in rows}
 
 
 def _event_row(r: Any) -> Event:
@@ -205,25 +185,3 @@ def _hook(r: Row[Any]) -> Hook:
 def _delivery(r: Row[Any]) -> Delivery:
     return Delivery(r.id, r.hook_id, r.event_id, r.event, r.body, r.status, r.attempts, r.response_code, r.error,
                     r.duration_ms, r.next_attempt_at, r.created_at, r.updated_at)
-
-
-class OpsMixin(SqlBase):
-    """Figures for operators' metrics, read from the records themselves (so every node and
-    worker's work is in them, whichever process scrapes)."""
-
-    def delivery_counts(self) -> dict[str, int]:
-        col = s.deliveries.c
-        with self._read() as c:
-            rows = c.execute(select(col.status, func.count()).group_by(col.status)).all()
-        return {r[0]: int(r[1]) for r in rows}
-
-    def check_latencies(self, bounds: Sequence[float]) -> dict[str, tuple[list[int], float, int]]:
-        """Per check context, final statuses by seconds from push (pending recorded) to final:
-        (cumulative counts per bound, sum of seconds, count)."""
-        col = s.statuses.c
-        took = col.updated_at - col.created_at
-        buckets = [func.sum(case((took <= b, 1), else_=0)) for b in bounds]
-        with self._read() as c:
-            rows = c.execute(select(col.context, func.count(), func.coalesce(func.sum(took), 0.0), *buckets)
-                             .where(col.state.in_(("success", "failure", "error"))).group_by(col.context)).all()
-        return {r[0]: ([int(n or 0) for n in r[3:]], float(r[2]), int(r[1])) for r in rows}

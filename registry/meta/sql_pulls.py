@@ -1,6 +1,7 @@
-"""Pull requests, reviews and comments. A pull request's number is the next one of its base
-template, taken in the same transaction as its insert while that template's row is locked
-(FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers anyway)."""
+"""Pull requests, reviews and comments, over SQLAlchemy Core (the PullRepository). A pull
+request's number is the next one of its base template, taken in the same transaction as its
+insert while that template's row is locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
+serialises writers anyway)."""
 from __future__ import annotations
 
 import time
@@ -12,14 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import PullNotFound
 from . import schema as s
 from .records import Comment, Pull, Review
-from .sql_base import SqlBase
+from .sql_base import SqlRepository
 
 NUMBER_ATTEMPTS = 20
 
 
-class PullsMixin(SqlBase):
-    def add_pull(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
-                 head_branch: str, base_branch: str, head_sha: str) -> Pull:
+class SqlPulls(SqlRepository):
+    def add(self, template_id: str, title: str, body: str, author: str, head_template_id: str,
+            head_branch: str, base_branch: str, head_sha: str) -> Pull:
         now = time.time()
         for _ in range(NUMBER_ATTEMPTS):
             try:
@@ -31,13 +32,13 @@ class PullsMixin(SqlBase):
                         template_id=template_id, number=number, title=title, body=body, author=author,
                         head_template_id=head_template_id, head_branch=head_branch, base_branch=base_branch,
                         state="open", head_sha=head_sha, merged_sha=None, created_at=now, updated_at=now))
-                return self.get_pull(template_id, number)
+                return self.get(template_id, number)
             except IntegrityError:  # the base template vanished meanwhile, or a race the lock missed
                 time.sleep(0.01)
                 continue
         raise RuntimeError("could not number the pull request: too much contention")
 
-    def get_pull(self, template_id: str, number: int) -> Pull:
+    def get(self, template_id: str, number: int) -> Pull:
         with self._read() as c:
             row = c.execute(select(s.pulls).where(s.pulls.c.template_id == template_id,
                                                   s.pulls.c.number == number)).first()
@@ -45,22 +46,22 @@ class PullsMixin(SqlBase):
             raise PullNotFound(f"no pull request #{number}")
         return _pull(row)
 
-    def list_pulls(self, template_id: str, state: str, offset: int, limit: int) -> tuple[list[Pull], int]:
+    def page(self, template_id: str, state: str, offset: int, limit: int) -> tuple[list[Pull], int]:
         where = [s.pulls.c.template_id == template_id] + ([s.pulls.c.state == state] if state != "all" else [])
         rows, total = self._page(s.pulls, where, [s.pulls.c.number.desc()], offset, limit)
         return [_pull(r) for r in rows], total
 
-    def update_pull(self, template_id: str, number: int, *, title: str | None = None, body: str | None = None,
-                    state: str | None = None, head_sha: str | None = None, merged_sha: str | None = None) -> Pull:
+    def update(self, template_id: str, number: int, *, title: str | None = None, body: str | None = None,
+               state: str | None = None, head_sha: str | None = None, merged_sha: str | None = None) -> Pull:
         fields = {"title": title, "body": body, "state": state, "head_sha": head_sha, "merged_sha": merged_sha}
         sets = {k: v for k, v in fields.items() if v is not None}
         if sets:
             with self._tx() as c:
                 c.execute(update(s.pulls).where(s.pulls.c.template_id == template_id, s.pulls.c.number == number)
                           .values(**sets, updated_at=time.time()))
-        return self.get_pull(template_id, number)
+        return self.get(template_id, number)
 
-    def open_pulls_from(self, head_template_id: str, head_branch: str) -> list[Pull]:
+    def open_from(self, head_template_id: str, head_branch: str) -> list[Pull]:
         col = s.pulls.c
         with self._read() as c:
             rows = c.execute(select(s.pulls).where(col.head_template_id == head_template_id,

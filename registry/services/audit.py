@@ -38,24 +38,24 @@ def parse_time(value: str | None, name: str) -> float | None:
 def template_events(c: Container, actor: Actor, owner: str, name: str, where: EventFilter, page: int,
                     per_page: int) -> tuple[list[Event], int]:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
-    return c.meta.list_events(replace(where, template_id=template.id, template=None), (page - 1) * per_page, per_page)
+    return c.meta.events.page(replace(where, template_id=template.id, template=None), (page - 1) * per_page, per_page)
 
 
 def all_events(c: Container, actor: Actor, where: EventFilter, page: int, per_page: int) -> tuple[list[Event], int]:
     guard.signed_in(actor, "read the audit log")
     if not actor.is_admin:
         raise PermissionDenied("only admins (with an admin-scoped token) may read every event")
-    return c.meta.list_events(where, (page - 1) * per_page, per_page)
+    return c.meta.events.page(where, (page - 1) * per_page, per_page)
 
 
 def operator_events(c: Container, where: EventFilter, limit: int) -> list[Event]:
     """Operators (`registry audit`): the newest `limit` events matching, oldest first."""
-    return list(reversed(c.meta.list_events(where, 0, limit)[0]))
+    return list(reversed(c.meta.events.page(where, 0, limit)[0]))
 
 
 def prune(c: Container) -> int:
     """Drop events older than the retention setting; how many went."""
-    return c.meta.prune_events(time.time() - c.settings.event_retention_days * 86400)
+    return c.meta.events.prune(time.time() - c.settings.event_retention_days * 86400)
 
 
 def _day(value: str | None, name: str, default: dt.date) -> dt.date:
@@ -84,7 +84,7 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
         c.usage.flush(c.meta)
         if c.usage.peers is not None:  # beside other server processes: theirs too
             c.usage.peers.flush_others()
-    found = {u.day: u for u in c.meta.usage(template.id, start.isoformat(), end.isoformat())}
+    found = {u.day: u for u in c.meta.activity.usage(template.id, start.isoformat(), end.isoformat())}
     days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
     zero = dict.fromkeys(USAGE_KINDS, 0)
     return [found.get(d.isoformat(), UsageDay(d.isoformat(), zero)) for d in days]
@@ -97,7 +97,7 @@ def trending_scores(c: Container) -> dict[str, float]:
     if cached is not None and time.monotonic() - cached[0] < TRENDING_TTL:
         return cached[1]
     today = dt.datetime.now(dt.UTC).date()
-    scores = c.meta.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS,
+    scores = c.meta.activity.usage_scores((today - dt.timedelta(days=TRENDING_DAYS - 1)).isoformat(), TRENDING_WEIGHTS,
                                  double_from=(today - dt.timedelta(days=2)).isoformat())
     _trending[id(c)] = (time.monotonic(), scores)
     return scores

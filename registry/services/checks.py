@@ -35,7 +35,7 @@ def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate]) -
     for update in updates:
         if update.is_delete or update.new in owed:
             continue
-        created = meta.add_pending_statuses(template.id, update.new, CONTEXTS)
+        created = meta.checks.add_pending_statuses(template.id, update.new, CONTEXTS)
         if created:
             owed[update.new] = created
     return owed
@@ -46,7 +46,7 @@ def record_tips(c: Container, template: Template) -> dict[str, list[str]]:
     with c.open_repo(template) as repo:
         tips = {sha for ref, sha in repo.doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
     fake = [RefUpdate("refs/heads/_", ZERO_SHA, sha) for sha in sorted(tips)
-            if not c.meta.has_statuses(template.id, sha)]
+            if not c.meta.checks.has_statuses(template.id, sha)]
     return record_push(c.meta, template, fake)
 
 
@@ -55,13 +55,13 @@ def run(c: Container, context: str, template_id: str, sha: str) -> Status | None
     A check already final for this commit is not run again: a queue can hand out one job twice
     (two registry cleanups requeueing the job of a killed worker), and a commit never changes."""
     try:
-        template = c.meta.get_template_by_id(template_id)
+        template = c.meta.templates.get_by_id(template_id)
     except TemplateNotFound:
         return None  # deleted since the push: nothing to report to
-    done = next((s for s in c.meta.get_statuses(template_id, sha) if s.context == context and s.state in FINAL), None)
+    done = next((s for s in c.meta.checks.get_statuses(template_id, sha) if s.context == context and s.state in FINAL), None)
     if done is not None:
         return done
-    c.meta.set_status(Status(template_id, sha, context, "pending", "running"))
+    c.meta.checks.set_status(Status(template_id, sha, context, "pending", "running"))
     status = RUNNERS[context](c, template, sha)
     settle(c, template, status)
     return status
@@ -70,7 +70,7 @@ def run(c: Container, context: str, template_id: str, sha: str) -> Status | None
 def settle(c: Container, template: Template, status: Status) -> None:
     """Record a check's final state, and the event announcing it (GitHub's status event)."""
     with recording(c) as r:
-        c.meta.set_status(status)
+        c.meta.checks.set_status(status)
         r.add(None, "status.changed", template, {
             "sha": status.sha, "context": status.context, "state": status.state,
             "description": status.description, "target_url": status.target_url})
@@ -79,11 +79,11 @@ def settle(c: Container, template: Template, status: Status) -> None:
 def give_up(c: Container, context: str, template_id: str, sha: str, error: BaseException) -> None:
     """Record `error` once retries are exhausted (or the error is not worth retrying)."""
     try:
-        template = c.meta.get_template_by_id(template_id)
+        template = c.meta.templates.get_by_id(template_id)
     except TemplateNotFound:
         return
     if context == "sandbox":
-        found = c.meta.find_run(template_id, sha, "push")
+        found = c.meta.checks.find_run(template_id, sha, "push")
         if found is not None:
             runs.abandon(c, found, error)
     settle(c, template, Status(template_id, sha, context, "error", f"{type(error).__name__}: {error}"[:500]))
@@ -107,12 +107,12 @@ def _index(c: Container, template: Template, sha: str) -> Status:
     """Only the default branch is in the gallery: other tips pass without touching the index."""
     if default_head(c, template)[1] != sha:
         return Status(template.id, sha, "index", "success", "not the default branch head: not indexed")
-    indexing.refresh(c, c.meta.get_template_by_id(template.id))
+    indexing.refresh(c, c.meta.templates.get_by_id(template.id))
     return Status(template.id, sha, "index", "success", "indexed for search")
 
 
 def _sandbox(c: Container, template: Template, sha: str) -> Status:
-    validate = {s.context: s for s in c.meta.get_statuses(template.id, sha)}.get("validate")
+    validate = {s.context: s for s in c.meta.checks.get_statuses(template.id, sha)}.get("validate")
     if validate is not None and validate.state == "pending":
         raise NotReady("validate has not finished")
     if validate is not None and validate.state in ("failure", "error"):
@@ -127,6 +127,6 @@ RUNNERS: dict[str, Callable[[Container, Template, str], Status]] = {
 def waiting(meta: MetaStore, older_than: float) -> dict[tuple[str, str], list[str]]:
     """Owed checks not yet handed to a queue, or handed over long ago and still pending."""
     work: dict[tuple[str, str], list[str]] = {}
-    for status in meta.waiting_statuses(older_than):
+    for status in meta.checks.waiting_statuses(older_than):
         work.setdefault((status.template_id, status.sha), []).append(status.context)
     return work

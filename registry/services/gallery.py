@@ -39,13 +39,13 @@ def star(c: Container, actor: Actor, owner: str, name: str, starred: bool) -> in
     template = guard.template(c, actor, owner, name, Level.READ)
     assert actor.user is not None
     with recording(c) as r:
-        had = c.meta.has_star(template.id, actor.user.id)
-        c.meta.set_star(template.id, actor.user.id, starred)
+        had = c.meta.activity.has_star(template.id, actor.user.id)
+        c.meta.activity.set_star(template.id, actor.user.id, starred)
         if had != starred:
             r.add(actor.name, "star.created" if starred else "star.deleted", template,
                   {"starred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if starred else None})
     indexing.refresh(c, template)
-    return c.meta.social(template.id)[0]
+    return c.meta.activity.social(template.id)[0]
 
 
 def rate(c: Container, actor: Actor, owner: str, name: str, score: int, review: str | None) -> tuple[float, int]:
@@ -55,10 +55,10 @@ def rate(c: Container, actor: Actor, owner: str, name: str, score: int, review: 
     template = guard.template(c, actor, owner, name, Level.READ)
     assert actor.user is not None
     with recording(c) as r:
-        c.meta.rate(template.id, actor.user.id, score, review)
+        c.meta.activity.rate(template.id, actor.user.id, score, review)
         r.add(actor.name, "rating.created", template, {"rating": {"score": score, "review": review}})
     indexing.refresh(c, template)
-    _, mean, count = c.meta.social(template.id)
+    _, mean, count = c.meta.activity.social(template.id)
     return mean, count
 
 

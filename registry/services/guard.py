@@ -22,13 +22,13 @@ def writer(actor: Actor, doing: str) -> None:
 
 def template(c: Container, actor: Actor, owner: str, name: str, needed: Level = Level.READ) -> Template:
     """The template, if `actor` has `needed` on it; those who may not read it get 404."""
-    found = c.meta.get_template(owner, name)
+    found = c.meta.templates.get(owner, name)
     require(c.meta, actor, found, needed)
     return found
 
 
 def template_by_id(c: Container, actor: Actor, template_id: str, needed: Level = Level.READ) -> Template:
-    found = c.meta.get_template_by_id(template_id)
+    found = c.meta.templates.get_by_id(template_id)
     require(c.meta, actor, found, needed)
     return found
 

@@ -91,28 +91,29 @@ def create(c: Container, actor: Actor, owner: str, name: str, change: HookChange
                                change.secret or "", True if change.active is None else change.active))
     if "url" not in values:
         raise InvalidInput("url is required", field="url")
-    if len(c.meta.list_hooks(template.id)) >= MAX_HOOKS:
+    if len(c.meta.events.list_hooks(template.id)) >= MAX_HOOKS:
         raise InvalidInput(f"a template has at most {MAX_HOOKS} hooks")
     with recording(c) as r:
-        hook = c.meta.add_hook(template.id, values["url"], values["events"], values["secret"], values["active"],
+        hook = c.meta.events.add_hook(template.id, values["url"], values["events"], values["secret"], values["active"],
                                actor.name)
         r.add(actor.name, "hook.created", template, {"hook": _shown(hook)})
     return hook
 
 
 def list_hooks(c: Container, actor: Actor, owner: str, name: str) -> list[Hook]:
-    return c.meta.list_hooks(_maintained(c, actor, owner, name).id)
+    return c.meta.events.list_hooks(_maintained(c, actor, owner, name).id)
 
 
 def get(c: Container, actor: Actor, owner: str, name: str, hook_id: int) -> Hook:
-    return c.meta.get_hook(_maintained(c, actor, owner, name).id, hook_id)
+    return c.meta.events.get_hook(_maintained(c, actor, owner, name).id, hook_id)
 
 
 def update(c: Container, actor: Actor, owner: str, name: str, hook_id: int, change: HookChange) -> Hook:
     template = _maintained(c, actor, owner, name)
     values = _check(change)
     with recording(c) as r:
-        hook = c.meta.update_hook(template.id, hook_id, **values) if values else c.meta.get_hook(template.id, hook_id)
+        hooks = c.meta.events
+        hook = hooks.update_hook(template.id, hook_id, **values) if values else hooks.get_hook(template.id, hook_id)
         r.add(actor.name, "hook.updated", template, {"hook": _shown(hook), "changed": sorted(values)})
     return hook
 
@@ -120,24 +121,24 @@ def update(c: Container, actor: Actor, owner: str, name: str, hook_id: int, chan
 def delete(c: Container, actor: Actor, owner: str, name: str, hook_id: int) -> None:
     template = _maintained(c, actor, owner, name)
     with recording(c) as r:
-        hook = c.meta.get_hook(template.id, hook_id)
-        c.meta.delete_hook(template.id, hook_id)
+        hook = c.meta.events.get_hook(template.id, hook_id)
+        c.meta.events.delete_hook(template.id, hook_id)
         r.add(actor.name, "hook.deleted", template, {"hook": _shown(hook)})
 
 
 def deliveries(c: Container, actor: Actor, owner: str, name: str, hook_id: int, page: int,
                per_page: int) -> tuple[list[Delivery], int]:
     hook = get(c, actor, owner, name, hook_id)
-    return c.meta.list_deliveries(hook.id, (page - 1) * per_page, per_page)
+    return c.meta.events.list_deliveries(hook.id, (page - 1) * per_page, per_page)
 
 
 def redeliver(c: Container, actor: Actor, owner: str, name: str, hook_id: int, delivery_id: str) -> Delivery:
     """The same body again, as a new delivery (its own id, attempts and outcome)."""
     hook = get(c, actor, owner, name, hook_id)
-    old = c.meta.get_delivery(delivery_id, hook.id)
-    new_id = c.meta.add_deliveries(old.event_id, [Outgoing(hook.id, old.event, old.body)])
+    old = c.meta.events.get_delivery(delivery_id, hook.id)
+    new_id = c.meta.events.add_deliveries(old.event_id, [Outgoing(hook.id, old.event, old.body)])
     c.announce_deliveries(new_id)
-    return c.meta.get_delivery(new_id[0])
+    return c.meta.events.get_delivery(new_id[0])
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -149,7 +150,7 @@ def deliver(c: Container, delivery_id: str) -> Outcome | None:
     already, not due, or another attempt holds it). A failure is retried after a delay that
     doubles each time, until the attempts run out; a refusal (the guard) is final."""
     s = c.settings
-    delivery = c.meta.claim_delivery(delivery_id, time.time(), lease_seconds(c), s.webhook_max_attempts)
+    delivery = c.meta.events.claim_delivery(delivery_id, time.time(), lease_seconds(c), s.webhook_max_attempts)
     if delivery is None:
         return None
     outcome = Outcome("failed", None, "the attempt ended unexpectedly", 0)
@@ -159,7 +160,7 @@ def deliver(c: Container, delivery_id: str) -> Outcome | None:
         status, retry_at = outcome.status, None
         if status == "failed" and delivery.attempts < s.webhook_max_attempts:
             status, retry_at = "pending", time.time() + s.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
-        c.meta.finish_delivery(delivery.id, delivery.attempts, status, outcome.response_code, outcome.error,
+        c.meta.events.finish_delivery(delivery.id, delivery.attempts, status, outcome.response_code, outcome.error,
                                outcome.duration_ms, retry_at)
     return outcome
 
@@ -171,7 +172,7 @@ def lease_seconds(c: Container) -> float:
 
 def _attempt(c: Container, delivery: Delivery) -> Outcome:
     try:
-        hook = c.meta.get_hook(None, delivery.hook_id)
+        hook = c.meta.events.get_hook(None, delivery.hook_id)
     except HookNotFound:
         return Outcome("refused", None, "the hook was deleted", 0)
     if not hook.active:
@@ -186,4 +187,4 @@ def _attempt(c: Container, delivery: Delivery) -> Outcome:
 
 def due(c: Container) -> list[Delivery]:
     """Deliveries owed now: retries whose delay has passed, and attempts lost with their worker."""
-    return c.meta.due_deliveries(time.time())
+    return c.meta.events.due_deliveries(time.time())

@@ -34,7 +34,7 @@ def comment(c: Container, actor: Actor, owner: str, name: str, number: int, body
     if (path is None) != (line is None) or (line is not None and line < 1) or side not in SIDES:
         raise InvalidInput("a line comment needs path, a line >= 1 and side LEFT or RIGHT")
     with recording(c) as r:
-        made = c.meta.add_comment(base.id, number, actor.name or "", body, path, line, side, pull.head_sha)
+        made = c.meta.pulls.add_comment(base.id, number, actor.name or "", body, path, line, side, pull.head_sha)
         r.add(actor.name, "comment.created", base, pull_payload(pull, comment={
             "id": made["id"], "body": body, "path": path, "line": line, "side": side, "user": {"login": actor.name}}))
     return made
@@ -55,7 +55,7 @@ def review(c: Container, actor: Actor, owner: str, name: str, number: int, event
             raise InvalidInput("each review comment needs a body")
     # Reviews are tied to the head they looked at: a new push makes approvals stale.
     with recording(c) as r:
-        review_id = c.meta.add_review(base.id, number, actor.name or "", event, body, pull.head_sha, comments)
+        review_id = c.meta.pulls.add_review(base.id, number, actor.name or "", event, body, pull.head_sha, comments)
         r.add(actor.name, "review.submitted", base, pull_payload(pull, review={
             "id": review_id, "state": REVIEW_STATES[event], "body": body, "commit_id": pull.head_sha,
             "user": {"login": actor.name}, "comments": len(comments)}))
@@ -65,9 +65,9 @@ def review(c: Container, actor: Actor, owner: str, name: str, number: int, event
 def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     """Why `pull` may not be merged now (empty when it may)."""
     reasons = [] if pull.state == "open" else [f"the pull request is {pull.state}"]
-    rule = c.meta.get_protection(base.id, pull.base_branch)
+    rule = c.meta.templates.get_protection(base.id, pull.base_branch)
     latest: dict[str, str] = {}
-    for r in c.meta.reviews(base.id, pull.number):
+    for r in c.meta.pulls.reviews(base.id, pull.number):
         if r["sha"] == pull.head_sha and r["event"] != "COMMENT":
             latest[r["author"]] = r["event"]
     if any(event == "REQUEST_CHANGES" for event in latest.values()):
@@ -77,8 +77,8 @@ def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     approvals = sum(1 for author, event in latest.items() if event == "APPROVE" and author != pull.author)
     if approvals < rule.required_approvals:
         reasons.append(f"needs {rule.required_approvals} approval(s) of the current head, has {approvals}")
-    states = {s.context: s.state for s in c.meta.get_statuses(pull.head_template_id, pull.head_sha)}
-    states.update({s.context: s.state for s in c.meta.get_statuses(base.id, pull.head_sha)})
+    states = {s.context: s.state for s in c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha)}
+    states.update({s.context: s.state for s in c.meta.checks.get_statuses(base.id, pull.head_sha)})
     for check in rule.required_checks:
         if states.get(check) != "success":
             reasons.append(f"required check {check!r} is {states.get(check, 'missing')}")
@@ -99,7 +99,7 @@ def mergeability(c: Container, actor: Actor, owner: str, name: str, number: int)
 def merge(c: Container, actor: Actor, owner: str, name: str, number: int, method: str,
           expected_head_sha: str | None) -> str:
     base = guard.template(c, actor, owner, name, Level.MAINTAIN)
-    pull = c.meta.get_pull(base.id, number)
+    pull = c.meta.pulls.get(base.id, number)
     if method not in METHODS:
         raise InvalidInput(f"method must be one of {', '.join(METHODS)}")
     if expected_head_sha and expected_head_sha != pull.head_sha:
@@ -130,7 +130,7 @@ def merge(c: Container, actor: Actor, owner: str, name: str, number: int, method
             new = commit.id.decode()
         repo.commit_updates({ref: new}, {ref: tip})
     with recording(c) as r:
-        merged = c.meta.update_pull(base.id, number, state="merged", merged_sha=new)
+        merged = c.meta.pulls.update(base.id, number, state="merged", merged_sha=new)
         r.add(actor.name, "pull_request.merged", base, pull_payload(merged, method=method))
         r.add(actor.name, "push", base, push_payload(RefUpdate(ref, tip, new)))
     c.announce_push(base, [RefUpdate(ref, tip, new)])  # the new base tip gets its checks and index entry

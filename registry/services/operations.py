@@ -17,8 +17,8 @@ def queue_depths(c: Container) -> dict[str, int]:
 
 
 def check_latencies(c: Container) -> dict[str, tuple[list[int], float, int]]:
-    return c.meta.check_latencies(LATENCY_BOUNDS)
+    return c.meta.checks.latencies(LATENCY_BOUNDS)
 
 
 def delivery_counts(c: Container) -> dict[str, int]:
-    return c.meta.delivery_counts()
+    return c.meta.events.delivery_counts()

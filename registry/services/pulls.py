@@ -29,7 +29,7 @@ def _head_template(c: Container, base: Template, head: str) -> tuple[Template, s
     owner, sep, branch = head.rpartition(":")
     if not sep or owner == base.owner:
         return base, branch
-    forks = [t for t in c.meta.forks_of(base.id) if t.owner == owner]
+    forks = [t for t in c.meta.templates.forks_of(base.id) if t.owner == owner]
     if not forks:
         raise InvalidInput(f"{owner} has no fork of {base.full_name}")
     return forks[0], branch
@@ -55,7 +55,7 @@ def open_pull(c: Container, actor: Actor, owner: str, name: str, title: str, bod
     if head_sha == base_sha:
         raise InvalidInput(f"no changes: {head} and {base} point at the same commit")
     with recording(c) as r:
-        pull = c.meta.add_pull(base_t.id, title.strip(), body, actor.name or "", head_t.id, head_branch, base,
+        pull = c.meta.pulls.add(base_t.id, title.strip(), body, actor.name or "", head_t.id, head_branch, base,
                                head_sha)
         r.add(actor.name, "pull_request.opened", base_t, pull_payload(pull))
     _set_pull_ref(c, base_t, head_t, pull.number, head_sha)
@@ -79,15 +79,15 @@ def follow_push(c: Container, template: Template, updates: list[RefUpdate]) -> N
     for update in updates:
         if not update.ref.startswith("refs/heads/") or update.is_delete:
             continue
-        for pull in c.meta.open_pulls_from(template.id, update.ref.removeprefix("refs/heads/")):
-            base = c.meta.get_template_by_id(pull.template_id)
+        for pull in c.meta.pulls.open_from(template.id, update.ref.removeprefix("refs/heads/")):
+            base = c.meta.templates.get_by_id(pull.template_id)
             _set_pull_ref(c, base, template, pull.number, update.new)
-            c.meta.update_pull(pull.template_id, pull.number, head_sha=update.new)
+            c.meta.pulls.update(pull.template_id, pull.number, head_sha=update.new)
 
 
 def get_pull(c: Container, actor: Actor, owner: str, name: str, number: int) -> tuple[Template, Pull]:
     base = guard.template(c, actor, owner, name, Level.READ)
-    return base, c.meta.get_pull(base.id, number)
+    return base, c.meta.pulls.get(base.id, number)
 
 
 def list_pulls(c: Container, actor: Actor, owner: str, name: str, state: str, page: int,
@@ -95,7 +95,7 @@ def list_pulls(c: Container, actor: Actor, owner: str, name: str, state: str, pa
     base = guard.template(c, actor, owner, name, Level.READ)
     if state not in STATES:
         raise InvalidInput(f"state must be one of {', '.join(STATES)}")
-    return c.meta.list_pulls(base.id, state, (page - 1) * per_page, per_page)
+    return c.meta.pulls.page(base.id, state, (page - 1) * per_page, per_page)
 
 
 def update_pull(c: Container, actor: Actor, owner: str, name: str, number: int, title: str | None,
@@ -112,7 +112,7 @@ def update_pull(c: Container, actor: Actor, owner: str, name: str, number: int, 
         raise InvalidInput("title must not be empty")
     action = {"closed": "closed", "open": "reopened"}.get(state or "") if state != pull.state else None
     with recording(c) as r:
-        changed = c.meta.update_pull(base.id, number, title=title, body=body, state=state)
+        changed = c.meta.pulls.update(base.id, number, title=title, body=body, state=state)
         if title is not None or body is not None:
             r.add(actor.name, "pull_request.edited", base, pull_payload(changed, changes=sorted(
                 k for k, v in (("title", title), ("body", body)) if v is not None)))

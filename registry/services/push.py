@@ -60,7 +60,7 @@ def context(c: Container, actor: Actor, template: Template) -> PushContext:
     def rule_for(ref: str) -> BranchRule | None:
         if not ref.startswith("refs/heads/"):
             return None
-        p = c.meta.get_protection(template.id, ref.removeprefix("refs/heads/"))
+        p = c.meta.templates.get_protection(template.id, ref.removeprefix("refs/heads/"))
         return BranchRule(p.allow_force_push, p.allow_deletion) if p else None
 
     limit = c.settings.max_file_bytes
@@ -86,7 +86,7 @@ def landed(c: Container, template: Template, updates: list[RefUpdate], pusher: s
     branches, listeners queue checks. The refs live in the blob store, so the event is written
     just after they moved, with the template's new update time."""
     with recording(c) as r:
-        c.meta.touch_template(template.id)
+        c.meta.templates.touch(template.id)
         for update in updates:
             r.add(pusher, "push", template, push_payload(update))
     pulls.follow_push(c, template, updates)

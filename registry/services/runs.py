@@ -25,7 +25,7 @@ INLINE_INPUT_LIMIT = 6000  # ECS overrides carry at most 8 KiB in all
 
 def for_push(c: Container, template: Template, sha: str) -> Run:
     """The run of the sandbox check of `sha`: the one already started (adopted on a re-run), or a new one."""
-    return c.meta.find_run(template.id, sha, "push") or c.meta.add_run(
+    return c.meta.checks.find_run(template.id, sha, "push") or c.meta.checks.add_run(
         template.id, sha, None, "push", None, c.settings.sandbox)
 
 
@@ -34,7 +34,7 @@ def request(c: Container, actor: Actor, owner: str, name: str, ref: str) -> Run:
     template = guard.template(c, actor, owner, name, Level.WRITE)
     with c.open_repo(template) as repo:
         sha = browse.resolve_commit(repo, ref).id.decode()
-    run = c.meta.add_run(template.id, sha, ref, "manual", actor.name, c.settings.sandbox)
+    run = c.meta.checks.add_run(template.id, sha, ref, "manual", actor.name, c.settings.sandbox)
     c.announce_run(run)
     return run
 
@@ -54,8 +54,8 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
     """Carry out a run to its end (or adopt its task) and record the outcome. Transient errors
     (storage, ECS) propagate with the run left `running`, so a retry adopts what was started."""
     meta, settings = c.meta, c.settings
-    run = meta.get_run(run_id)
-    template = meta.get_template_by_id(run.template_id)
+    run = meta.checks.get_run(run_id)
+    template = meta.templates.get_by_id(run.template_id)
     if run.final:
         return _status(settings, run)
     manifest, cases, problems = prepare.load_cases(c, template, run.sha)
@@ -68,11 +68,11 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
     if limit is not None and planned["total_usd"] > limit:
         return _finish(c, run, "failure", f"over budget before running: declared calls "
                        f"${planned['total_usd']:.4f} > budget ${limit:.4f}", price=planned)
-    run = meta.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
+    run = meta.checks.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
                           started_at=run.started_at or time.time())
     backend = backend or backend_for(c)
     def record_task(task: str) -> None:  # before waiting, so a retry adopts or stops the task
-        meta.update_run(run_id, task_arn=task)
+        meta.checks.update_run(run_id, task_arn=task)
 
     outcome = backend.execute(run, {"manifest": manifest, "cases": cases}, record_task)
     price = cost.estimate(settings, manifest, len(cases), outcome.duration_s)
@@ -83,7 +83,7 @@ def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status
 
 def abandon(c: Container, run: Run, error: BaseException) -> None:
     """The run's retries are exhausted: record it as an error (its task, if any, stays recorded)."""
-    if not c.meta.get_run(run.id).final:
+    if not c.meta.checks.get_run(run.id).final:
         _finish(c, run, "error", f"{type(error).__name__}: {error}"[:300])
 
 
@@ -116,11 +116,11 @@ def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome |
     if price is not None:
         changes["cost"] = price
     try:
-        template: Template | None = c.meta.get_template_by_id(run.template_id)
+        template: Template | None = c.meta.templates.get_by_id(run.template_id)
     except TemplateNotFound:
         template = None  # deleted meanwhile: the run's record goes too
     with recording(c) as r:
-        run = c.meta.update_run(run.id, **changes)
+        run = c.meta.checks.update_run(run.id, **changes)
         r.add(run.requested_by, "run.finished", template, {"run": {
             "id": run.id, "sha": run.sha, "ref": run.ref, "trigger": run.trigger, "state": run.state,
             "summary": run.summary, "metrics": run.metrics, "cost": run.cost}})

@@ -30,7 +30,7 @@ def _owner_for(c: Container, actor: Actor, owner: str | None, doing: str) -> str
     owner = owner or actor.user.name
     if owner != actor.user.name and not actor.is_admin:
         raise PermissionDenied(f"{actor.name} may not create templates for {owner}")
-    c.meta.get_user(owner)
+    c.meta.users.get(owner)
     return owner
 
 
@@ -42,7 +42,7 @@ def create(c: Container, actor: Actor, name: str, owner: str | None = None, visi
         raise InvalidInput("visibility must be public or private")
     now = time.time()
     with recording(c) as r:
-        template = c.meta.add_template(Template(uuid.uuid4().hex, owner, name, visibility, description or "",
+        template = c.meta.templates.add(Template(uuid.uuid4().hex, owner, name, visibility, description or "",
                                                 None, now, now))
         r.add(actor.name, "template.created", template, {"visibility": visibility})
     try:
@@ -56,7 +56,7 @@ def create(c: Container, actor: Actor, name: str, owner: str | None = None, visi
 def _undo_create(c: Container, template: Template) -> None:
     """No template row without its repo, and no refs document (a write whose outcome was
     unknown may have landed) without its row. A new repo has no packs of its own."""
-    c.meta.delete_template(template.id)
+    c.meta.templates.delete(template.id)
     c.repos.abandon(template.id)
 
 
@@ -69,7 +69,7 @@ def fork(c: Container, actor: Actor, owner: str, name: str, new_owner: str | Non
     new_name = check_name(new_name or parent.name, "template name")
     now = time.time()
     with recording(c) as r:
-        child = c.meta.add_template(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
+        child = c.meta.templates.add(Template(uuid.uuid4().hex, new_owner, new_name, parent.visibility,
                                              parent.description, parent.id, now, now))
         r.add(actor.name, "template.created", child, {"visibility": child.visibility, "parent": parent.full_name})
         r.add(actor.name, "template.forked", parent, {"forkee": {"full_name": child.full_name, "owner": {
@@ -97,7 +97,7 @@ def update(c: Container, actor: Actor, owner: str, name: str, description: str |
         with c.open_repo(template) as repo:
             repo.set_head(f"refs/heads/{default_branch}")
     with recording(c) as r:
-        changed = c.meta.update_template(template.id, description=description, visibility=visibility)
+        changed = c.meta.templates.update(template.id, description=description, visibility=visibility)
         asked = {"description": description, "visibility": visibility, "default_branch": default_branch}
         r.add(actor.name, "template.updated", changed, {"changes": {k: v for k, v in asked.items() if v is not None}})
     indexing.refresh(c, changed)  # readers, description or the default head may have changed
@@ -107,7 +107,7 @@ def update(c: Container, actor: Actor, owner: str, name: str, description: str |
 def list_visible(c: Container, actor: Actor, owner: str | None, page: int,
                  per_page: int) -> tuple[list[Template], int]:
     """A page of the templates `actor` may read; the total counts only those."""
-    return c.meta.list_templates(owner, (page - 1) * per_page, per_page,
+    return c.meta.templates.page(owner, (page - 1) * per_page, per_page,
                                  Visibility(actor.name, actor.is_admin))
 
 
@@ -115,7 +115,7 @@ def all_templates(c: Container, batch: int = 200) -> list[Template]:
     """Every template, read page by page (operators' and workers' full passes)."""
     out: list[Template] = []
     while True:
-        items, total = c.meta.list_templates(None, len(out), batch)
+        items, total = c.meta.templates.page(None, len(out), batch)
         out += items
         if not items or len(out) >= total:
             return out
@@ -126,7 +126,7 @@ def _ancestors(c: Container, template: Template) -> list[str]:
     while parent_id and parent_id not in ids:
         ids.append(parent_id)
         try:
-            parent_id = c.meta.get_template_by_id(parent_id).parent_id
+            parent_id = c.meta.templates.get_by_id(parent_id).parent_id
         except TemplateNotFound:
             break
     return ids
@@ -135,10 +135,10 @@ def _ancestors(c: Container, template: Template) -> list[str]:
 def delete(c: Container, actor: Actor, owner: str, name: str) -> None:
     template = guard.template(c, actor, owner, name, Level.OWN)
     # Forks read their parent's packs; ancestors read a fork's packs through its pull requests.
-    shared = c.repos.packs_named([f.id for f in c.meta.forks_of(template.id)] + _ancestors(c, template))
+    shared = c.repos.packs_named([f.id for f in c.meta.templates.forks_of(template.id)] + _ancestors(c, template))
     with recording(c) as r:
         r.add(actor.name, "template.deleted", template, {})
-        c.meta.delete_template(template.id)
+        c.meta.templates.delete(template.id)
     c.repos.delete(template.id, keep=shared)
     c.search.remove(template.id)
 
@@ -148,7 +148,7 @@ def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_nam
     if role not in ROLES or role == "owner":
         raise InvalidInput("role must be reader, writer or maintainer")
     with recording(c) as r:
-        c.meta.set_collaborator(template.id, c.meta.get_user(user_name).id, role)
+        c.meta.templates.set_collaborator(template.id, c.meta.users.get(user_name).id, role)
         r.add(actor.name, "collaborator.added", template, {"user": user_name, "role": role})
     _refresh_readers(c, template)
 
@@ -156,7 +156,7 @@ def set_collaborator(c: Container, actor: Actor, owner: str, name: str, user_nam
 def remove_collaborator(c: Container, actor: Actor, owner: str, name: str, user_name: str) -> None:
     template = guard.template(c, actor, owner, name, Level.OWN)
     with recording(c) as r:
-        c.meta.remove_collaborator(template.id, c.meta.get_user(user_name).id)
+        c.meta.templates.remove_collaborator(template.id, c.meta.users.get(user_name).id)
         r.add(actor.name, "collaborator.removed", template, {"user": user_name})
     _refresh_readers(c, template)
 
@@ -169,14 +169,14 @@ def _refresh_readers(c: Container, template: Template) -> None:
 def set_protection(c: Container, actor: Actor, owner: str, name: str, protection: Protection) -> None:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
     with recording(c) as r:
-        c.meta.set_protection(template.id, protection)
+        c.meta.templates.set_protection(template.id, protection)
         r.add(actor.name, "protection.updated", template, {"branch": protection.branch, "rule": asdict(protection)})
 
 
 def remove_protection(c: Container, actor: Actor, owner: str, name: str, branch: str) -> None:
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
     with recording(c) as r:
-        c.meta.delete_protection(template.id, branch)
+        c.meta.templates.delete_protection(template.id, branch)
         r.add(actor.name, "protection.removed", template, {"branch": branch})
 
 
@@ -215,7 +215,7 @@ def import_folder(c: Container, actor: Actor, folder: Path, owner: str | None = 
         raise
     update = RefUpdate("refs/heads/main", ZERO_SHA, sha)
     with recording(c) as r:
-        c.meta.touch_template(template.id)
+        c.meta.templates.touch(template.id)
         r.add(actor.name, "push", template, push_payload(update))
     c.announce_push(template, [update])
     return template, sha, plan.guessed

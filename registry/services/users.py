@@ -17,12 +17,12 @@ from . import guard
 
 def add_user(c: Container, name: str, email: str | None = None, is_admin: bool = False) -> User:
     """Operators only: the CLI calls this; no HTTP route does."""
-    return c.meta.add_user(check_name(name, "user name"), email, is_admin)
+    return c.meta.users.add(check_name(name, "user name"), email, is_admin)
 
 
 def create_token(c: Container, user_name: str, scope: str = "write", expires_days: float | None = None) -> str:
     """A new token for `user_name`, returned this once (only its hash is kept)."""
-    user = c.meta.get_user(user_name)
+    user = c.meta.users.get(user_name)
     with recording(c) as r:
         token, record = access.issue(c.meta, user, scope, expires_days)
         r.add(None, "token.created", None, _token_payload(record, user.name, via="cli"))
@@ -44,14 +44,14 @@ def authenticate_hash(c: Container, token_hash: str) -> Actor:
 
 def actor_for(c: Container, user_name: str, scope: str = "write") -> Actor:
     """An operator acting as `user_name` (the CLI's import)."""
-    return Actor(c.meta.get_user(user_name), scope)
+    return Actor(c.meta.users.get(user_name), scope)
 
 
 def my_tokens(c: Container, actor: Actor) -> list[Token]:
     """The caller's tokens (never the tokens themselves: only their records)."""
     guard.signed_in(actor, "list your tokens")
     assert actor.user is not None
-    return c.meta.list_tokens(actor.user.id)
+    return c.meta.users.list_tokens(actor.user.id)
 
 
 def create_my_token(c: Container, actor: Actor, scope: str, expires_days: float | None) -> tuple[str, Token]:
@@ -72,38 +72,38 @@ def revoke_my_token(c: Container, actor: Actor, token_id: int) -> None:
     """Revoke one of the caller's tokens (admins: anyone's). Others' tokens are not found."""
     guard.signed_in(actor, "revoke tokens")
     assert actor.user is not None
-    token = c.meta.get_token(token_id)
+    token = c.meta.users.get_token(token_id)
     if token.user_id != actor.user.id and not actor.is_admin:
         raise TokenNotFound(f"no token #{token_id}")
     with recording(c) as r:
-        c.meta.revoke_token(token_id)
-        r.add(actor.name, "token.revoked", None, _token_payload(token, c.meta.get_user_by_id(token.user_id).name))
+        c.meta.users.revoke_token(token_id)
+        r.add(actor.name, "token.revoked", None, _token_payload(token, c.meta.users.get_by_id(token.user_id).name))
 
 
 def tokens_of(c: Container, user_name: str) -> list[Token]:
     """Operators (the CLI): every token of a user."""
-    return c.meta.list_tokens(c.meta.get_user(user_name).id)
+    return c.meta.users.list_tokens(c.meta.users.get(user_name).id)
 
 
 def revoke_token(c: Container, token_id: int) -> Token:
     """Operators (the CLI): revoke any token."""
-    token = c.meta.get_token(token_id)
+    token = c.meta.users.get_token(token_id)
     with recording(c) as r:
-        c.meta.revoke_token(token_id)
-        r.add(None, "token.revoked", None, _token_payload(token, c.meta.get_user_by_id(token.user_id).name, via="cli"))
+        c.meta.users.revoke_token(token_id)
+        r.add(None, "token.revoked", None, _token_payload(token, c.meta.users.get_by_id(token.user_id).name, via="cli"))
     return token
 
 
 def rotate_token(c: Container, token_id: int) -> str:
     """Operators (the CLI): a new token with the old one's user, scope and remaining lifetime;
     the old one stops working at once."""
-    old = c.meta.get_token(token_id)
+    old = c.meta.users.get_token(token_id)
     if old.revoked:
         raise InvalidInput(f"token #{token_id} is revoked: create a new one instead")
     days = None if old.expires_at is None else max((old.expires_at - time.time()) / 86400, 1 / 86400)
-    user = c.meta.get_user_by_id(old.user_id)
+    user = c.meta.users.get_by_id(old.user_id)
     with recording(c) as r:
         token, record = access.issue(c.meta, user, old.scope, days)
-        c.meta.revoke_token(token_id)
+        c.meta.users.revoke_token(token_id)
         r.add(None, "token.rotated", None, _token_payload(record, user.name, via="cli", replaces=token_id))
     return token

@@ -21,17 +21,17 @@ USERS = 2 * PER_PROCESS
 
 def _work(data_dir: str, url: str | None, part: int) -> None:
     store = open_store(Settings(data_dir=Path(data_dir), database_url=url))
-    users = [store.get_user(f"u{i}") for i in range(part * PER_PROCESS, (part + 1) * PER_PROCESS)]
+    users = [store.users.get(f"u{i}") for i in range(part * PER_PROCESS, (part + 1) * PER_PROCESS)]
 
     def one(user) -> None:  # noqa: ANN001
-        store.set_star("t1", user.id, True)
-        store.set_star("t1", user.id, True)  # twice: still one star
-        store.rate("t1", user.id, 1, None)
-        store.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
-        store.set_collaborator("t1", user.id, "reader")
-        store.set_collaborator("t1", user.id, "writer")
-        number = store.add_pull("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
-        store.add_review("t1", number, user.name, "COMMENT", "", "a" * 40, [])
+        store.activity.set_star("t1", user.id, True)
+        store.activity.set_star("t1", user.id, True)  # twice: still one star
+        store.activity.rate("t1", user.id, 1, None)
+        store.activity.rate("t1", user.id, 1 + user.id % 5, "changed my mind")  # the second rating replaces the first
+        store.templates.set_collaborator("t1", user.id, "reader")
+        store.templates.set_collaborator("t1", user.id, "writer")
+        number = store.pulls.add("t1", f"by {user.name}", "", user.name, "t1", f"b{user.id}", "main", "a" * 40).number
+        store.pulls.add_review("t1", number, user.name, "COMMENT", "", "a" * 40, [])
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, users))
@@ -41,8 +41,8 @@ def _work(data_dir: str, url: str | None, part: int) -> None:
 def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_path):
     with (pg_database() if backend == "postgres" else _no_database()) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
-        store.add_template(Template("t1", "owner", "t", "public", "", None, 0, 0))
-        ids = [store.add_user(f"u{i}", None, False).id for i in range(USERS)]
+        store.templates.add(Template("t1", "owner", "t", "public", "", None, 0, 0))
+        ids = [store.users.add(f"u{i}", None, False).id for i in range(USERS)]
         ctx = multiprocessing.get_context("spawn")
         start = time.monotonic()
         procs = [ctx.Process(target=_work, args=(str(tmp_path), url, part)) for part in range(2)]
@@ -51,14 +51,14 @@ def test_parallel_writes_from_two_processes_end_with_exact_counts(backend, tmp_p
         for proc in procs:
             proc.join(240)
             assert proc.exitcode == 0
-        stars, mean, ratings = store.social("t1")
+        stars, mean, ratings = store.activity.social("t1")
         assert (stars, ratings) == (USERS, USERS)
         assert mean == round(sum(1 + i % 5 for i in ids) / USERS, 2)
-        assert len(store.collaborator_names("t1")) == USERS
-        assert {store.collaborator_role("t1", i) for i in ids} == {"writer"}
-        pulls, total = store.list_pulls("t1", "all", 0, 1000)
+        assert len(store.templates.collaborator_names("t1")) == USERS
+        assert {store.templates.collaborator_role("t1", i) for i in ids} == {"writer"}
+        pulls, total = store.pulls.page("t1", "all", 0, 1000)
         assert total == USERS and sorted(p.number for p in pulls) == list(range(1, USERS + 1))
-        assert sum(len(store.reviews("t1", p.number)) for p in pulls) == USERS
+        assert sum(len(store.pulls.reviews("t1", p.number)) for p in pulls) == USERS
         print(f"{backend}: {8 * USERS} writes from 2 processes in {time.monotonic() - start:.1f} s")
         store.engine.dispose()
 

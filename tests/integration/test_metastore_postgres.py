@@ -1,5 +1,6 @@
-"""The MetaStore contract suite over PostgreSQL: every test of tests/unit/test_metastore_contract
-runs again here, each on a database of its own."""
+"""The MetaStore contract suite over PostgreSQL: every repository's part (tests/metacontract/, as
+tests/unit/test_metastore_contract.py runs it on SQLite) runs again here, each test on a
+database of its own."""
 from __future__ import annotations
 
 import pytest
@@ -7,12 +8,12 @@ import pytest
 from registry.meta import MetaStore
 from registry.meta.db import open_store
 from registry.settings import Settings
+from tests.metacontract import *  # noqa: F403  (the suite itself)
 from tests.pg import pg_database
-from tests.unit.test_metastore_contract import *  # noqa: F403  (the suite itself)
 
 
 @pytest.fixture
-def meta(tmp_path) -> MetaStore:  # noqa: F811  (overrides the suite's SQLite store)
+def meta(tmp_path) -> MetaStore:
     with pg_database(migrated=True) as url:
         store = open_store(Settings(data_dir=tmp_path, database_url=url))
         yield store

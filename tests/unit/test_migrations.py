@@ -28,9 +28,9 @@ def _version(store) -> str:
 def test_a_fresh_database_is_migrated_to_the_newest_schema(tmp_path):
     store = open_store(Settings(data_dir=tmp_path))
     assert _version(store) == HEAD
-    assert store.add_user("alice", None, False).name == "alice"
+    assert store.users.add("alice", None, False).name == "alice"
     again = open_store(Settings(data_dir=tmp_path))  # idempotent: already at head
-    assert again.get_user("alice").name == "alice"
+    assert again.users.get("alice").name == "alice"
 
 
 def test_a_data_dir_from_before_migrations_upgrades_in_place(tmp_path):
@@ -44,9 +44,9 @@ def test_a_data_dir_from_before_migrations_upgrades_in_place(tmp_path):
     conn.close()
     store = open_store(settings)
     assert _version(store) == HEAD  # stamped as the baseline, then upgraded
-    assert store.get_user("alice").is_admin and store.get_template("alice", "risk").id == "t1"
-    store.add_template(Template("t2", "alice", "other", "public", "", None, 1, 1))
-    assert store.list_templates("alice", 0, 10)[1] == 2
+    assert store.users.get("alice").is_admin and store.templates.get("alice", "risk").id == "t1"
+    store.templates.add(Template("t2", "alice", "other", "public", "", None, 1, 1))
+    assert store.templates.page("alice", 0, 10)[1] == 2
 
 
 def test_head_names_the_newest_migration():

@@ -46,7 +46,7 @@ def _report(w: World, template, body: bytes) -> list[str]:
 
 
 def _pushes(w: World, template) -> int:
-    return w.c.meta.list_events(EventFilter(template_id=template.id, action="push"), 0, 100)[1]
+    return w.c.meta.events.page(EventFilter(template_id=template.id, action="push"), 0, 100)[1]
 
 
 def _main(w: World, template) -> str | None:
@@ -67,7 +67,7 @@ def test_database_down_before_the_refs_move_stores_nothing_and_says_why(w, monke
     def down(*args, **kwargs):
         raise Unavailable("the database is unavailable (connection refused); try again shortly")
 
-    monkeypatch.setattr(w.c.meta, "get_protection", down)
+    monkeypatch.setattr(w.c.meta.templates, "get_protection", down)
     report = _report(w, template, _push_body()[0])
     assert report[0] == "unpack server error"
     assert report[1].startswith("ng refs/heads/main storage unavailable: the database is unavailable")

@@ -15,8 +15,8 @@ from workers.rq_queue import RQDispatcher, job_id
 @pytest.fixture
 def setup(tmp_path):
     container = Container.build(Settings(data_dir=tmp_path))
-    container.meta.add_template(Template("t1", "alice", "x", "public", "", None, 0, 0))
-    container.meta.add_pending_statuses("t1", "a" * 40, ("validate", "index", "sandbox"))
+    container.meta.templates.add(Template("t1", "alice", "x", "public", "", None, 0, 0))
+    container.meta.checks.add_pending_statuses("t1", "a" * 40, ("validate", "index", "sandbox"))
     redis = fakeredis.FakeRedis()
     return RQDispatcher(redis, container), container, redis
 
@@ -28,7 +28,7 @@ def test_enqueue_is_idempotent_and_sandbox_waits_for_validate(setup):
     checks = Queue("checks", connection=redis)
     assert sorted(checks.job_ids) == sorted([job_id("validate", "t1", "a" * 40), job_id("index", "t1", "a" * 40)])
     assert Queue("sandbox", connection=redis).job_ids == []  # validate still owed: it chains sandbox
-    registry.meta.set_status(Status("t1", "a" * 40, "validate", "success", "ok"))
+    registry.meta.checks.set_status(Status("t1", "a" * 40, "validate", "success", "ok"))
     dispatcher.enqueue("t1", "a" * 40, ["sandbox"])
     assert Queue("sandbox", connection=redis).job_ids == [job_id("sandbox", "t1", "a" * 40)]
 
@@ -39,5 +39,5 @@ def test_a_job_that_failed_for_good_becomes_an_error_status(setup):
     job = Job.fetch(job_id("index", "t1", "a" * 40), connection=redis)
     job.set_status("failed")
     dispatcher.enqueue("t1", "a" * 40, ["index"])
-    states = {s.context: s.state for s in registry.meta.get_statuses("t1", "a" * 40)}
+    states = {s.context: s.state for s in registry.meta.checks.get_statuses("t1", "a" * 40)}
     assert states["index"] == "error"

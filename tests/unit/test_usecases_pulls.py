@@ -32,7 +32,7 @@ def w(tmp_path) -> World:
 
 def _branch(w: World, **changes) -> str:
     """Branch `feature` from main's tip with one commit changing the manifest."""
-    base = w.c.meta.get_template("alice", "risk")
+    base = w.c.meta.templates.get("alice", "risk")
     with w.c.open_repo(base) as repo:
         main = repo.ref_value("refs/heads/main")
         repo.commit_updates({"refs/heads/feature": main}, {"refs/heads/feature": repo.ref_value("refs/heads/feature")})
@@ -68,7 +68,7 @@ def test_open_refusals(w, who, title, head, error):
 def test_reviews_comments_and_merge_rules(w):
     _branch(w, title="Better title")
     pulls.open_pull(w.c, w.bob, "alice", "risk", "t", "", "feature", "main")
-    base_id = w.c.meta.get_template("alice", "risk").id
+    base_id = w.c.meta.templates.get("alice", "risk").id
     templates.set_protection(w.c, w.alice, "alice", "risk", Protection("main", False, False, ("validate",), 1))
     with pytest.raises(InvalidInput):
         merging.review(w.c, w.bob, "alice", "risk", 1, "APPROVE", "", [])  # own pull request
@@ -84,20 +84,20 @@ def test_reviews_comments_and_merge_rules(w):
         merging.merge(w.c, w.alice, "alice", "risk", 1, "merge", None)
     assert len(blocked.value.details["blocked_by"]) == 2  # no approval, no validate
     merging.review(w.c, w.carol, "alice", "risk", 1, "APPROVE", "ok", [])
-    pull = w.c.meta.get_pull(base_id, 1)
-    w.c.meta.set_status(Status(base_id, pull.head_sha, "validate", "success", "ok"))
+    pull = w.c.meta.pulls.get(base_id, 1)
+    w.c.meta.checks.set_status(Status(base_id, pull.head_sha, "validate", "success", "ok"))
     assert merging.mergeability(w.c, w.anon, "alice", "risk", 1)["mergeable"]
     with pytest.raises(StaleHead):
         merging.merge(w.c, w.alice, "alice", "risk", 1, "merge", "f" * 40)
     sha = merging.merge(w.c, w.alice, "alice", "risk", 1, "squash", pull.head_sha)
     assert views.template_detail(w.c, w.anon, "alice", "risk").head == sha
-    assert w.c.meta.get_pull(base_id, 1).state == "merged"
+    assert w.c.meta.pulls.get(base_id, 1).state == "merged"
     with pytest.raises(Conflict):
         merging.review(w.c, w.carol, "alice", "risk", 1, "COMMENT", "late", [])
 
 
 def test_manifest_edits_of_different_keys_merge_and_same_key_conflicts(w):
-    base = w.c.meta.get_template("alice", "risk")
+    base = w.c.meta.templates.get("alice", "risk")
     _branch(w, title="From feature")
     w.commit(base, manifest_files(description="From main"))  # main moves on: a true merge
     pulls.open_pull(w.c, w.bob, "alice", "risk", "t", "", "feature", "main")

@@ -104,7 +104,7 @@ def test_collaborators_and_protection_need_their_levels(w):
         templates.set_collaborator(w.c, w.bob, "alice", "risk", "carol", "writer")  # owners only
     rule = Protection("main", False, False, ("validate",), 1)
     templates.set_protection(w.c, w.bob, "alice", "risk", rule)  # maintainers may
-    assert w.c.meta.get_protection(w.c.meta.get_template("alice", "risk").id, "main") == rule
+    assert w.c.meta.templates.get_protection(w.c.meta.templates.get("alice", "risk").id, "main") == rule
     with pytest.raises(PermissionDenied):
         templates.set_protection(w.c, w.carol, "alice", "risk", rule)
     templates.remove_collaborator(w.c, w.alice, "alice", "risk", "bob")

@@ -45,11 +45,11 @@ def test_revocation_is_for_the_owner_or_an_admin_and_takes_effect_at_once(w):
 
 def test_rotation_keeps_scope_and_lifetime_and_kills_the_old_token(w):
     old = users.create_token(w.c, "bob", "read", expires_days=2)
-    record = w.c.meta.find_token(access.hash_token(old))[0]
+    record = w.c.meta.users.find_token(access.hash_token(old))[0]
     new = users.rotate_token(w.c, record.id)
     with pytest.raises(Unauthenticated):
         users.authenticate(w.c, old)
-    fresh = w.c.meta.find_token(access.hash_token(new))[0]
+    fresh = w.c.meta.users.find_token(access.hash_token(new))[0]
     assert fresh.scope == "read" and abs(fresh.expires_at - record.expires_at) < 5
     with pytest.raises(InvalidInput):
         users.rotate_token(w.c, record.id)  # revoked already
@@ -57,11 +57,11 @@ def test_rotation_keeps_scope_and_lifetime_and_kills_the_old_token(w):
 
 def test_last_use_is_recorded_at_most_once_a_minute(w, monkeypatch):
     token = users.create_token(w.c, "bob")
-    record = w.c.meta.find_token(access.hash_token(token))[0]
+    record = w.c.meta.users.find_token(access.hash_token(token))[0]
     assert record.last_used_at is None
     users.authenticate(w.c, token)
-    first = w.c.meta.get_token(record.id).last_used_at
+    first = w.c.meta.users.get_token(record.id).last_used_at
     assert first is not None
     users.authenticate(w.c, token)
-    assert w.c.meta.get_token(record.id).last_used_at == first  # not written again within the minute
+    assert w.c.meta.users.get_token(record.id).last_used_at == first  # not written again within the minute
     assert [t.id for t in users.tokens_of(w.c, "bob")][-1] == record.id
