@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,21 @@ ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prom
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 
-def page(request: Request, template_name: str, /, status_code: int = 200, **context: Any) -> HTMLResponse:
+def script_csp(nonce: str) -> str:
+    """A page with the editor: script from this site only, and styles from this site or carrying
+    this response's nonce (CodeMirror injects its styles with it); never unsafe-inline or -eval."""
+    return CSP.replace("style-src 'self'", f"script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+                       "connect-src 'self'")
+
+
+def page(request: Request, template_name: str, /, status_code: int = 200, script: bool = False,
+         **context: Any) -> HTMLResponse:
+    """A page; `script=True` loads the editor script and allows it (and its nonce'd styles)."""
     session = sessions.load(request)
     me = sessions.actor(request)
-    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, **context)
-    response = HTMLResponse(html, status_code=status_code, headers=HEADERS)
+    nonce = secrets.token_urlsafe(18) if script else None
+    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, nonce=nonce, **context)
+    headers = {**HEADERS, "Content-Security-Policy": script_csp(nonce)} if nonce else HEADERS
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
     sessions.cookie(request, response, session)
     return response
