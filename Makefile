@@ -7,7 +7,12 @@ PYTEST_ARGS ?=
 # (measured: 6 workers were slower than 4 on this 2-core machine.)
 XDIST ?= -n 4 --dist loadfile
 
-.PHONY: install serve test quick lint typecheck bench fuzz soak clean
+.PHONY: install js serve test quick lint typecheck bench fuzz soak clean
+
+# The browser tests' node tools (tests/js: axe-core, oidc-provider), from their npm lockfile; redone
+# only when package.json or the lockfile is newer than the stamp (tests/nodetools.py, the same rule,
+# does it for a pytest run without make). --prefer-offline: npm's cache first, the registry if not.
+JS_TOOLS := tests/js/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,6 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+$(JS_TOOLS): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+js: $(JS_TOOLS)
 
 serve: install
 	$(VENV)/bin/registry serve $(SERVE_ARGS)
@@ -27,7 +38,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # mypy runs beside the tests (they leave a core idle much of the time) and fails the target too.
-test: lint
+test: lint $(JS_TOOLS)
 	@$(VENV)/bin/mypy > .mypy.out 2>&1 & types=$$!; \
 	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; cat .mypy.out; rm -f .mypy.out; \
@@ -53,4 +64,4 @@ bench: install
 	$(PY) -m bench.bench_bombs
 
 clean:
-	rm -rf $(VENV) .registry .pytest_cache
+	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules
