@@ -1,0 +1,155 @@
+"""A real OpenID provider for the tests: npm's `oidc-provider` (OpenID-certified), run by
+tests/oidc/provider.mjs on 127.0.0.1, and what a relying party in a test needs to use it:
+PKCE pairs, the authorization URL, and signing in through the provider's own page with httpx.
+
+The session's provider (fixture `oidc_provider`, tests/conftest.py) has one confidential client
+made at start, for a redirect URI on a port held by the test process (nothing answers there:
+a test reads the code off the redirect, or routes it in the browser). A relying party whose own
+port is known only later (the registry under test) registers a client of its own with
+`provider.register(redirect_uri)`: standard Dynamic Client Registration against the same process."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urljoin
+
+import httpx
+
+from tests.nodetools import node, node_modules
+from tests.services import HeldPort, free_port
+
+SCRIPT = Path(__file__).resolve().parent / "provider.mjs"
+PASSWORD = "correct horse"  # any username signs in with it
+SCOPE = "openid email profile"
+
+
+@dataclass(frozen=True)
+class OidcClient:
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    password: str
+    registration_token: str
+    log: Path
+
+    @property
+    def client(self) -> OidcClient:
+        return OidcClient(self.client_id, self.client_secret, self.redirect_uri)
+
+    def configuration(self) -> dict:
+        resp = httpx.get(self.issuer + "/.well-known/openid-configuration", timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def register(self, redirect_uri: str, auth_method: str = "client_secret_basic") -> OidcClient:
+        """A new confidential client (code flow, PKCE required like every client here)."""
+        resp = httpx.post(self.issuer + "/reg", timeout=10, headers={"Authorization": f"Bearer {self.registration_token}"},
+                          json={"redirect_uris": [redirect_uri], "response_types": ["code"],
+                                "grant_types": ["authorization_code"], "token_endpoint_auth_method": auth_method})
+        assert resp.status_code == 201, resp.text
+        body = resp.json()
+        return OidcClient(body["client_id"], body["client_secret"], redirect_uri)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(code_verifier, S256 code_challenge)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize_url(provider: OidcProvider, client: OidcClient, *, state: str, nonce: str, challenge: str,
+                  scope: str = SCOPE, **extra: str) -> str:
+    query = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
+             "scope": scope, "state": state, "nonce": nonce, "code_challenge": challenge,
+             "code_challenge_method": "S256", **extra}
+    return f"{provider.issuer}/auth?{urlencode(query)}"
+
+
+class _Form(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form" and self.action is None and (a.get("method") or "").lower() == "post":
+            self.action = a.get("action") or ""
+        elif tag == "input" and self.action is not None and a.get("name"):
+            self.fields[a["name"] or ""] = a.get("value") or ""
+
+
+def sign_in(http: httpx.Client, url: str, username: str, password: str = PASSWORD, *, leave_at: str) -> httpx.Response:
+    """Follow `url` (an authorization request) through the provider as a browser would, posting its
+    sign-in form with `username` and `password`, until a redirect points at `leave_at` (the
+    client's redirect URI); that redirect is returned, not followed. `http` keeps the cookies."""
+    resp = http.get(url)
+    for _ in range(20):
+        if resp.is_redirect:
+            target = urljoin(str(resp.url), resp.headers["location"])
+            if target.startswith(leave_at):
+                return resp
+            resp = http.get(target)
+            continue
+        form = _Form()
+        form.feed(resp.text)
+        assert form.action is not None, f"{resp.status_code} from {resp.url} is neither a redirect nor a form:\n{resp.text[:1500]}"
+        resp = http.post(urljoin(str(resp.url), form.action), data={**form.fields, "login": username, "password": password})
+    raise AssertionError(f"no redirect to {leave_at} after 20 steps; last: {resp.status_code} {resp.url}")
+
+
+@contextmanager
+def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str = PASSWORD) -> Iterator[OidcProvider]:
+    """`node tests/oidc/provider.mjs` on a free port; ready once its discovery document answers."""
+    node_modules()
+    held = None
+    if redirect_uri is None:
+        held = HeldPort()  # bound, not listening: nobody else gets it, and nothing answers there
+        redirect_uri = f"http://127.0.0.1:{held.port}/oidc/callback"
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    client_id, client_secret, token = "registry-tests", secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    log = log_dir / f"oidc-provider-{port}.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([node(), str(SCRIPT), "--port", str(port), "--client-id", client_id,
+                                 "--client-secret", client_secret, "--redirect-uri", redirect_uri,
+                                 "--password", password, "--registration-token", token],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the OpenID provider did not start (exit {proc.poll()}):\n{log.read_text()[-3000:]}")
+            time.sleep(0.05)
+        yield OidcProvider(issuer, client_id, client_secret, redirect_uri, password, token, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        if held is not None:
+            held.release()
