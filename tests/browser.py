@@ -91,7 +91,7 @@ class CspWatch:
         if response.request.resource_type != "document" or origin(response.url) not in self.origins:
             return
         headers = response.headers
-        if not headers.get("content-type", "").startswith("text/html"):
+        if 300 <= response.status < 400 or not headers.get("content-type", "").startswith("text/html"):
             return  # redirects and downloads carry no page
         self.documents += 1
         header = headers.get("content-security-policy")

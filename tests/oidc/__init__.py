@@ -3,8 +3,10 @@ tests/oidc/provider.mjs on 127.0.0.1, and what a relying party in a test needs t
 PKCE pairs, the authorization URL, and signing in through the provider's own page with httpx.
 
 The session's provider (fixture `oidc_provider`, tests/conftest.py) has one confidential client
-made at start, for a redirect URI on a port held by the test process (nothing answers there:
-a test reads the code off the redirect, or routes it in the browser). A relying party whose own
+made at start, whose redirect URI is a small page of the test process (`provider.landing`): it
+records every arrival (a browser test reads the code from `landing.last()`; an httpx test reads
+it off the redirect without following it). Playwright's router is no substitute: Chromium sent
+a redirect's target past it (connection refused) and only its retry was routed. A relying party whose own
 port is known only later (the registry under test) registers a client of its own with
 `provider.register(redirect_uri)`: standard Dynamic Client Registration against the same process."""
 from __future__ import annotations
@@ -13,18 +15,20 @@ import base64
 import hashlib
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlencode, urljoin
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
 from tests.nodetools import node, node_modules
-from tests.services import HeldPort, free_port
+from tests.services import free_port
 
 SCRIPT = Path(__file__).resolve().parent / "provider.mjs"
 PASSWORD = "correct horse"  # any username signs in with it
@@ -38,6 +42,45 @@ class OidcClient:
     redirect_uri: str
 
 
+class Landing:
+    """A relying party's redirect URI for tests that have none: every arrival is recorded and
+    answered with a small page (heading "Signed in")."""
+
+    PAGE = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Back at the client</title></head>'
+            b'<body><main><h1>Signed in</h1></main></body></html>')
+
+    def __init__(self, path: str = "/oidc/callback") -> None:
+        self.arrivals: list[str] = []
+        landing = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                landing.arrivals.append(f"{landing.origin}{self.path}")
+                self.send_response(200)
+                for key, value in (("content-type", "text/html; charset=utf-8"), ("content-length", str(len(landing.PAGE))),
+                                   ("content-security-policy", "default-src 'none'")):
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(landing.PAGE)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = self.origin + path
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def last(self) -> dict[str, str]:
+        """The query of the latest arrival: code, state, iss (or error, error_description)."""
+        assert self.arrivals, f"nothing arrived at {self.url}"
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.arrivals[-1]).query).items()}
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @dataclass(frozen=True)
 class OidcProvider:
     issuer: str
@@ -47,6 +90,7 @@ class OidcProvider:
     password: str
     registration_token: str
     log: Path
+    landing: Landing | None  # what answers at redirect_uri, when run_provider made it
 
     @property
     def client(self) -> OidcClient:
@@ -119,10 +163,9 @@ def sign_in(http: httpx.Client, url: str, username: str, password: str = PASSWOR
 def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str = PASSWORD) -> Iterator[OidcProvider]:
     """`node tests/oidc/provider.mjs` on a free port; ready once its discovery document answers."""
     node_modules()
-    held = None
-    if redirect_uri is None:
-        held = HeldPort()  # bound, not listening: nobody else gets it, and nothing answers there
-        redirect_uri = f"http://127.0.0.1:{held.port}/oidc/callback"
+    landing = Landing() if redirect_uri is None else None
+    redirect_uri = landing.url if landing else redirect_uri
+    assert redirect_uri is not None
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     client_id, client_secret, token = "registry-tests", secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -143,7 +186,7 @@ def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str =
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the OpenID provider did not start (exit {proc.poll()}):\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
-        yield OidcProvider(issuer, client_id, client_secret, redirect_uri, password, token, log)
+        yield OidcProvider(issuer, client_id, client_secret, redirect_uri, password, token, log, landing)
     finally:
         proc.terminate()
         try:
@@ -151,5 +194,5 @@ def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str =
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
-        if held is not None:
-            held.release()
+        if landing is not None:
+            landing.close()
