@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import subprocess
 import threading
@@ -28,11 +29,11 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import httpx
 
 from tests.nodetools import node, node_modules
-from tests.services import free_port
 
 SCRIPT = Path(__file__).resolve().parent / "provider.mjs"
 PASSWORD = "correct horse"  # any username signs in with it
 SCOPE = "openid email profile"
+_READY = re.compile(r"^ready (http://127\.0\.0\.1:\d+)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -161,25 +162,26 @@ def sign_in(http: httpx.Client, url: str, username: str, password: str = PASSWOR
 
 @contextmanager
 def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str = PASSWORD) -> Iterator[OidcProvider]:
-    """`node tests/oidc/provider.mjs` on a free port; ready once its discovery document answers."""
+    """`node tests/oidc/provider.mjs` on a port the system picks; ready once its discovery document answers."""
     node_modules()
     landing = Landing() if redirect_uri is None else None
     redirect_uri = landing.url if landing else redirect_uri
     assert redirect_uri is not None
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
     client_id, client_secret, token = "registry-tests", secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    log = log_dir / f"oidc-provider-{port}.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([node(), str(SCRIPT), "--port", str(port), "--client-id", client_id,
+    log = log_dir / f"oidc-provider-{secrets.token_hex(4)}.log"
+    with open(log, "ab") as out:  # --port 0: the provider binds a port the system picks and names it
+        proc = subprocess.Popen([node(), str(SCRIPT), "--port", "0", "--client-id", client_id,
                                  "--client-secret", client_secret, "--redirect-uri", redirect_uri,
                                  "--password", password, "--registration-token", token],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
+        issuer = None
         while True:
+            if issuer is None and (ready := _READY.search(log.read_text(errors="replace"))):
+                issuer = ready.group(1)
             try:
-                if httpx.get(issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
+                if issuer and httpx.get(issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -4,6 +4,7 @@
 //   node tests/oidc/provider.mjs --port 4000 --client-id registry --client-secret s3cret \
 //        --redirect-uri http://127.0.0.1:8000/login/oidc/callback [--redirect-uri ...] [--password pw]
 //
+// --port 0 takes a port the system picks (no race with another process between choosing and binding).
 // With --registration-token T, a test registers more clients at run time (POST /reg, bearer T).
 // Prints one line `ready ISSUER` on stdout once it listens. Any username signs in with the fixed
 // password (default "correct horse"); its claims: sub = username, email = username@example.test,
@@ -23,6 +24,7 @@
 // - signing keys are a fresh RSA key per run (not the library's published dev keys); storage is the
 //   library's in-memory adapter: a restart forgets every session, code and grant.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -51,7 +53,25 @@ for (const name of ['port', 'client-id', 'client-secret', 'redirect-uri']) {
   }
 }
 
-const issuer = `http://${args.host}:${args.port}`;
+// Listen first: the issuer names the port, which --port 0 leaves to the system.
+let handle;
+const server = createServer(async (req, res) => {
+  if (!handle) {  // not ready yet
+    res.writeHead(503, { 'retry-after': '1' });
+    return res.end();
+  }
+  const match = /^\/interaction\/([A-Za-z0-9_-]+)(\/abort)?$/.exec(new URL(req.url, issuer).pathname);
+  if (!match) return handle(req, res);
+  try {
+    await interaction(req, res, match[1], match[2] ? 'abort' : (req.method === 'POST' ? 'submit' : 'show'));
+  } catch (err) {
+    if (!res.headersSent) send(res, 400, page('Bad request', `<h1>Bad request</h1><p id="error">${escape(err.message)}</p>`));
+    else res.end();
+  }
+});
+server.listen(Number(args.port), args.host);
+await once(server, 'listening');
+const issuer = `http://${args.host}:${server.address().port}`;
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
@@ -167,15 +187,5 @@ async function interaction(req, res, uid, action) {
   return provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
 }
 
-const handle = provider.callback();
-const server = createServer(async (req, res) => {
-  const match = /^\/interaction\/([A-Za-z0-9_-]+)(\/abort)?$/.exec(new URL(req.url, issuer).pathname);
-  if (!match) return handle(req, res);
-  try {
-    await interaction(req, res, match[1], match[2] ? 'abort' : (req.method === 'POST' ? 'submit' : 'show'));
-  } catch (err) {
-    if (!res.headersSent) send(res, 400, page('Bad request', `<h1>Bad request</h1><p id="error">${escape(err.message)}</p>`));
-    else res.end();
-  }
-});
-server.listen(Number(args.port), args.host, () => console.log(`ready ${issuer}`));
+handle = provider.callback();
+console.log(`ready ${issuer}`);
