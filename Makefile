@@ -7,7 +7,12 @@ PYTEST_ARGS ?=
 # (measured: 6 workers were slower than 4 on this 2-core machine.)
 XDIST ?= -n 4 --dist loadfile
 
-.PHONY: install serve test quick lint typecheck bench fuzz soak clean assets
+.PHONY: install js serve test quick lint typecheck bench fuzz soak clean assets
+
+# The browser tests' node tools (tests/js: axe-core, oidc-provider), from their npm lockfile; redone
+# only when package.json or the lockfile is newer than the stamp (tests/nodetools.py, the same rule,
+# does it for a pytest run without make). --prefer-offline: npm's cache first, the registry if not.
+JS_TOOLS := tests/js/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,13 +22,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+$(JS_TOOLS): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+js: $(JS_TOOLS)
+
 serve: install
 	$(VENV)/bin/registry serve $(SERVE_ARGS)
 
 # The browser script is built from web/package-lock.json by esbuild and committed under
 # api/web/static/, so `make serve` needs no node; the tests rebuild it and compare (node needed there).
 web/node_modules/.package-lock.json: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
 assets: web/node_modules/.package-lock.json
@@ -36,7 +47,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # mypy runs beside the tests (they leave a core idle much of the time) and fails the target too.
-test: lint web/node_modules/.package-lock.json
+test: lint $(JS_TOOLS) web/node_modules/.package-lock.json
 	@$(VENV)/bin/mypy > .mypy.out 2>&1 & types=$$!; \
 	$(PY) -m pytest -q $(XDIST) $(PYTEST_ARGS); tests=$$?; \
 	wait $$types; typed=$$?; cat .mypy.out; rm -f .mypy.out; \
@@ -62,4 +73,4 @@ bench: install
 	$(PY) -m bench.bench_bombs
 
 clean:
-	rm -rf $(VENV) .registry .pytest_cache
+	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules

@@ -23,6 +23,27 @@ def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """A real OpenID provider (tests/oidc): `.issuer`, `.client_id`, `.client_secret`,
+    `.redirect_uri` (a held port nothing answers on), `.password` (any username signs in with it),
+    `.register(redirect_uri)` for a client of a relying party started later."""
+    from tests.oidc import run_provider
+
+    with run_provider(tmp_path_factory.mktemp("oidc")) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) keeping what it receives: `.url` for REGISTRY_SMTP_URL,
+    `.wait_for_mail(to, timeout)`; tests.mail.first_link(message) for the link in it."""
+    from tests.mail import smtp_server as serve
+
+    with serve() as mailbox:
+        yield mailbox
+
+
 # Files that take longest first, so that with xdist (--dist loadfile hands out files in this
 # order) no long file starts last and runs alone at the end. Measured with --durations=0.
 SLOW_FIRST = ("test_openapi_conformance", "test_serve_workers", "test_import", "test_s3_faults", "test_two_nodes",

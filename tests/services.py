@@ -168,11 +168,13 @@ class Server:
 
 @contextmanager
 def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
-                    serve_args: tuple[str, ...] = (), workers: int | None | str = "tests") -> Iterator[Server]:
+                    serve_args: tuple[str, ...] = (), workers: int | None | str = "tests",
+                    port: int | None = None) -> Iterator[Server]:
     """`registry serve` with `workers` processes (None: serve's own default, one per core; by
-    default SERVE_WORKERS), unless `serve_args` names --workers itself."""
+    default SERVE_WORKERS), unless `serve_args` names --workers itself. `port`: one chosen before
+    (free_port()), when the environment must name the server's URL (an OpenID client's redirect URI)."""
     workers = SERVE_WORKERS if workers == "tests" else workers
-    port = free_port()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
     env.update({"REGISTRY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})

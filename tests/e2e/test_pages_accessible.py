@@ -1,0 +1,64 @@
+"""The registry's pages as people use them, in Chromium: no axe-core WCAG 2.1 AA violation, no CSP
+violation and a strict policy on each (the open_page fixture), no horizontal scroll on a 375 px
+phone, and signing in done by keyboard alone, with JavaScript on and off."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import assert_accessible, assert_fits_width, screenshot
+from tests.keyboard import activate, fill_by_keyboard
+from tests.web_scenario import XSS_BRANCH, build
+
+pytestmark = pytest.mark.timeout(300)
+
+SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pulls": "/alice/a11y/pulls",
+              "pull": "/alice/a11y/pulls/1"}
+SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "pull-split": "/alice/a11y/pulls/1?view=split"}
+
+
+@pytest.fixture(scope="module")
+def site(web_env, tmp_path_factory):
+    build(web_env, "a11y", tmp_path_factory.mktemp("a11y"))
+    with web_env.api() as c:
+        resp = c.post("/templates/alice/a11y/pulls", json={"title": "Shorter answers", "body": "Halves *maxTokens*.",
+                                                           "head": XSS_BRANCH})
+        assert resp.status_code == 201, resp.text
+        assert c.post("/templates/alice/a11y/pulls/1/comments", json={"body": "Looks right"}).status_code == 201
+    return web_env
+
+
+def _sign_in_by_keyboard(page, env, user: str = "alice") -> None:
+    page.goto("/login")
+    fill_by_keyboard(page, "User", user)
+    fill_by_keyboard(page, "Token", env.tokens[user])
+    activate(page, "Enter")  # Enter in a field submits its form
+    page.locator("header .who").filter(has_text=user).wait_for()
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_every_page_passes_axe_and_fits_a_phone(site, open_page, signed_in):
+    page = open_page(site.url)
+    if signed_in:
+        _sign_in_by_keyboard(page, site)
+    failures = []
+    for name, path in (SIGNED_IN if signed_in else SIGNED_OUT).items():
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(path)
+        for check in (assert_accessible, assert_fits_width):
+            try:
+                check(page)
+            except AssertionError as failed:
+                failures.append(f"{name} ({path}), {check.__name__}: {failed}")
+        if signed_in:
+            screenshot(page, f"page-{name}-phone")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_sign_in_by_keyboard_with_javascript_off(site, open_page):
+    page = open_page(site.url, js=False)
+    _sign_in_by_keyboard(page, site, "bob")
+    page.goto("/settings/tokens")
+    fill_by_keyboard(page, "Expires after (days, empty for never)", "7")
+    activate(page, "Enter")
+    page.locator("#new-token code").wait_for()
+    assert page.locator("#new-token code").inner_text().strip()
