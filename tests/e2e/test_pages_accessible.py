@@ -12,7 +12,10 @@ from tests.web_scenario import XSS_BRANCH, build
 pytestmark = pytest.mark.timeout(300)
 
 SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pulls": "/alice/a11y/pulls",
-              "pull": "/alice/a11y/pulls/1"}
+              "pull": "/alice/a11y/pulls/1", "tree": "/alice/a11y/tree/main/",
+              "blob": "/alice/a11y/blob/main/template.json", "readme": "/alice/a11y/blob/main/README.md",
+              "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
+              "use": "/alice/a11y?render=1"}
 SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "pull-split": "/alice/a11y/pulls/1?view=split"}
 
 
