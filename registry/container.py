@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .accounts.store import AccountRepository
 from .git import RepoStore
 from .git.policy import RefUpdate
 from .git.repo import TemplateRepo
@@ -49,6 +50,7 @@ class Container:
     queue_depths: Callable[[], dict[str, int]] | None = None
     _search: list[SearchIndex] = field(default_factory=list, repr=False, compare=False)  # opened on first use
     _search_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _accounts: list[AccountRepository] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def build(cls, settings: Settings, migrate: bool = True, listeners: Listeners = Listeners(),
@@ -75,6 +77,14 @@ class Container:
                 else:
                     self._search.append(WhooshIndex(self.settings.data_dir / "search"))
             return self._search[0]
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Accounts' sign-in data, sessions and factors, on the metadata database and inside its
+        transactions (`meta.atomic()`)."""
+        if not self._accounts:
+            self._accounts.append(db.accounts_of(self.meta))
+        return self._accounts[0]
 
     def open_repo(self, template: Template) -> TemplateRepo:
         """The template's repository as it is now; use it as a context manager."""

@@ -1,5 +1,6 @@
 """Metadata: the MetaStore protocol, its records, and its one implementation over SQLAlchemy Core
 (SQLite, the embedded default, or PostgreSQL; registry.meta.db opens and migrates it)."""
+from . import accounts_schema  # noqa: F401  (puts the accounts' tables on schema.metadata)
 from .base import MetaStore
 from .records import (
     FINAL,

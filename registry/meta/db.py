@@ -20,10 +20,11 @@ from ..settings import Settings
 from .engine import make_engine
 from .schema import metadata
 from .sql import SqlMetaStore
+from .sql_accounts import SqlAccountRepository
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
-HEAD = "0009"  # the newest revision in migrations/versions (a test keeps the two in step)
+HEAD = "0010"  # the newest revision in migrations/versions (a test keeps the two in step)
 LOCK_ID = 7_274_611  # pg_advisory_lock key for migrations
 LOCK_POLL = 0.2  # seconds between attempts to take it
 
@@ -49,6 +50,13 @@ def engine_of(store: object) -> Engine:
     if store.engine.dialect.name != "postgresql":
         raise InvalidInput("REGISTRY_SEARCH=postgres needs REGISTRY_DATABASE_URL=postgresql://...")
     return store.engine
+
+
+def accounts_of(store: object) -> SqlAccountRepository:
+    """The account repository on a MetaStore's database, inside its transactions."""
+    if not isinstance(store, SqlMetaStore):
+        raise TypeError("accounts need the SQL metadata store")
+    return SqlAccountRepository.sharing(store)
 
 
 def dispose(store: object) -> None:
