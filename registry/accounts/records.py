@@ -114,3 +114,4 @@ class Activity:
     pulls: list[dict[str, Any]]
     reviews: list[dict[str, Any]]
     comments: list[dict[str, Any]]
+    collaborations: list[dict[str, Any]] = field(default_factory=list)
