@@ -37,7 +37,10 @@ class AccountDataMixin(SqlBase):
             comments = c.execute(select(full, m.number, m.body, m.path, m.line, m.side, m.created_at)
                                  .join_from(s.comments, s.templates).where(m.author == name)
                                  .order_by(m.created_at)).all()
-        return Activity(as_dicts(stars), as_dicts(ratings), as_dicts(pulls), as_dicts(reviews), as_dicts(comments))
+            roles = c.execute(select(full, s.collaborators.c.role).join_from(s.collaborators, s.templates)
+                              .where(s.collaborators.c.user_id == user_id).order_by(full)).all()
+        return Activity(as_dicts(stars), as_dicts(ratings), as_dicts(pulls), as_dicts(reviews), as_dicts(comments),
+                        as_dicts(roles))
 
     def transfer_template(self, template_id: str, new_owner: str) -> None:
         t = s.templates.c

@@ -222,6 +222,7 @@ def test_activity_lists_what_a_user_did(stores):
     alice, bob = repo.create_account("alice", None, None), repo.create_account("bob", None, None)
     t = _template(meta, "bob", "t")
     meta.set_star(t.id, alice.id, True)
+    meta.set_collaborator(t.id, alice.id, "writer")
     meta.rate(t.id, alice.id, 4, "good")
     meta.add_pull(t.id, "title", "body", "alice", t.id, "feature", "main", "a" * 40)
     meta.add_review(t.id, 1, "alice", "COMMENT", "looks fine", "a" * 40, [])
@@ -232,6 +233,7 @@ def test_activity_lists_what_a_user_did(stores):
     assert got.ratings[0]["score"] == 4 and got.ratings[0]["review"] == "good"
     assert got.pulls[0]["title"] == "title" and got.reviews[0]["body"] == "looks fine"
     assert [(c["body"], c["path"], c["line"]) for c in got.comments] == [("a remark", "x.md", 3)]  # not bob's
+    assert got.collaborations == [{"template": "bob/t", "role": "writer"}]
     assert repo.activity(bob.id, "bob").stars == []
 
 
