@@ -98,7 +98,10 @@ class WrongCredentials(Unauthenticated):
     code = "invalid_credentials"
 
 
-class AccountDisabled(PermissionDenied):
+class AccountDisabled(Unauthenticated):
+    """The account is disabled: its password, tokens and sessions are credentials no more (every
+    place that treats bad credentials as anonymous treats these so too)."""
+
     code = "account_disabled"
 
 

@@ -16,10 +16,10 @@ class Account:
 
     user: User
     created_at: float
-    password_hash: str | None = None
+    password_hash: str | None = field(default=None, repr=False)  # never shown, never logged
     email_verified: bool = False
     disabled: bool = False
-    totp_secret: str | None = None
+    totp_secret: str | None = field(default=None, repr=False)
     totp_last_step: int | None = None
     display_name: str | None = None
 
