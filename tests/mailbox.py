@@ -7,6 +7,7 @@ import email.policy
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,13 +34,19 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def link(self, address: str, path: str) -> str:
-        """The last link to `path` mailed to `address`."""
-        for msg in reversed(self.to(address)):
-            found = re.search(r"https?://\S*" + re.escape(path) + r"\S*", msg.get_content())
-            if found:
-                return found.group(0)
-        raise AssertionError(f"no mail to {address} with a link to {path}: {[m['Subject'] for m in self.messages]}")
+    def link(self, address: str, path: str, wait: float = 10.0) -> str:
+        """The last link to `path` mailed to `address`, waiting up to `wait` seconds for it (some
+        mail is sent in the background)."""
+        deadline = time.monotonic() + wait
+        with self.received:
+            while True:
+                for msg in reversed(self.to(address)):
+                    found = re.search(r"https?://\S*" + re.escape(path) + r"\S*", msg.get_content())
+                    if found:
+                        return found.group(0)
+                if not self.received.wait(max(0.0, deadline - time.monotonic())):
+                    raise AssertionError(f"no mail to {address} with a link to {path}: "
+                                         f"{[m['Subject'] for m in self.messages]}")
 
 
 def _free_port() -> int:

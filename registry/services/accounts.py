@@ -10,6 +10,7 @@ unknown user and a wrong password with the same error in about the same time.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from ..access import Actor
@@ -30,6 +31,7 @@ from ..errors import (
 from ..events import recording
 from ..meta import User
 from ..names import check_username, normalize_email
+from .accounts_sessions import SignedIn, settled
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,12 @@ def link_url(c: Container, kind: str, token: str, base_url: str | None = None) -
 
 def mail_enabled(c: Container) -> bool:
     return bool(c.settings.smtp_url)
+
+
+def _send_later(c: Container, to: str, subject: str, body: str) -> None:
+    """Mail in the background: the caller's answer must not take longer when there is someone
+    to mail (a reset request for an existing account against one for nobody)."""
+    threading.Thread(target=_send, args=(c, to, subject, body), name="mail", daemon=True).start()
 
 
 def _send(c: Container, to: str, subject: str, body: str) -> bool:
@@ -128,9 +136,11 @@ def authenticate(c: Container, login: str, password: str) -> User:
 
 
 # -- passwords -------------------------------------------------------------------------------
-def change_password(c: Container, user: User, current: str, new: str, keep_session: int | None = None) -> None:
+def change_password(c: Container, who: SignedIn, current: str, new: str) -> None:
     """A new password, given the current one (an account that has none, made by single sign-on,
-    sets its first). Every other session ends, and any reset link still out stops working."""
+    sets its first). Every session but the caller's ends, and any reset link still out stops
+    working."""
+    user = settled(who)
     account = c.accounts.account(user.id)
     if account.password_hash is not None:
         passwords.check_size(current)
@@ -141,7 +151,7 @@ def change_password(c: Container, user: User, current: str, new: str, keep_sessi
     with recording(c) as r:
         c.accounts.set_password(user.id, new_hash)
         c.accounts.drop_links(user.id, "reset")
-        ended = c.accounts.end_sessions(user.id, keep=keep_session)
+        ended = c.accounts.end_sessions(user.id, keep=who.session.id)
         r.add(user.name, "user.password_changed", None, {"sessions_ended": ended})
 
 
@@ -156,7 +166,7 @@ def request_reset(c: Container, login: str, base_url: str | None = None) -> None
     if account is None or account.disabled or not account.user.email:
         return
     url = _new_link(c, account, "reset", None, base_url)
-    _send(c, account.user.email, "Reset your password",
+    _send_later(c, account.user.email, "Reset your password",
           f"Someone (hopefully you) asked to reset the password of {account.name}.\n\n"
           f"Choose a new one here within the hour (the link works once):\n{url}\n\n"
           "If it was not you, ignore this mail: your password stays as it is.\n")
@@ -259,9 +269,10 @@ def verify_email(c: Container, token: str) -> User:
     return account.user
 
 
-def update_profile(c: Container, user: User, display_name: str | None, email: str | None,
+def update_profile(c: Container, who: SignedIn, display_name: str | None, email: str | None,
                    base_url: str | None = None) -> Account:
     """The display name, and the address (a new one is unverified until its link is followed)."""
+    user = settled(who)
     shown = check_display_name(display_name)
     account = c.accounts.account(user.id)
     address = normalize_email(email) if email is not None and email.strip() else account.user.email

@@ -20,7 +20,7 @@ from ..meta import EventFilter, Template, User
 from ..settings import secret_key
 from . import templates as template_cases
 from .accounts_factors import confirm
-from .accounts_sessions import has_second_factor
+from .accounts_sessions import SignedIn, has_second_factor, settled
 
 EVENTS_PAGE = 1000
 
@@ -92,12 +92,13 @@ def export_user_data(c: Container, user: User, base_url: str | None = None) -> d
     return export
 
 
-def delete_account(c: Container, user: User, proof: str | None, templates: dict[str, str | None],
+def delete_account(c: Container, who: SignedIn, proof: str | None, templates: dict[str, str | None],
                    reauthenticated: bool = False) -> str:
     """Delete the account, given proof it is the owner (the password, a TOTP code or a recovery
     code; `reauthenticated` instead when the web layer has just had them sign in again through
     single sign-on). `templates` says for each owned template ("owner/name") None (delete it) or
     the user it goes to. Returns the pseudonym that now stands for them in the record."""
+    user = settled(who)
     account = c.accounts.account(user.id)
     if not reauthenticated or account.has_password or has_second_factor(c, account):
         confirm(c, account, proof or "")

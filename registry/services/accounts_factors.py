@@ -2,6 +2,9 @@
 or for passwordless sign-in. Enrolling or using one works through a ceremony the server keeps
 (a challenge taken once, expiring); its handle goes to the browser. Removing a factor needs
 proof (`confirm`: the password, a TOTP code or a recovery code) and ends every other session.
+
+Adding, removing or renewing factors takes the caller's session (`SignedIn`), never a bare user
+(accounts_sessions.settled says why).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from ..container import Container
 from ..errors import AccountDisabled, InvalidField, InvalidLink, WrongCredentials
 from ..events import recording
 from ..meta import User
+from .accounts_sessions import SignedIn, settled
 
 ENROL_SECONDS = 900.0
 WEBAUTHN_SECONDS = 300.0
@@ -42,21 +46,28 @@ def _take(c: Container, handle: str, kind: str, user_id: int | None) -> dict[str
 
 
 # -- TOTP ------------------------------------------------------------------------------------
-def begin_totp(c: Container, user: User, base_url: str | None = None) -> tuple[str, totp.Enrolment]:
+def begin_totp(c: Container, who: SignedIn, base_url: str | None = None) -> tuple[str, totp.Enrolment]:
     """A new secret to enrol, with its QR code; kept server-side until `confirm_totp` (the
-    handle names it)."""
+    handle names it). An account with TOTP removes it first (with proof) to enrol another."""
+    user = settled(who)
+    if c.accounts.account(user.id).totp_secret is not None:
+        raise InvalidField("code", "an authenticator app is enrolled already: remove it first")
     secret = totp.new_secret()
     handle = _challenge(c, "totp.enrol", user.id, {"secret": secret}, ENROL_SECONDS)
     return handle, totp.enrolment(secret, user.name, _issuer(c, base_url))
 
 
-def confirm_totp(c: Container, user: User, handle: str, code: str) -> list[str]:
+def confirm_totp(c: Container, who: SignedIn, handle: str, code: str) -> list[str]:
     """Enrol the pending secret once a code from it is right; returns the new recovery codes,
-    shown this once. (The caller's session has just passed a factor: rotate it.)"""
+    shown this once. (The caller's session has just passed a factor: rotate it with
+    `second_factor=True`.)"""
+    user = settled(who)
     secret = str(_take(c, handle, "totp.enrol", user.id)["secret"])
     step = totp.match(secret, code, time.time())
     if step is None:
         raise InvalidField("code", "this code is not right: check the app's clock, and enrol again")
+    if c.accounts.account(user.id).totp_secret is not None:
+        raise InvalidField("code", "an authenticator app is enrolled already: remove it first")
     codes = recovery.new_codes()
     with recording(c) as r:
         c.accounts.set_totp(user.id, secret)
@@ -85,8 +96,9 @@ def use_recovery_code(c: Container, user: User, code: str) -> int:
     return left
 
 
-def new_recovery_codes(c: Container, user: User, proof: str) -> list[str]:
+def new_recovery_codes(c: Container, who: SignedIn, proof: str) -> list[str]:
     """A new set of ten (the old ones stop working), given proof it is the user."""
+    user = settled(who)
     account = c.accounts.account(user.id)
     confirm(c, account, proof)
     codes = recovery.new_codes()
@@ -96,14 +108,16 @@ def new_recovery_codes(c: Container, user: User, proof: str) -> list[str]:
     return codes
 
 
-def disable_totp(c: Container, user: User, proof: str, keep_session: int | None = None) -> None:
+def disable_totp(c: Container, who: SignedIn, proof: str) -> None:
+    """Remove the authenticator app, given proof; every session but the caller's ends."""
+    user = settled(who)
     account = c.accounts.account(user.id)
     confirm(c, account, proof)
     with recording(c) as r:
         c.accounts.set_totp(user.id, None)
         if not c.accounts.passkeys(user.id):
             c.accounts.replace_recovery_codes(user.id, [])
-        ended = c.accounts.end_sessions(user.id, keep=keep_session)
+        ended = c.accounts.end_sessions(user.id, keep=who.session.id)
         r.add(user.name, "user.totp_disabled", None, {"sessions_ended": ended})
 
 
@@ -129,8 +143,9 @@ def _rp(c: Container, base_url: str | None) -> passkeys.RelyingParty:
     return passkeys.relying_party(base_url or c.settings.public_base_url(), "Prompt registry")
 
 
-def passkey_registration(c: Container, user: User, base_url: str | None = None) -> tuple[str, str]:
+def passkey_registration(c: Container, who: SignedIn, base_url: str | None = None) -> tuple[str, str]:
     """(handle, options JSON for navigator.credentials.create)."""
+    user = settled(who)
     keys = c.accounts.passkeys(user.id)
     user_handle = keys[0].user_handle if keys else base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     display = c.accounts.account(user.id).display_name or user.name
@@ -141,10 +156,11 @@ def passkey_registration(c: Container, user: User, base_url: str | None = None) 
     return handle, options
 
 
-def add_passkey(c: Container, user: User, handle: str, credential_json: str, name: str,
+def add_passkey(c: Container, who: SignedIn, handle: str, credential_json: str, name: str,
                 base_url: str | None = None) -> tuple[Passkey, list[str]]:
     """Register the browser's new credential; with the first second factor of an account comes
     its set of recovery codes (returned, shown once; otherwise empty)."""
+    user = settled(who)
     label = (name or "passkey").strip()
     if len(label) > MAX_PASSKEY_NAME or any(ord(ch) < 32 for ch in label):
         raise InvalidField("name", f"at most {MAX_PASSKEY_NAME} characters, on one line")
@@ -192,7 +208,9 @@ def my_passkeys(c: Container, user: User) -> list[Passkey]:
     return c.accounts.passkeys(user.id)
 
 
-def remove_passkey(c: Container, user: User, passkey_id: int, proof: str, keep_session: int | None = None) -> None:
+def remove_passkey(c: Container, who: SignedIn, passkey_id: int, proof: str) -> None:
+    """Remove one of the caller's passkeys, given proof; every session but the caller's ends."""
+    user = settled(who)
     account = c.accounts.account(user.id)
     confirm(c, account, proof)
     with recording(c) as r:
@@ -200,7 +218,7 @@ def remove_passkey(c: Container, user: User, passkey_id: int, proof: str, keep_s
             raise InvalidField("passkey", "no such passkey")
         if account.totp_secret is None and not c.accounts.passkeys(user.id):
             c.accounts.replace_recovery_codes(user.id, [])
-        ended = c.accounts.end_sessions(user.id, keep=keep_session)
+        ended = c.accounts.end_sessions(user.id, keep=who.session.id)
         r.add(user.name, "user.passkey_removed", None, {"passkey": passkey_id, "sessions_ended": ended})
 
 

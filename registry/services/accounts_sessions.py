@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..accounts import tokens
 from ..accounts.records import Account, Session
 from ..container import Container
-from ..errors import Unauthenticated
+from ..errors import PermissionDenied, Unauthenticated
 from ..events import recording
 from ..meta import User
 
@@ -37,6 +37,16 @@ class SignedIn:
     def complete(self) -> bool:
         """Signed in for everything (not only for finishing the sign-in)."""
         return not self.needs_second_factor and not self.must_enrol
+
+
+def settled(who: SignedIn) -> User:
+    """The session's user, if it is past its second factor. Changes to the account itself take
+    the session, never a bare user: a session still waiting for its second factor knows the
+    password, and must not use it to remove the factor it has not passed, move the address or
+    delete the account. (A session REGISTRY_REQUIRE_2FA sends to enrol may enrol.)"""
+    if who.needs_second_factor:
+        raise PermissionDenied("finish signing in with your second factor first")
+    return who.user
 
 
 def has_second_factor(c: Container, account: Account) -> bool:

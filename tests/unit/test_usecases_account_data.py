@@ -25,6 +25,11 @@ from tests.unit.usecases import World, manifest_files
 PASSWORD = "violet-lantern-orbit-57"
 
 
+def me(w: World, user) -> sessions.SignedIn:
+    """A session of `user`, signed in fully."""
+    return sessions.start(w.c, user, "password", second_factor=True)[1]
+
+
 @pytest.fixture
 def w(tmp_path) -> World:
     world = World.make(tmp_path)
@@ -52,7 +57,7 @@ def _alices_footprint(w: World):
 
 def test_the_export_holds_everything_about_the_caller(w):
     keep, gone, _ = _alices_footprint(w)
-    accounts.update_profile(w.c, w.alice.user, "Alice A.", "alice@example.com")
+    accounts.update_profile(w.c, me(w, w.alice.user), "Alice A.", "alice@example.com")
     sessions.start(w.c, w.alice.user, "password", ip="10.0.0.7", user_agent="Firefox")
     data = accounts_data.export_user_data(w.c, w.alice.user, "https://reg.example.com")
     json.dumps(data)  # JSON-ready as it is
@@ -81,15 +86,15 @@ def test_deleting_an_account_needs_proof_and_a_word_on_each_template(w):
     keep, gone, _ = _alices_footprint(w)
     plan = {"alice/keep": "bob", "alice/gone": None}
     with pytest.raises(InvalidField) as refused:
-        accounts_data.delete_account(w.c, w.alice.user, "wrong password!", plan)
+        accounts_data.delete_account(w.c, me(w, w.alice.user), "wrong password!", plan)
     assert refused.value.field == "proof"
     with pytest.raises(InvalidField) as refused:
-        accounts_data.delete_account(w.c, w.alice.user, PASSWORD, {"alice/keep": "bob"})
+        accounts_data.delete_account(w.c, me(w, w.alice.user), PASSWORD, {"alice/keep": "bob"})
     assert refused.value.field == "templates" and "alice/gone" in refused.value.reason
     with pytest.raises(InvalidField):
-        accounts_data.delete_account(w.c, w.alice.user, PASSWORD, {**plan, "bob/shared": None})
+        accounts_data.delete_account(w.c, me(w, w.alice.user), PASSWORD, {**plan, "bob/shared": None})
     with pytest.raises(InvalidField):
-        accounts_data.delete_account(w.c, w.alice.user, PASSWORD, {**plan, "alice/keep": "nobody"})
+        accounts_data.delete_account(w.c, me(w, w.alice.user), PASSWORD, {**plan, "alice/keep": "nobody"})
     assert w.c.meta.get_user("alice")  # nothing happened
 
 
@@ -99,7 +104,7 @@ def test_deletion_hands_over_or_deletes_templates_and_keeps_events_with_a_pseudo
     before = c.meta.list_events(EventFilter(actor="alice"), 0, 1000)[1]
     secret, _ = sessions.start(c, w.alice.user, "password")
     created_at = c.accounts.account(w.alice.user.id).created_at
-    name = accounts_data.delete_account(c, w.alice.user, PASSWORD, {"alice/keep": "bob", "alice/gone": None})
+    name = accounts_data.delete_account(c, me(w, w.alice.user), PASSWORD, {"alice/keep": "bob", "alice/gone": None})
     assert name == tokens.pseudonym(secret_key(c.settings), w.alice.user.id, created_at)  # stable: from the account
     with pytest.raises(UserNotFound):
         c.meta.get_user("alice")
@@ -120,16 +125,16 @@ def test_deletion_hands_over_or_deletes_templates_and_keeps_events_with_a_pseudo
 
 
 def test_the_name_is_free_again_after_deletion_and_the_pseudonym_differs(w):
-    first = accounts_data.delete_account(w.c, w.carol.user, None, {}, reauthenticated=True)
+    first = accounts_data.delete_account(w.c, me(w, w.carol.user), None, {}, reauthenticated=True)
     carol = accounts.join(w.c, "carol", "carol@example.com", PASSWORD)
     w.c.accounts.set_password(carol.id, passwords.hash_password(PASSWORD))
-    assert accounts_data.delete_account(w.c, carol, PASSWORD, {}) != first
+    assert accounts_data.delete_account(w.c, me(w, carol), PASSWORD, {}) != first
 
 
 def test_reauthentication_stands_in_for_proof_only_without_a_password_or_factor(w):
     with pytest.raises(InvalidField):
-        accounts_data.delete_account(w.c, w.alice.user, None, {}, reauthenticated=True)  # alice has a password
-    assert accounts_data.delete_account(w.c, w.carol.user, None, {}, reauthenticated=True).startswith("deleted:")
+        accounts_data.delete_account(w.c, me(w, w.alice.user), None, {}, reauthenticated=True)  # alice has a password
+    assert accounts_data.delete_account(w.c, me(w, w.carol.user), None, {}, reauthenticated=True).startswith("deleted:")
 
 
 # -- admins -------------------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import pytest
 from registry.accounts import totp
 from registry.accounts.oidc import OidcClient
 from registry.container import Container
-from registry.errors import AlreadyExists, InvalidField, InvalidLink, SignupClosed, WrongCredentials
+from registry.errors import AlreadyExists, InvalidField, InvalidLink, PermissionDenied, SignupClosed, WrongCredentials
 from registry.meta import EventFilter
-from registry.services import accounts, accounts_sso
+from registry.services import accounts, accounts_data, accounts_sso
 from registry.services import accounts_factors as factors
 from registry.services import accounts_sessions as sessions
 from registry.settings import Settings
@@ -35,33 +35,40 @@ def c(tmp_path) -> Container:
     return container(tmp_path)
 
 
+def me(c: Container, user) -> sessions.SignedIn:
+    """A session of `user` past any second factor, as after a full sign-in."""
+    return sessions.start(c, user, "password", second_factor=True)[1]
+
+
 def _enrol(c: Container, user) -> tuple[str, list[str]]:
-    handle, enrolment = factors.begin_totp(c, user)
-    codes = factors.confirm_totp(c, user, handle, totp.code_at(enrolment.secret, time.time()))
+    handle, enrolment = factors.begin_totp(c, me(c, user))
+    codes = factors.confirm_totp(c, me(c, user), handle, totp.code_at(enrolment.secret, time.time()))
     return enrolment.secret, codes
 
 
 # -- TOTP and recovery codes ------------------------------------------------------------------------
 def test_enrolling_totp_needs_a_right_code_and_gives_ten_recovery_codes(c):
     alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
-    handle, enrolment = factors.begin_totp(c, alice)
+    handle, enrolment = factors.begin_totp(c, me(c, alice))
     assert enrolment.uri.startswith("otpauth://totp/reg.example.com:alice") and enrolment.qr_svg.startswith("<svg")
     with pytest.raises(InvalidField):
-        factors.confirm_totp(c, alice, handle, "000000" if totp.code_at(enrolment.secret, time.time()) != "000000"
+        factors.confirm_totp(c, me(c, alice), handle, "000000" if totp.code_at(enrolment.secret, time.time()) != "000000"
                              else "111111")
     with pytest.raises(InvalidLink):  # a handle is tried once: enrol again
-        factors.confirm_totp(c, alice, handle, totp.code_at(enrolment.secret, time.time()))
+        factors.confirm_totp(c, me(c, alice), handle, totp.code_at(enrolment.secret, time.time()))
     secret, codes = _enrol(c, alice)
     assert len(codes) == 10 and factors.recovery_codes_left(c, alice) == 10
     assert c.accounts.account(alice.id).totp_secret == secret
+    with pytest.raises(InvalidField):  # one app at a time: remove it (with proof) to enrol another
+        factors.begin_totp(c, me(c, alice))
 
 
 def test_another_users_enrolment_handle_is_not_theirs(c):
     alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
     bob = accounts.join(c, "bob", "bob@example.com", PASSWORD)
-    handle, enrolment = factors.begin_totp(c, alice)
+    handle, enrolment = factors.begin_totp(c, me(c, alice))
     with pytest.raises(InvalidLink):
-        factors.confirm_totp(c, bob, handle, totp.code_at(enrolment.secret, time.time()))
+        factors.confirm_totp(c, me(c, bob), handle, totp.code_at(enrolment.secret, time.time()))
 
 
 def test_a_totp_code_signs_in_once_and_a_replay_is_refused(c, monkeypatch):
@@ -92,7 +99,7 @@ def test_recovery_codes_are_single_use(c):
         factors.use_recovery_code(c, alice, codes[0])
     with pytest.raises(WrongCredentials):
         factors.use_recovery_code(c, alice, "not a code")
-    renewed = factors.new_recovery_codes(c, alice, PASSWORD)
+    renewed = factors.new_recovery_codes(c, me(c, alice), PASSWORD)
     with pytest.raises(WrongCredentials):
         factors.use_recovery_code(c, alice, codes[1])  # the old set is gone
     assert factors.use_recovery_code(c, alice, renewed[0]) == 9
@@ -103,21 +110,38 @@ def test_recovery_codes_are_single_use(c):
 def test_removing_totp_needs_proof_and_ends_other_sessions(c):
     alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
     secret, codes = _enrol(c, alice)
-    here, _ = sessions.start(c, alice, "password")
-    there, _ = sessions.start(c, alice, "password")
+    here, who = sessions.start(c, alice, "password", second_factor=True)
+    there, _ = sessions.start(c, alice, "password", second_factor=True)
     with pytest.raises(InvalidField) as refused:
-        factors.disable_totp(c, alice, "not my password")
+        factors.disable_totp(c, who, "not my password")
     assert refused.value.field == "proof"
-    factors.disable_totp(c, alice, codes[3], keep_session=sessions.session_id_of(c, here))  # a recovery code is proof
+    factors.disable_totp(c, who, codes[3])  # a recovery code is proof
     assert c.accounts.account(alice.id).totp_secret is None and factors.recovery_codes_left(c, alice) == 0
     assert sessions.current(c, here) is not None and sessions.current(c, there) is None
     assert not sessions.current(c, here).needs_second_factor
 
 
+def test_a_session_waiting_for_its_second_factor_cannot_touch_the_factors(c):
+    alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
+    secret, codes = _enrol(c, alice)
+    _, waiting = sessions.start(c, alice, "password")  # the password is known, the code is not
+    assert waiting.needs_second_factor
+    for attempt in (lambda: factors.disable_totp(c, waiting, PASSWORD),
+                    lambda: factors.new_recovery_codes(c, waiting, PASSWORD),
+                    lambda: factors.passkey_registration(c, waiting),
+                    lambda: factors.begin_totp(c, waiting),
+                    lambda: accounts.change_password(c, waiting, PASSWORD, "brand-new-phrase-13"),
+                    lambda: accounts.update_profile(c, waiting, None, "mallory@example.com"),
+                    lambda: accounts_data.delete_account(c, waiting, PASSWORD, {})):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert c.accounts.account(alice.id).totp_secret == secret and factors.recovery_codes_left(c, alice) == 10
+
+
 # -- passkeys ------------------------------------------------------------------------------------------
 def _add_passkey(c: Container, user, device: SoftAuthenticator, name: str = "laptop"):
-    handle, options = factors.passkey_registration(c, user)
-    return factors.add_passkey(c, user, handle, device.create(options), name)
+    handle, options = factors.passkey_registration(c, me(c, user))
+    return factors.add_passkey(c, me(c, user), handle, device.create(options), name)
 
 
 def test_a_passkey_is_a_second_factor_and_comes_with_recovery_codes(c):
@@ -168,13 +192,13 @@ def test_removing_a_passkey_needs_proof_and_is_only_the_owners(c):
     bob = accounts.join(c, "bob", "bob@example.com", PASSWORD)
     key, _ = _add_passkey(c, alice, SoftAuthenticator(BASE))
     with pytest.raises(InvalidField):
-        factors.remove_passkey(c, bob, key.id, PASSWORD)
+        factors.remove_passkey(c, me(c, bob), key.id, PASSWORD)
     with pytest.raises(InvalidField):
-        factors.remove_passkey(c, alice, key.id, "wrong password here")
-    factors.remove_passkey(c, alice, key.id, PASSWORD)
+        factors.remove_passkey(c, me(c, alice), key.id, "wrong password here")
+    factors.remove_passkey(c, me(c, alice), key.id, PASSWORD)
     assert factors.my_passkeys(c, alice) == [] and factors.recovery_codes_left(c, alice) == 0
     with pytest.raises(InvalidField):
-        factors.add_passkey(c, alice, "no-such-handle", "{}", "x" * 61)
+        factors.add_passkey(c, me(c, alice), "no-such-handle", "{}", "x" * 61)
 
 
 # -- single sign-on -------------------------------------------------------------------------------------

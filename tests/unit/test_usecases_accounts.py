@@ -199,14 +199,14 @@ def test_sign_in_bounds_its_input(c):
 # -- passwords -----------------------------------------------------------------------------------
 def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(c):
     alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
-    here, _ = sessions.start(c, alice, "password")
+    here, who = sessions.start(c, alice, "password")
     there, _ = sessions.start(c, alice, "password")
     with pytest.raises(InvalidField) as refused:
-        accounts.change_password(c, alice, OTHER, "brand-new-phrase-13")
+        accounts.change_password(c, who, OTHER, "brand-new-phrase-13")
     assert refused.value.field == "current_password"
     with pytest.raises(InvalidField):
-        accounts.change_password(c, alice, PASSWORD, "alice12345")
-    accounts.change_password(c, alice, PASSWORD, OTHER, keep_session=sessions.session_id_of(c, here))
+        accounts.change_password(c, who, PASSWORD, "alice12345")
+    accounts.change_password(c, who, PASSWORD, OTHER)
     assert sessions.current(c, here) is not None and sessions.current(c, there) is None
     assert accounts.authenticate(c, "alice", OTHER) == alice
     with pytest.raises(WrongCredentials):
@@ -273,14 +273,15 @@ def test_a_changed_address_is_unverified_and_an_old_link_does_not_verify_it(mail
     c, box = mail
     alice = accounts.join(c, "alice", "alice@example.com", PASSWORD)
     old_link = box.link("alice@example.com", "/join/verify?token=").split("token=")[1]
-    account = accounts.update_profile(c, alice, "Alice", "New@Example.com")
+    who = sessions.start(c, alice, "password")[1]
+    account = accounts.update_profile(c, who, "Alice", "New@Example.com")
     assert account.user.email == "new@example.com" and not account.email_verified and account.display_name == "Alice"
     with pytest.raises(InvalidLink):
         accounts.verify_email(c, old_link)
     accounts.verify_email(c, box.link("new@example.com", "/join/verify?token=").split("token=")[1])
     assert accounts.account_of(c, alice).email_verified
     with pytest.raises(InvalidField):
-        accounts.update_profile(c, alice, "x" * 101, None)
+        accounts.update_profile(c, who, "x" * 101, None)
 
 
 # -- sessions -------------------------------------------------------------------------------------
