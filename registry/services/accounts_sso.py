@@ -106,7 +106,7 @@ def _identity(c: Container, handle: str) -> Claims:
 
 def sso_join(c: Container, handle: str, username: str, invite: str | None = None) -> User:
     """A new account (no password) for a new identity, as REGISTRY_SIGNUP allows; the provider's
-    address comes with it, verified if the provider says so and no account holds it yet."""
+    address comes with it when the provider has verified it and no account holds it yet."""
     mode = c.settings.signup
     if mode == "closed":
         raise SignupClosed("joining is closed on this registry: ask an admin for an account")
@@ -119,8 +119,11 @@ def sso_join(c: Container, handle: str, username: str, invite: str | None = None
         claims = _identity(c, handle)
         if invite and c.accounts.take_link("invite", tokens.hash_secret(invite), time.time()) is None:
             raise InvalidLink("this invite link is not valid (used, expired or mistyped)")
-        email = claims.email if claims.email and c.accounts.account_by_login(claims.email) is None else None
-        account = c.accounts.create_account(name, email, None, email_verified=claims.email_verified and email is not None,
+        # Only an address the provider vouches for, and no account holds: an unverified claim to
+        # someone's address must not take it from them.
+        email = claims.email if claims.email and claims.email_verified \
+            and c.accounts.account_by_login(claims.email) is None else None
+        account = c.accounts.create_account(name, email, None, email_verified=email is not None,
                                             display_name=_shown(claims.name))
         c.accounts.link_identity(account.id, claims.issuer, claims.subject, claims.email)
         r.add(name, "user.joined", None, {"via": "sso"})

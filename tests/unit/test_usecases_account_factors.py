@@ -247,6 +247,16 @@ def test_a_new_identity_is_never_linked_by_its_address_alone(sso):
     assert _round_trip(c, idp, subject="user-2")[1].user == alice
 
 
+def test_an_address_the_provider_has_not_verified_does_not_come_with_the_account(sso):
+    c, idp = sso
+    url = accounts_sso.sso_begin(c, f"{BASE}/login/oidc/callback")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    idp.claims = idp.id_claims(query["nonce"], email="victim@example.com", email_verified=False)
+    outcome = accounts_sso.sso_finish(c, query["state"], "code")
+    assert accounts_sso.sso_join(c, outcome.pending, "mallory").email is None
+    assert accounts.join(c, "victim", "victim@example.com", PASSWORD).email == "victim@example.com"
+
+
 def test_a_refused_sso_join_leaves_the_identity_for_another_try(sso):
     c, idp = sso
     accounts.join(c, "taken", "t@example.com", PASSWORD)
