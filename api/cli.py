@@ -37,6 +37,28 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_invite(args: argparse.Namespace) -> int:
+    from registry.services import accounts
+
+    print(accounts.make_invite(container_from_env(), None, args.email))
+    return 0
+
+
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from registry.services import accounts
+
+    print(accounts.make_reset_link(container_from_env(), None, args.name))
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from registry.services import accounts_data
+
+    user = accounts_data.set_disabled(container_from_env(), None, args.name, args.command_name == "disable")
+    print(f"{'disabled' if user.disabled else 'enabled'} user {user.name}")
+    return 0
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     from registry.services import users
 
@@ -159,6 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email")
     add.add_argument("--admin", action="store_true")
     add.set_defaults(func=cmd_user_add)
+    invite = user.add_parser("invite", help="print a single-use invite link to /join for EMAIL (mailed too when "
+                                            "REGISTRY_SMTP_URL is set)")
+    invite.add_argument("email")
+    invite.set_defaults(func=cmd_user_invite)
+    reset = user.add_parser("reset-password", help="print a single-use link that sets a new password for NAME")
+    reset.add_argument("name")
+    reset.set_defaults(func=cmd_user_reset_password)
+    for verb, what in (("disable", "no sign-in, every session ends and every token stops working"),
+                       ("enable", "undo disable")):
+        toggle = user.add_parser(verb, help=f"{verb} a user: {what}")
+        toggle.add_argument("name")
+        toggle.set_defaults(func=cmd_user_disable, command_name=verb)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
     create = token.add_parser("create", help="create a token and print it (only once)")

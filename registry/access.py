@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .errors import InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
+from .errors import AccountDisabled, InvalidInput, PermissionDenied, TemplateNotFound, Unauthenticated
 from .meta import SCOPES, MetaStore, Template, Token, User
 
 TOKEN_PREFIX = "rgt_"
@@ -77,6 +77,8 @@ def authenticate_hash(meta: MetaStore, token_hash: str) -> Actor:
     if found is None:
         raise Unauthenticated("invalid token")
     tok, user = found
+    if user.disabled:
+        raise AccountDisabled(f"the account {user.name} is disabled")
     if tok.revoked:
         raise Unauthenticated("token revoked")
     now = time.time()

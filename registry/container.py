@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .accounts.store import AccountRepository
 from .git import RepoStore
 from .git.policy import RefUpdate
 from .git.repo import TemplateRepo
@@ -75,6 +76,12 @@ class Container:
                 else:
                     self._search.append(WhooshIndex(self.settings.data_dir / "search"))
             return self._search[0]
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Accounts' sign-in data, sessions and factors, on the metadata database and inside its
+        transactions (`meta.atomic()`)."""
+        return self.meta.accounts
 
     def open_repo(self, template: Template) -> TemplateRepo:
         """The template's repository as it is now; use it as a context manager."""

@@ -21,6 +21,24 @@ class InvalidName(InvalidInput):
     code = "invalid_name"
 
 
+class InvalidField(InvalidInput):
+    """A form or request field refused: which field and why (a page shows it beside the field)."""
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", field=field, reason=reason)
+        self.field = field
+        self.reason = reason
+
+
+class InvalidLink(InvalidInput):
+    """A one-time link (invite, password reset, address verification) that is unknown, used or
+    expired: the same answer for each, so a guess learns nothing."""
+
+    code = "invalid_link"
+
+
 class NotFound(RegistryError):
     code = "not_found"
 
@@ -71,6 +89,24 @@ class Unauthenticated(RegistryError):
 
 class PermissionDenied(RegistryError):
     code = "permission_denied"
+
+
+class WrongCredentials(Unauthenticated):
+    """Sign-in refused: the same error, in about the same time, for an unknown user, a wrong
+    password and a wrong second factor."""
+
+    code = "invalid_credentials"
+
+
+class AccountDisabled(Unauthenticated):
+    """The account is disabled: its password, tokens and sessions are credentials no more (every
+    place that treats bad credentials as anonymous treats these so too)."""
+
+    code = "account_disabled"
+
+
+class SignupClosed(PermissionDenied):
+    code = "signup_closed"
 
 
 class Conflict(RegistryError):

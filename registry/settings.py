@@ -1,6 +1,8 @@
 """One frozen settings object, built once from the environment (see SPEC.md, Configuration)."""
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -86,6 +88,22 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=6, ge=1)
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
+    # Accounts: who may join at /join (open, with an admin's invite link, or nobody), mail for
+    # address verification and password resets (smtp:// or smtps://user:pass@host:port; unset =
+    # no mail, admins reset), who must have a second factor to use the web, single sign-on through
+    # an OpenID Connect provider (discovery from the issuer; the name is the button's).
+    signup: Literal["open", "invite", "closed"] = "open"
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    require_2fa: Literal["none", "admins", "all"] = "none"
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_name: str | None = None
+    # Web sessions (not in SPEC.md): ended after this long without a request, and this long after
+    # sign-in whatever happens.
+    session_idle_hours: float = Field(default=72.0, gt=0)
+    session_max_days: float = Field(default=14.0, gt=0)
 
     @property
     def search_backend(self) -> str:
@@ -105,6 +123,21 @@ class Settings(BaseSettings):
 
     def public_base_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
         return (self.base_url or f"http://{host}:{port}").rstrip("/")
+
+
+def secret_key(settings: Settings) -> str:
+    """REGISTRY_SECRET_KEY, or a key made once and kept in the data directory (one server). It
+    signs session cookies and keys the pseudonyms of deleted accounts."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -18,7 +17,7 @@ from registry import access
 from registry.access import ANONYMOUS, Actor
 from registry.errors import PermissionDenied, Unauthenticated
 from registry.services import users
-from registry.settings import Settings
+from registry.settings import Settings, secret_key
 
 COOKIE = "registry_session"
 MAX_AGE = 14 * 86400
@@ -28,20 +27,6 @@ MAX_AGE = 14 * 86400
 class Session:
     token_hash: str | None
     csrf: str
-
-
-def secret_key(settings: Settings) -> str:
-    """REGISTRY_SECRET_KEY, or a key made once and kept in the data directory (one server)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text().strip()
 
 
 def session_reader(settings: Settings) -> Callable[[str], str | None]:

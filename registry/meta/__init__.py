@@ -1,6 +1,7 @@
 """Metadata: the MetaStore unit of work and its repository protocols, their records, and their one
 implementation over SQLAlchemy Core (SQLite, the embedded default, or PostgreSQL;
 registry.meta.db opens and migrates it)."""
+from . import accounts_schema  # noqa: F401  (puts the accounts' tables on schema.metadata)
 from .base import (
     ActivityRepository,
     CheckRepository,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
+from ..accounts.store import AccountRepository
 from .records import Comment, Protection, Pull, Rating, Review, Run, RunChanges, Status, Template, Token, User, Visibility
 from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 
@@ -146,5 +147,7 @@ class MetaStore(Protocol):
     def activity(self) -> ActivityRepository: ...
     @property
     def events(self) -> EventRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
 
     def atomic(self) -> AbstractContextManager[None]: ...

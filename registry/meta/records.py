@@ -17,6 +17,7 @@ class User:
     name: str
     email: str | None
     is_admin: bool
+    disabled: bool = False  # no sign-in, no token works (registry user disable)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,14 @@ users = Table(
     Column("email", Text),
     Column("is_admin", Boolean, nullable=False),
     Column("created_at", Float, nullable=False),
+    # signing in (migration 0010; the accounts' own tables are in accounts_schema.py)
+    Column("password_hash", Text),  # argon2id
+    Column("email_verified", Boolean, nullable=False, server_default="0"),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("totp_secret", Text),  # set = TOTP enrolled
+    Column("totp_last_step", Integer),  # the last time step a code was accepted for (no replay)
+    Column("display_name", Text),
+    Index("users_email", "email", unique=True),  # lower case; sign-in by email finds one account
 )
 
 tokens = Table(

@@ -14,7 +14,9 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy import Engine
 
+from ..accounts.store import AccountRepository
 from .base import ActivityRepository, CheckRepository, EventRepository, PullRepository, TemplateRepository, UserRepository
+from .sql_accounts import SqlAccountRepository
 from .sql_activity import SqlActivity
 from .sql_base import Database
 from .sql_checks import SqlChecks
@@ -33,6 +35,7 @@ class SqlMetaStore:
         self.pulls: PullRepository = SqlPulls(self.db)
         self.activity: ActivityRepository = SqlActivity(self.db)
         self.events: EventRepository = SqlEvents(self.db)
+        self.accounts: AccountRepository = SqlAccountRepository(self.db)
 
     @property
     def engine(self) -> Engine:

@@ -79,7 +79,7 @@ class SqlUsers(SqlRepository):
 
 
 def _user(row: Row[Any]) -> User:
-    return User(row.id, row.name, row.email, bool(row.is_admin))
+    return User(row.id, row.name, row.email, bool(row.is_admin), bool(row.disabled))
 
 
 def _token(row: Row[Any]) -> Token:

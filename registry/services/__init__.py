@@ -1,6 +1,9 @@
 """Every use case, typed, grouped by subject; each starts with its access check (`guard`).
 
 - `users`: users, tokens, authentication
+- `accounts`: joining, password sign-in, passwords and resets, invites, address verification;
+  `accounts_sessions` (web sessions), `accounts_factors` (TOTP, recovery codes, passkeys),
+  `accounts_sso` (OpenID Connect), `accounts_data` (export, deletion, admins' hold on accounts)
 - `templates`: create, fork, delete, list, collaborators, branch protection, import
 - `push`: what a git push may do and what happens once it lands
 - `pulls`: pull requests (open, edit, list, files, commits)

@@ -54,7 +54,9 @@ def operator_events(c: Container, where: EventFilter, limit: int) -> list[Event]
 
 
 def prune(c: Container) -> int:
-    """Drop events older than the retention setting; how many went."""
+    """Drop events older than the retention setting (how many went), and the expired sessions,
+    one-time links and sign-in ceremonies of accounts."""
+    c.accounts.prune(time.time())
     return c.meta.events.prune(time.time() - c.settings.event_retention_days * 86400)
 
 

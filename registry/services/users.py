@@ -11,13 +11,18 @@ from ..container import Container
 from ..errors import InvalidInput, PermissionDenied, TokenNotFound
 from ..events import recording
 from ..meta import Token, User
-from ..names import check_name
+from ..names import check_username, normalize_email
 from . import guard
 
 
 def add_user(c: Container, name: str, email: str | None = None, is_admin: bool = False) -> User:
-    """Operators only: the CLI calls this; no HTTP route does."""
-    return c.meta.users.add(check_name(name, "user name"), email, is_admin)
+    """Operators only: the CLI calls this; no HTTP route does. The same username and address
+    rules as joining at /join; the account has no password until a reset link sets one."""
+    address = normalize_email(email) if email is not None else None
+    with recording(c) as r:
+        account = c.accounts.create_account(check_username(name), address, None, is_admin=is_admin)
+        r.add(None, "user.created", None, {"user": account.name, "admin": is_admin, "via": "cli"})
+    return account.user
 
 
 def create_token(c: Container, user_name: str, scope: str = "write", expires_days: float | None = None) -> str:

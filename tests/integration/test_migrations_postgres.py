@@ -110,3 +110,16 @@ def test_nodes_starting_together_migrate_once_without_deadlock(engine, at_head, 
     assert results == [HEAD, HEAD]
     with engine.connect() as conn:
         assert catalogue(conn) == at_head
+
+
+def test_0010_lowers_addresses_and_leaves_a_shared_one_to_the_oldest_account(engine, tmp_path):
+    with engine.connect() as conn:
+        upgrade_to(conn, "0009")
+        for uid, email in ((1, "Alice@Example.com"), (2, "alice@example.COM "), (3, "  "), (4, "bob@example.com")):
+            conn.execute(text("INSERT INTO users (id, name, email, is_admin, created_at) VALUES (:i, :n, :e, false, 1)"),
+                         {"i": uid, "n": f"u{uid}", "e": email})
+        conn.commit()
+    assert upgrade(engine, Settings(data_dir=tmp_path)) == HEAD
+    with engine.connect() as conn:
+        emails = dict(conn.execute(text("SELECT id, email FROM users ORDER BY id")).all())
+    assert emails == {1: "alice@example.com", 2: None, 3: None, 4: "bob@example.com"}
