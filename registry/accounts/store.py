@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .records import Account, Activity, Challenge, Identity, Link, Passkey, Session
+from ..meta.records_accounts import Account, Activity, Challenge, Identity, Link, Passkey, Session
 
 
 class AccountRepository(Protocol):

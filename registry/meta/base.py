@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, Unpack
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
-from ..accounts.store import AccountRepository
 from .records import Comment, Protection, Pull, Rating, Review, Run, RunChanges, Status, Template, Token, User, Visibility
 from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 
+if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
+    from ..accounts.store import AccountRepository
 
 class UserRepository(Protocol):
     """Users and their API tokens."""

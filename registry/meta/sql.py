@@ -11,10 +11,10 @@ repository here, never more methods on this class.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from ..accounts.store import AccountRepository
 from .base import ActivityRepository, CheckRepository, EventRepository, PullRepository, TemplateRepository, UserRepository
 from .sql_accounts import SqlAccountRepository
 from .sql_activity import SqlActivity
@@ -25,6 +25,8 @@ from .sql_pulls import SqlPulls
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
 
+if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
+    from ..accounts.store import AccountRepository
 
 class SqlMetaStore:
     def __init__(self, engine: Engine) -> None:

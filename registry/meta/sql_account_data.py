@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.records import Activity
 from ..errors import AlreadyExists, Conflict
 from . import schema as s
+from .records_accounts import Activity
 from .sql_base import SqlRepository
 
 ERASE_BATCH = 500  # events rewritten per statement batch (a long-lived user may have many)

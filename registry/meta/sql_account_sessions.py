@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Row, delete, or_, select, update
 
-from ..accounts.records import Challenge, Link, Session
 from . import accounts_schema as a
+from .records_accounts import Challenge, Link, Session
 from .sql_base import SqlRepository
 
 

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.records import Account, Identity, Passkey
 from ..errors import AlreadyExists, UserNotFound
 from . import accounts_schema as a
 from . import schema as s
 from .records import User
+from .records_accounts import Account, Identity, Passkey
 from .sql_account_data import AccountDataMixin
 from .sql_account_sessions import SessionsMixin
 

@@ -16,7 +16,6 @@ import time
 from ..access import Actor
 from ..accounts import passwords, tokens
 from ..accounts.mail import mailer_for
-from ..accounts.records import Account
 from ..container import Container
 from ..errors import (
     AccountDisabled,
@@ -30,6 +29,7 @@ from ..errors import (
 )
 from ..events import recording
 from ..meta import User
+from ..meta.records_accounts import Account
 from ..names import check_username, normalize_email
 from .accounts_sessions import SignedIn, settled
 

@@ -12,11 +12,11 @@ from typing import Any
 from .. import indexing
 from ..access import Actor
 from ..accounts import tokens
-from ..accounts.records import Account
 from ..container import Container
 from ..errors import InvalidField, PermissionDenied, TemplateNotFound, UserNotFound
 from ..events import recording
 from ..meta import EventFilter, Template, User
+from ..meta.records_accounts import Account
 from ..settings import secret_key
 from . import templates as template_cases
 from .accounts_factors import confirm

@@ -14,11 +14,11 @@ import time
 from urllib.parse import urlsplit
 
 from ..accounts import passkeys, passwords, recovery, tokens, totp
-from ..accounts.records import Account, Passkey
 from ..container import Container
 from ..errors import AccountDisabled, InvalidField, InvalidLink, WrongCredentials
 from ..events import recording
 from ..meta import User
+from ..meta.records_accounts import Account, Passkey
 from .accounts_sessions import SignedIn, settled
 
 ENROL_SECONDS = 900.0

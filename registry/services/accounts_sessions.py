@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 
 from ..accounts import tokens
-from ..accounts.records import Account, Session
 from ..container import Container
 from ..errors import PermissionDenied, Unauthenticated
 from ..events import recording
 from ..meta import User
+from ..meta.records_accounts import Account, Session
 
 TOUCH_EVERY = 60.0  # seconds between two writes of a session's last use
 MAX_IP = 64

@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 
 from ..accounts import tokens
 from ..accounts.oidc import Claims, OidcClient, Pending
-from ..accounts.records import Identity
 from ..container import Container
 from ..errors import AccountDisabled, InvalidField, InvalidInput, InvalidLink, SignupClosed
 from ..events import recording
 from ..meta import User
+from ..meta.records_accounts import Identity
 from ..names import check_username
 from .accounts import check_display_name
 

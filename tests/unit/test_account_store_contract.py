@@ -225,7 +225,7 @@ def test_activity_lists_what_a_user_did(stores):
     meta.templates.set_collaborator(t.id, alice.id, "writer")
     meta.activity.rate(t.id, alice.id, 4, "good")
     meta.pulls.add(t.id, "title", "body", "alice", t.id, "feature", "main", "a" * 40)
-    meta.add_review(t.id, 1, "alice", "COMMENT", "looks fine", "a" * 40, [])
+    meta.pulls.add_review(t.id, 1, "alice", "COMMENT", "looks fine", "a" * 40, [])
     meta.pulls.add_comment(t.id, 1, "alice", "a remark", "x.md", 3, "RIGHT", "a" * 40)
     meta.pulls.add_comment(t.id, 1, "bob", "not alice's", None, None, None, "a" * 40)
     got = repo.activity(alice.id, "alice")

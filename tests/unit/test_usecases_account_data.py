@@ -119,7 +119,7 @@ def test_deletion_hands_over_or_deletes_templates_and_keeps_events_with_a_pseudo
     assert {"star.created", "pull_request.opened", "template.transferred", "user.deleted"} <= {e.action for e in kept}
     assert all("alice" not in json.dumps(e.payload) for e in kept)
     assert c.meta.pulls.get(bobs.id, 1).author == name
-    assert all(cm["author"] == name for cm in c.meta.comments(bobs.id, 1))
+    assert all(cm["author"] == name for cm in c.meta.pulls.comments(bobs.id, 1))
     data = accounts_data.export_user_data(c, c.meta.users.get("bob"))
     assert {t["name"] for t in data["templates"]} == {"bob/keep", "bob/shared"}
 

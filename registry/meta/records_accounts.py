@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..meta.records import User
+from .records import User
 
 LINK_KINDS = ("invite", "reset", "verify")
 
