@@ -138,6 +138,17 @@ def commit_changes(c: Container, actor: Actor, owner: str, name: str, branch: st
     return replace(committed, pull=pulls.open_pull(c, actor, owner, name, pull.title, pull.body, head, base))
 
 
+def submit(c: Container, actor: Actor, owner: str, name: str, branch: str, parent: str | None, message: str,
+           changes: Sequence[Change], new_branch: str | None = None, pull: PullSpec | None = None) -> Committed:
+    """POST .../commits: `commit_changes` for a writer; for a caller who may read but not write
+    and asks for a pull request, `propose_changes` (from their fork), as GitHub's web editor."""
+    guard.writer(actor, "commit changes")
+    template = guard.template(c, actor, owner, name, Level.READ)
+    if pull is not None and level(c.meta, actor, template) < Level.WRITE:
+        return propose_changes(c, actor, owner, name, branch, parent, message, changes, pull, new_branch)
+    return commit_changes(c, actor, owner, name, branch, parent, message, changes, new_branch, pull)
+
+
 def propose_changes(c: Container, actor: Actor, owner: str, name: str, branch: str, parent: str | None,
                     message: str, changes: Sequence[Change], pull: PullSpec,
                     new_branch: str | None = None) -> Committed:
