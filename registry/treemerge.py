@@ -49,7 +49,7 @@ def merge_commits(store: BaseObjectStore, base: Commit | None, ours: Commit,
             blob = Blob.from_string((json.dumps(merged, indent=2) + "\n").encode())
             scratch.add_object(blob)
             tree[MANIFEST.encode()] = (0o100644, blob.id)  # a new root tree (new id)
-            scratch.add_object(tree)
+    scratch.add_object(tree)  # dulwich stores the subtrees it merges, never the root it returns
     objects = [scratch[sha] for sha in scratch]
     return tree.id, objects, sorted(conflicts)
 
