@@ -7,6 +7,8 @@ import json
 from dataclasses import replace
 
 import pytest
+from dulwich.object_store import MemoryObjectStore
+from dulwich.objects import Blob, Tree
 
 from registry.container import Listeners
 from registry.errors import (
@@ -81,13 +83,14 @@ def test_paths_are_composed_to_nfc():
 
 # -- trees and JSON lines ---------------------------------------------------------------
 
-def test_edit_tree_keeps_modes_drops_empty_directories_and_names_bad_changes(w):
+def test_edit_tree_drops_empty_directories_stores_nothing_and_names_bad_changes(w):
     sha = first(w)
     with w.c.open_repo(w.c.meta.get_template("alice", "risk")) as repo:
         root = repo.object_store[repo.object_store[sha.encode()].tree]
-        tree = edit_tree(repo.object_store, root.id, {"prompts/system.md": None, "a/b/c.md": b"c"}, objects := [])
+        objects: list = []
+        tree = edit_tree(repo.object_store, root.id, {"prompts/system.md": None, "a/b/c.md": b"c"}, objects)
         assert sorted(name for name, _, _ in tree.iteritems()) == [b"a", b"template.json"]  # prompts/ went
-        assert all(obj.id not in repo.object_store for obj in objects if obj.id != root.id) or objects
+        assert tree.id in {o.id for o in objects} and tree.id not in repo.object_store
         for changes, error, where in (({"template.json/x": b"x"}, InvalidInput, "template.json"),
                                       ({"prompts": b"x"}, InvalidInput, "prompts"),
                                       ({"nothing.md": None}, PathNotFound, "nothing.md"),
@@ -95,6 +98,18 @@ def test_edit_tree_keeps_modes_drops_empty_directories_and_names_bad_changes(w):
             with pytest.raises(error) as caught:
                 edit_tree(repo.object_store, root.id, changes, [])
             assert caught.value.details["path"] == where
+
+
+def test_edit_tree_keeps_the_executable_bit_and_makes_a_link_a_file():
+    store = MemoryObjectStore()
+    script, link = Blob.from_string(b"#!/bin/sh\n"), Blob.from_string(b"target")
+    tree = Tree()
+    tree.add(b"run.sh", 0o100755, script.id)
+    tree.add(b"link", 0o120000, link.id)
+    for obj in (script, link, tree):
+        store.add_object(obj)
+    edited = edit_tree(store, tree.id, {"run.sh": b"#!/bin/sh\nexit 0\n", "link": b"now a file"}, [])
+    assert edited[b"run.sh"][0] == 0o100755 and edited[b"link"][0] == 0o100644
 
 
 def test_json_paths_point_at_their_line_or_the_nearest_ancestor():
