@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from registry import views
 from registry.access import Actor
 from registry.container import Container
-from registry.services import commits, contents, editing
+from registry.services import contents, editing, proposals
 from registry.services.commits import Change, Committed, PullSpec
 
 from ..deps import get_actor, get_container, get_signed_in
@@ -80,7 +80,7 @@ def create_commit(owner: str, name: str, body: CommitIn, actor: Actor = Depends(
     """Several files in one commit on `parent`, the tip of `branch` the changes were made on
     (412 with the `tip` now when the branch moved); optionally on `new_branch`, with a pull request."""
     pull = body.create_pull
-    done = commits.submit(c, actor, owner, name, body.branch, body.parent, body.message, _changes(body.changes),
+    done = proposals.submit(c, actor, owner, name, body.branch, body.parent, body.message, _changes(body.changes),
                           body.new_branch, PullSpec(pull.title, pull.body, pull.base) if pull else None)
     return _commit_out(c, done)
 

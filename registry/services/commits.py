@@ -1,7 +1,7 @@
 """Commits made on the server for a signed-in user: several files at once on top of the commit
 the author saw (the web editor, POST .../commits), optionally on a new branch with a pull
-request, or, for a reader, proposed from their fork. `contents` builds GitHub's one-file API on
-`commit_changes`.
+request. `proposals` builds a reader's proposal from their fork on it, `contents` GitHub's
+one-file API.
 
 Every such commit lands through the push path, not beside it: its objects go as a pack through
 `git.service.receive` under the same `push.context` a `git push` gets (fsck rules, size limits,
@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
 
-from ..access import Actor, Level, level
+from ..access import Actor, Level
 from ..container import Container
 from ..errors import (
     AlreadyExists,
@@ -30,7 +30,6 @@ from ..errors import (
     RegistryError,
     StaleParent,
     StorageError,
-    TemplateNotFound,
     TooLarge,
 )
 from ..git import service
@@ -40,7 +39,7 @@ from ..git.refsdoc import ZERO_SHA
 from ..git.repo import TemplateRepo
 from ..git.write import edit_tree, ident, make_commit, pack_of
 from ..meta import Pull, Template
-from . import guard, pulls, push, templates
+from . import guard, pulls, push
 
 MAX_CHANGES = 1000  # files in one commit
 MAX_MESSAGE_CHARS = 20_000
@@ -123,65 +122,19 @@ def commit_changes(c: Container, actor: Actor, owner: str, name: str, branch: st
     bad paths, names or a commit that changes nothing."""
     guard.writer(actor, "commit changes")
     template = guard.template(c, actor, owner, name, Level.WRITE)
-    edits, text = prepared(c, changes), _message(message)
-    branch = _branch(branch)
-    head = branch if new_branch is None else _branch(new_branch)
+    edits, text = prepared(c, changes), message_text(message)
+    branch = branch_name(branch)
+    head = branch if new_branch is None else branch_name(new_branch)
     with c.open_repo(template) as repo:
         expect_tip(repo, branch, parent)
         if new_branch is not None and f"refs/heads/{head}" in repo.doc.refs:
             raise AlreadyExists(f"branch {head!r} exists already", branch=head)
-        base = _pull_base(repo, pull, branch, head)
-        committed = _land(c, actor, template, repo, head, ZERO_SHA if new_branch is not None else parent or ZERO_SHA,
+        base = pull_base(repo, pull, branch, head)
+        committed = land(c, actor, template, repo, head, ZERO_SHA if new_branch is not None else parent or ZERO_SHA,
                           parent, text, edits)
     if pull is None or base is None:
         return committed
     return replace(committed, pull=pulls.open_pull(c, actor, owner, name, pull.title, pull.body, head, base))
-
-
-def submit(c: Container, actor: Actor, owner: str, name: str, branch: str, parent: str | None, message: str,
-           changes: Sequence[Change], new_branch: str | None = None, pull: PullSpec | None = None) -> Committed:
-    """POST .../commits: `commit_changes` for a writer; for a caller who may read but not write
-    and asks for a pull request, `propose_changes` (from their fork), as GitHub's web editor."""
-    guard.writer(actor, "commit changes")
-    template = guard.template(c, actor, owner, name, Level.READ)
-    if pull is not None and level(c.meta, actor, template) < Level.WRITE:
-        return propose_changes(c, actor, owner, name, branch, parent, message, changes, pull, new_branch)
-    return commit_changes(c, actor, owner, name, branch, parent, message, changes, new_branch, pull)
-
-
-def propose_changes(c: Container, actor: Actor, owner: str, name: str, branch: str, parent: str | None,
-                    message: str, changes: Sequence[Change], pull: PullSpec,
-                    new_branch: str | None = None) -> Committed:
-    """Propose `changes` (made on `parent`, the tip of `branch`) as a pull request into `pull.base`
-    (default `branch`), from `new_branch` (default `USER-patch-N`). A writer's branch is made
-    in the template; a reader's in their fork of it (forked now, or the one they have), which
-    then reads the template's packs so `parent` is there: nothing is copied."""
-    guard.writer(actor, "propose changes")
-    base = guard.template(c, actor, owner, name, Level.READ)
-    pull = replace(pull, base=pull.base or branch)
-    if level(c.meta, actor, base) >= Level.WRITE:
-        with c.open_repo(base) as repo:
-            head = _branch(new_branch) if new_branch is not None else _free_branch(repo, actor)
-        return commit_changes(c, actor, owner, name, branch, parent, message, changes, head, pull)
-    edits, text, branch = prepared(c, changes), _message(message), _branch(branch)
-    with c.open_repo(base) as repo:
-        expect_tip(repo, branch, parent)
-        into = _pull_base(repo, pull, branch, "")
-        packs = repo.doc.packs
-    fork = pulls.fork_of(c, base, actor.name or "") or templates.fork(
-        c, actor, owner, name, new_name=_free_name(c, actor.name or "", base.name))
-    if parent is not None:
-        with c.open_repo(fork) as fork_repo:
-            if ObjectID(parent.encode()) not in fork_repo.object_store:  # a fork older than `parent`
-                fork_repo.commit_updates({}, {}, rewrite=True,
-                                         adopt=tuple(p for p in packs if p not in fork_repo.doc.packs))
-    with c.open_repo(fork) as fork_repo:
-        head = _branch(new_branch) if new_branch is not None else _free_branch(fork_repo, actor)
-        if f"refs/heads/{head}" in fork_repo.doc.refs:
-            raise AlreadyExists(f"branch {head!r} exists already in {fork.full_name}", branch=head)
-        committed = _land(c, actor, fork, fork_repo, head, ZERO_SHA, parent, text, edits)
-    opened = pulls.open_pull(c, actor, owner, name, pull.title, pull.body, f"{fork.owner}:{head}", into or branch)
-    return replace(committed, pull=opened)
 
 
 def expect_tip(repo: TemplateRepo, branch: str, parent: str | None) -> None:
@@ -197,19 +150,12 @@ def expect_tip(repo: TemplateRepo, branch: str, parent: str | None) -> None:
                       tip=tip)
 
 
-def _land(c: Container, actor: Actor, template: Template, repo: TemplateRepo, head: str, old: str,
+def land(c: Container, actor: Actor, template: Template, repo: TemplateRepo, head: str, old: str,
           parent: str | None, message: str, edits: dict[str, bytes | None]) -> Committed:
     """The commit of `edits` on `parent`, landed at refs/heads/`head` (from `old`) as a push."""
     store = repo.object_store
-    base_tree = None
-    if parent is not None:
-        parent_commit = store[ObjectID(parent.encode())]
-        assert isinstance(parent_commit, Commit)  # a branch tip
-        base_tree = parent_commit.tree
     objects: list[ShaFile] = []
-    tree = edit_tree(store, base_tree, edits, objects)
-    if tree.id == base_tree:
-        raise InvalidInput("no changes: the files are as they are at the parent commit")
+    tree = tree_of(repo, parent, edits, objects)
     commit = make_commit(tree.id, [parent] if parent else [], author(actor), message)
     objects.append(commit)
     update = RefUpdate(f"refs/heads/{head}", old, commit.id.decode())
@@ -221,6 +167,20 @@ def _land(c: Container, actor: Actor, template: Template, repo: TemplateRepo, he
     ctx.announce(repo.repo_id)
     files = {path: None if data is None else Blob.from_string(data).id.decode() for path, data in edits.items()}
     return Committed(template, update.new, head, parent, message, files)
+
+
+def tree_of(repo: TemplateRepo, parent: str | None, edits: dict[str, bytes | None], objects: list[ShaFile]) -> Tree:
+    """The tree of `parent` (None: empty) with `edits` applied, its new objects in `objects`;
+    InvalidInput when it is the parent's own tree (a commit that changes nothing)."""
+    base_tree = None
+    if parent is not None:
+        parent_commit = repo.object_store[ObjectID(parent.encode())]
+        assert isinstance(parent_commit, Commit)  # a branch tip
+        base_tree = parent_commit.tree
+    tree = edit_tree(repo.object_store, base_tree, edits, objects)
+    if tree.id == base_tree:
+        raise InvalidInput("no changes: the files are as they are at the parent commit")
+    return tree
 
 
 def _refusal(repo: TemplateRepo, update: RefUpdate, got: service.Received) -> RegistryError:
@@ -242,7 +202,7 @@ def _refusal(repo: TemplateRepo, update: RefUpdate, got: service.Received) -> Re
     return Conflict(reason)
 
 
-def _pull_base(repo: TemplateRepo, pull: PullSpec | None, branch: str, head: str) -> str | None:
+def pull_base(repo: TemplateRepo, pull: PullSpec | None, branch: str, head: str) -> str | None:
     """The branch `pull` goes into, checked before anything is committed."""
     if pull is None:
         return None
@@ -251,7 +211,7 @@ def _pull_base(repo: TemplateRepo, pull: PullSpec | None, branch: str, head: str
     if not pull.title.strip() or len(pull.title) > MAX_TITLE_CHARS:
         raise InvalidInput(f"a pull request needs a title of 1 to {MAX_TITLE_CHARS} characters")
     default = repo.default_branch.removeprefix("refs/heads/")
-    base = _branch(pull.base) if pull.base else (default if head == branch else branch)
+    base = branch_name(pull.base) if pull.base else (default if head == branch else branch)
     if base == head:
         raise InvalidInput(f"a pull request from {head!r} into itself: commit to a new branch")
     if f"refs/heads/{base}" not in repo.doc.refs:
@@ -259,34 +219,15 @@ def _pull_base(repo: TemplateRepo, pull: PullSpec | None, branch: str, head: str
     return base
 
 
-def _free_branch(repo: TemplateRepo, actor: Actor) -> str:
-    """`USER-patch-N`, the first one the repo does not have (as GitHub names a web edit's branch)."""
-    n = 1
-    while f"refs/heads/{actor.name}-patch-{n}" in repo.doc.refs:
-        n += 1
-    return f"{actor.name}-patch-{n}"
-
-
-def _free_name(c: Container, owner: str, name: str) -> str:
-    """A name for `owner`'s fork of `name`: the same, or with `-N` when they have one already."""
-    for n in range(100):
-        suffix = f"-{n}" if n else ""
-        candidate = name[:63 - len(suffix)] + suffix
-        try:
-            c.meta.get_template(owner, candidate)
-        except TemplateNotFound:
-            return candidate
-    raise AlreadyExists(f"{owner} has too many templates named like {name}")
-
-
-def _branch(name: str) -> str:
+def branch_name(name: str) -> str:
+    """`name`, if a branch may be called so (git's check-ref-format, at most 255 bytes)."""
     problem = ref_name_problem(f"refs/heads/{name}") if name else "empty"
     if problem:
         raise InvalidInput(f"invalid branch name {name!r}: {problem}", branch=name)
     return name
 
 
-def _message(message: str) -> str:
+def message_text(message: str) -> str:
     """A commit message as git's default cleanup leaves it: trimmed, one final newline."""
     text = _text(message, "commit message").strip().replace("\r\n", "\n")
     if not text:

@@ -25,7 +25,7 @@ from registry.git.policy import BranchRule, RefUpdate, direct_push_problem, upda
 from registry.git.write import edit_tree
 from registry.jsonlocate import line_of, parse_path
 from registry.meta import EventFilter, Protection
-from registry.services import commits, editing, templates
+from registry.services import commits, editing, proposals, templates
 from registry.services.commits import Change, PullSpec
 from tests.unit.usecases import MINIMAL, World
 
@@ -187,11 +187,11 @@ def test_branch_rules_that_want_pull_requests_refuse_updates_but_not_creation(w)
 def test_a_reader_proposes_from_a_fork_that_reads_the_templates_packs(w):
     sha = first(w)
     change = [Change("prompts/system.md", b"Bob's prompt.\n")]
-    proposed = commits.propose_changes(w.c, w.bob, "alice", "risk", "main", sha, "Bob", change, PullSpec("Bob's"))
+    proposed = proposals.propose_changes(w.c, w.bob, "alice", "risk", "main", sha, "Bob", change, PullSpec("Bob's"))
     assert proposed.template.full_name == "bob/risk" and proposed.branch == "bob-patch-1"
     assert proposed.pull is not None and proposed.pull.head_branch == "bob-patch-1" and tip(w) == sha
     newer = commits.commit_changes(w.c, w.alice, "alice", "risk", "main", sha, "Newer", [Change("n.md", b"n")]).sha
-    again = commits.propose_changes(w.c, w.bob, "alice", "risk", "main", newer, "Bob 2", change, PullSpec("Again"))
+    again = proposals.propose_changes(w.c, w.bob, "alice", "risk", "main", newer, "Bob 2", change, PullSpec("Again"))
     assert again.template.id == proposed.template.id and again.parent == newer
     assert [t.full_name for t in w.c.meta.forks_of(w.c.meta.get_template("alice", "risk").id)] == ["bob/risk"]
     assert editing.commit_options(w.c, w.bob, "alice", "risk", "main").via_fork
