@@ -59,19 +59,16 @@ def edit_tree(store: BaseObjectStore, tree_id: ObjectID | None, changes: Mapping
             subdirs.setdefault(head, {})[rest] = data
         else:
             files[head] = data
-    for name, data in files.items():
+    # Deletions, then directories, then new files: a file may replace a directory emptied in the
+    # same change (a/b deleted, a written), and a directory a deleted file (a deleted, a/b written).
+    for name in [n for n, data in files.items() if data is None]:
         key, where = name.encode(), prefix + name
         current = _entry(tree, key)
-        if current is not None and stat.S_ISDIR(current[0]):
+        if current is None:
+            raise PathNotFound(f"no file {where!r} to delete", path=where)
+        if stat.S_ISDIR(current[0]):
             raise InvalidInput(f"{where!r} is a directory", path=where)
-        if data is None:
-            if current is None:
-                raise PathNotFound(f"no file {where!r} to delete", path=where)
-            del tree[key]
-            continue
-        blob = Blob.from_string(data)
-        objects.append(blob)
-        tree[key] = (current[0] if current is not None and current[0] in (FILE, EXECUTABLE) else FILE, blob.id)
+        del tree[key]
     for name, sub in subdirs.items():
         key, where = name.encode(), prefix + name
         current = _entry(tree, key)
@@ -82,6 +79,16 @@ def edit_tree(store: BaseObjectStore, tree_id: ObjectID | None, changes: Mapping
             tree[key] = (DIRECTORY, subtree.id)
         elif current is not None:
             del tree[key]
+    for name, data in files.items():
+        if data is None:
+            continue
+        key, where = name.encode(), prefix + name
+        current = _entry(tree, key)
+        if current is not None and stat.S_ISDIR(current[0]):
+            raise InvalidInput(f"{where!r} is a directory", path=where)
+        blob = Blob.from_string(data)
+        objects.append(blob)
+        tree[key] = (current[0] if current is not None and current[0] in (FILE, EXECUTABLE) else FILE, blob.id)
     objects.append(tree)
     return tree
 

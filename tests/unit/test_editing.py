@@ -4,6 +4,7 @@ refusals reach the caller."""
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import replace
 
 import pytest
@@ -98,6 +99,16 @@ def test_edit_tree_drops_empty_directories_stores_nothing_and_names_bad_changes(
             with pytest.raises(error) as caught:
                 edit_tree(repo.object_store, root.id, changes, [])
             assert caught.value.details["path"] == where
+
+
+def test_edit_tree_swaps_a_file_and_a_directory_of_the_same_name_in_one_change():
+    store = MemoryObjectStore()
+    objects: list = []
+    tree = edit_tree(store, None, {"a": b"file a", "d/x": b"x"}, objects)
+    for obj in objects:
+        store.add_object(obj)
+    swapped = edit_tree(store, tree.id, {"a": None, "a/b": b"now a directory", "d/x": None, "d": b"now a file"}, [])
+    assert stat.S_ISDIR(swapped[b"a"][0]) and swapped[b"d"][0] == 0o100644
 
 
 def test_edit_tree_keeps_the_executable_bit_and_makes_a_link_a_file():
