@@ -71,6 +71,7 @@ bench: install
 	$(PY) -m bench.bench_search_pg
 	$(PY) -m bench.bench_relevance
 	$(PY) -m bench.bench_bombs
+	$(PY) -m bench.bench_check
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules

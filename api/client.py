@@ -13,6 +13,7 @@ import httpx
 from pydantic import BaseModel
 
 from .models.common import ErrorOut, FilesToValidate, ValidationResult
+from .models.contents import CheckIn, CheckResult, CommitCreated, CommitIn, ContentsOut, FileCommitOut, FileDelete, FileIn
 from .models.gallery import SearchOut
 from .models.pulls import NewPull, PullOut
 from .models.templates import CreateTemplate, TemplateDetailOut, TemplateOut
@@ -27,6 +28,11 @@ OPERATIONS: dict[str, tuple[str, str, type[BaseModel] | None]] = {
     "delete_template": ("delete", "/api/v1/templates/{owner}/{name}", None),
     "search": ("get", "/api/v1/search", SearchOut),
     "open_pull": ("post", "/api/v1/templates/{owner}/{name}/pulls", PullOut),
+    "get_contents": ("get", "/api/v1/templates/{owner}/{name}/contents/{path}", ContentsOut),
+    "put_contents": ("put", "/api/v1/templates/{owner}/{name}/contents/{path}", FileCommitOut),
+    "delete_contents": ("delete", "/api/v1/templates/{owner}/{name}/contents/{path}", FileCommitOut),
+    "create_commit": ("post", "/api/v1/templates/{owner}/{name}/commits", CommitCreated),
+    "check_changes": ("post", "/api/v1/templates/{owner}/{name}/check", CheckResult),
 }
 
 
@@ -54,7 +60,8 @@ class RegistryClient:
     def _call(self, operation: str, path_args: dict[str, str] | None = None, body: BaseModel | None = None,
               params: dict[str, Any] | None = None) -> httpx.Response:
         method, path, _ = OPERATIONS[operation]
-        url = path.format(**{k: quote(v, safe="") for k, v in (path_args or {}).items()})
+        # a file path keeps its slashes; every other argument is one segment
+        url = path.format(**{k: quote(v, safe="/" if k == "path" else "") for k, v in (path_args or {}).items()})
         try:
             resp = self._http.request(method.upper(), url, params=params,
                                       json=body.model_dump(exclude_none=True) if body is not None else None)
@@ -95,4 +102,29 @@ class RegistryClient:
 
     def open_pull(self, owner: str, name: str, body: NewPull) -> PullOut:
         out: PullOut = self._typed("open_pull", self._call("open_pull", {"owner": owner, "name": name}, body=body))
+        return out
+
+    def get_contents(self, owner: str, name: str, path: str, ref: str | None = None) -> ContentsOut:
+        out: ContentsOut = self._typed("get_contents", self._call(
+            "get_contents", {"owner": owner, "name": name, "path": path}, params={"ref": ref} if ref else None))
+        return out
+
+    def put_contents(self, owner: str, name: str, path: str, body: FileIn) -> FileCommitOut:
+        out: FileCommitOut = self._typed("put_contents", self._call(
+            "put_contents", {"owner": owner, "name": name, "path": path}, body=body))
+        return out
+
+    def delete_contents(self, owner: str, name: str, path: str, body: FileDelete) -> FileCommitOut:
+        out: FileCommitOut = self._typed("delete_contents", self._call(
+            "delete_contents", {"owner": owner, "name": name, "path": path}, body=body))
+        return out
+
+    def create_commit(self, owner: str, name: str, body: CommitIn) -> CommitCreated:
+        out: CommitCreated = self._typed("create_commit", self._call(
+            "create_commit", {"owner": owner, "name": name}, body=body))
+        return out
+
+    def check_changes(self, owner: str, name: str, body: CheckIn) -> CheckResult:
+        out: CheckResult = self._typed("check_changes", self._call("check_changes", {"owner": owner, "name": name},
+                                                                body=body))
         return out

@@ -26,7 +26,7 @@ def _error(description: str) -> dict[str, Any]:
 # Per-route additions, given as `responses=` where the route is declared.
 WRITE: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "conflicts with the current state (exists already, concurrent change)"},
-    412: {"model": ErrorOut, "description": "a precondition failed (the head moved)"},
+    412: {"model": ErrorOut, "description": "a precondition failed (the head or the branch moved)"},
     413: {"model": ErrorOut, "description": "the request body is larger than REGISTRY_MAX_BODY_BYTES"},
 }
 PAGED: dict[int | str, dict[str, Any]] = {200: {"description": "one page", "headers": {

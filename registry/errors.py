@@ -127,6 +127,26 @@ class StaleHead(RegistryError):
     code = "head_moved"
 
 
+class StaleParent(RegistryError):
+    """A commit was made on top of a parent that is no longer the branch's tip: someone else
+    committed or pushed meanwhile. Carries the tip now (`tip`, None when the branch is gone)."""
+
+    code = "parent_moved"
+
+
+class BranchProtected(PermissionDenied):
+    """The branch's protection refuses this change made directly to it (open a pull request)."""
+
+    code = "branch_protected"
+
+
+class ChangeRefused(InvalidInput):
+    """The push checks refused a change (a secret, a literal credential, a file over the size
+    limit, git's fsck rules): nothing was stored."""
+
+    code = "change_refused"
+
+
 class MergeConflict(Conflict):
     code = "merge_conflict"
 

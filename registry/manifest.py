@@ -28,6 +28,7 @@ PY_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bo
 class Problem:
     path: str
     message: str
+    line: int | None = None  # in the prompt text, where a Jinja2 problem is (1-based)
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
@@ -189,9 +190,16 @@ def template_problems(text: str, path: str, declared: set[str]) -> list[Problem]
     try:
         ast = JINJA.parse(text)
     except TemplateSyntaxError as exc:
-        return [Problem(path, f"Jinja2 syntax error on line {exc.lineno}: {exc.message}")]
-    return [Problem(path, f"variable {name!r} is not a declared parameter")
-            for name in sorted(used_variables(ast) - declared)]
+        return [Problem(path, f"Jinja2 syntax error on line {exc.lineno}: {exc.message}", exc.lineno)]
+    undeclared = used_variables(ast) - declared
+    if not undeclared:
+        return []
+    lines: dict[str, int] = {}
+    for node in ast.find_all(nodes.Name):
+        if node.name in undeclared:
+            lines[node.name] = min(lines.get(node.name, node.lineno), node.lineno)
+    return [Problem(path, f"variable {name!r} is not a declared parameter", lines.get(name))
+            for name in sorted(undeclared)]
 
 
 def used_variables(ast: nodes.Template) -> set[str]:

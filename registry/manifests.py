@@ -70,9 +70,14 @@ def manifest_at(c: Container, template: Template, ref: str) -> Iterator[Checked]
 def check_files(c: Container, files: dict[str, bytes], owner: str | None) -> Checked:
     """The push-time check of `template.json` on files not yet pushed (pre-push validation):
     the same `check`, with `extends` resolved the same way, for templates of `owner`."""
+    return check_source(c, files.get, owner)
+
+
+def check_source(c: Container, files: FileSource, owner: str | None) -> Checked:
+    """As `check_files`, on files read through `files` (a commit with changes applied)."""
     repos = _Repos(c)
     try:
-        return check(files.get, repos.parents(owner))
+        return check(files, repos.parents(owner))
     finally:
         repos.close()
 

@@ -26,13 +26,21 @@ def merged_tree(repo: TemplateRepo, ours_sha: bytes, theirs_sha: bytes) -> tuple
     assert isinstance(ours, Commit) and isinstance(theirs, Commit)
     if bases and bases[0] == ours_sha:
         return theirs.tree, [], [], True
-    scratch = MemoryObjectStore()
-    overlay = OverlayObjectStore([scratch, store], add_store=scratch)
     base_commit = store[bases[0]] if bases else None
     assert base_commit is None or isinstance(base_commit, Commit)
-    tree, raw_conflicts = three_way_merge(overlay, base_commit, ours, theirs)
+    tree, objects, conflicts = merge_commits(store, base_commit, ours, theirs)
+    return tree, objects, conflicts, False
+
+
+def merge_commits(store: BaseObjectStore, base: Commit | None, ours: Commit,
+                  theirs: Commit) -> tuple[ObjectID, list[ShaFile], list[str]]:
+    """(tree id, new objects, conflicts) of the three-way merge of two commits' trees from
+    `base`'s; nothing is written to `store`, which must hold all three trees."""
+    scratch = MemoryObjectStore()
+    overlay = OverlayObjectStore([scratch, store], add_store=scratch)
+    tree, raw_conflicts = three_way_merge(overlay, base, ours, theirs)
     conflicts = [c.decode("utf-8", "replace") for c in raw_conflicts if c != MANIFEST.encode()]
-    manifest = merge_manifest(store, base_commit, ours, theirs)
+    manifest = merge_manifest(overlay, base, ours, theirs)
     if manifest is not None:
         merged, json_conflicts = manifest
         if json_conflicts:
@@ -41,9 +49,9 @@ def merged_tree(repo: TemplateRepo, ours_sha: bytes, theirs_sha: bytes) -> tuple
             blob = Blob.from_string((json.dumps(merged, indent=2) + "\n").encode())
             scratch.add_object(blob)
             tree[MANIFEST.encode()] = (0o100644, blob.id)  # a new root tree (new id)
-            scratch.add_object(tree)
+    scratch.add_object(tree)  # dulwich stores the subtrees it merges, never the root it returns
     objects = [scratch[sha] for sha in scratch]
-    return tree.id, objects, sorted(conflicts), False
+    return tree.id, objects, sorted(conflicts)
 
 
 def merge_manifest(store: BaseObjectStore, base: Commit | None, ours: Commit,

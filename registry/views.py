@@ -268,3 +268,14 @@ def run(c: Container, actor: Actor, run_id: str) -> tuple[Run, Template]:
     """A run and its template, for readers of the template only (404 to others)."""
     found = c.meta.checks.get_run(run_id)
     return found, guard.template_by_id(c, actor, found.template_id)
+
+
+def contents(c: Container, actor: Actor, owner: str, name: str, path: str, ref: str | None) -> dict[str, Any]:
+    """A file (with its bytes as `content`) or a directory listing at `ref` (default: the default
+    branch), as GitHub's contents API answers."""
+    with _repo(c, actor, owner, name) as repo:
+        at = browse.resolve_commit(repo, ref or repo.default_branch).id.decode()
+        found = browse.tree(repo, at, path.strip("/"))
+        if found["type"] == "file":
+            found["content"] = browse.raw(repo, at, found["path"])
+        return found

@@ -31,7 +31,7 @@ from ..pagination import link_header
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/pulls")
 
 
-def _shape(c: Container, pull: Pull) -> PullOut:
+def pull_out(c: Container, pull: Pull) -> PullOut:
     head = views.pull_head(c, pull)
     return PullOut.model_validate({"number": pull.number, "title": pull.title, "body": pull.body, "state": pull.state,
             "author": pull.author, "head": {"owner": head.owner, "name": head.name, "branch": pull.head_branch,
@@ -43,7 +43,7 @@ def _shape(c: Container, pull: Pull) -> PullOut:
 @router.post("", status_code=201, responses=WRITE)
 def create(owner: str, name: str, body: NewPull, actor: Actor = Depends(get_signed_in),
            c: Container = Depends(get_container)) -> PullOut:
-    return _shape(c, pulls.open_pull(c, actor, owner, name, body.title, body.body, body.head, body.base))
+    return pull_out(c, pulls.open_pull(c, actor, owner, name, body.title, body.body, body.head, body.base))
 
 
 @router.get("", responses=PAGED)
@@ -52,19 +52,19 @@ def index(owner: str, name: str, request: Request, response: Response,
           actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> list[PullOut]:
     items, total = pulls.list_pulls(c, actor, owner, name, state, page, per_page)
     response.headers["Link"] = link_header(request, page, per_page, total)
-    return [_shape(c, p) for p in items]
+    return [pull_out(c, p) for p in items]
 
 
 @router.get("/{number}")
 def show(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
          c: Container = Depends(get_container)) -> PullOut:
-    return _shape(c, pulls.get_pull(c, actor, owner, name, number)[1])
+    return pull_out(c, pulls.get_pull(c, actor, owner, name, number)[1])
 
 
 @router.patch("/{number}", responses=WRITE)
 def edit(owner: str, name: str, number: RowNumber, body: PullEdit, actor: Actor = Depends(get_signed_in),
          c: Container = Depends(get_container)) -> PullOut:
-    return _shape(c, pulls.update_pull(c, actor, owner, name, number, body.title, body.body, body.state))
+    return pull_out(c, pulls.update_pull(c, actor, owner, name, number, body.title, body.body, body.state))
 
 
 @router.get("/{number}/files")

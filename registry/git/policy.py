@@ -41,10 +41,16 @@ class RefUpdate:
 
 @dataclass(frozen=True)
 class BranchRule:
-    """The part of branch protection that governs pushes (the rest governs merges)."""
+    """The part of branch protection that governs pushes (the rest governs merges).
+    `require_pull`: the branch moves only by merging pull requests (it asks for approvals or
+    checks, which a direct push would skip), as GitHub's "require a pull request"."""
 
     allow_force_push: bool = False
     allow_deletion: bool = False
+    require_pull: bool = False
+
+
+PROTECTED = "protected branch"  # how every refusal by a branch rule starts
 
 
 RuleLookup = Callable[[str], "BranchRule | None"]
@@ -83,7 +89,7 @@ def update_problem(repo: TemplateRepo, update: RefUpdate, current: str, rule: Br
         if update.ref == default_branch:
             return "refusing to delete the default branch"
         if rule is not None and not rule.allow_deletion:
-            return "protected branch: deletion is not allowed"
+            return f"{PROTECTED}: deletion is not allowed"
         return None
     try:
         obj = repo.object_store[ObjectID(update.new.encode())]
@@ -94,9 +100,20 @@ def update_problem(repo: TemplateRepo, update: RefUpdate, current: str, rule: Br
     if not isinstance(obj, (Commit, Tag)):
         return f"a tag must point at a commit or tag object, not a {obj.type_name.decode()}"
     if update.ref.startswith("refs/heads/") and not update.is_create:
+        problem = direct_push_problem(rule)
+        if problem:
+            return problem
         fast_forward = can_fast_forward(repo, ObjectID(update.old.encode()), ObjectID(update.new.encode()))
         if not fast_forward and rule is not None and not rule.allow_force_push:
-            return "protected branch: force push is not allowed"
+            return f"{PROTECTED}: force push is not allowed"
+    return None
+
+
+def direct_push_problem(rule: BranchRule | None) -> str | None:
+    """Why a branch refuses every update pushed to it (not its creation), whatever it holds:
+    its protection wants changes to come as pull requests."""
+    if rule is not None and rule.require_pull:
+        return f"{PROTECTED}: changes must go through a pull request"
     return None
 
 

@@ -26,7 +26,7 @@ from dulwich.protocol import CAPABILITY_ATOMIC, CAPABILITY_FILTER, ReceivablePro
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
-from ..errors import Conflict, InvalidInput, StorageError, TooLarge
+from ..errors import Conflict, InvalidInput, RegistryError, StorageError, TooLarge
 from . import v2, wants
 from .clone import eligible, parse_clone_request, serve_clone
 from .ingest import Budget, ObjectRejected, ObjectTooLarge, PackCorrupt
@@ -63,6 +63,16 @@ class PushContext:
     inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
     on_pushed: Callable[[list[RefUpdate]], None] = lambda updates: None
     accepted: list[RefUpdate] = field(default_factory=list)
+
+    def announce(self, repo_id: str) -> None:
+        """What follows the landed updates (`accepted`): recorded, queued. Never raises: the refs
+        moved already, and the checks reconciler catches up with whatever this missed."""
+        if not self.accepted:
+            return
+        try:
+            self.on_pushed(list(self.accepted))
+        except Exception:
+            log.exception("post-push hook failed for %s", repo_id)
 
 
 class _Backend(Backend):
@@ -105,95 +115,122 @@ class _ReceivePack(ReceivePackHandler):
         updates = [RefUpdate(r.decode("utf-8", "surrogateescape"), o.decode("latin-1"), n.decode("latin-1"))
                    for o, n, r in refs]
         try:
-            statuses = self._receive(repo, updates)
+            got = receive(repo, self.ctx, updates, self.proto.read, self.proto.recv,
+                          atomic=self.has_capability(CAPABILITY_ATOMIC))
+            self.ctx.accepted = got.accepted
+            statuses = [(b"unpack", got.unpack.encode())] + [
+                (_wire(u.ref), got.reasons.get(u.ref, "ok").encode()) for u in updates]
         except Exception as exc:  # before the refs document was written: nothing of the push is stored
             log.exception("push to %s failed", repo.repo_id)
             failed = f"{_why(exc)}; nothing was stored".encode()
             statuses = [(b"unpack", b"server error")] + [(_wire(u.ref), failed) for u in updates]
-        finally:
-            repo.object_store.discard()
         yield from statuses
-
-    def _commit(self, repo: TemplateRepo, accepted: list[RefUpdate], reasons: dict[str, str]) -> list[RefUpdate]:
-        """Apply `accepted` in one CAS; what landed. A failure of the write itself may come after
-        the refs moved (a lost answer, the database after the swap): then what landed is read back,
-        not guessed, so a ref is `ok` exactly when it holds what this push wrote."""
-        rewrite = any(is_rewrite(repo, u) for u in accepted)
-        try:
-            repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted}, rewrite=rewrite)
-            return accepted
-        except Conflict as exc:
-            reasons.update({u.ref: exc.message for u in accepted})
-            return []
-        except Exception as exc:
-            log.exception("writing the refs of %s failed", repo.repo_id)
-            why = _why(exc)
-        try:
-            stored = repo.stored_refs()
-        except Exception:
-            log.exception("reading back the refs of %s failed", repo.repo_id)
-            reasons.update({u.ref: f"{why}; whether it was stored is unknown: fetch to see" for u in accepted})
-            return []
-        landed = [u for u in accepted if stored.get(u.ref, ZERO_SHA) == u.new]
-        reasons.update({u.ref: f"{why}; nothing was stored" for u in accepted if u not in landed})
-        return landed
-
-    def _receive(self, repo: TemplateRepo, updates: list[RefUpdate]) -> list[tuple[bytes, bytes]]:
-        def refuse_all(unpack: str, reason: str) -> list[tuple[bytes, bytes]]:
-            return [(b"unpack", unpack.encode())] + [(_wire(u.ref), reason.encode()) for u in updates]
-
-        store = repo.object_store
-        if any(not u.is_delete for u in updates):
-            budget = Budget(self.ctx.max_file_bytes, self.ctx.max_inflated_bytes, objects=self.ctx.max_objects)
-            try:
-                store.add_thin_pack(self.proto.read, self.proto.recv, max_input_size=self.ctx.max_push_bytes,
-                                    budget=budget, inspect_blob=self.ctx.inspect_blob)
-            except ObjectTooLarge as exc:
-                return refuse_all("object too large", exc.message)
-            except TooLarge as exc:
-                return refuse_all("pack too large", exc.message)
-            except ObjectRejected as exc:  # git's fsck rules
-                return refuse_all("fsck failed", exc.message)
-            except UnresolvedDeltas as exc:  # a thin pack's base is neither in it nor stored
-                bases = ", ".join(sha.decode("ascii", "replace")[:12] for sha in exc.shas[:3])
-                return refuse_all("unpack failed: missing delta base", f"missing delta base {bases}")
-            except PackCorrupt as exc:
-                return refuse_all(f"unpack failed: {exc.message}", "unpacker error")
-            except _UNPACK_ERRORS as exc:
-                log.info("unpack failed: %s", exc)
-                return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error")
-            problem = connectivity_problem(store) or content_problem(store, self.ctx.inspect_manifest)
-            if problem:
-                return refuse_all("ok", problem)
-
-        reasons: dict[str, str] = {}
-        seen: set[str] = set()
-        for u in updates:
-            if u.ref in seen:
-                reasons[u.ref] = "duplicate ref in one push"
-            seen.add(u.ref)
-            # The name first: nothing else (branch rules in the database included) sees a bad one.
-            problem = reasons.get(u.ref) or ref_name_problem(u.ref) or update_problem(
-                repo, u, repo.ref_value(u.ref), self.ctx.rule_for(u.ref), repo.default_branch)
-            if problem:
-                reasons[u.ref] = problem
-        if reasons and self.has_capability(CAPABILITY_ATOMIC):
-            return [(b"unpack", b"ok")] + [
-                (_wire(u.ref), reasons.get(u.ref, "atomic push failed").encode()) for u in updates]
-
-        accepted = [u for u in updates if u.ref not in reasons]
-        if accepted:
-            accepted = self._commit(repo, accepted, reasons)
-        self.ctx.accepted = accepted
-        return [(b"unpack", b"ok")] + [(_wire(u.ref), reasons.get(u.ref, "ok").encode()) for u in updates]
 
     def _on_post_receive(self, client_refs: list[tuple[ObjectID, ObjectID, Ref]]) -> None:
         # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
-        if self.ctx.accepted:
-            try:
-                self.ctx.on_pushed(list(self.ctx.accepted))
-            except Exception:  # the refs moved already: the checks reconciler catches up later
-                log.exception("post-push hook failed for %s", self.repo.repo_id)
+        self.ctx.announce(self.repo.repo_id)
+
+
+@dataclass
+class Received:
+    """What one push came to: git's `unpack` status, why each refused ref was refused, the
+    updates that landed, and, when the pack itself was refused, that refusal as a domain error."""
+
+    unpack: str = "ok"
+    reasons: dict[str, str] = field(default_factory=dict)
+    accepted: list[RefUpdate] = field(default_factory=list)
+    refused: RegistryError | None = None
+    write_error: Exception | None = None  # the refs write failed (its reasons say whether anything landed)
+
+
+def receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], read: Callable[[int], bytes],
+            read_some: Callable[[int], bytes] | None = None, atomic: bool = False) -> Received:
+    """Check and land one push, whoever sends it (git's receive-pack, or a commit the server made
+    for a user): the pack on `read` is staged under `ctx`'s limits and git's fsck rules, its
+    blobs and manifests inspected, every update checked (name, old value, type, fast-forward,
+    branch rules), and the accepted ones applied in one CAS. A refused push stores nothing.
+    `ctx.announce` is the caller's to call once it has answered (what follows a landed push)."""
+    try:
+        return _receive(repo, ctx, updates, read, read_some, atomic)
+    finally:
+        repo.object_store.discard()
+
+
+def _receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], read: Callable[[int], bytes],
+             read_some: Callable[[int], bytes] | None, atomic: bool) -> Received:
+    def refuse_all(unpack: str, reason: str, error: RegistryError) -> Received:
+        return Received(unpack, {u.ref: reason for u in updates}, [], error)
+
+    store = repo.object_store
+    if any(not u.is_delete for u in updates):
+        budget = Budget(ctx.max_file_bytes, ctx.max_inflated_bytes, objects=ctx.max_objects)
+        try:
+            store.add_thin_pack(read, read_some, max_input_size=ctx.max_push_bytes,
+                                budget=budget, inspect_blob=ctx.inspect_blob)
+        except ObjectTooLarge as exc:
+            return refuse_all("object too large", exc.message, exc)
+        except TooLarge as exc:
+            return refuse_all("pack too large", exc.message, exc)
+        except ObjectRejected as exc:  # git's fsck rules
+            return refuse_all("fsck failed", exc.message, exc)
+        except UnresolvedDeltas as exc:  # a thin pack's base is neither in it nor stored
+            bases = ", ".join(sha.decode("ascii", "replace")[:12] for sha in exc.shas[:3])
+            why = f"missing delta base {bases}"
+            return refuse_all("unpack failed: missing delta base", why, InvalidInput(why))
+        except PackCorrupt as exc:
+            return refuse_all(f"unpack failed: {exc.message}", "unpacker error", exc)
+        except _UNPACK_ERRORS as exc:
+            log.info("unpack failed: %s", exc)
+            return refuse_all(f"unpack failed: {exc}".replace("\n", " "), "unpacker error",
+                              InvalidInput(f"unpack failed: {exc}"))
+        problem = connectivity_problem(store) or content_problem(store, ctx.inspect_manifest)
+        if problem:
+            return refuse_all("ok", problem, InvalidInput(problem))
+
+    reasons: dict[str, str] = {}
+    seen: set[str] = set()
+    for u in updates:
+        if u.ref in seen:
+            reasons[u.ref] = "duplicate ref in one push"
+        seen.add(u.ref)
+        # The name first: nothing else (branch rules in the database included) sees a bad one.
+        problem = reasons.get(u.ref) or ref_name_problem(u.ref) or update_problem(
+            repo, u, repo.ref_value(u.ref), ctx.rule_for(u.ref), repo.default_branch)
+        if problem:
+            reasons[u.ref] = problem
+    if reasons and atomic:
+        return Received("ok", {u.ref: reasons.get(u.ref, "atomic push failed") for u in updates})
+
+    got = Received("ok", reasons)
+    accepted = [u for u in updates if u.ref not in reasons]
+    if accepted:
+        got.accepted = _commit(repo, accepted, got)
+    return got
+
+
+def _commit(repo: TemplateRepo, accepted: list[RefUpdate], got: Received) -> list[RefUpdate]:
+    """Apply `accepted` in one CAS; what landed. A failure of the write itself may come after
+    the refs moved (a lost answer, the database after the swap): then what landed is read back,
+    not guessed, so a ref is `ok` exactly when it holds what this push wrote."""
+    rewrite = any(is_rewrite(repo, u) for u in accepted)
+    try:
+        repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted}, rewrite=rewrite)
+        return accepted
+    except Conflict as exc:
+        got.reasons.update({u.ref: exc.message for u in accepted})
+        return []
+    except Exception as exc:
+        log.exception("writing the refs of %s failed", repo.repo_id)
+        why, got.write_error = _why(exc), exc
+    try:
+        stored = repo.stored_refs()
+    except Exception:
+        log.exception("reading back the refs of %s failed", repo.repo_id)
+        got.reasons.update({u.ref: f"{why}; whether it was stored is unknown: fetch to see" for u in accepted})
+        return []
+    landed = [u for u in accepted if stored.get(u.ref, ZERO_SHA) == u.new]
+    got.reasons.update({u.ref: f"{why}; nothing was stored" for u in accepted if u not in landed})
+    return landed
 
 
 def advertise(repo: TemplateRepo, service: str, git_protocol: str | None = None) -> bytes:

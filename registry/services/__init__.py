@@ -8,6 +8,10 @@
 - `push`: what a git push may do and what happens once it lands
 - `pulls`: pull requests (open, edit, list, files, commits)
 - `merging`: reviews, comments, mergeability, merges
+- `commits`: commits made on the server for a user (web editor, API), landed through the push path
+- `contents`: one file at a time, as GitHub's contents API
+- `proposals`: changes proposed as pull requests, from the reader's fork when they may not write
+- `editing`: what an editor asks: may I commit here, the live push checks, rebasing onto a moved tip
 - `gallery`: search, stars, ratings
 - `checks`: the validate / index / sandbox checks a push owes, run by the workers
 - `runs`: sandbox runs asked for by hand, and carrying out any run

@@ -25,14 +25,22 @@ from . import guard
 STATES = ("open", "closed", "merged", "all")
 
 
+def fork_of(c: Container, base: Template, owner: str) -> Template | None:
+    """`owner`'s fork of `base` that `owner:branch` names: a direct fork before a fork of a
+    fork, the oldest first (one answer, whoever asks)."""
+    forks = sorted((t for t in c.meta.templates.forks_of(base.id) if t.owner == owner),
+                   key=lambda t: (t.parent_id != base.id, t.created_at, t.id))
+    return forks[0] if forks else None
+
+
 def _head_template(c: Container, base: Template, head: str) -> tuple[Template, str]:
     owner, sep, branch = head.rpartition(":")
     if not sep or owner == base.owner:
         return base, branch
-    forks = [t for t in c.meta.templates.forks_of(base.id) if t.owner == owner]
-    if not forks:
+    fork = fork_of(c, base, owner)
+    if fork is None:
         raise InvalidInput(f"{owner} has no fork of {base.full_name}")
-    return forks[0], branch
+    return fork, branch
 
 
 def _tip(c: Container, template: Template, branch: str) -> str:

@@ -61,7 +61,10 @@ def context(c: Container, actor: Actor, template: Template) -> PushContext:
         if not ref.startswith("refs/heads/"):
             return None
         p = c.meta.templates.get_protection(template.id, ref.removeprefix("refs/heads/"))
-        return BranchRule(p.allow_force_push, p.allow_deletion) if p else None
+        if p is None:
+            return None
+        return BranchRule(p.allow_force_push, p.allow_deletion, require_pull=p.required_approvals > 0 or bool(
+            p.required_checks))
 
     limit = c.settings.max_file_bytes
 

@@ -29,7 +29,7 @@ schemathesis.serializer.alias(["application/x-git-upload-pack-request", "applica
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "6"))
 FIXED = {"owner": "alice", "name": "demo", "number": 1, "user": "bob", "token_id": 999_999,
          "version": "v1.0.0", "branch": "main", "rest": "main/template.json", "spec": "v1.0.0...main",
-         "service_name": "git-upload-pack"}
+         "service_name": "git-upload-pack", "path": "notes.md"}
 
 
 @pytest.fixture(scope="module")

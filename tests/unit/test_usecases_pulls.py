@@ -20,6 +20,8 @@ from registry.meta import Protection, Status
 from registry.services import merging, pulls, templates
 from tests.unit.usecases import World, manifest_files
 
+ZERO = "0" * 40
+
 
 @pytest.fixture
 def w(tmp_path) -> World:
@@ -113,3 +115,20 @@ def test_manifest_edits_of_different_keys_merge_and_same_key_conflicts(w):
         merging.merge(w.c, w.alice, "alice", "risk", 2, "merge", None)
     with pytest.raises(InvalidInput):
         merging.merge(w.c, w.alice, "alice", "risk", 2, "rebase", None)
+
+
+@pytest.mark.parametrize("method", ["merge", "squash"])
+def test_a_merge_of_different_files_stores_its_root_tree(w, method):
+    """A true merge in which template.json did not change on both sides: dulwich hands back a
+    root tree it never stored, and the merge commit must not point at a missing tree."""
+    base = w.c.meta.templates.get("alice", "risk")
+    with w.c.open_repo(base) as repo:  # feature: main's tip and a file
+        repo.commit_updates({"refs/heads/feature": repo.ref_value("refs/heads/main")}, {"refs/heads/feature": ZERO})
+        commit_files(repo, {**manifest_files(), "a.md": b"from feature\n"}, "feature\n", "B <b@x>", "feature")
+    w.commit(base, {**manifest_files(), "b.md": b"from main\n"})  # main moves on with another file
+    pulls.open_pull(w.c, w.bob, "alice", "risk", "t", "", "feature", "main")
+    sha = merging.merge(w.c, w.alice, "alice", "risk", 1, method, None)
+    files = {e["path"] for e in views.tree(w.c, w.anon, "alice", "risk", sha)["entries"]}
+    assert files == {"template.json", "a.md", "b.md"}
+    assert views.raw(w.c, w.anon, "alice", "risk", f"{sha}/a.md") == b"from feature\n"
+
