@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import files, forms, pages, reference, settings
+from . import editing, files, forms, pages, reference, settings
 
 
 def install(app: FastAPI) -> None:
@@ -16,4 +16,5 @@ def install(app: FastAPI) -> None:
     app.include_router(settings.router)  # before pages: /settings/tokens is no template
     app.include_router(forms.router)
     app.include_router(files.router)
+    app.include_router(editing.router)
     app.include_router(pages.router)

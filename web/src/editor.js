@@ -82,6 +82,7 @@ function attach(textarea) {
       content: view.state.doc.toString(),
       path: form.querySelector('input[name="path"]')?.value || textarea.dataset.path || "",
       ref: form.querySelector('input[name="branch"]')?.value || "",
+      parent: form.querySelector('input[name="parent"]')?.value || "",
       params,
     };
     let answer;

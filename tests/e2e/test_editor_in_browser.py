@@ -1,0 +1,92 @@
+"""The editor in Chromium as a person uses it: live problems appear without a reload and vanish
+when fixed, the preview follows, the commit lands; the same edit with JavaScript off; keyboard
+only; no CSP violation (open_page fails the test on one), axe AA, and a 375 px phone."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser import assert_accessible, assert_fits_width, screenshot
+from tests.gitcli import commit_file, git
+from tests.keyboard import activate, fill_by_keyboard, tab_to
+
+pytestmark = pytest.mark.timeout(300)
+
+MANIFEST = {"title": "Browser edit", "description": "d", "industry": "other", "useCase": "testing",
+            "status": "published",
+            "promptConfig": {"systemPrompt": {"file": "prompts/system.md"}, "userPromptTemplate": "About {{ topic }}.",
+                             "parameters": [{"name": "topic", "type": "string", "default": "tides"}]}}
+
+
+@pytest.fixture(scope="module")
+def site(web_env, tmp_path_factory):
+    info = web_env.create("browser-edit")
+    work = web_env.clone(info["clone_url"], "alice", tmp_path_factory.mktemp("be") / "w")
+    commit_file(work, "prompts/system.md", "You study {{ topic }}.\n")
+    commit_file(work, "template.json", json.dumps(MANIFEST, indent=2) + "\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    return web_env
+
+
+def _sign_in(page, env, user: str = "alice") -> None:
+    page.goto("/login")
+    fill_by_keyboard(page, "User", user)
+    fill_by_keyboard(page, "Token", env.tokens[user])
+    activate(page, "Enter")
+    page.locator("header .who").filter(has_text=user).wait_for()
+
+
+def test_live_problems_and_preview_then_commit(site, open_page):
+    page = open_page(site.url)
+    _sign_in(page, site)
+    page.goto("/alice/browser-edit/edit/main/prompts/system.md")
+    editor = page.locator(".cm-content")
+    editor.wait_for()
+    assert page.locator("textarea#content").is_hidden()  # the editor replaced it; the form still posts it
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Mind {{ mood }}.")
+    problems = page.locator("#problems")
+    problems.get_by_text("variable 'mood' is not a declared parameter").wait_for(timeout=5000)
+    assert page.locator(".cm-lintRange-error, .cm-lint-marker-error").count() >= 1  # marked at its line
+    for _ in range(len(" Mind {{ mood }}.")):
+        page.keyboard.press("Backspace")
+    problems.get_by_text("No problems.").wait_for(timeout=5000)
+    page.locator("[data-param=topic]").fill("squid")
+    page.locator("#preview-system").filter(has_text="You study squid.").wait_for(timeout=5000)
+    assert_accessible(page)
+    screenshot(page, "editor")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Be brief.")
+    page.get_by_role("button", name="Commit changes").click()
+    page.wait_for_url("**/alice/browser-edit/blob/main/prompts/system.md")
+    assert "Be brief." in page.locator("#rendered").inner_text()
+
+
+def test_the_same_edit_without_javascript_by_keyboard(site, open_page):
+    page = open_page(site.url, js=False)
+    _sign_in(page, site)
+    page.goto("/alice/browser-edit/edit/main/prompts/system.md")
+    textarea = page.locator("textarea#content")
+    assert textarea.is_visible()
+    tab_to(page, "Contents of prompts/system.md")
+    page.keyboard.press("Control+End")
+    page.keyboard.type("No script needed.\n")
+    tab_to(page, "Check", role="button")
+    activate(page, "Enter")
+    page.locator("#problems").get_by_text("No problems.").wait_for()
+    tab_to(page, "Commit changes", role="button")
+    activate(page, "Enter")
+    page.wait_for_url("**/blob/main/prompts/system.md")
+    assert "No script needed." in page.locator("#rendered").inner_text()
+
+
+def test_the_editor_fits_a_phone(site, open_page):
+    page = open_page(site.url, width=375)
+    _sign_in(page, site)
+    page.goto("/alice/browser-edit/edit/main/prompts/system.md")
+    page.locator(".cm-content").wait_for()
+    assert_fits_width(page)
+    screenshot(page, "editor-phone")
