@@ -29,6 +29,7 @@ _SIMPLE = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.C
            nodes.And, nodes.Or, nodes.Compare, nodes.Operand, nodes.CondExpr, nodes.Test, nodes.Getattr,
            nodes.Getitem, nodes.Filter)
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+LEXER = SandboxedEnvironment(keep_trailing_newline=True)  # splits text without losing its last newline
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def prompts(resolved: dict[str, Any] | None, own: dict[str, Any] | None) -> list
 def split(text: str) -> tuple[Segment, ...]:
     """Literal text, parameter uses and tags, in order (the whole text as literal if it does not lex)."""
     try:
-        tokens = list(ENV.lex(text))
+        tokens = list(LEXER.lex(text))
     except TemplateError:
         return (Segment("text", text),)
     out: list[Segment] = []

@@ -16,7 +16,8 @@ SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pul
               "blob": "/alice/a11y/blob/main/template.json", "readme": "/alice/a11y/blob/main/README.md",
               "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
               "use": "/alice/a11y?render=1"}
-SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "pull-split": "/alice/a11y/pulls/1?view=split"}
+SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "new": "/new?example=risk-report",
+             "edit": "/alice/a11y/edit/main/template.json", "add-file": "/alice/a11y/new/main/", "pull-split": "/alice/a11y/pulls/1?view=split"}
 
 
 @pytest.fixture(scope="module")

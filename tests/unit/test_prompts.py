@@ -24,6 +24,8 @@ def test_split_keeps_every_character_and_names_the_parameter():
     assert "".join(s.text for s in segments) == text
     assert [s.names for s in segments if s.kind == "param"][:2] == [("name",), ("n",)]
     assert prompts.split("{{ unclosed") == (prompts.Segment("text", "{{ unclosed"),)
+    ending = prompts.split("A {{ b }} c.\n")  # a file's last newline (Jinja drops it by default)
+    assert [s.kind for s in ending] == ["text", "param", "text"] and ending[-1].text == " c.\n"
 
 
 @pytest.mark.parametrize("text, simple", [
