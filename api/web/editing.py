@@ -33,7 +33,7 @@ def _c(request: Request) -> Container:
     return container
 
 
-def _signed_in(request: Request) -> Actor:
+def signed_in(request: Request) -> Actor:
     actor = sessions.actor(request)
     if actor.user is None:
         raise Unauthenticated("sign in to edit templates")
@@ -78,7 +78,7 @@ def _editor(request: Request, actor: Actor, place: browsing.Place, **context: An
                 parameters=parameters, preview=preview, **shown)
 
 
-def _on_branch(place: browsing.Place) -> None:
+def require_branch(place: browsing.Place) -> None:
     if place.ref not in place.branches:
         raise InvalidInput(f"{place.ref} is not a branch: files are edited on a branch")
 
@@ -89,18 +89,18 @@ def _resolved(request: Request, actor: Actor, place: browsing.Place) -> dict[str
 
 
 @router.get("/{owner}/{name}/edit/{rest:path}", response_class=HTMLResponse)
-def edit_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(_signed_in)) -> HTMLResponse:
+def edit_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(signed_in)) -> HTMLResponse:
     shown = browsing.file(_c(request), actor, owner, name, rest)
-    _on_branch(shown.place)
+    require_branch(shown.place)
     if shown.text is None:
         raise InvalidInput(f"{shown.place.path}: {shown.why_not_shown}, and cannot be edited here")
     return _editor(request, actor, shown.place, content=shown.text, resolved=_resolved(request, actor, shown.place))
 
 
 @router.get("/{owner}/{name}/new/{rest:path}", response_class=HTMLResponse)
-def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(_signed_in)) -> HTMLResponse:
+def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(signed_in)) -> HTMLResponse:
     listing = browsing.listing(_c(request), actor, owner, name, rest)
-    _on_branch(listing.place)
+    require_branch(listing.place)
     folder = f"{listing.place.path}/" if listing.place.path else ""
     place = browsing.Place(owner, name, listing.place.ref, "", listing.place.commit, listing.place.branches,
                            listing.place.tags)
@@ -110,7 +110,7 @@ def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Act
 @router.post("/{owner}/{name}/edit/{rest:path}", response_class=HTMLResponse)
 @router.post("/{owner}/{name}/new/{rest:path}", response_class=HTMLResponse)
 def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(_fields),
-         actor: Actor = Depends(_signed_in)) -> Any:
+         actor: Actor = Depends(signed_in)) -> Any:
     c = _c(request)
     branch, parent, original = fields.get("branch", ""), fields.get("parent", ""), fields.get("original", "")
     place = _place_at(request, actor, owner, name, branch, original)
@@ -124,7 +124,7 @@ def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, s
         if not path:
             raise InvalidInput("a file path is needed", field="path")
         if action == "commit":
-            return _commit(request, actor, place, kept, changes)
+            return commit_or_propose(request, actor, place, kept, changes)
         problems, resolved = editing.checked_changes(c, actor, owner, name, parent or None, changes)
         diff = None
         if action == "preview":
@@ -141,7 +141,7 @@ def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, s
 
 def _place_at(request: Request, actor: Actor, owner: str, name: str, branch: str, path: str) -> browsing.Place:
     found = browsing.listing(_c(request), actor, owner, name, branch)
-    _on_branch(found.place)
+    require_branch(found.place)
     return browsing.Place(owner, name, found.place.ref, path, found.place.commit, found.place.branches,
                           found.place.tags)
 
@@ -154,7 +154,7 @@ def _old_text(request: Request, actor: Actor, place: browsing.Place, path: str, 
     return shown.text
 
 
-def _commit(request: Request, actor: Actor, place: browsing.Place, kept: dict[str, Any],
+def commit_or_propose(request: Request, actor: Actor, place: browsing.Place, kept: dict[str, Any],
             changes: list[Change]) -> RedirectResponse:
     c, message = _c(request), kept["message"] or f"Update {kept['path']}"
     new_branch = kept["new_branch"].strip() or None
@@ -186,13 +186,13 @@ def _stale(request: Request, actor: Actor, place: browsing.Place, kept: dict[str
 
 @router.post("/{owner}/{name}/delete/{rest:path}")
 def delete_file(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(_fields),
-                actor: Actor = Depends(_signed_in)) -> RedirectResponse:
+                actor: Actor = Depends(signed_in)) -> RedirectResponse:
     shown = browsing.file(_c(request), actor, owner, name, rest)
-    _on_branch(shown.place)
+    require_branch(shown.place)
     kept = {"path": shown.place.path, "parent": fields.get("parent", shown.place.commit),
             "message": fields.get("message", "") or f"Delete {shown.place.path}", "choice": fields.get("choice", "direct"),
             "new_branch": fields.get("new_branch", "")}
-    response = _commit(request, actor, shown.place, kept, [Change(shown.place.path, None)])
+    response = commit_or_propose(request, actor, shown.place, kept, [Change(shown.place.path, None)])
     if kept["choice"] == "direct":
         response.headers["location"] = f"/{owner}/{name}/tree/{shown.place.ref}/"
     return response

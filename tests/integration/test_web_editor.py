@@ -158,3 +158,26 @@ def test_bad_input_keeps_the_text_and_the_live_check_needs_the_csrf_token(repo):
     assert alice.post("/alice/web-edit/-/check", content=b"[1, 2", headers={"X-CSRF-Token": _csrf(page.text)}).status_code == 400
     anonymous = httpx.get(f"{env.url}/alice/web-edit/edit/main/prompts/system.md")
     assert anonymous.status_code == 401
+
+
+def test_files_are_uploaded_into_a_folder_bounded_by_the_file_limit(repo):
+    env, _ = repo
+    alice = _login(env, "alice")
+    page = alice.get("/alice/web-edit/upload/main/prompts")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    csrf = _csrf(page.text)
+    parent = re.search(r'name="parent" value="([0-9a-f]+)"', page.text).group(1)
+    case = json.dumps({"name": "uploaded", "parameters": {"topic": "x"}, "assert": [{"type": "contains", "value": "x"}]})
+    done = alice.post("/alice/web-edit/upload/main/prompts",
+                      data={"csrf": csrf, "parent": parent, "choice": "direct", "message": "two cases"},
+                      files=[("files", ("../../evil/a.json", case.encode(), "application/json")),
+                             ("files", ("b.json", case.encode(), "application/json"))])
+    assert done.status_code == 303 and done.headers["location"] == "/alice/web-edit/tree/main/prompts"
+    listing = alice.get("/alice/web-edit/tree/main/prompts").text
+    assert "a.json" in listing and "b.json" in listing  # the client's folders are not the server's
+    assert alice.get("/alice/web-edit/tree/main/evil").status_code == 404
+    big = alice.post("/alice/web-edit/upload/main/prompts", data={"csrf": csrf, "parent": parent, "choice": "direct"},
+                     files=[("files", ("huge.bin", b"\0" * (20 * 1024 * 1024 + 1), "application/octet-stream"))])
+    assert big.status_code == 413
+    none = alice.post("/alice/web-edit/upload/main/prompts", data={"csrf": csrf, "parent": parent, "choice": "direct"})
+    assert none.status_code == 400
