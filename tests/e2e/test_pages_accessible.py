@@ -17,7 +17,8 @@ SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pul
               "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
               "use": "/alice/a11y?render=1"}
 SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "new": "/new?example=risk-report",
-             "edit": "/alice/a11y/edit/main/template.json", "add-file": "/alice/a11y/new/main/", "pull-split": "/alice/a11y/pulls/1?view=split"}
+             "edit": "/alice/a11y/edit/main/template.json", "add-file": "/alice/a11y/new/main/",
+             "manifest-form": "/alice/a11y/manifest/main", "upload": "/alice/a11y/upload/main/", "pull-split": "/alice/a11y/pulls/1?view=split"}
 
 
 @pytest.fixture(scope="module")

@@ -94,3 +94,34 @@ def test_fork_from_the_new_page(local_env):
     done = bob.post("/new/fork", data={"csrf": csrf, "source": "alice/fork-me"})
     assert done.status_code == 303 and done.headers["location"] == "/bob/fork-me"
     assert bob.post("/new/fork", data={"csrf": csrf, "source": "nobody"}).status_code == 400
+
+
+def test_the_manifest_edited_through_the_form_keeps_unknown_keys_and_order(local_env, tmp_path):
+    env = local_env
+    alice = _login(env, "alice")
+    page = alice.get("/new", params={"example": "risk-report"})
+    made = alice.post("/new", data={**_fields(page.text), "csrf": _csrf(page.text), "name": "form-edited",
+                                    "action": "create"})
+    assert made.status_code == 303
+    work = env.clone(f"{env.url}/alice/form-edited.git", "alice", tmp_path / "w")
+    manifest = json.loads((work / "template.json").read_text())
+    manifest = {"x-owner-note": {"keep": [1, 2]}, **manifest}
+    (work / "template.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    git("commit", "-qam", "a key the form does not know", cwd=work)
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+
+    form_page = alice.get("/alice/form-edited/manifest/main")
+    assert form_page.status_code == 200 and 'id="manifest-form"' in form_page.text
+    fields = _fields(form_page.text.replace('id="manifest-form"', 'id="new-form"'))
+    assert fields["systemPrompt"] == "You are a careful credit risk analyst.\n"  # read from prompts/system.md
+    fields.update(title="Edited by form", systemPrompt="You are a terse analyst.\n", action="commit", choice="direct",
+                  message="retitle")
+    done = alice.post("/alice/form-edited/manifest/main", data=fields)
+    assert done.status_code == 303, done.text[-1500:]
+    git("pull", "-q", "origin", "main", cwd=work)
+    after = json.loads((work / "template.json").read_text())
+    assert list(after) == list(manifest) and after["x-owner-note"] == {"keep": [1, 2]}
+    assert after["title"] == "Edited by form" and after["promptConfig"]["systemPrompt"] == {"file": "prompts/system.md"}
+    assert (work / "prompts" / "system.md").read_text() == "You are a terse analyst.\n"
+    changed = git("show", "--stat", "--format=", "HEAD", cwd=work).stdout
+    assert "template.json" in changed and "prompts/system.md" in changed and "user.md" not in changed
