@@ -90,3 +90,67 @@ def test_the_editor_fits_a_phone(site, open_page):
     page.locator(".cm-content").wait_for()
     assert_fits_width(page)
     screenshot(page, "editor-phone")
+
+
+def test_create_from_the_form_then_propose_and_merge(site, open_page):
+    page = open_page(site.url)
+    _sign_in(page, site)
+    page.get_by_role("link", name="New template").click()
+    page.get_by_role("link", name="risk-report").click()
+    page.get_by_label("Name").first.fill("made-in-chromium")
+    page.get_by_role("button", name="Add a parameter").click()  # a round trip: the typed name is kept
+    assert page.get_by_label("Name").first.input_value() == "made-in-chromium"
+    page.locator("input[name=param-2-name]").fill("tone")
+    page.get_by_label("User prompt").fill("Summarise {{ portfolio }} for {{ quarter }}, {{ tone }}.")
+    page.get_by_role("button", name="Create template").click()
+    page.wait_for_url("**/alice/made-in-chromium")
+    page.locator("#prompt-user mark.param").filter(has_text="{{ tone }}").wait_for()
+    screenshot(page, "template-page")
+
+    page.goto("/alice/made-in-chromium/edit/main/prompts/system.md")
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("Cite the loan book.")
+    page.get_by_label("Create a new branch and open a pull request").check()
+    page.get_by_role("button", name="Commit changes").click()
+    page.wait_for_url("**/alice/made-in-chromium/pulls/*")
+    page.locator("#merge-button").click()
+    page.locator("#merged-note").wait_for()
+    page.goto("/alice/made-in-chromium/blob/main/prompts/system.md?plain=1")
+    assert "Cite the loan book." in page.locator("#code").inner_text()
+
+
+def test_a_reader_gets_a_fork_and_a_pull_request(site, open_page):
+    page = open_page(site.url)
+    _sign_in(page, site, "bob")
+    page.goto("/alice/browser-edit/blob/main/prompts/system.md")
+    page.get_by_role("link", name="Edit this file").click()
+    page.locator("#no-direct").wait_for()  # bob may not write: his change will come from his fork
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("Suggested by bob.")
+    page.get_by_role("button", name="Commit changes").click()
+    page.wait_for_url("**/alice/browser-edit/pulls/*")
+    assert "bob:" in page.locator("main").inner_text()
+
+
+def test_a_concurrent_push_is_never_overwritten_and_the_merge_is_offered(site, open_page, tmp_path):
+    page = open_page(site.url)
+    _sign_in(page, site)
+    page.goto("/alice/browser-edit/edit/main/template.json")
+    page.locator(".cm-content").wait_for()
+    work = site.clone(f"{site.url}/alice/browser-edit.git", "alice", tmp_path / "w")
+    manifest = json.loads((work / "template.json").read_text())
+    commit_file(work, "template.json", json.dumps({**manifest, "description": "pushed meanwhile"}, indent=2) + "\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("End")  # after the opening brace
+    page.keyboard.type(' "x-note": "from the editor",')
+    page.get_by_role("button", name="Commit changes").click()
+    page.locator("#stale").wait_for()
+    page.locator("#stale-merged").wait_for()
+    assert "pushed meanwhile" in page.locator(".cm-content").inner_text()  # theirs and mine, merged
+    assert "from the editor" in page.locator(".cm-content").inner_text()
+    page.get_by_role("button", name="Commit changes").click()
+    page.wait_for_url("**/blob/main/template.json")
