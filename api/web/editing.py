@@ -225,5 +225,6 @@ def live_check(request: Request, owner: str, name: str, body: bytes = Depends(_j
     preview = prompts.render(resolved, given, child=False) if isinstance(resolved, dict) else None
     return JSONResponse({"problems": [{"path": p.path, "line": p.line, "message": p.message} for p in problems],
                          "preview": None if preview is None else {"system": preview.system, "user": preview.user,
-                                                                  "error": preview.error, "deferred": preview.deferred}},
+                                                                  "error": preview.error, "deferred": preview.deferred,
+                                                                  "missing": list(preview.missing)}},
                         headers=HEADERS)

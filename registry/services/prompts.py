@@ -64,6 +64,7 @@ class Rendered:
     error: str | None = None
     values: dict[str, str] = field(default_factory=dict)
     deferred: bool = False  # not rendered: it needs a child process, and none was allowed
+    missing: tuple[str, ...] = ()  # declared parameters with no value and no default: not rendered
 
     def messages(self) -> list[dict[str, str]]:
         """OpenAI-style chat messages."""
@@ -170,6 +171,9 @@ def render(resolved: dict[str, Any] | None, given: dict[str, str], child: bool =
     values = values_for(resolved, given)
     shown = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     system, user = str(config.get("systemPrompt") or ""), str(config.get("userPromptTemplate") or "")
+    missing = tuple(p.name for p in parameters(resolved) if p.name not in values)
+    if missing and config.get("format") != "text":
+        return Rendered(values=shown, missing=missing)
     if config.get("format") == "text":
         return Rendered(system, user, None, shown)
     if simple(system) and simple(user):

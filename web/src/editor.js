@@ -52,7 +52,10 @@ function showPreview(preview) {
     if (box) box.textContent = preview[role] || "";
   }
   const error = document.getElementById("preview-error");
-  if (error) error.textContent = preview.error ? `Could not render: ${preview.error}` : "";
+  if (error) {
+    error.textContent = preview.error ? `Could not render: ${preview.error}`
+      : preview.missing && preview.missing.length ? `Fill in ${preview.missing.join(", ")} to see the prompts rendered.` : "";
+  }
 }
 
 function diagnostics(doc, problems) {
