@@ -67,7 +67,8 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     given = {k[2:]: v for k, v in request.query_params.items() if k.startswith("p:")}
     asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
     rendered = prompts.render(resolved, given, child=asked) if resolved else None
-    return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail, usage=usage,
+    return page(request, "template.html", title=f"{owner}/{name}", script="copy", t=view.detail.template,
+                info=view.detail, usage=usage,
                 prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),
                 parameters=prompts.parameters(resolved), rendered=rendered,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,

@@ -140,13 +140,21 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
-def page(request: Request, template_name: str, /, status_code: int = 200, script: bool = False,
+SCRIPTS = ("editor", "copy")  # the bundles in static/ (web/src/*.js, built by esbuild)
+
+
+def page(request: Request, template_name: str, /, status_code: int = 200, script: bool | str = False,
          **context: Any) -> HTMLResponse:
-    """A page; `script=True` loads the editor script and allows it (and its nonce'd styles)."""
+    """A page; `script` names a bundle of static/ to load (True: the editor) and allows it, and
+    styles carrying this response's nonce."""
+    bundle = "editor" if script is True else script or None
+    if bundle is not None and bundle not in SCRIPTS:
+        raise ValueError(f"no script bundle {bundle!r}")
     session = sessions.load(request)
     me = sessions.actor(request)
     nonce = secrets.token_urlsafe(18) if script else None
-    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, nonce=nonce, **context)
+    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, nonce=nonce,
+                                                  bundle=bundle, **context)
     headers = {**HEADERS, "Content-Security-Policy": script_csp(nonce)} if nonce else HEADERS
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     sessions.cookie(request, response, session)

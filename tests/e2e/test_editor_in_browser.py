@@ -154,3 +154,16 @@ def test_a_concurrent_push_is_never_overwritten_and_the_merge_is_offered(site, o
     assert "from the editor" in page.locator(".cm-content").inner_text()
     page.get_by_role("button", name="Commit changes").click()
     page.wait_for_url("**/blob/main/template.json")
+
+
+def test_copy_buttons_copy_the_rendered_prompt(site, open_page, browser):
+    page = open_page(site.url)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page.goto("/alice/browser-edit?p:topic=whales&render=1")
+    button = page.locator("button[data-copy=rendered-user]")
+    button.click()
+    assert page.evaluate("navigator.clipboard.readText()") == "About whales."
+    assert button.inner_text() == "Copied"
+    nojs = open_page(site.url, js=False)
+    nojs.goto("/alice/browser-edit?p:topic=whales&render=1")
+    assert nojs.locator("button[data-copy]").first.is_hidden()  # no script: no dead buttons

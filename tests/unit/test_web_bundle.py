@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-SERVED = ROOT / "api" / "web" / "static" / "editor.js"
+STATIC = ROOT / "api" / "web" / "static"
+BUNDLES = ("editor.js", "copy.js")
 MAX_GZIPPED = 300 * 1024
 
 
@@ -21,15 +22,18 @@ def test_the_served_bundle_is_what_the_lockfile_builds(tmp_path):
         if shutil.which("npm") is None:
             pytest.fail("npm is needed to rebuild the bundle (make test runs `npm ci` in web/)")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=WEB, check=True, timeout=300)
-    out = tmp_path / "editor.js"
-    subprocess.run([str(esbuild), "src/editor.js", "--bundle", "--minify", "--format=iife", "--target=es2020",
-                    "--legal-comments=none", f"--outfile={out}"], cwd=WEB, check=True, capture_output=True, timeout=120)
-    assert out.read_bytes() == SERVED.read_bytes(), "api/web/static/editor.js is stale: run `make assets`"
+    subprocess.run([str(esbuild), *(f"src/{b}" for b in BUNDLES), "--bundle", "--minify", "--format=iife",
+                    "--target=es2020", "--legal-comments=none", f"--outdir={tmp_path}"], cwd=WEB, check=True,
+                   capture_output=True, timeout=120)
+    for bundle in BUNDLES:
+        assert (tmp_path / bundle).read_bytes() == (STATIC / bundle).read_bytes(), f"{bundle} is stale: run `make assets`"
     script = (WEB / "package.json").read_text()
-    assert "--minify --format=iife --target=es2020 --legal-comments=none" in script  # the same flags as here
+    assert "--bundle --minify --format=iife --target=es2020 --legal-comments=none" in script  # the same flags as here
+    assert all(f"src/{b}" in script for b in BUNDLES)
 
 
-def test_the_bundle_is_small_and_asks_for_no_eval():
-    data = SERVED.read_bytes()
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_the_bundle_is_small_and_asks_for_no_eval(bundle):
+    data = (STATIC / bundle).read_bytes()
     assert len(gzip.compress(data)) < MAX_GZIPPED
     assert b"new Function(" not in data and b"eval(" not in data  # the CSP allows neither
