@@ -79,6 +79,10 @@ class DeliveryNotFound(NotFound):
     code = "delivery_not_found"
 
 
+class DraftNotFound(NotFound):
+    code = "draft_not_found"
+
+
 class AlreadyExists(RegistryError):
     code = "already_exists"
 
@@ -113,6 +117,13 @@ class Conflict(RegistryError):
     """A compare-and-swap lost, or state changed under the caller."""
 
     code = "conflict"
+
+
+class DraftConflicted(Conflict):
+    """A draft whose branch moved under it with changes that clash with the draft's: it is
+    committed once every conflicted file is settled."""
+
+    code = "draft_conflicted"
 
 
 class MergeBlocked(RegistryError):

@@ -1,10 +1,14 @@
 """Metadata: the MetaStore unit of work and its repository protocols, their records, and their one
 implementation over SQLAlchemy Core (SQLite, the embedded default, or PostgreSQL;
 registry.meta.db opens and migrates it)."""
-from . import accounts_schema  # noqa: F401  (puts the accounts' tables on schema.metadata)
+from . import (
+    accounts_schema,  # noqa: F401  (puts the accounts' tables on schema.metadata)
+    drafts_schema,  # noqa: F401  (and the drafts')
+)
 from .base import (
     ActivityRepository,
     CheckRepository,
+    DraftRepository,
     EventRepository,
     MetaStore,
     PullRepository,
@@ -28,10 +32,12 @@ from .records import (
     User,
     Visibility,
 )
+from .records_drafts import Draft, DraftConflict, DraftFile, StoredDoc
 from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .sql import SqlMetaStore
 
-__all__ = ["ActivityRepository", "CheckRepository", "EventRepository", "PullRepository", "TemplateRepository",
+__all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", "DraftConflict", "DraftFile",
+           "StoredDoc", "EventRepository", "PullRepository", "TemplateRepository",
            "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
            "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
            "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]
