@@ -28,8 +28,9 @@ class RepoStore:
         """A new repo whose refs and pack list copy the parent's: no pack byte is copied, so
         the cost does not grow with the repo's size. The fork's own pushes add packs of its own."""
         parent = refsdoc.load(self.blobs, parent_id)
-        refsdoc.create(self.blobs, repo_id, RefsDocument(head=parent.head, refs=dict(parent.refs),
-                                                          packs=parent.packs, exact=parent.exact))
+        refs = refsdoc.visible(parent.refs)  # the parent's own (drafts) stay with it
+        refsdoc.create(self.blobs, repo_id, RefsDocument(head=parent.head, refs=refs, packs=parent.packs,
+                                                          exact=parent.exact and refs == parent.refs))
 
     def abandon(self, repo_id: str) -> None:
         """Best-effort removal of the refs document of a repo whose creation failed: its outcome

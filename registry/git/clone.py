@@ -20,6 +20,7 @@ from dulwich.protocol import (
 from ..errors import InvalidInput
 from . import packwriter
 from .pktline import FLUSH, packets
+from .refsdoc import HIDDEN_PREFIXES
 from .repo import TemplateRepo
 
 
@@ -57,10 +58,13 @@ def parse_clone_request(body: bytes) -> CloneRequest | None:
 
 def eligible(repo: TemplateRepo, request: CloneRequest) -> bool:
     """Whether the clone wants exactly the branch and tag tips of a repo whose packs hold only
-    reachable objects (so sending every stored object sends what was asked, nothing more)."""
+    reachable objects (so sending every stored object sends what was asked, nothing more). A
+    hidden ref at a commit that is no tip (a draft's base after its branch moved) may keep objects
+    no client may have: then the generic path sends what the wants reach instead."""
     doc = repo.doc
     tips = {sha for ref, sha in doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
-    return doc.exact and request.wants == tips and request.wants <= set(doc.refs.values())
+    hidden = {sha for ref, sha in doc.refs.items() if ref.startswith(HIDDEN_PREFIXES)}
+    return doc.exact and request.wants == tips and request.wants <= set(doc.refs.values()) and hidden <= tips
 
 
 def serve_clone(repo: TemplateRepo, request: CloneRequest, proto: Protocol) -> None:

@@ -24,6 +24,15 @@ from ..storage import BlobNotFound, BlobStore, PreconditionFailed
 log = logging.getLogger(__name__)
 
 ZERO_SHA = "0" * 40
+# Refs the registry keeps for itself and never shows a git client: not advertised (v0 or v2),
+# never wantable, never copied into a fork. They only keep their commits from gc
+# (refs/drafts/N/base: the commit a shared draft stands on).
+HIDDEN_PREFIXES = ("refs/drafts/",)
+
+
+def visible(refs: dict[str, str]) -> dict[str, str]:
+    """`refs` without the hidden ones."""
+    return {ref: sha for ref, sha in refs.items() if not ref.startswith(HIDDEN_PREFIXES)}
 
 
 def doc_key(repo_id: str) -> str:

@@ -33,7 +33,8 @@ class TemplateRepo(BaseRepo):
 
     @staticmethod
     def _ref_dict(doc: RefsDocument) -> dict[Ref, bytes]:
-        refs = {Ref(k.encode()): v.encode() for k, v in doc.refs.items()}
+        """What dulwich's handlers see: never the hidden refs (refsdoc.HIDDEN_PREFIXES)."""
+        refs = {Ref(k.encode()): v.encode() for k, v in refsdoc.visible(doc.refs).items()}
         refs[Ref(b"HEAD")] = b"ref: " + doc.head.encode()
         return refs
 
@@ -85,9 +86,10 @@ class TemplateRepo(BaseRepo):
 
     def advertised_refs(self) -> dict[Ref, ObjectID]:
         """The refs upload-pack shows, in either protocol version: the stored ones, and HEAD while
-        its branch exists. Never the hidden ones `serve_also` adds for one request."""
+        its branch exists. Never the hidden ones `serve_also` adds for one request, nor those the
+        registry keeps for itself (refs/drafts/)."""
         doc = self.doc
-        refs = {Ref(ref.encode()): ObjectID(sha.encode()) for ref, sha in doc.refs.items()}
+        refs = {Ref(ref.encode()): ObjectID(sha.encode()) for ref, sha in refsdoc.visible(doc.refs).items()}
         if doc.head in doc.refs:
             refs[Ref(b"HEAD")] = ObjectID(doc.refs[doc.head].encode())
         return refs

@@ -20,7 +20,7 @@ from dulwich.objects import ObjectID
 from dulwich.pack import ObjectContainer
 from dulwich.protocol import SIDE_BAND_CHANNEL_DATA, SIDE_BAND_CHANNEL_PROGRESS, Protocol
 
-from . import fetchpack, shallow, wants
+from . import fetchpack, refsdoc, shallow, wants
 from .clone import CloneRequest, eligible, write_sideband_pack
 from .fetchwalk import PackReader, newest_first, select
 from .pktline import show
@@ -139,7 +139,7 @@ def _send_pack(repo: TemplateRepo, reader: PackReader, req: FetchArgs, common: l
 def _check_wants(repo: TemplateRepo, reader: PackReader, wanted: list[ObjectID]) -> None:
     """Only ref tips, and commits a push made ancestors of tips since the client read the refs
     (wants.py), may be wanted: as in v0, never any other object the store holds."""
-    tips = set(repo.doc.refs.values())
+    tips = set(refsdoc.visible(repo.doc.refs).values())
     stale = [sha.decode() for sha in wanted if sha.decode() not in tips]
     found = wants.stale_reachable(repo, stale) if stale else set()
     for sha in stale:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dulwich.objects import ObjectID
 
 from .pktline import lines
+from .refsdoc import visible
 from .repo import TemplateRepo
 from .shallow import to_commit
 
@@ -50,7 +51,7 @@ def pack_kind(body: bytes) -> str:
 
 def stale_reachable(repo: TemplateRepo, wants: Iterable[str], limit: int = WALK_LIMIT) -> set[str]:
     """Those of `wants` that are not tips but are commits reachable from a current ref."""
-    tips = set(repo.doc.refs.values())
+    tips = set(visible(repo.doc.refs).values())
     missing = {w.encode() for w in wants if w not in tips}
     if not missing:
         return set()
