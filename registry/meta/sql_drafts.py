@@ -100,14 +100,23 @@ class SqlDrafts(SqlRepository):
                              .where(d.draft_files.c.draft_id == draft_id).order_by(d.draft_files.c.path)).all()
         return [DraftFile(r.draft_id, r.path, r.seq, r.snapshot_seq, r.created_at) for r in rows]
 
-    def load(self, draft_id: int, path: str) -> StoredDoc:
+    def load(self, draft_id: int, path: str, after: int | None = None) -> StoredDoc:
+        """The file's document as stored; with `after`, only what a reader who has every update
+        up to `after` lacks: the updates after it, and the snapshot (else empty) only when a
+        compaction has taken updates it lacks into the snapshot."""
+        files = d.draft_files.c
         with self._read() as c:
-            row = c.execute(select(d.draft_files.c.snapshot, d.draft_files.c.snapshot_seq)
-                            .where(d.draft_files.c.draft_id == draft_id, d.draft_files.c.path == path)).first()
+            row = c.execute(select(files.snapshot_seq).where(files.draft_id == draft_id, files.path == path)).first()
             if row is None:
                 raise DraftNotFound(f"draft {draft_id} has no file {path!r}", path=path)
-            updates = _after(c, draft_id, path, row.snapshot_seq, None)
-        return StoredDoc(bytes(row.snapshot), row.snapshot_seq, updates)
+            snapshot_seq = int(row.snapshot_seq)
+            snapshot = b""
+            if after is None or after < snapshot_seq:
+                snapshot = bytes(c.execute(select(files.snapshot).where(files.draft_id == draft_id,
+                                                                        files.path == path)).scalar_one())
+            since = snapshot_seq if after is None else max(after, snapshot_seq)
+            updates = _after(c, draft_id, path, since)
+        return StoredDoc(snapshot, snapshot_seq, updates)
 
     def append(self, draft_id: int, path: str, updates: Sequence[bytes], user_id: int | None) -> list[int]:
         """Store `updates` after the file's newest, numbered in order; `user_id` made them."""
@@ -128,10 +137,6 @@ class SqlDrafts(SqlRepository):
             c.execute(update(d.drafts).where(d.drafts.c.id == draft_id).values(updated_at=now))
         return list(range(first, first + len(updates)))
 
-    def updates_after(self, draft_id: int, path: str, seq: int, limit: int = 500) -> list[tuple[int, bytes]]:
-        with self._read() as c:
-            return _after(c, draft_id, path, seq, limit)
-
     def compact(self, draft_id: int, path: str, merge: Callable[[StoredDoc], bytes]) -> int:
         """Replace the snapshot by `merge` of it and every update stored, and drop those updates
         (one transaction, the file's row held); the stored size after."""
@@ -141,7 +146,7 @@ class SqlDrafts(SqlRepository):
                             .with_for_update()).first()
             if row is None:
                 raise DraftNotFound(f"draft {draft_id} has no file {path!r}", path=path)
-            stored = StoredDoc(bytes(row.snapshot), row.snapshot_seq, _after(c, draft_id, path, row.snapshot_seq, None))
+            stored = StoredDoc(bytes(row.snapshot), row.snapshot_seq, _after(c, draft_id, path, row.snapshot_seq))
             if not stored.updates:
                 return stored.size
             snapshot = merge(stored)
@@ -196,12 +201,10 @@ class SqlDrafts(SqlRepository):
         return gone is not None
 
 
-def _after(c: Any, draft_id: int, path: str, seq: int, limit: int | None) -> list[tuple[int, bytes]]:
+def _after(c: Any, draft_id: int, path: str, seq: int) -> list[tuple[int, bytes]]:
     query = (select(d.draft_updates.c.seq, d.draft_updates.c.data)
              .where(d.draft_updates.c.draft_id == draft_id, d.draft_updates.c.path == path,
                     d.draft_updates.c.seq > seq).order_by(d.draft_updates.c.seq))
-    if limit is not None:
-        query = query.limit(limit)
     return [(int(r.seq), bytes(r.data)) for r in c.execute(query).all()]
 
 

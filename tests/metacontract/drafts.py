@@ -52,8 +52,9 @@ class TestDraftRepository:
         assert meta.drafts.append(draft.id, "a.md", [], bob.id) == []
         stored = meta.drafts.load(draft.id, "a.md")
         assert stored.updates == [(1, b"u1"), (2, b"u2"), (3, b"u3"), (4, b"u4")] and stored.seq == 4
-        assert meta.drafts.updates_after(draft.id, "a.md", 2) == [(3, b"u3"), (4, b"u4")]
-        assert meta.drafts.updates_after(draft.id, "a.md", 0, limit=1) == [(1, b"u1")]
+        tail = meta.drafts.load(draft.id, "a.md", after=2)
+        assert (tail.snapshot, tail.updates, tail.seq) == (b"", [(3, b"u3"), (4, b"u4")], 4)
+        assert meta.drafts.load(draft.id, "a.md", after=4).updates == []
         assert meta.drafts.editors(draft.id) == ["bob", "alice"]  # in the order they first edited
         assert [f.path for f in meta.drafts.files(draft.id)] == ["a.md"]
         with pytest.raises(DraftNotFound):
@@ -82,6 +83,10 @@ class TestDraftRepository:
         assert meta.drafts.compact(draft.id, "a.md", merge) == 7 and len(seen) == 1  # nothing new: not called
         assert meta.drafts.append(draft.id, "a.md", [b"4"], None) == [4]
         assert meta.drafts.load(draft.id, "a.md").updates == [(4, b"4")]
+        behind = meta.drafts.load(draft.id, "a.md", after=1)  # a reader the compaction overtook
+        assert (behind.snapshot, behind.snapshot_seq, behind.updates) == (b"S122333", 3, [(4, b"4")])
+        ahead = meta.drafts.load(draft.id, "a.md", after=3)
+        assert (ahead.snapshot, ahead.updates) == (b"", [(4, b"4")])
         assert meta.drafts.stored_size(draft.id) == 8
 
     def test_appends_racing_from_threads_get_every_number_once(self, meta):

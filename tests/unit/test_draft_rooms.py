@@ -238,7 +238,7 @@ def test_compaction_keeps_the_stored_draft_within_a_small_multiple_of_its_text(m
     a CRDT keeps, deleted text garbage-collected); the pathological case is in make bench."""
     draft_id = _draft(meta, "")
     rng = random.Random(7)
-    words = "the quick brown fox jumps over a lazy dog while prompts render slowly".split()
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "prompts", "render", "slowly"]
 
     async def scenario() -> None:
         rooms = Rooms(meta.drafts, MemoryBus())
