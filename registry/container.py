@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .accounts.store import AccountRepository
+from .drafts.bus import Note
 from .git import RepoStore
 from .git.policy import RefUpdate
 from .git.repo import TemplateRepo
@@ -27,6 +28,7 @@ from .usage import Peers, UsageCounter
 PushListener = Callable[[Template, list[RefUpdate]], None]
 RunListener = Callable[[Run], None]
 DeliveryListener = Callable[[list[str]], None]
+DraftListener = Callable[[Note], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Listeners:
     push: tuple[PushListener, ...] = ()
     run: tuple[RunListener, ...] = ()
     delivery: tuple[DeliveryListener, ...] = ()
+    draft: tuple[DraftListener, ...] = ()  # a draft's document or state changed (its rooms, everywhere)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,12 @@ class Container:
     def announce_run(self, run: Run) -> None:
         for listener in self.listeners.run:
             listener(run)
+
+    def announce_draft(self, note: Note) -> None:
+        """The server stored a change of a draft (a rebase, a form's edit, a commit): the rooms of
+        every process hear of it; they read what was stored from the database."""
+        for listener in self.listeners.draft:
+            listener(note)
 
     def announce_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded (committed): the queue sends them."""
