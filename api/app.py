@@ -1,31 +1,48 @@
 """The app factory: one Container, the error table, git smart HTTP and the JSON API."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
 from registry.container import Container
+from registry.drafts.bus import Bus, NoBus
+from registry.drafts.limits import Limits as DraftLimits
+from registry.drafts.rooms import Rooms
 
-from . import errors, git_http, openapi, web
+from . import drafts_socket, errors, git_http, openapi, web
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
 from .requests import RequestContext
-from .routes import contents, events, gallery, hooks, pulls, runs, templates, tokens, validation
+from .routes import contents, drafts, events, gallery, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
 
-def create_app(container: Container, base_url: str, processes: int = 1) -> FastAPI:
+def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus | None = None) -> FastAPI:
     """`processes`: how many serve on the port (`serve --workers N`); more than one without Redis
-    keeps the rate-limit counters in a file of the data dir that all of them share."""
+    keeps the rate-limit counters in a file of the data dir that all of them share. `bus`: what
+    carries drafts' notes to the other processes (none: this process's rooms only)."""
+    rooms = _rooms(container, bus or NoBus(), processes)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await rooms.stop()  # every draft room stores what it holds before the process ends
+
     app = FastAPI(title="Prompt template registry", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Prompt templates as git repositories: the JSON API. The reference is at /docs.",
-                  generate_unique_id_function=openapi.operation_id)
+                  generate_unique_id_function=openapi.operation_id, lifespan=lifespan)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.state.container = container
     app.state.base_url = base_url.rstrip("/")
+    app.state.rooms = rooms
+    app.state.draft_connections = Counter()  # open draft WebSockets per user (api/drafts_socket.py)
     errors.install(app)
 
     app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
@@ -53,9 +70,21 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(validation.router)
     app.include_router(events.router)
     app.include_router(hooks.router)
+    app.include_router(drafts.router)
+    app.include_router(drafts_socket.router)
     app.include_router(git_http.router)
     web.install(app)
     return app
+
+
+def _rooms(container: Container, bus: Bus, processes: int) -> Rooms:
+    """This process's draft rooms. They read what other processes stored every `poll` seconds:
+    a safety net under Redis's notes, and the only way between processes without Redis."""
+    s = container.settings
+    poll = s.draft_poll_seconds or (2.0 if s.redis_url or processes == 1 else 0.5)
+    return Rooms(container.meta.drafts, bus, DraftLimits(s.draft_max_message_bytes, s.draft_messages_per_second,
+                                                         s.draft_bytes_per_second, s.draft_max_text_bytes),
+                 poll_seconds=poll)
 
 
 class _CountRequests:

@@ -40,7 +40,13 @@ def prepare(system: System, host: str, port: int, first: bool) -> FastAPI:
     # queue). With Redis, or the other processes, only what has waited past the requeue delay.
     system.queue.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
     system.queue.start()
-    return create_app(system.container, settings.public_base_url(host, port), system.processes)
+    return create_app(system.container, settings.public_base_url(host, port), system.processes, system.bus)
+
+
+def ws_max_size(settings: Settings) -> int:
+    """uvicorn's bound on a WebSocket message: twice a draft's, so the room refuses those between
+    with a reason of its own, and uvicorn closes (1009) on anything larger before reading it."""
+    return 2 * settings.draft_max_message_bytes
 
 
 def _ensure_index(container: Container) -> None:
@@ -61,7 +67,8 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
     app = prepare(system, host, port, first=first)
     stop = threading.Event()
     board.join(slot, lambda: container.usage.flush(container.meta), stop)
-    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           ws_max_size=ws_max_size(settings)))
     recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
     # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
     # ignored, so the pipeline's stop below still runs
@@ -104,7 +111,8 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
         _ensure_index(system.container)  # once, before the process serves
         app = prepare(system, host, port, first=True)
         print(banner, hint, sep="\n", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                    ws_max_size=ws_max_size(settings))
         system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return 0
     # The supervisor serves nothing: a container to migrate the schema and ensure the index, once,

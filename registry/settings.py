@@ -104,6 +104,16 @@ class Settings(BaseSettings):
     # sign-in whatever happens.
     session_idle_hours: float = Field(default=72.0, gt=0)
     session_max_days: float = Field(default=14.0, gt=0)
+    # Live co-editing of drafts (not in SPEC.md): the largest WebSocket message, the messages and
+    # bytes one connection may send per second (ten seconds' worth at once), the largest file a
+    # draft holds, how often a connection's session and role are checked again, and how often a
+    # draft's rooms read what other processes stored (a safety net under Redis's notes).
+    draft_max_message_bytes: int = Field(default=256 * 1024, gt=0)
+    draft_messages_per_second: float = Field(default=60.0, gt=0)
+    draft_bytes_per_second: float = Field(default=256 * 1024, gt=0)
+    draft_max_text_bytes: int = Field(default=1024 * 1024, gt=0)
+    draft_recheck_seconds: float = Field(default=30.0, gt=0)
+    draft_poll_seconds: float | None = Field(default=None, gt=0)
 
     @property
     def search_backend(self) -> str:

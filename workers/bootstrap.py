@@ -6,6 +6,7 @@ the embedded queue's jobs (through the dispatcher), to RQ's jobs (through worker
 
 Roles:
 - serve: a server process; checks go to RQ with REGISTRY_REDIS_URL, else to the embedded queue;
+  drafts' notes between processes through Redis (else this process's rooms only);
 - batch: a command that queues checks and waits for them (`import`, `checks requeue`): the same;
 - worker: `registry worker`: the container its jobs run on (their queue is RQ's);
 - cli: every other command, and serve's supervisor before it forks: the container alone.
@@ -23,6 +24,8 @@ from registry.container import Container, Listeners
 from registry.settings import Settings
 from registry.usage import Peers
 
+from .draftbus import LocalBus, make
+from .drafts import DraftFollower
 from .pipeline import Dispatcher, Pipeline
 
 Role = Literal["serve", "batch", "worker", "cli"]
@@ -37,6 +40,10 @@ class System:
     container: Container
     pipeline: Pipeline | None = None  # the roles that queue checks
     processes: int = 1  # serve: how many processes serve on the port
+    # serve: what carries drafts' notes between processes (Redis, or this process alone), and
+    # what merges drafts onto their branches when these move
+    bus: LocalBus | None = None
+    drafts: DraftFollower | None = None
 
     @property
     def queue(self) -> Pipeline:
@@ -61,13 +68,17 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     # container: its listeners reach them through this frame, which assigns both before returning.
     pipeline: Pipeline
     dispatcher: Dispatcher
-    listeners = Listeners(push=(lambda template, updates: pipeline.on_push(template, updates),),
+    bus = make(settings.redis_url) if role == "serve" else None
+    follower = DraftFollower()
+    listeners = Listeners(push=(lambda template, updates: pipeline.on_push(template, updates),
+                                lambda template, updates: follower.on_push(container, template, updates)),
                           run=(lambda run: pipeline.on_run(run),),
-                          delivery=(lambda delivery_ids: pipeline.on_deliveries(delivery_ids),))
+                          delivery=(lambda delivery_ids: pipeline.on_deliveries(delivery_ids),),
+                          draft=(bus.announce,) if bus is not None else ())
     container = Container.build(settings, migrate, listeners, lambda: dispatcher.depths(), peers)
     dispatcher = _dispatcher(container)
     pipeline = Pipeline(container, dispatcher)
-    return System(role, container, pipeline, processes)
+    return System(role, container, pipeline, processes, bus, follower)
 
 
 def _dispatcher(container: Container) -> Dispatcher:

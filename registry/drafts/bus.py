@@ -44,7 +44,10 @@ Listener = Callable[[Note], None]
 
 class Bus(Protocol):
     """Between processes. `publish` never blocks (a note is sent in the background, or dropped
-    when the carrier is down); a listener may be called from any thread."""
+    when the carrier is down); a listener may be called from any thread. `origin` names this
+    process: it stamps what it publishes, and nobody hears their own notes back."""
+
+    origin: str
 
     def publish(self, note: Note) -> None: ...
     def subscribe(self, listener: Listener) -> None: ...
@@ -52,6 +55,8 @@ class Bus(Protocol):
 
 class NoBus:
     """One process alone (or processes that only share the database): nothing to carry."""
+
+    origin = "alone"
 
     def publish(self, note: Note) -> None:
         return None

@@ -26,7 +26,7 @@ class Rooms:
                  idle_seconds: float = 30.0) -> None:
         self.store, self.bus, self.limits = store, bus, limits
         self.poll_seconds, self.idle_seconds = poll_seconds, idle_seconds
-        self.origin = uuid.uuid4().hex[:12]  # this process, on the bus
+        self.origin = bus.origin or uuid.uuid4().hex[:12]  # this process, on the bus
         self._rooms: dict[tuple[int, str], Room] = {}
         self._opening: dict[tuple[int, str], asyncio.Task[Room]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -12,10 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the HTTP adapter may use of the core: use cases, views, errors, settings, the container
 # type, the actor and its levels, and plain records (records_events holds the events, hooks,
 # deliveries and usage records, split from records for length; records_accounts the sessions,
-# passkeys and identities the account pages list). Never meta stores, git, storage or search.
+# passkeys and identities the account pages list; records_drafts the drafts). Never meta stores,
+# git, storage or search. registry.drafts is the co-editing engine the WebSocket drives (rooms,
+# the y-websocket messages, limits): web-free, it stands to the socket as a use case to a route.
 API_ALLOWED = ("registry.services", "registry.views", "registry.errors", "registry.settings",
                "registry.container", "registry.access", "registry.meta.records", "registry.meta.records_events",
-               "registry.meta.records_accounts")
+               "registry.meta.records_accounts", "registry.meta.records_drafts", "registry.drafts")
 # What the HTTP adapter may use of the workers: `bootstrap` (it wires each process: container,
 # dispatcher and pipeline, the `System` that `serve` holds, drains and closes), the pipeline's
 # types, and the RQ worker loop the `registry worker` command runs. Never the jobs themselves,
