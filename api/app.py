@@ -1,7 +1,7 @@
 """The app factory: one Container, the error table, git smart HTTP and the JSON API."""
 from __future__ import annotations
 
-from collections import Counter
+import collections
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,7 +42,7 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.state.container = container
     app.state.base_url = base_url.rstrip("/")
     app.state.rooms = rooms
-    app.state.draft_connections = Counter()  # open draft WebSockets per user (api/drafts_socket.py)
+    app.state.draft_connections = collections.Counter()  # open draft WebSockets per user (api/drafts_socket.py)
     errors.install(app)
 
     app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
