@@ -136,7 +136,7 @@ class SocketEditor(Editor):
         except ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd
+            rcvd = self.ws.protocol.close_rcvd
             self.closed = (rcvd.code, rcvd.reason) if rcvd is not None else (None, "")
             self.changed.set()
 
