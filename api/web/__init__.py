@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import authoring, editing, files, forms, pages, reference, settings, uploads
+from . import authoring, drafts, editing, files, forms, pages, reference, settings, uploads
 
 
 def install(app: FastAPI) -> None:
@@ -18,5 +18,6 @@ def install(app: FastAPI) -> None:
     app.include_router(forms.router)
     app.include_router(files.router)
     app.include_router(editing.router)
+    app.include_router(drafts.router)
     app.include_router(uploads.router)
     app.include_router(pages.router)

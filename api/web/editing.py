@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from registry.access import Actor
 from registry.container import Container
 from registry.errors import InvalidInput, PermissionDenied, RegistryError, StaleParent, Unauthenticated
-from registry.services import browsing, commits, editing, prompts, proposals
+from registry.services import browsing, commits, drafts, editing, prompts, proposals
 from registry.services.commits import Change, PullSpec
 from registry.services.edit_preview import diff_of
 
@@ -72,10 +72,11 @@ def _editor(request: Request, actor: Actor, place: browsing.Place, **context: An
     if preview is None and isinstance(resolved, dict):
         preview = prompts.render(resolved, shown.pop("given", {}), child=False)
     shown.pop("given", None)
+    options = editing.commit_options(c, actor, place.owner, place.name, place.ref)
+    together = drafts.list_drafts(c, actor, place.owner, place.name, place.ref) if not options.via_fork else []
     return page(request, "edit.html", status_code=shown.pop("status_code", 200), script=True,
                 title=f"Edit {path or 'a new file'} · {place.owner}/{place.name}", place=place, view="blob",
-                options=editing.commit_options(c, actor, place.owner, place.name, place.ref),
-                parameters=parameters, preview=preview, **shown)
+                options=options, parameters=parameters, preview=preview, together=together, **shown)
 
 
 def require_branch(place: browsing.Place) -> None:

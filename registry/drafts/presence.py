@@ -1,9 +1,12 @@
 """Who is here: the Yjs awareness states of one file's editors (y-protocols' encoding: a count,
 then per client its id, clock and state as JSON, `null` when it left).
 
-A state is owned by the connection that first sent its client id, and only the same user may
-take it over (a reconnect); a client id claimed by someone else is refused. The server writes
-each state's `user.name` and `user.role` itself: a client cannot appear as somebody else. States
+A state is owned by the connection that first sent its client id; y-websocket's clients pass
+on every state they hear (others' included), so what a connection sends of a client id another
+connection holds, or another user's, is ignored: never passed on. The same user may take an id
+back once its connection is gone (a reconnect): its clock is then moved past the one the others
+saw with its leaving (`offset`), as the others would ignore it otherwise. The server writes each
+state's `user.name` and `user.role` itself: a client cannot appear as somebody else. States
 heard from other processes are kept too, and dropped when not renewed for `OUTDATED_SECONDS`
 (Yjs clients renew theirs every 15 s), as are those of a connection that is gone.
 """
@@ -28,11 +31,17 @@ PALETTE = ("#1f6feb", "#b35900", "#8250df", "#1a7f37", "#cf222e", "#9a6700", "#0
 
 @dataclass
 class _Entry:
-    clock: int
+    clock: int  # as the others see it
     state: dict[str, Any] | None
     seen: float
-    owner: object | None  # the local connection; None for one heard from another process
+    owner: object | None  # the local connection; None for one heard from another process, or gone
     user: str | None
+    offset: int = 0  # its clock as the others see it, less the client's own
+
+
+def _newer(entry: _Entry | None, clock: int, state: object) -> bool:
+    """y-protocols' rule: a greater clock, or the same clock saying the client left."""
+    return entry is None or clock > entry.clock or (clock == entry.clock and state is None and entry.state is not None)
 
 
 def decode(data: bytes) -> list[tuple[int, int, dict[str, Any] | None]]:
@@ -79,16 +88,23 @@ class Presence:
         now = time.monotonic()
         for client, clock, state in decode(data):
             entry = self._entries.get(client)
-            if entry is not None and entry.owner is not owner and entry.user not in (None, user):
-                raise ProtocolError(f"awareness client {client} belongs to someone else")
-            mine = sum(1 for e in self._entries.values() if e.owner is owner and e.state is not None)
-            if (entry is None or entry.owner is not owner) and state is not None and mine >= MAX_CLIENTS_PER_OWNER:
-                raise ProtocolError("too many awareness clients on one connection")
-            if entry is not None and clock < entry.clock:
-                continue  # older than what is known: Yjs ignores it too
+            if entry is not None and entry.owner is not None and entry.owner is not owner:
+                continue  # another connection's client, passed on by this one: not its to change
+            if entry is not None and entry.owner is None and entry.user not in (None, user):
+                continue  # another user's, heard from elsewhere
+            offset = entry.offset if entry is not None and entry.owner is owner else 0
+            if entry is not None and entry.owner is None and clock + offset <= entry.clock:
+                offset = entry.clock + 1 - clock  # taken back after its connection went: outrank its leaving
+            if entry is None or entry.owner is not owner:
+                mine = sum(1 for e in self._entries.values() if e.owner is owner and e.state is not None)
+                if state is not None and mine >= MAX_CLIENTS_PER_OWNER:
+                    raise ProtocolError("too many awareness clients on one connection")
+            seen_clock = clock + offset
+            if not _newer(entry if entry is not None and entry.owner is owner else None, seen_clock, state):
+                continue
             named = _named(state, user, role, client)
-            self._entries[client] = _Entry(clock, named, now, owner, user)
-            out.append((client, clock, named))
+            self._entries[client] = _Entry(seen_clock, named, now, owner, user, offset)
+            out.append((client, seen_clock, named))
         return encode(out) if out else None
 
     def from_peer(self, data: bytes) -> bytes | None:
@@ -99,7 +115,7 @@ class Presence:
             entry = self._entries.get(client)
             if entry is not None and entry.owner is not None:
                 continue  # a local connection holds it now
-            if entry is not None and clock < entry.clock:
+            if not _newer(entry, clock, state):
                 continue
             user = (state or {}).get("user", {}).get("name") if isinstance((state or {}).get("user"), dict) else None
             self._entries[client] = _Entry(clock, state, now, None, user)

@@ -41,6 +41,10 @@ class FakePeer:
 
 
 class MemoryBus:
+    """Every Rooms on it is a process of its own (origin "": each makes its own)."""
+
+    origin = ""
+
     def __init__(self) -> None:
         self.listeners: list = []
         self.drop = False
@@ -190,13 +194,25 @@ def test_presence_is_named_by_the_server_and_a_client_id_cannot_be_taken_by_some
         assert states["carol"]["role"] == "reader" and states["alice"]["role"] == "editor"
         assert states["alice"]["color"].startswith("#")  # not the CSS the client sent
         assert [p["name"] for p in room.presence.people()] == ["alice", "carol"]
+        # y-websocket's clients pass on every state they hear: carol's copy of alice's (even with a
+        # later clock and another name) is ignored, never passed on, and carol is not closed
         stolen = protocol.awareness(encode([(alice.editor.client_id, 99, {"user": {"name": "x"}})]))
-        with pytest.raises(Refused) as exc:
-            await room.receive(carol, stolen)
-        assert exc.value.code == 4400
+        await room.receive(carol, stolen)
+        await _pump(room, alice, carol)
+        assert carol.closed is None and "x" not in alice.editor.people() | carol.editor.people()
         rooms.leave(room, carol)
         await _pump(room, alice)
         assert alice.editor.people() == {"alice"}  # carol left
+        # alice reconnects with the same client id: seen again at once, though her clock is old
+        back = FakePeer("alice", 1)
+        back.editor = alice.editor
+        rooms.leave(room, alice)
+        await _join(rooms, draft_id, back)
+        watcher = FakePeer("bob", 2)
+        await _join(rooms, draft_id, watcher)
+        await room.receive(back, back.editor.presence({"user": {}}))
+        await _pump(room, back, watcher)
+        assert watcher.editor.people() == {"alice"}
         await rooms.stop()
 
     asyncio.run(scenario())

@@ -1,0 +1,135 @@
+"""The draft page (/{owner}/{name}/drafts/{id}): live co-editing with script (static/drafts.js:
+CodeMirror bound to the file's Yjs document over the draft's WebSocket, with cursors, presence
+and "saved"), and without script plain forms: the file's text in a textarea saved into the
+draft (merged three ways with what others typed), commit or propose, settle a conflict, add a
+file, delete the draft. "Edit together" on the editor page posts to /{owner}/{name}/drafts."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from registry.access import Actor
+from registry.container import Container
+from registry.errors import DraftConflicted, InvalidInput, PermissionDenied, RegistryError, Unauthenticated
+from registry.services import drafts, drafts_rebase
+from registry.services.commits import PullSpec
+
+from ..deps import RowNumber
+from .editing import _fields, _language, signed_in
+from .pages import mark_web
+from .render import HEADERS, page
+
+router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
+
+
+def _c(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _to(owner: str, name: str, draft_id: int, path: str | None = None, anchor: str = "") -> RedirectResponse:
+    query = f"?path={path}" if path else ""
+    return RedirectResponse(f"/{owner}/{name}/drafts/{draft_id}{query}{anchor}", status_code=303, headers=HEADERS)
+
+
+@router.post("/{owner}/{name}/drafts")
+def start(request: Request, owner: str, name: str, fields: dict[str, str] = Depends(_fields),
+          actor: Actor = Depends(signed_in)) -> RedirectResponse:
+    """"Edit together" on the editor page: a new draft of the branch with the file open."""
+    path = fields.get("path", "").strip().strip("/") or None
+    draft = drafts.open_draft(_c(request), actor, owner, name, fields.get("branch", ""), path)
+    return _to(owner, name, draft.id, path)
+
+
+@router.get("/{owner}/{name}/drafts/{draft_id}", response_class=HTMLResponse)
+def draft_page(request: Request, owner: str, name: str, draft_id: RowNumber,
+               path: str | None = Query(None, max_length=1024), actor: Actor = Depends(signed_in)) -> HTMLResponse:
+    return _page(request, actor, owner, name, draft_id, path)
+
+
+def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, path: str | None,
+          status_code: int = 200, **shown: Any) -> HTMLResponse:
+    c = _c(request)
+    view = drafts.get_draft(c, actor, owner, name, draft_id)
+    files = [f.path for f in view.files]
+    path = path or (files[0] if files else None)
+    text = None
+    if path is not None and path in files:
+        text = drafts.text(c, actor, owner, name, draft_id, path)
+    conflicts = [{"path": k.path, "base": _show(k.base), "theirs": _show(k.theirs), "ours": _show(k.ours),
+                  "details": k.details, "theirs_sha": k.theirs_sha, "view": drafts_rebase.conflict_view(view.draft, k)}
+                 for k in view.conflicts]
+    ws = f"/api/v1/templates/{owner}/{name}/drafts/{draft_id}/ws"
+    return page(request, "draft.html", status_code=status_code, script="drafts",
+                title=f"Draft {draft_id} · {owner}/{name}", owner=owner, name=name, view=view, d=view.draft,
+                files=files, path=path, text=text if shown.get("text") is None else shown["text"],
+                shown=text, conflicts=conflicts, ws=ws, language=_language(path or ""),
+                error=shown.get("error"), mine=shown.get("mine"), message=shown.get("message", ""))
+
+
+def _show(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+@router.post("/{owner}/{name}/drafts/{draft_id}/save", response_class=HTMLResponse)
+def save(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
+         actor: Actor = Depends(signed_in)) -> Any:
+    """A page without script: what was typed into the textarea, merged into the draft."""
+    path = fields.get("path", "")
+    typed = fields.get("content", "").replace("\r\n", "\n")
+    try:
+        drafts.save_text(_c(request), actor, owner, name, draft_id, path, fields.get("shown", "").replace("\r\n", "\n"),
+                         typed)
+    except DraftConflicted as exc:
+        return _page(request, actor, owner, name, draft_id, path, 409, error=exc.message, mine=typed)
+    return _to(owner, name, draft_id, path, "#saved")
+
+
+@router.post("/{owner}/{name}/drafts/{draft_id}/files")
+def add_file(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
+             actor: Actor = Depends(signed_in)) -> RedirectResponse:
+    path = fields.get("path", "").strip().strip("/")
+    access = drafts.connect(_c(request), actor, owner, name, draft_id, path)  # a writer's join makes the document
+    return _to(owner, name, draft_id, access.path)
+
+
+@router.post("/{owner}/{name}/drafts/{draft_id}/commit", response_class=HTMLResponse)
+def commit(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
+           actor: Actor = Depends(signed_in)) -> Any:
+    message = fields.get("message", "")[:2000]
+    pull = None
+    if fields.get("choice") == "pull":
+        title = (fields.get("title") or message).strip() or "Changes from a draft"
+        pull = PullSpec(title.splitlines()[0][:300])
+    try:
+        done = drafts.commit_draft(_c(request), actor, owner, name, draft_id, message, pull,
+                                   fields.get("new_branch", "").strip() or None)
+    except RegistryError as exc:
+        if isinstance(exc, PermissionDenied | Unauthenticated):
+            raise
+        return _page(request, actor, owner, name, draft_id, fields.get("path") or None,
+                     409 if isinstance(exc, DraftConflicted) else 422, error=exc.message, message=message)
+    if done.pull is not None:
+        return RedirectResponse(f"/{owner}/{name}/pulls/{done.pull.number}", status_code=303, headers=HEADERS)
+    return _to(owner, name, draft_id, fields.get("path") or None, "#committed")
+
+
+@router.post("/{owner}/{name}/drafts/{draft_id}/resolve")
+def resolve(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
+            actor: Actor = Depends(signed_in)) -> RedirectResponse:
+    path = fields.get("path", "")
+    drafts.resolve_conflict(_c(request), actor, owner, name, draft_id, path, fields.get("take", ""))
+    return _to(owner, name, draft_id, path)
+
+
+@router.post("/{owner}/{name}/drafts/{draft_id}/delete")
+def delete(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
+           actor: Actor = Depends(signed_in)) -> RedirectResponse:
+    view = drafts.get_draft(_c(request), actor, owner, name, draft_id)
+    if fields.get("confirm") != "yes":
+        raise InvalidInput("tick the box to confirm the draft is to be discarded")
+    drafts.delete_draft(_c(request), actor, owner, name, draft_id)
+    return RedirectResponse(f"/{owner}/{name}/tree/{view.draft.branch}/", status_code=303, headers=HEADERS)
+

@@ -1,0 +1,212 @@
+"""Editing together in Chromium (issue 32): "Edit together" on the editor opens a draft; two and
+three browsers see each other (a list, joins announced, named cursors), typing converges and is
+saved; a browser whose connection is cut keeps typing and, back, merges with nothing doubled; a
+git push during the draft is merged in and shown; a conflicting push shows every side and is
+settled on the page; the draft is committed; the same without script, by forms. No CSP
+violation (open_page fails the test on one), axe AA."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser import assert_accessible, screenshot
+from tests.gitcli import commit_file, git
+from tests.keyboard import activate, fill_by_keyboard
+
+pytestmark = pytest.mark.timeout(300)
+PROMPT = "You are careful.\nBe brief.\nCite sources.\n"
+MANIFEST = {"title": "Together", "description": "d", "industry": "other", "useCase": "testing", "status": "published",
+            "promptConfig": {"systemPrompt": {"file": "prompts/system.md"}, "userPromptTemplate": "About {{ topic }}.",
+                             "parameters": [{"name": "topic", "type": "string", "default": "tides"}]}}
+
+
+@pytest.fixture(scope="module")
+def site(web_env, tmp_path_factory):
+    return web_env
+
+
+def _template(env, name: str, tmp_path) -> object:
+    info = env.create(name)
+    work = env.clone(info["clone_url"], "alice", tmp_path / name)
+    commit_file(work, "prompts/system.md", PROMPT)
+    commit_file(work, "template.json", json.dumps(MANIFEST, indent=2) + "\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    with env.api() as api:
+        for user, role in (("bob", "writer"), ("carol", "reader")):
+            assert api.put(f"/templates/alice/{name}/collaborators/{user}", json={"role": role}).status_code == 204
+    return work
+
+
+def _sign_in(page: Page, env, user: str) -> None:
+    page.goto("/login")
+    fill_by_keyboard(page, "User", user)
+    fill_by_keyboard(page, "Token", env.tokens[user])
+    activate(page, "Enter")
+    page.locator("header .who").filter(has_text=user).wait_for()
+
+
+def _editor_text(page: Page) -> str:
+    """The shared document's text in this page (the hidden form field follows it)."""
+    return page.locator("#content").input_value()
+
+
+def _wait_text(page: Page, want: str, timeout: float = 10_000) -> None:
+    page.locator(".cm-content").wait_for(timeout=timeout)
+    expect(page.locator("#content")).to_have_value(want, timeout=timeout)
+
+
+def _open_draft(page: Page, name: str) -> str:
+    page.goto(f"/alice/{name}/edit/main/prompts/system.md")
+    page.get_by_role("button", name="Edit together").click()
+    page.wait_for_url(re.compile(r"/drafts/\d+"))
+    page.locator(".cm-content").wait_for()
+    return page.url
+
+
+def test_two_and_three_browsers_edit_together_see_each_other_and_commit(site, open_page, tmp_path):
+    work = _template(site, "together-browsers", tmp_path)
+    alice, bob, carol = open_page(site.url), open_page(site.url), open_page(site.url)
+    for page, user in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+        _sign_in(page, site, user)
+    url = _open_draft(alice, "together-browsers")
+    bob.goto(url)
+    carol.goto(url)
+    for page in (alice, bob, carol):
+        _wait_text(page, PROMPT)
+    presence = alice.locator("#presence")
+    expect(presence).to_contain_text("bob, editing")
+    expect(presence).to_contain_text("carol, watching")
+    expect(alice.locator("#presence-live")).to_contain_text("joined")
+    bob.locator(".cm-content").click()
+    bob.keyboard.press("Control+End")
+    bob.keyboard.type("Say so when unsure.\n")
+    alice.locator(".cm-content").click()
+    alice.keyboard.press("Control+Home")
+    alice.keyboard.type("# System\n")
+    want = "# System\n" + PROMPT + "Say so when unsure.\n"
+    for page in (alice, bob, carol):
+        _wait_text(page, want)
+    expect(alice.locator(".cm-ySelectionInfo").filter(has_text="bob")).to_be_visible()  # bob's named cursor
+    expect(bob.locator("#draft-status")).to_have_text("All changes saved.")
+    carol.locator(".cm-content").click()
+    carol.keyboard.type("carol was here")
+    expect(carol.locator("#draft-status")).to_contain_text("Watching")
+    assert _editor_text(carol) == want  # a reader's editor takes no typing
+    alice.get_by_role("button", name="Who is here?").click()
+    expect(alice.locator("#presence-live")).to_contain_text("Here now: alice (you), editing; bob, editing; carol, watching")
+    assert_accessible(alice)
+    screenshot(alice, "draft")
+    alice.get_by_label("Message").fill("Heading and a rule, together")
+    alice.get_by_role("button", name="Commit", exact=True).click()
+    expect(bob.locator("#draft-notices")).to_contain_text("Committed as")
+    git("pull", "-q", "origin", "main", cwd=work)
+    assert (work / "prompts/system.md").read_text() == want
+    assert "Co-authored-by: bob <bob@registry>" in git("log", "-1", "--format=%B", cwd=work).stdout
+
+
+def test_a_cut_connection_keeps_typing_and_merges_once_when_back(site, open_page, tmp_path):
+    _template(site, "together-offline", tmp_path)
+    alice, bob = open_page(site.url), open_page(site.url)
+    for page, user in ((alice, "alice"), (bob, "bob")):
+        _sign_in(page, site, user)
+    cut = {"on": False}
+    sockets: list[WebSocketRoute] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        sockets.append(ws)
+        if not cut["on"]:
+            ws.connect_to_server()  # else: a socket to nowhere, as a dead network gives
+
+    bob.route_web_socket(re.compile(r".*/drafts/\d+/ws.*"), route)
+    url = _open_draft(alice, "together-offline")
+    bob.goto(url)
+    _wait_text(bob, PROMPT)
+    cut["on"] = True
+    for ws in sockets:
+        ws.close(code=1001)
+    expect(bob.locator("#draft-status")).to_contain_text("Offline")
+    bob.locator(".cm-content").click()
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type("Offline line.\n")
+    alice.locator(".cm-content").click()
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type("Online line.\n")
+    _wait_text(alice, PROMPT + "Online line.\n")
+    cut["on"] = False
+    for ws in sockets[1:]:
+        ws.close(code=1001)  # the dead one goes; y-websocket reconnects, through to the server now
+    want = "Offline line.\n" + PROMPT + "Online line.\n"
+    _wait_text(bob, want, 20_000)
+    _wait_text(alice, want)
+    expect(bob.locator("#draft-status")).to_have_text("All changes saved.", timeout=10_000)
+    fresh = open_page(site.url)
+    _sign_in(fresh, site, "carol")
+    fresh.goto(url)
+    _wait_text(fresh, want)  # stored once: nothing doubled
+
+
+def test_a_push_during_the_draft_is_merged_in_and_a_conflict_is_settled_on_the_page(site, open_page, tmp_path):
+    work = _template(site, "together-push", tmp_path)
+    alice = open_page(site.url)
+    _sign_in(alice, site, "alice")
+    url = _open_draft(alice, "together-push")
+    alice.locator(".cm-content").click()
+    alice.keyboard.press("Control+Home")
+    alice.keyboard.type("# System\n")
+    expect(alice.locator("#draft-status")).to_have_text("All changes saved.")
+    commit_file(work, "prompts/system.md", PROMPT.replace("Cite sources.", "Cite primary sources."))
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    merged = "# System\nYou are careful.\nBe brief.\nCite primary sources.\n"
+    _wait_text(alice, merged)
+    expect(alice.locator("#draft-notices")).to_contain_text("prompts/system.md came in")
+    # a push that clashes with the draft's line: the draft's text stays, every side is shown
+    alice.locator(".cm-content").click()
+    alice.keyboard.press("Control+End")
+    alice.keyboard.press("ArrowUp")
+    alice.keyboard.press("End")
+    alice.keyboard.type(" Always.")
+    expect(alice.locator("#draft-status")).to_have_text("All changes saved.")
+    ours = merged.replace("primary sources.", "primary sources. Always.")
+    git("pull", "-q", "origin", "main", cwd=work)
+    commit_file(work, "prompts/system.md", merged.replace("# System\n", "").replace("primary", "two"))
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    expect(alice.locator("#draft-notices")).to_contain_text("Conflicts in prompts/system.md")
+    assert _editor_text(alice) == ours  # nobody's typing overwritten
+    alice.goto(url)
+    conflict = alice.locator("#conflicts")
+    expect(conflict).to_contain_text("prompts/system.md")
+    conflict.get_by_text("Theirs, at").click()
+    expect(conflict).to_contain_text("Cite two sources.")
+    assert_accessible(alice)
+    alice.get_by_label("Message").fill("too soon")
+    alice.get_by_role("button", name="Commit", exact=True).click()
+    expect(alice.locator("#draft-error")).to_contain_text("settle them first")
+    alice.get_by_role("button", name="Keep the draft's text").click()
+    expect(alice.locator("#conflicts")).to_have_count(0)
+    alice.get_by_label("Message").fill("The draft, on top of theirs")
+    alice.get_by_role("button", name="Commit", exact=True).click()
+    expect(alice.locator("#draft-about")).to_contain_text("Last committed as")
+    git("pull", "-q", "origin", "main", cwd=work)
+    assert (work / "prompts/system.md").read_text() == ours
+
+
+def test_without_script_the_draft_is_read_saved_and_committed_by_forms(site, open_page, tmp_path):
+    work = _template(site, "together-forms", tmp_path)
+    page = open_page(site.url, js=False)
+    _sign_in(page, site, "bob")
+    page.goto("/alice/together-forms/edit/main/prompts/system.md")
+    page.get_by_role("button", name="Edit together").click()
+    page.wait_for_url(re.compile(r"/drafts/\d+"))
+    box = page.get_by_label("Contents of prompts/system.md")
+    expect(box).to_have_value(PROMPT)
+    box.fill(PROMPT + "Plain forms work.\n")
+    page.get_by_role("button", name="Save to the draft").click()
+    expect(page.get_by_label("Contents of prompts/system.md")).to_have_value(PROMPT + "Plain forms work.\n")
+    page.get_by_label("Message").fill("By form")
+    page.get_by_role("button", name="Commit", exact=True).click()
+    expect(page.locator("#draft-about")).to_contain_text("Last committed as")
+    git("pull", "-q", "origin", "main", cwd=work)
+    assert (work / "prompts/system.md").read_text() == PROMPT + "Plain forms work.\n"
