@@ -1,8 +1,9 @@
 """What a room needs from whatever carries a draft's news between server processes (Redis
 pub/sub across nodes; with the embedded default, only this process): a `Bus` to publish to the
 other processes and to hear them. What travels is a `Note`: an update a room has stored (with
-its number), an awareness update, a notice about the draft (moved, committed, deleted), or just
-"something was stored" (the server changed a document: rooms read it from the database).
+its number), an awareness update, a notice about the draft (moved, committed, deleted), just
+"something was stored" (the server changed a document: rooms read it from the database), or
+"hello" (a room opened here: the others say who is with them).
 
 A lost note costs latency, never data: rooms also read what was stored after the newest update
 they have, every few seconds, and the database, not the note, is what they trust."""
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-KINDS = ("update", "awareness", "notice", "stored")
+KINDS = ("update", "awareness", "notice", "stored", "hello")
 
 
 @dataclass(frozen=True)

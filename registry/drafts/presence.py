@@ -127,6 +127,11 @@ class Presence:
         out = [(c, e.clock, e.state) for c, e in self._entries.items() if e.state is not None]
         return encode(out) if out else None
 
+    def local(self) -> bytes | None:
+        """The states this process's connections hold (for a room just opened elsewhere)."""
+        out = [(c, e.clock, e.state) for c, e in self._entries.items() if e.owner is not None and e.state is not None]
+        return encode(out) if out else None
+
     def leave(self, owner: object) -> bytes | None:
         """The connection is gone: its clients leave (null states, one clock later)."""
         return self._remove([c for c, e in self._entries.items() if e.owner is owner])

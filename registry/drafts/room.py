@@ -94,6 +94,7 @@ class Room:
         stored = await asyncio.to_thread(self.store.load, self.draft_id, self.path)
         self._take(stored)
         self._writer = asyncio.create_task(self._write_loop(), name=f"draft-{self.draft_id}-writer")
+        self.bus.publish(Note(self.draft_id, self.path, "hello", 0, b"", self.origin))  # who is elsewhere?
 
     # -- connections ---------------------------------------------------------------------
     def join(self, peer: Peer) -> None:
@@ -266,6 +267,10 @@ class Room:
             passed = self.presence.from_peer(note.data)
             if passed:
                 self._relay(protocol.awareness(passed))
+        elif note.kind == "hello":
+            here = self.presence.local()
+            if here:
+                self.bus.publish(Note(self.draft_id, self.path, "awareness", 0, here, self.origin))
         elif note.kind == "stored":
             if note.seq > self.last_seq:
                 self.catch_up_soon()

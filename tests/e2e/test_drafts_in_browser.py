@@ -6,9 +6,12 @@ settled on the page; the draft is committed; the same without script, by forms. 
 violation (open_page fails the test on one), axe AA."""
 from __future__ import annotations
 
+import base64
 import json
 import re
+import signal
 
+import httpx
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
@@ -210,3 +213,52 @@ def test_without_script_the_draft_is_read_saved_and_committed_by_forms(site, ope
     expect(page.locator("#draft-about")).to_contain_text("Last committed as")
     git("pull", "-q", "origin", "main", cwd=work)
     assert (work / "prompts/system.md").read_text() == PROMPT + "Plain forms work.\n"
+
+
+def test_two_nodes_sharing_postgresql_and_redis_and_a_node_restarted_mid_session(open_page, tmp_path):
+    """alice's browser on node a, bob's on node b; node a is killed and started again while both
+    type: alice's page reconnects by itself, nothing she or bob typed is lost or doubled."""
+    from types import SimpleNamespace
+
+    from tests.pg import pg_database
+    from tests.services import free_port, redis_server, registry_server
+
+    with pg_database() as db, redis_server() as redis:
+        shared = {"REGISTRY_DATABASE_URL": db, "REGISTRY_REDIS_URL": redis, "REGISTRY_BLOB_DIR": str(tmp_path / "blobs"),
+                  "REGISTRY_SECRET_KEY": "shared-secret"}
+        port = free_port()
+        with registry_server(tmp_path / "b", shared) as b:
+            with registry_server(tmp_path / "a", shared, port=port) as a:
+                tokens = a.accounts(("alice", "bob"), {u: (u, "write") for u in ("alice", "bob")})
+                env = SimpleNamespace(tokens=tokens)
+                with httpx.Client(base_url=f"{a.url}/api/v1", headers={"Authorization": f"Bearer {tokens['alice']}"},
+                                  timeout=30) as api:
+                    assert api.post("/templates", json={"name": "nodes"}).status_code == 201
+                    assert api.put("/templates/alice/nodes/contents/prompts/system.md", json={
+                        "message": "p", "content": base64.b64encode(PROMPT.encode()).decode()}).status_code == 201
+                    assert api.put("/templates/alice/nodes/collaborators/bob", json={"role": "writer"}).status_code == 204
+                alice, bob = open_page(a.url), open_page(b.url)
+                _sign_in(alice, env, "alice")
+                _sign_in(bob, env, "bob")
+                url = _open_draft(alice, "nodes")
+                bob.goto(url.replace(a.url, b.url))
+                _wait_text(bob, PROMPT)
+                expect(bob.locator("#presence")).to_contain_text("alice, editing")
+                bob.locator(".cm-content").click()
+                bob.keyboard.press("Control+Home")
+                bob.keyboard.type("# From node b\n")
+                _wait_text(alice, "# From node b\n" + PROMPT)
+                expect(alice.locator("#draft-status")).to_have_text("All changes saved.")
+                a.proc.send_signal(signal.SIGKILL)
+                a.proc.wait(10)
+                expect(alice.locator("#draft-status")).to_contain_text("Offline", timeout=15_000)
+                alice.locator(".cm-content").click()
+                alice.keyboard.press("Control+End")
+                alice.keyboard.type("Typed while node a was down.\n")
+                bob.keyboard.press("End")
+                bob.keyboard.type(" (b)")
+            with registry_server(tmp_path / "a", shared, port=port):
+                want = "# From node b\n" + PROMPT.replace("careful.", "careful. (b)") + "Typed while node a was down.\n"
+                _wait_text(alice, want, 30_000)
+                _wait_text(bob, want)
+                expect(alice.locator("#draft-status")).to_have_text("All changes saved.", timeout=10_000)

@@ -183,7 +183,7 @@ function attach(textarea) {
     return found;
   }
   function describe(p) { return `${p.name}${p.you ? " (you)" : ""}, ${p.role === "reader" ? "watching" : "editing"}`; }
-  awareness.on("change", () => {
+  function render() {
     const now = people();
     list.replaceChildren(...[...now.values()].map((p) => {
       const item = document.createElement("li");
@@ -198,7 +198,9 @@ function attach(textarea) {
     for (const [name, p] of present) if (!now.has(name) && !p.you) said.push(`${name} left`);
     if (said.length) text(live, said.join(". ") + ".");
     present = now;
-  });
+  }
+  awareness.on("change", render);
+  render();
   document.getElementById("who").addEventListener("click", () => {
     text(live, "");
     setTimeout(() => text(live, `Here now: ${[...people().values()].map(describe).join("; ")}.`), 50);
