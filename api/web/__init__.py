@@ -6,11 +6,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import authoring, drafts, editing, files, forms, pages, reference, settings, uploads
+from . import authoring, drafts, editing, files, forms, news, pages, reference, settings, uploads
 
 
 def install(app: FastAPI) -> None:
     """Last, after the API and git routes: `/{owner}/{name}` would otherwise shadow them."""
+    app.state.news_feed = news.NewsFeed(app.state.container)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(reference.router)
     app.include_router(settings.router)  # before pages: /settings/tokens is no template
@@ -19,5 +20,6 @@ def install(app: FastAPI) -> None:
     app.include_router(files.router)
     app.include_router(editing.router)
     app.include_router(drafts.router)
+    app.include_router(news.router)
     app.include_router(uploads.router)
     app.include_router(pages.router)

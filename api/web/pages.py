@@ -8,7 +8,7 @@ from registry import views
 from registry.access import Actor, Level
 from registry.container import Container
 from registry.errors import InvalidInput, NotFound
-from registry.services import audit, gallery, merging, prompts, pulls
+from registry.services import audit, gallery, merging, news, prompts, pulls
 from registry.services.gallery import MAX_QUERY
 
 from ..deps import RowNumber
@@ -67,7 +67,8 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     given = {k[2:]: v for k, v in request.query_params.items() if k.startswith("p:")}
     asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
     rendered = prompts.render(resolved, given, child=asked) if resolved else None
-    return page(request, "template.html", title=f"{owner}/{name}", script="copy", t=view.detail.template,
+    return page(request, "template.html", title=f"{owner}/{name}", script=("copy", "news"), t=view.detail.template,
+                news_since=news.since(_c(request)),
                 info=view.detail, usage=usage,
                 prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),
                 parameters=prompts.parameters(resolved), rendered=rendered,
@@ -103,6 +104,7 @@ def pull_page(request: Request, owner: str, name: str, number: RowNumber, view: 
               actor: Actor = Depends(_actor)):
     v = views.pull_page(_c(request), actor, owner, name, number)
     return page(request, "pull.html", title=f"#{number} {v.pull.title} · {owner}/{name}", owner=owner, name=name,
+                script="news", news_since=news.since(_c(request)),
                 pull=v.pull, head=v.head, files=v.files, commits=v.commits,
                 conversation=[cm for cm in v.comments if not cm["path"]], line_comments=v.line_comments,
                 reviews=v.reviews, statuses=v.statuses, mergeability=v.mergeability,

@@ -140,21 +140,21 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
-SCRIPTS = ("editor", "copy", "drafts")  # the bundles in static/ (web/src/*.js, built by esbuild)
+SCRIPTS = ("editor", "copy", "drafts", "news")  # the bundles in static/ (web/src/*.js, built by esbuild)
 
 
-def page(request: Request, template_name: str, /, status_code: int = 200, script: bool | str = False,
-         **context: Any) -> HTMLResponse:
-    """A page; `script` names a bundle of static/ to load (True: the editor) and allows it, and
-    styles carrying this response's nonce."""
-    bundle = "editor" if script is True else script or None
-    if bundle is not None and bundle not in SCRIPTS:
-        raise ValueError(f"no script bundle {bundle!r}")
+def page(request: Request, template_name: str, /, status_code: int = 200,
+         script: bool | str | tuple[str, ...] = False, **context: Any) -> HTMLResponse:
+    """A page; `script` names a bundle of static/ to load, or several (True: the editor), and
+    allows them, and styles carrying this response's nonce."""
+    bundles = ("editor",) if script is True else (script,) if isinstance(script, str) else script or ()
+    if unknown := [b for b in bundles if b not in SCRIPTS]:
+        raise ValueError(f"no script bundle {unknown[0]!r}")
     session = sessions.load(request)
     me = sessions.actor(request)
     nonce = secrets.token_urlsafe(18) if script else None
     html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, nonce=nonce,
-                                                  bundle=bundle, **context)
+                                                  bundles=bundles, **context)
     headers = {**HEADERS, "Content-Security-Policy": script_csp(nonce)} if nonce else HEADERS
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     sessions.cookie(request, response, session)
