@@ -48,7 +48,7 @@ async def _fields(request: Request) -> dict[str, str]:
 def _page(request: Request, form: ManifestForm, status_code: int = 200, **context: Any) -> HTMLResponse:
     shown: dict[str, Any] = {"name": "", "visibility": "public", "error": None, "problems": [], "example": None}
     shown.update(context)
-    return page(request, "new.html", status_code=status_code, title="New template", form=form, errors=form.errors,
+    return page(request, "new.html", status_code=status_code, title="New template", script="form", form=form, errors=form.errors,
                 industries=INDUSTRIES, examples=list(new_template.EXAMPLES), **shown)
 
 
@@ -118,7 +118,7 @@ def _manifest_at(request: Request, actor: Actor, owner: str, name: str, ref: str
 def _manifest_page(request: Request, actor: Actor, shown: browsing.FileView, form: ManifestForm,
                    status_code: int = 200, **context: Any) -> HTMLResponse:
     place = shown.place
-    return page(request, "manifest_edit.html", status_code=status_code,
+    return page(request, "manifest_edit.html", status_code=status_code, script="form",
                 title=f"Edit the manifest · {place.owner}/{place.name}", place=place, view="blob", form=form,
                 errors=form.errors, industries=INDUSTRIES,
                 options=editing.commit_options(_c(request), actor, place.owner, place.name, place.ref),
