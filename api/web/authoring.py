@@ -48,8 +48,8 @@ async def _fields(request: Request) -> dict[str, str]:
 def _page(request: Request, form: ManifestForm, status_code: int = 200, **context: Any) -> HTMLResponse:
     shown: dict[str, Any] = {"name": "", "visibility": "public", "error": None, "problems": [], "example": None}
     shown.update(context)
-    return page(request, "new.html", status_code=status_code, title="New template", script="form", form=form, errors=form.errors,
-                industries=INDUSTRIES, examples=list(new_template.EXAMPLES), **shown)
+    return page(request, "new.html", status_code=status_code, title="New template", script="form", form=form,
+                errors=form.errors, industries=INDUSTRIES, examples=list(new_template.EXAMPLES), **shown)
 
 
 @router.get("/new", response_class=HTMLResponse)
