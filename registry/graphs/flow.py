@@ -15,7 +15,8 @@ from jinja2 import TemplateSyntaxError
 
 from ..manifest import JINJA, used_variables
 
-MAX_NODES = 80
+MAX_NODES = 80  # drawn up to this many
+MAX_LISTED = 400  # listed up to this many: the rest of a larger manifest is left out, and said so
 LABEL_CHARS = 48
 DESC_CHARS = 300
 
@@ -37,19 +38,38 @@ class Edge:
     dashed: bool = False  # "uses" rather than "flows into"
 
 
+class _Full(Exception):
+    """The graph holds MAX_LISTED nodes: what is left is not added."""
+
+
 @dataclass
 class Graph:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     title: str = ""
+    truncated: bool = False  # parts were left out (past MAX_LISTED)
 
     def add(self, kind: str, label: str, desc: str = "", href: str | None = None) -> str:
+        if len(self.nodes) >= MAX_LISTED:
+            self.truncated = True
+            raise _Full
         node = Node(f"n{len(self.nodes)}", kind, short(label, LABEL_CHARS), short(desc, DESC_CHARS), href)
         self.nodes.append(node)
         return node.id
 
     def link(self, source: str, target: str, label: str = "", dashed: bool = False) -> None:
-        self.edges.append(Edge(source, target, short(label, LABEL_CHARS), dashed))
+        if len(self.edges) < 4 * MAX_LISTED:
+            self.edges.append(Edge(source, target, short(label, LABEL_CHARS), dashed))
+
+    def labels(self) -> dict[str, str]:
+        return {n.id: n.label for n in self.nodes}
+
+    def outgoing(self) -> dict[str, list[Edge]]:
+        """Each node's edges out, for the text list beside a drawing."""
+        out: dict[str, list[Edge]] = {}
+        for e in self.edges:
+            out.setdefault(e.source, []).append(e)
+        return out
 
     @property
     def drawable(self) -> bool:
@@ -65,6 +85,14 @@ def flow(manifest: dict[str, Any]) -> Graph:
     """The flow graph of a resolved manifest (one that validated, or near enough: missing or
     ill-typed parts are skipped, never an error)."""
     g = Graph(title="Flow of " + short(manifest.get("title") or "the template", LABEL_CHARS))
+    try:
+        _build(g, manifest)
+    except _Full:
+        pass
+    return g
+
+
+def _build(g: Graph, manifest: dict[str, Any]) -> None:
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
     assert isinstance(config, dict)
     params = {p["name"]: p for p in _dicts(config.get("parameters")) if isinstance(p.get("name"), str)}
@@ -105,9 +133,8 @@ def flow(manifest: dict[str, Any]) -> Graph:
     if not steps:  # a single model call that may use every tool and integration
         for target in servers + list(saas.values()):
             g.link(model, target, dashed=True)
-        return g
+        return
     _steps(g, steps, str(agent.get("orchestration") or "sequential"), model, tools, saas)
-    return g
 
 
 def _steps(g: Graph, steps: list[dict[str, Any]], orchestration: str, model: str, tools: dict[str, str],

@@ -16,6 +16,7 @@ from ..events import recording
 from ..git import browse
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
+from ..git.repo import TemplateRepo
 from ..graphs import semver
 from ..manifests import default_head, manifest_at
 from ..meta import FINAL, MetaStore, Status, Template
@@ -40,24 +41,49 @@ def contexts_for(ref: str) -> tuple[str, ...]:
     return CONTEXTS + (SEMVER,) if tag != ref and versions.parse(tag) is not None else CONTEXTS
 
 
-def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate]) -> dict[str, list[str]]:
-    """Pending statuses for each new branch or tag tip; returns {sha: contexts newly owed}."""
+def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate],
+                peel: Callable[[str], str] | None = None) -> dict[str, list[str]]:
+    """Pending statuses for each new branch or tag tip; returns {sha: contexts newly owed}. A
+    version tag's `semver` status goes on the commit it names (`peel` turns an annotated tag's
+    object id into that commit), where GitHub would show it."""
     owed: dict[str, list[str]] = {}
     for update in updates:
         if update.is_delete:
             continue
-        created = meta.checks.add_pending_statuses(template.id, update.new, contexts_for(update.ref))
+        wanted = contexts_for(update.ref)
+        created = meta.checks.add_pending_statuses(template.id, update.new, CONTEXTS)
         if created:
             owed.setdefault(update.new, []).extend(created)
+        if SEMVER in wanted:
+            commit = peel(update.new) if peel is not None else update.new
+            if meta.checks.add_pending_statuses(template.id, commit, (SEMVER,)):
+                owed.setdefault(commit, []).append(SEMVER)
     return owed
+
+
+def peeler(c: Container, template: Template) -> Callable[[str], str]:
+    """The commit an object id (an annotated tag, or a commit itself) names in `template`."""
+    def peel(sha: str) -> str:
+        with c.open_repo(template) as repo:
+            return _commit_of(repo, sha)
+    return peel
+
+
+def _commit_of(repo: TemplateRepo, sha: str) -> str:
+    try:
+        return browse.resolve_commit(repo, sha).id.decode()
+    except NotFound:  # a tag of a tree or blob: its checks stay on it
+        return sha
 
 
 def record_tips(c: Container, template: Template) -> dict[str, list[str]]:
     """Like record_push for every current tip without statuses (catching up lost pushes)."""
     with c.open_repo(template) as repo:
         tips = sorted((ref, sha) for ref, sha in repo.doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/")))
-    fake = [RefUpdate(ref, ZERO_SHA, sha) for ref, sha in tips if not c.meta.checks.has_statuses(template.id, sha)]
-    return record_push(c.meta, template, fake)
+        commits = {sha: _commit_of(repo, sha) for ref, sha in tips if SEMVER in contexts_for(ref)}
+    fake = [RefUpdate(ref, ZERO_SHA, sha) for ref, sha in tips
+            if not c.meta.checks.has_statuses(template.id, sha) or sha in commits]
+    return record_push(c.meta, template, fake, lambda sha: commits.get(sha, sha))
 
 
 def run(c: Container, context: str, template_id: str, sha: str) -> Status | None:

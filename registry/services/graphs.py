@@ -17,7 +17,7 @@ from ..errors import InvalidInput, NotFound, PathNotFound, TemplateNotFound
 from ..git import browse
 from ..git.repo import TemplateRepo
 from ..graphs import draw, flow, semver
-from ..graphs.flow import Graph
+from ..graphs.flow import Graph as Graph  # re-exported: pages type what they draw
 from ..manifests import manifest_at
 from ..meta import Template
 from . import guard
