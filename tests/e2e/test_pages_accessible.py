@@ -15,7 +15,7 @@ SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pul
               "pull": "/alice/a11y/pulls/1", "tree": "/alice/a11y/tree/main/",
               "blob": "/alice/a11y/blob/main/template.json", "readme": "/alice/a11y/blob/main/README.md",
               "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
-              "use": "/alice/a11y?render=1"}
+              "use": "/alice/a11y?render=1", "graph": "/alice/a11y/graph", "versions": "/alice/a11y/versions"}
 SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "pull-split": "/alice/a11y/pulls/1?view=split"}
 
 
@@ -27,6 +27,8 @@ def site(web_env, tmp_path_factory):
                                                            "head": XSS_BRANCH})
         assert resp.status_code == 201, resp.text
         assert c.post("/templates/alice/a11y/pulls/1/comments", json={"body": "Looks right"}).status_code == 201
+    with web_env.api("bob") as c:  # a fork network for the graph page to draw
+        assert c.post("/templates/alice/a11y/forks", json={}).status_code == 201
     return web_env
 
 
