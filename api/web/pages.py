@@ -20,6 +20,7 @@ from ..deps import RowNumber
 from . import session as sessions
 from .chart import usage_svg
 from .render import page
+from .timeline import run_timeline, slowest, versions_chart
 
 FACETS = ("industry", "use_case", "tags")
 
@@ -73,8 +74,10 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
     rendered = prompts.render(resolved, given, child=asked) if resolved else None
     flow = graphs.flow_graph(resolved) if resolved else None
+    by_version = graphs.version_runs(_c(request), actor, owner, name)
     return page(request, "template.html", title=f"{owner}/{name}", t=view.detail.template, info=view.detail, usage=usage,
                 flow=flow, flow_svg=_svg(flow, "flow-svg"), deps=_dependency_view(request, actor, view.detail.template),
+                by_version=by_version, by_version_svg=versions_chart([vars(r) for r in by_version]),
                 prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),
                 parameters=prompts.parameters(resolved), rendered=rendered,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
@@ -147,4 +150,5 @@ def run_page(request: Request, owner: str, name: str, run_id: str, actor: Actor 
     run, template = views.run(_c(request), actor, run_id)
     if (template.owner, template.name) != (owner, name):
         raise NotFound(f"run {run_id} not found in {owner}/{name}")
-    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run)
+    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run,
+                timeline=run_timeline(run.report), slowest=slowest(run.report))

@@ -185,6 +185,41 @@ def version_kinds(c: Container, actor: Actor, owner: str, name: str) -> dict[str
     return out
 
 
+@dataclass(frozen=True)
+class VersionRun:
+    """How the sandbox run of one version went (None where it has no finished run)."""
+
+    version: str
+    sha: str
+    state: str | None
+    pass_rate: float | None
+    duration_s: float | None
+    cost_usd: float | None
+    run_id: str | None
+
+
+def version_runs(c: Container, actor: Actor, owner: str, name: str, limit: int = 10) -> list[VersionRun]:
+    """The last `limit` versions, oldest first, each with its push-triggered sandbox run (of the
+    commit, or of an annotated tag's object, whichever has one)."""
+    template = guard.template(c, actor, owner, name, Level.READ)
+    with c.open_repo(template) as repo:
+        tagged = sorted((v, ref.removeprefix("refs/tags/"), sha) for ref, sha in repo.doc.refs.items()
+                        if ref.startswith("refs/tags/") and (v := versions.parse(ref.removeprefix("refs/tags/"))))
+        shas = [(tag, obj, browse.resolve_commit(repo, obj).id.decode()) for _, tag, obj in tagged[-limit:]]
+    out = []
+    for tag, obj, commit in shas:
+        run = c.meta.checks.find_run(template.id, commit, "push") or c.meta.checks.find_run(template.id, obj, "push")
+        report = run.report if run is not None and run.final else None
+        total = sum(int(report.get(k, 0)) for k in ("passed", "failed", "errors")) if report else 0
+        out.append(VersionRun(
+            tag, commit, run.state if run else None,
+            int(report.get("passed", 0)) / total if report and total else None,
+            float(run.metrics["duration_s"]) if run and run.final and "duration_s" in run.metrics else None,
+            float(run.cost["total_usd"]) if run and run.final and "total_usd" in run.cost else None,
+            run.id if run else None))
+    return out
+
+
 def _manifest(c: Container, template: Template, ref: str) -> Any:
     try:
         with manifest_at(c, template, ref) as checked:

@@ -97,9 +97,13 @@ def test_graph_pages_draw_and_list(local_env, tmp_path):
     env = local_env
     info = env.create("gr-page", description="drawn")
     work = env.clone(info["clone_url"], "alice", tmp_path / "page")
+    commit_file(work, "tests/case.json", json.dumps({"name": "<i>mentions</i> the quarter", "parameters": {
+        "portfolio": "SME", "quarter": "Q3"}, "assert": [{"type": "contains", "value": "Q3"}]}), "a test case")
     sha = commit_file(work, "template.json", _manifest("tone", title="</title><script>x</script>"), "first")
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("tag", "v0.1.0", cwd=work)
+    git("push", "-q", "origin", "HEAD:main", "v0.1.0", cwd=work)
     assert env.check("gr-page", sha, "index")["state"] == "success"
+    assert env.check("gr-page", sha, "sandbox")["state"] == "success"
     with env.api("bob") as bob:
         assert bob.post("/templates/alice/gr-page/forks", json={}).status_code == 201
     with env.api(None) as anon:
@@ -115,3 +119,8 @@ def test_graph_pages_draw_and_list(local_env, tmp_path):
         graph = web.get("/alice/gr-page/graph")
         assert graph.status_code == 200 and 'id="forks-svg"' in graph.text and "bob/gr-page" in graph.text
         assert web.get("/alice/nope-nope/graph").status_code == 404
+        assert 'id="versions-chart"' in page and "100%" in page  # v0.1.0's run passed its one case
+        [run] = [r for r in httpx.get(f"{env.url}/api/v1/templates/alice/gr-page/runs").json() if r["sha"] == sha]
+        run_page = web.get(f"/alice/gr-page/runs/{run['id']}").text
+        assert 'id="run-timeline"' in run_page and 'id="slowest-step"' in run_page
+        assert "&lt;i&gt;mentions&lt;/i&gt;" in run_page and "<i>mentions" not in run_page
