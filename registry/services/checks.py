@@ -177,7 +177,7 @@ def semver_verdict(c: Container, template: Template, sha: str) -> tuple[Status, 
     with c.open_repo(template) as repo:
         tags = [(v, name) for ref, value in repo.doc.refs.items() if ref.startswith("refs/tags/")
                 and (v := versions.parse(name := ref.removeprefix("refs/tags/"))) is not None
-                and (value == sha or browse.resolve_commit(repo, ref).id.decode() == sha)]
+                and (value == sha or _commit_of(repo, value) == sha)]
         if not tags:
             return None
         tag = max(tags)[1]

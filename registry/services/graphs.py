@@ -205,7 +205,7 @@ def version_runs(c: Container, actor: Actor, owner: str, name: str, limit: int =
     with c.open_repo(template) as repo:
         tagged = sorted((v, ref.removeprefix("refs/tags/"), sha) for ref, sha in repo.doc.refs.items()
                         if ref.startswith("refs/tags/") and (v := versions.parse(ref.removeprefix("refs/tags/"))))
-        shas = [(tag, obj, browse.resolve_commit(repo, obj).id.decode()) for _, tag, obj in tagged[-limit:]]
+        shas = [(tag, obj, commit) for _, tag, obj in tagged[-limit:] if (commit := _commit(repo, obj))]
     out = []
     for tag, obj, commit in shas:
         run = c.meta.checks.find_run(template.id, commit, "push") or c.meta.checks.find_run(template.id, obj, "push")
@@ -218,6 +218,13 @@ def version_runs(c: Container, actor: Actor, owner: str, name: str, limit: int =
             float(run.cost["total_usd"]) if run and run.final and "total_usd" in run.cost else None,
             run.id if run else None))
     return out
+
+
+def _commit(repo: TemplateRepo, sha: str) -> str | None:
+    try:
+        return browse.resolve_commit(repo, sha).id.decode()
+    except NotFound:  # a tag of a tree or a blob
+        return None
 
 
 def _manifest(c: Container, template: Template, ref: str) -> Any:
