@@ -123,7 +123,7 @@ def dependents(c: Container, actor: Actor, owner: str, name: str) -> list[Depend
     out: list[Dependent] = []
     with c.open_repo(template) as repo:
         latest = versions.newest(repo)
-        latest_sha = browse.resolve_commit(repo, f"refs/tags/{latest}").id.decode() if latest else None
+        latest_sha = _commit(repo, repo.doc.refs[f"refs/tags/{latest}"]) if latest else None
         for t, asked in rows:
             found = resolve(repo, asked)
             out.append(Dependent(t, asked, found, satisfies(asked, found, latest, latest_sha)))
