@@ -21,7 +21,7 @@ class SearchDoc:
     title: str
     description: str = ""
     readme: str = ""
-    prompt: str = ""
+    prompt: str = ""  # the system prompt, then the user prompt (indexing.build_doc)
     industry: str = ""
     use_case: str = ""
     tags: tuple[str, ...] = ()
@@ -119,6 +119,8 @@ class SearchHit:
     highlights: dict[str, str] = field(default_factory=dict)  # HTML-escaped, matches in <mark>
     status: str = "published"
     valid: bool = True
+    # The start of the prompt as plain text (rules.excerpt), NOT escaped: a page escapes it.
+    excerpt: str = ""
 
 
 @dataclass(frozen=True)
