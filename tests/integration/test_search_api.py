@@ -89,6 +89,7 @@ def test_plain_language_british_spelling_typos_and_did_you_mean(corpus):
 @pytest.mark.parametrize("params, status", [
     ({"q": '"unbalanced'}, 400), ({"q": "x" * 10_000}, 422), ({"sort": "price"}, 422),
     ({"page": 10 ** 9}, 422), ({"per_page": 1000}, 422), ({"page": "abc"}, 422),
+    ({"industry": "\x00"}, 400), ({"q": "risk\x00"}, 400),
 ])
 def test_bad_queries_are_4xx_with_message(corpus, params, status):
     resp = _search(corpus, None, **params)

@@ -151,7 +151,9 @@ def test_hits_carry_the_start_of_the_prompt_as_plain_text(make_index):
 
 
 @pytest.mark.parametrize("kwargs", [dict(q='"unbalanced'), dict(q="x" * 10_000), dict(sort="price"),
-                                    dict(page=10 ** 9), dict(per_page=0), dict(tags=tuple("abcdefghijklmnopqrstu"))])
+                                    dict(page=10 ** 9), dict(per_page=0), dict(tags=tuple("abcdefghijklmnopqrstu")),
+                                    dict(q="a\x00b"), dict(industry="\x00"), dict(use_case="x\x00"), dict(owner="\x00"),
+                                    dict(tags=("ok", "\x00"))])
 def test_bad_queries_are_invalid_input(kwargs):
     with pytest.raises(InvalidInput):
         SearchQuery(**kwargs)
