@@ -3,7 +3,7 @@ the whoosh index, checked by the same contract suite, with nothing kept on a nod
 
 One narrow row per template in `search_docs` (migrations 0002, 0005): a weighted tsvector (title
 and name A, description B, tag words without positions, README and prompt C, which are not kept
-but for the prompt's start, `excerpt`: 0011) that matches, a smaller one of the short fields that
+but for the prompt's start, `excerpt`: 0012) that matches, a smaller one of the short fields that
 ranks, under GIN indexes, as are the tags; all text in American spelling. `search_words` is the
 vocabulary under a trigram index.
 

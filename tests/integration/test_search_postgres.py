@@ -169,10 +169,10 @@ def test_far_fewer_matches_than_expected_are_searched_again_without_the_sample(s
 
 
 
-def test_rows_from_before_0011_have_no_excerpt_until_reindexed(tmp_path):
-    """An install upgraded to 0011 keeps its rows, their excerpt '' (the prompt is not in
+def test_rows_from_before_0012_have_no_excerpt_until_reindexed(tmp_path):
+    """An install upgraded to 0012 keeps its rows, their excerpt '' (the prompt is not in
     search_docs to fill it from), until the template is indexed again or `registry reindex`.
-    The rows are made at head, then the column is taken away (0011's downgrade) and added again."""
+    The rows are made at head, then the column is taken away (0012's downgrade) and added again."""
     from alembic import command
     from sqlalchemy import text
 
@@ -203,7 +203,7 @@ def test_rows_from_before_0011_have_no_excerpt_until_reindexed(tmp_path):
 
             assert excerpts() == {"risk": want, "later": want}
             with engine_of(c.meta).connect() as conn:
-                command.downgrade(config(conn), "0010")
+                command.downgrade(config(conn), "0011")
                 conn.commit()
                 upgrade_to(conn, HEAD)
                 assert conn.execute(text("SELECT count(*) FROM search_docs WHERE excerpt = ''")).scalar_one() == 2

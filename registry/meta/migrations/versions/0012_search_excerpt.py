@@ -9,14 +9,14 @@ does for that template, and `registry reindex` for all of them at once.
 A constant default: PostgreSQL records it in the catalogue, no row is rewritten, and the ALTER
 holds the table only for that.
 
-Revision ID: 0011
+Revision ID: 0012
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
