@@ -16,6 +16,8 @@ from dulwich.objects import Commit, ObjectID
 
 from .. import conflicts, resolution
 from ..access import Actor, Level, level
+from ..conflicts import MAX_FILES as MAX_FILES  # what one resolution takes, for the adapters' bounds
+from ..conflicts import MAX_HUNKS as MAX_HUNKS
 from ..conflicts import Conflicts, FileConflict
 from ..container import Container
 from ..errors import Conflict, RefNotFound, StaleBase, StaleHead, TooLarge
