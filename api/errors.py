@@ -17,6 +17,7 @@ log = logging.getLogger("api")
 STATUS: list[tuple[type[errors.RegistryError], int]] = [
     (errors.StaleHead, 412),
     (errors.StaleParent, 412),
+    (errors.StaleBase, 412),
     (errors.MergeBlocked, 405),
     (errors.InvalidInput, 400),
     (errors.Unauthenticated, 401),

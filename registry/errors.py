@@ -127,6 +127,13 @@ class StaleHead(RegistryError):
     code = "head_moved"
 
 
+class StaleBase(RegistryError):
+    """The branch a pull request goes into moved since the caller looked at its conflicts (the
+    resolution was made against another merge). Carries the tip now (`base_sha`)."""
+
+    code = "base_moved"
+
+
 class StaleParent(RegistryError):
     """A commit was made on top of a parent that is no longer the branch's tip: someone else
     committed or pushed meanwhile. Carries the tip now (`tip`, None when the branch is gone)."""

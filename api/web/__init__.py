@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
-from . import authoring, editing, files, forms, pages, reference, settings, uploads
+from . import authoring, conflicts, editing, files, forms, pages, reference, settings, uploads
 
 
 def install(app: FastAPI) -> None:
@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
     app.include_router(settings.router)  # before pages: /settings/tokens is no template
     app.include_router(authoring.router)  # /new, before /{owner}/{name}
     app.include_router(forms.router)
+    app.include_router(conflicts.router)
     app.include_router(files.router)
     app.include_router(editing.router)
     app.include_router(uploads.router)

@@ -11,7 +11,7 @@ from tests.browser import assert_accessible, assert_fits_width, screenshot
 from tests.gitcli import commit_file, git
 from tests.keyboard import activate, fill_by_keyboard
 from tests.unit.usecases import MINIMAL
-from tests.web_scenario import XSS_BRANCH, build
+from tests.web_scenario import XSS_BRANCH, build, build_conflict
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -19,7 +19,8 @@ SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pul
               "pull": "/alice/a11y/pulls/1", "tree": "/alice/a11y/tree/main/",
               "blob": "/alice/a11y/blob/main/template.json", "readme": "/alice/a11y/blob/main/README.md",
               "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
-              "use": "/alice/a11y?render=1", "graph": "/alice/a11y/graph", "versions": "/alice/a11y/versions"}
+              "use": "/alice/a11y?render=1", "graph": "/alice/a11y/graph", "versions": "/alice/a11y/versions",
+              "pull-conflicted": "/alice/a11y-conflict/pulls/1", "conflicts": "/alice/a11y-conflict/pulls/1/conflicts"}
 SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "new": "/new?example=risk-report",
              "edit": "/alice/a11y/edit/main/template.json", "add-file": "/alice/a11y/new/main/",
              "manifest-form": "/alice/a11y/manifest/main", "upload": "/alice/a11y/upload/main/",
@@ -29,6 +30,7 @@ SIGNED_IN = {**SIGNED_OUT, "tokens": "/settings/tokens", "new": "/new?example=ri
 @pytest.fixture(scope="module")
 def site(web_env, tmp_path_factory):
     build(web_env, "a11y", tmp_path_factory.mktemp("a11y"))
+    assert build_conflict(web_env, "a11y-conflict", tmp_path_factory.mktemp("a11y-conflict")).number == 1
     with web_env.api() as c:
         resp = c.post("/templates/alice/a11y/pulls", json={"title": "Shorter answers", "body": "Halves *maxTokens*.",
                                                            "head": XSS_BRANCH})
