@@ -21,9 +21,9 @@ def _page(browser, env, dialogs: list[str]) -> Page:
 
 def _sign_in(page: Page, env, user: str) -> None:
     page.goto("/login")
-    page.fill("input[name=user]", user)
-    page.fill("input[name=token]", env.tokens[user])
-    page.click("form.stack button[type=submit]")
+    page.fill("#token-form input[name=user]", user)
+    page.fill("#token-form input[name=token]", env.tokens[user])
+    page.click("#token-form button[type=submit]")
     expect(page.locator("header .who")).to_have_text(user)
 
 
