@@ -45,8 +45,11 @@ class WebClient:
         return self.http.get(path, **kwargs)
 
     def post(self, path: str, data: dict, page: str | None = None, **kwargs) -> httpx.Response:
-        """POST a form as the page `page` (default: `path` itself) would, with its CSRF token."""
+        """POST a form as the page `page` (default: `path` itself) would, with its CSRF token (the
+        sign-in page's, when that page has no form: the token is the session's, not the page's)."""
         html = self.http.get(page or path.split("?")[0]).text
+        if 'name="csrf"' not in html:
+            html = self.http.get("/login").text
         return self.http.post(path, data={"csrf": csrf_of(html), **data}, **kwargs)
 
     def follow(self, response: httpx.Response) -> httpx.Response:
