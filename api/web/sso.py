@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from registry.errors import InvalidInput, InvalidLink, NotFound, SignupClosed, Unauthenticated
+from registry.errors import AlreadyExists, InvalidInput, InvalidLink, NotFound, SignupClosed, Unauthenticated
 from registry.services import accounts_sessions as core_sessions
 from registry.services import accounts_sso
 from registry.settings import secret_key
@@ -128,12 +128,14 @@ def sso_join(request: Request, username: str = Form("", max_length=100), invite:
     throttle.of(request).take([throttle.Bucket("join:ip", throttle.client_ip(request))])
     try:
         user = accounts_sso.sso_join(c, _pending(request), username.strip(), invite or None)
-    except (InvalidInput, SignupClosed) as exc:  # the identity waits for another try
-        return _choose_page(request, username, status=403 if isinstance(exc, SignupClosed) else 400,
-                            error=field_error(exc))
+    except (InvalidInput, SignupClosed, AlreadyExists) as exc:  # the identity waits for another try
+        status = 403 if isinstance(exc, SignupClosed) else 409 if isinstance(exc, AlreadyExists) else 400
+        return _choose_page(request, username, status=status, error=field_error(exc))
     secret, who = core_sessions.start(c, user, "sso", throttle.client_ip(request), user_agent(request))
     sessions.begin(request, secret, who)
-    return _forget(request, _complete(request, who, "/settings/account?notice=joined"))
+    response = _complete(request, who, "/settings/account?notice=joined")
+    _set(request, response, REAUTH_COOKIE, _marks(request).dumps(who.session.id), REAUTH_SECONDS, "/")
+    return _forget(request, response)
 
 
 @router.get(f"{COOKIE_PATH}/link", response_class=HTMLResponse, dependencies=[Depends(_enabled)])

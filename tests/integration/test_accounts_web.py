@@ -16,6 +16,7 @@ import pytest
 from tests.accounts_web import OTHER_PASSWORD, PASSWORD, WebClient, csrf_of, error_of
 from tests.integration.conftest import Env
 from tests.mail import first_link
+from tests.oidc import sign_in
 from tests.services import free_port, registry_server
 
 pytestmark = pytest.mark.timeout(300)
@@ -264,3 +265,56 @@ def test_changing_the_password_needs_the_current_one(site):
                     page="/settings/account")
     assert done.headers["location"] == "/settings/account?notice=password_changed" and web.who() == "wren"
     assert WebClient(site.url).sign_in("wren", OTHER_PASSWORD).status_code == 303
+
+
+def _through_provider(web: WebClient, oidc_provider, username: str, start: str = "/login/oidc") -> httpx.Response:
+    """Start single sign-on, sign in at the provider; the redirect back to the registry (not followed)."""
+    begin = web.get(start)
+    assert begin.status_code == 303 and begin.headers["location"].startswith(oidc_provider.issuer)
+    return sign_in(web.http, begin.headers["location"], username, leave_at=f"{web.url}/login/oidc/callback")
+
+
+def test_a_new_identity_joins_under_a_chosen_name_and_signs_in_after(site, oidc_provider):
+    web = WebClient(site.url)
+    back = _through_provider(web, oidc_provider, "pia")
+    choose = web.follow(back)
+    assert choose.status_code == 200 and "Welcome, pia" in choose.text and 'value="pia"' in choose.text
+    taken = web.post("/login/oidc/join", {"username": "alice"}, page="/login")
+    assert taken.status_code == 409 and error_of(taken.text).startswith("Username: this username is taken")
+    reserved = web.post("/login/oidc/join", {"username": "settings"}, page="/login")
+    assert reserved.status_code == 400 and "reserved" in error_of(reserved.text)
+    joined = web.post("/login/oidc/join", {"username": "pia"}, page="/login")  # the identity waited
+    assert joined.headers["location"] == "/settings/account?notice=joined" and web.who() == "pia"
+    me = web.get("/api/v1/user").json()
+    assert me["email"] == "pia@example.test" and me["email_verified"] and not me["has_password"]
+    web.post("/logout", {}, page="/")
+    again = web.follow(_through_provider(web, oidc_provider, "pia"))  # known now: straight in
+    assert again.headers["location"] == "/" and web.who() == "pia"
+    # No password and no second factor: the fresh round trip through the provider is the proof.
+    gone = web.post("/settings/account/delete", {"confirm": "pia"}, page="/settings/account")
+    assert gone.headers["location"] == "/?notice=deleted"
+
+
+def test_an_answer_from_the_provider_signs_in_only_the_browser_that_asked(site, oidc_provider):
+    asker, victim = WebClient(site.url), WebClient(site.url)
+    back = _through_provider(asker, oidc_provider, "mallory")
+    planted = victim.get(back.headers["location"].replace(site.url, ""))
+    assert planted.status_code == 400 and "not for this browser" in planted.text and victim.who() is None
+    assert asker.follow(back).status_code == 200  # the browser that asked goes on
+
+
+def test_linking_an_identity_needs_its_owner_signed_in_and_confirming(site, oidc_provider):
+    web = WebClient(site.url)
+    WebClient(site.url).join("quinn", "quinn@example.test")
+    choose = web.follow(_through_provider(web, oidc_provider, "quinn-at-work"))
+    assert "Sign in and link" in choose.text  # an address alone links nothing
+    assert web.get("/login/oidc/link").headers["location"] == "/login?next=/login/oidc/link"
+    signed = web.sign_in("quinn", next_path="/login/oidc/link")
+    confirm = web.follow(signed)
+    assert "Link to quinn" in confirm.text
+    linked = web.post("/login/oidc/link", {}, page="/login/oidc/link")
+    assert linked.headers["location"] == "/settings/security?notice=linked"
+    assert "quinn-at-work@example.test" in web.get("/settings/security").text
+    web.post("/logout", {}, page="/")
+    web.follow(_through_provider(web, oidc_provider, "quinn-at-work"))
+    assert web.who() == "quinn"
