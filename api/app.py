@@ -12,7 +12,7 @@ from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
 from .requests import RequestContext
-from .routes import account, contents, events, gallery, hooks, pulls, runs, templates, tokens, validation
+from .routes import account, contents, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -46,6 +46,7 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     shared = shared_registry(container)
 
     app.include_router(templates.router)
+    app.include_router(graphs.router)
     app.include_router(gallery.router)
     app.include_router(pulls.router)
     app.include_router(contents.router)

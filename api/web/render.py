@@ -172,17 +172,22 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
+SCRIPTS = ("editor", "copy", "form", "passkeys")  # the bundles in static/ (web/src/*.js, built by esbuild)
+
+
 def page(request: Request, template_name: str, /, status_code: int = 200, script: bool | str = False,
          **context: Any) -> HTMLResponse:
-    """A page; `script=True` loads the editor script and allows it (and its nonce'd styles); a
-    file name (`"passkeys.js"`) loads that script of /static instead."""
+    """A page; `script` names a bundle of static/ to load (True: the editor) and allows it, and
+    styles carrying this response's nonce."""
+    bundle = "editor" if script is True else script or None
+    if bundle is not None and bundle not in SCRIPTS:
+        raise ValueError(f"no script bundle {bundle!r}")
     me = sessions.actor(request)
     nonce = secrets.token_urlsafe(18) if script else None
-    script_src = (script if isinstance(script, str) else "editor.js") if script else None
     joining = sessions.container(request).settings.signup != "closed"
     context.setdefault("notice", NOTICES.get(request.query_params.get("notice", "")))
     html = ENV.get_template(template_name).render(request=request, me=me, csrf=sessions.csrf(request), nonce=nonce,
-                                                  script_src=script_src, joining=joining, **context)
+                                                  bundle=bundle, joining=joining, **context)
     headers = {**HEADERS, "Content-Security-Policy": script_csp(nonce)} if nonce else HEADERS
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     sessions.cookie(request, response)

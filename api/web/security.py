@@ -54,7 +54,7 @@ def _page(request: Request, who: SignedIn, status: int = 200, error: tuple[str, 
                 codes_left=accounts_factors.recovery_codes_left(c, who.user),
                 sessions=[(s, device(s.user_agent)) for s in listed], this_session=who.session.id,
                 identities=accounts_sso.my_identities(c, who.user), sso=accounts_sso.enabled(c),
-                sso_name=accounts_sso.button_name(c), script="passkeys.js",
+                sso_name=accounts_sso.button_name(c), script="passkeys",
                 **{"enrolment": None, "handle": None, "codes": None, **shown})
 
 

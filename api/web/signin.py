@@ -28,7 +28,7 @@ def _login_page(request: Request, status: int = 200, error: tuple[str, str] | No
     c = sessions.container(request)
     return page(request, "login.html", status_code=status, title="Sign in", error=error, user=user,
                 next_path=next_path, tab=tab, sso=accounts_sso.enabled(c),
-                sso_name=accounts_sso.button_name(c), signup=c.settings.signup, script="passkeys.js")
+                sso_name=accounts_sso.button_name(c), signup=c.settings.signup, script="passkeys")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -97,7 +97,7 @@ def _factor_page(request: Request, who: SignedIn, next_path: str, status: int = 
     account = accounts.account_of(c, who.user)
     return page(request, "login_2fa.html", status_code=status, title="Second factor", next_path=next_path,
                 error=error, totp=account.totp_secret is not None,
-                passkeys=bool(accounts_factors.my_passkeys(c, who.user)), script="passkeys.js")
+                passkeys=bool(accounts_factors.my_passkeys(c, who.user)), script="passkeys")
 
 
 @router.get("/login/2fa", response_class=HTMLResponse)

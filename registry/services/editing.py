@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dulwich.diff_tree import tree_changes
 from dulwich.object_store import MemoryObjectStore, OverlayObjectStore
@@ -72,10 +73,17 @@ def commit_options(c: Container, actor: Actor, owner: str, name: str, branch: st
 
 def check_changes(c: Container, actor: Actor, owner: str, name: str, ref: str | None,
                   changes: Sequence[Change]) -> list[FileProblem]:
+    """`checked_changes`' problems (the API's live check)."""
+    return checked_changes(c, actor, owner, name, ref, changes)[0]
+
+
+def checked_changes(c: Container, actor: Actor, owner: str, name: str, ref: str | None,
+                    changes: Sequence[Change]) -> tuple[list[FileProblem], dict[str, Any] | None]:
     """The problems a push of `ref`'s tree with `changes` applied would meet (`ref` None: an
     empty template): each path by git's fsck rules, each new file by the push's inspector (size,
     secrets), template.json for literal credentials, then the `validate` check, with `extends`
-    resolved as at push time. Reading the template suffices."""
+    resolved as at push time; and the resolved manifest it would have (None where it does not
+read). Reading the template suffices."""
     template = guard.template(c, actor, owner, name, Level.READ)
     if len(changes) > MAX_CHANGES:
         raise InvalidInput(f"at most {MAX_CHANGES} files change in one commit")
@@ -109,8 +117,9 @@ def check_changes(c: Container, actor: Actor, owner: str, name: str, ref: str | 
             problems.append(FileProblem(MANIFEST, line_of(manifest, where), f"literal credential in {MANIFEST} at "
                                         f"{where}: use a ${{secrets.NAME}} reference", where))
         files = _overlay(repo, commit, edits)
-        problems += located(check_source(c, files, template.owner).problems, files)
-    return problems
+        checked = check_source(c, files, template.owner)
+        problems += located(checked.problems, files)
+    return problems, checked.manifest  # the manifest as it would be (resolved): the editor's preview renders it
 
 
 def located(problems: list[Problem], files: FileSource) -> list[FileProblem]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import jsonsafe
 from ..errors import InvalidInput
 
 MAX_ROWS = 100
@@ -40,6 +41,17 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_manifest(text: str) -> dict[str, Any]:
+    """template.json's text as an object (depth-bounded), or InvalidInput: edit it as text."""
+    try:
+        manifest = jsonsafe.loads(text.encode())
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise InvalidInput("template.json is not a JSON object: edit it as text", field="template.json")
+    return manifest
 
 
 def from_manifest(manifest: Mapping[str, Any], system: str, user: str) -> ManifestForm:

@@ -29,6 +29,7 @@ _SIMPLE = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.C
            nodes.And, nodes.Or, nodes.Compare, nodes.Operand, nodes.CondExpr, nodes.Test, nodes.Getattr,
            nodes.Getitem, nodes.Filter)
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+LEXER = SandboxedEnvironment(keep_trailing_newline=True)  # splits text without losing its last newline
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Rendered:
     error: str | None = None
     values: dict[str, str] = field(default_factory=dict)
     deferred: bool = False  # not rendered: it needs a child process, and none was allowed
+    missing: tuple[str, ...] = ()  # declared parameters with no value and no default: not rendered
 
     def messages(self) -> list[dict[str, str]]:
         """OpenAI-style chat messages."""
@@ -99,7 +101,7 @@ def prompts(resolved: dict[str, Any] | None, own: dict[str, Any] | None) -> list
 def split(text: str) -> tuple[Segment, ...]:
     """Literal text, parameter uses and tags, in order (the whole text as literal if it does not lex)."""
     try:
-        tokens = list(ENV.lex(text))
+        tokens = list(LEXER.lex(text))
     except TemplateError:
         return (Segment("text", text),)
     out: list[Segment] = []
@@ -169,6 +171,9 @@ def render(resolved: dict[str, Any] | None, given: dict[str, str], child: bool =
     values = values_for(resolved, given)
     shown = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     system, user = str(config.get("systemPrompt") or ""), str(config.get("userPromptTemplate") or "")
+    missing = tuple(p.name for p in parameters(resolved) if p.name not in values)
+    if missing and config.get("format") != "text":
+        return Rendered(values=shown, missing=missing)
     if config.get("format") == "text":
         return Rendered(system, user, None, shown)
     if simple(system) and simple(user):

@@ -106,13 +106,15 @@ def test_next_keeps_a_path_of_this_site(site):
 
 
 def _web_form_posts() -> list[str]:
-    from api.web import account, admin, forms, join, security, settings, signin, sso
+    from api.web import account, admin, authoring, editing, forms, join, security, settings, signin, sso, uploads
 
-    return sorted({route.path for module in (account, admin, forms, join, security, settings, signin, sso)
+    modules = (account, admin, authoring, editing, forms, join, security, settings, signin, sso, uploads)
+    return sorted({route.path for module in modules
                    for route in module.router.routes if "POST" in getattr(route, "methods", ())})
 
 
-VALUES = {"owner": "alice", "name": "demo", "number": "1", "token_id": "1", "passkey_id": "1", "session_id": "1"}
+VALUES = {"owner": "alice", "name": "demo", "number": "1", "token_id": "1", "passkey_id": "1", "session_id": "1",
+          "ref": "main", "rest": "main/notes.md"}
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token_or_from_another_origin(site):

@@ -120,7 +120,8 @@ def test_the_template_page_leads_with_the_prompt_and_renders_it_with_values(file
         page = web.get("/alice/file-pages")
         assert page.status_code == 200
         assert page.text.index('id="prompt-system"') < page.text.index('id="readme"')
-        assert '<mark class="param">{{ topic }}</mark>' in page.text  # a parameter, marked, in rendered Markdown
+        system = page.text.split('id="prompt-system"')[1].split("</article>")[0]
+        assert '<mark class="param">{{ topic }}</mark>' in system  # a parameter, marked, in rendered Markdown
         assert "<h1>Analyst</h1>" in page.text
         assert "\\n" not in page.text.split('id="prompt-system"')[1].split("</article>")[0]  # not an escaped JSON string
         assert 'id="rendered-user">Write about tides for sailors.' in page.text  # defaults, rendered in-process

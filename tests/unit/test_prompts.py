@@ -24,6 +24,8 @@ def test_split_keeps_every_character_and_names_the_parameter():
     assert "".join(s.text for s in segments) == text
     assert [s.names for s in segments if s.kind == "param"][:2] == [("name",), ("n",)]
     assert prompts.split("{{ unclosed") == (prompts.Segment("text", "{{ unclosed"),)
+    ending = prompts.split("A {{ b }} c.\n")  # a file's last newline (Jinja drops it by default)
+    assert [s.kind for s in ending] == ["text", "param", "text"] and ending[-1].text == " c.\n"
 
 
 @pytest.mark.parametrize("text, simple", [
@@ -69,3 +71,12 @@ def test_highlight_css_is_what_pygments_makes_and_lines_are_escaped():
     lines = highlight.lines('x = "<a>"\n"""\nmulti\n"""\n', "f.py")
     assert len(lines) == 4 and "&lt;a&gt;" in lines[0] and "<a>" not in lines[0]
     assert highlight.lines("no newline", "unknown.zzz") == ["no newline"]
+
+
+def test_a_parameter_without_value_or_default_is_asked_for_not_an_error():
+    manifest = {"promptConfig": {"systemPrompt": "S {{ a }}", "userPromptTemplate": "U {{ b }}",
+                                 "parameters": [{"name": "a", "type": "string", "default": "x"},
+                                                {"name": "b", "type": "string"}]}}
+    waiting = prompts.render(manifest, {}, child=False)
+    assert waiting.missing == ("b",) and waiting.error is None and not waiting.user
+    assert prompts.render(manifest, {"b": "y"}, child=False).user == "U y"

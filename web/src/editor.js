@@ -3,12 +3,19 @@
 // JSON, Markdown or Jinja2 highlighting, the push-time problems shown at their lines as you type
 // (a debounced call of the server's check on the tree with this change applied), and a live
 // preview of the rendered prompts. Styles CodeMirror injects carry the page's CSP nonce.
-import { EditorView, basicSetup } from "codemirror";
+// A lean setup instead of codemirror's basicSetup, and Markdown's language alone (lang-markdown's
+// markdown() brings HTML, CSS and JavaScript parsers along for embedded code): the
+// script's first run is one long task, kept short (total blocking time, measured by
+// bench/bench_web_vitals.py).
 import { EditorState } from "@codemirror/state";
-import { keymap } from "@codemirror/view";
+import {
+  EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+} from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { json } from "@codemirror/lang-json";
-import { markdown } from "@codemirror/lang-markdown";
-import { StreamLanguage } from "@codemirror/language";
+import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
+import { markdownLanguage } from "@codemirror/lang-markdown";
 import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
 
@@ -16,7 +23,7 @@ const DEBOUNCE_MS = 400;
 
 function language(name) {
   if (name === "json") return json();
-  if (name === "markdown") return markdown();
+  if (name === "markdown") return markdownLanguage;
   if (name === "jinja2") return StreamLanguage.define(jinja2);
   return [];
 }
@@ -52,7 +59,10 @@ function showPreview(preview) {
     if (box) box.textContent = preview[role] || "";
   }
   const error = document.getElementById("preview-error");
-  if (error) error.textContent = preview.error ? `Could not render: ${preview.error}` : "";
+  if (error) {
+    error.textContent = preview.error ? `Could not render: ${preview.error}`
+      : preview.missing && preview.missing.length ? `Fill in ${preview.missing.join(", ")} to see the prompts rendered.` : "";
+  }
 }
 
 function diagnostics(doc, problems) {
@@ -82,6 +92,7 @@ function attach(textarea) {
       content: view.state.doc.toString(),
       path: form.querySelector('input[name="path"]')?.value || textarea.dataset.path || "",
       ref: form.querySelector('input[name="branch"]')?.value || "",
+      parent: form.querySelector('input[name="parent"]')?.value || "",
       params,
     };
     let answer;
@@ -114,7 +125,9 @@ function attach(textarea) {
     state: EditorState.create({
       doc: textarea.value,
       extensions: [
-        basicSetup,
+        lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),
+        bracketMatching(), highlightSelectionMatches(), syntaxHighlighting(defaultHighlightStyle),
+        keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap]),
         lintGutter(),
         language(textarea.dataset.language),
         EditorView.cspNonce.of(nonce()),

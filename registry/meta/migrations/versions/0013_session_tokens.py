@@ -3,15 +3,15 @@ acts with the token's scope, and ends when the token is revoked or expires.
 
 Frozen: the column is spelled out here, not read from accounts_schema.py.
 
-Revision ID: 0011
+Revision ID: 0013
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
