@@ -41,10 +41,12 @@ def _signed_in(request: Request, secret: str, who: SignedIn, next_path: str) -> 
     sessions.begin(request, secret, who)
     if who.needs_second_factor:
         return redirect(request, with_next("/login/2fa", next_path))
-    return _complete(request, who, next_path)
+    return complete(request, who, next_path)
 
 
-def _complete(request: Request, who: SignedIn, next_path: str) -> Response:
+def complete(request: Request, who: SignedIn, next_path: str) -> Response:
+    """Signed in for good: on to `next_path` (or to enrol a factor), and this browser remembered
+    as one the account's owner uses (throttle.py)."""
     target = "/settings/security?notice=enrol" if who.must_enrol else next_path
     response = redirect(request, target)
     throttle.remember_device(request, response, who.user.name, who.user.email)
@@ -113,7 +115,7 @@ def _passed(request: Request, who: SignedIn, next_path: str) -> Response:
     secret, now = core_sessions.rotate(sessions.container(request), sessions.load(request).secret or "",
                                        second_factor=True)
     sessions.replace(request, secret, now)
-    return _complete(request, now, next_path)
+    return complete(request, now, next_path)
 
 
 @router.post("/login/2fa")

@@ -28,7 +28,7 @@ from . import throttle
 from .navigation import field_error, posted, redirect, safe_next, signed_in, user_agent, with_next
 from .pages import mark_web
 from .render import page
-from .signin import _complete
+from .signin import complete
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
 STATE_COOKIE = "registry_sso_state"
@@ -87,7 +87,7 @@ def sso_callback(request: Request) -> Response:
         secret, who = core_sessions.start(c, outcome.user, "sso", throttle.client_ip(request), user_agent(request))
         sessions.begin(request, secret, who)
         response = redirect(request, with_next("/login/2fa", next_path)) if who.needs_second_factor \
-            else _complete(request, who, next_path)
+            else complete(request, who, next_path)
         _set(request, response, REAUTH_COOKIE, _marks(request).dumps(who.session.id), REAUTH_SECONDS, "/")
         return _forget(request, response)
     assert outcome.pending is not None
@@ -133,7 +133,7 @@ def sso_join(request: Request, username: str = Form("", max_length=100), invite:
         return _choose_page(request, username, status=status, error=field_error(exc))
     secret, who = core_sessions.start(c, user, "sso", throttle.client_ip(request), user_agent(request))
     sessions.begin(request, secret, who)
-    response = _complete(request, who, "/settings/account?notice=joined")
+    response = complete(request, who, "/settings/account?notice=joined")
     _set(request, response, REAUTH_COOKIE, _marks(request).dumps(who.session.id), REAUTH_SECONDS, "/")
     return _forget(request, response)
 

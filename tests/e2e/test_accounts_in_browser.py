@@ -176,6 +176,13 @@ def test_join_verify_two_factors_passkey_single_sign_on_export_and_delete(site, 
     methods = [e["payload"].get("method") for e in data["events"] if e["action"] == "user.signed_in"]
     assert {"password", "passkey", "sso"} <= set(methods)
 
+    # Remove the passkey (proof first); the authenticator app remains.
+    page.goto("/settings/security")
+    page.get_by_label("Your password, a code from your authenticator, or a recovery code").last.fill(PASSWORD)
+    page.get_by_role("button", name="Remove laptop").click()
+    expect(page.locator("#notice")).to_contain_text("The passkey is removed")
+    expect(page.locator("#passkey-list")).to_have_count(0)
+
     # Delete the account: one template handed to bob, one deleted.
     page.goto("/settings/tokens")
     page.get_by_label("Scope").select_option("write")

@@ -320,3 +320,25 @@ def test_linking_an_identity_needs_its_owner_signed_in_and_confirming(site, oidc
     web.post("/logout", {}, page="/")
     web.follow(_through_provider(web, oidc_provider, "quinn-at-work"))
     assert web.who() == "quinn"
+
+
+def test_factors_are_renewed_and_removed_only_with_proof(site):
+    web, other = WebClient(site.url), WebClient(site.url)
+    web.join("yara", "yara@example.test")
+    _, codes = _enrol_totp(web)
+    other.sign_in("yara")
+    wrong = web.post("/settings/security/recovery-codes", {"proof": "not-it-at-all"}, page="/settings/security")
+    assert wrong.status_code == 400 and error_of(wrong.text).startswith("Password or code:")
+    renewed = web.post("/settings/security/recovery-codes", {"proof": codes[0]}, page="/settings/security")
+    fresh = re.findall(r"<li><code>([^<]+)</code></li>", renewed.text)
+    assert len(fresh) == 10 and not set(fresh) & set(codes)  # the old ones stop working
+    assert web.post("/settings/security/totp/remove", {"proof": codes[1]}, page="/settings/security").status_code == 400
+    removed = web.post("/settings/security/totp/remove", {"proof": PASSWORD}, page="/settings/security")
+    assert removed.headers["location"] == "/settings/security?notice=totp_removed"
+    assert "Set up an authenticator app" in web.get("/settings/security").text
+    assert other.who() is None and web.who() == "yara"  # a removed factor ends every other session
+    missing = web.post("/settings/security/passkeys/999/remove", {"proof": PASSWORD}, page="/settings/security")
+    assert missing.status_code == 400 and error_of(missing.text) == "Passkey: no such passkey"
+    junk = web.post("/settings/security/passkeys", {"handle": "x", "credential": "not json", "name": "k"},
+                    page="/settings/security")
+    assert junk.status_code == 400 and "start again" in error_of(junk.text)  # no ceremony of that handle
