@@ -7,12 +7,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
 from registry.container import Container
 
-from . import errors, git_http, openapi, web
+from . import errors, git_http, openapi, ratestore, web
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
 from .requests import RequestContext
-from .routes import contents, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
+from .routes import account, contents, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -28,7 +28,8 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
-    app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
+    store = ratestore.storage_for(container.settings, processes)  # request limits and sign-in throttling share it
+    app.add_middleware(Limits, container=container, store=store)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 
@@ -51,11 +52,12 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(contents.router)
     app.include_router(runs.router)
     app.include_router(tokens.router)
+    app.include_router(account.router)
     app.include_router(validation.router)
     app.include_router(events.router)
     app.include_router(hooks.router)
     app.include_router(git_http.router)
-    web.install(app)
+    web.install(app, store)
     return app
 
 

@@ -109,6 +109,17 @@ class SignupClosed(PermissionDenied):
     code = "signup_closed"
 
 
+class TooManyAttempts(RegistryError):
+    """Sign-in, reset or joining tried too often from one place or for one account: the caller
+    waits `retry_after` seconds (a 429's Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class Conflict(RegistryError):
     """A compare-and-swap lost, or state changed under the caller."""
 

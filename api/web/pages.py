@@ -1,4 +1,4 @@
-"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests, login."""
+"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests, runs."""
 from __future__ import annotations
 
 from typing import Any
@@ -27,6 +27,7 @@ FACETS = ("industry", "use_case", "tags")
 
 def mark_web(request: Request) -> None:
     request.state.web = True  # errors on these routes are HTML pages (api/errors.py)
+    sessions.guard(request)  # a session REGISTRY_REQUIRE_2FA asks to enrol goes to enrol first
 
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
@@ -55,11 +56,6 @@ def gallery_page(request: Request, q: str = Query("", max_length=MAX_QUERY), ind
     chosen = {"industry": industry or "", "use_case": use_case or "", "tags": tags or ""}
     return page(request, "gallery.html", q=q, sort=sort, found=found, chosen=chosen, page_no=page_no,
                 title="Prompt template gallery")
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, error: str | None = None):
-    return page(request, "login.html", title="Sign in", error=None)
 
 
 @router.get("/{owner}/{name}", response_class=HTMLResponse)

@@ -32,7 +32,8 @@ def test_login_sets_a_strict_session_cookie(local_env):
     page = client.get("/login")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self';" in csp and "unsafe" not in csp  # the passkey script, from this site only
     bad = client.post("/login", data={"csrf": _csrf(page.text), "user": "alice", "token": "rgt_wrong"})
     assert bad.status_code == 401 and "invalid token" in bad.text
     other = client.post("/login", data={"csrf": _csrf(page.text), "user": "bob", "token": local_env.tokens["alice"]})

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 STATIC = ROOT / "api" / "web" / "static"
-BUNDLES = ("editor.js", "copy.js", "form.js")
+BUNDLES = ("editor.js", "copy.js", "form.js", "passkeys.js")
 MAX_GZIPPED = 300 * 1024
 
 
