@@ -7,8 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
 from registry.container import Container
 
-from . import errors, git_http, openapi, web
-from .limits import Limits
+from . import errors, git_http, graphql, openapi, web
+from .limits import Limits, counter_store
 from .metrics import render, shared_registry
 from .models.common import Health
 from .requests import RequestContext
@@ -28,7 +28,8 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
-    app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
+    app.state.counters = counter_store(container, processes)  # request limits and GraphQL cost budgets
+    app.add_middleware(Limits, container=container, store=app.state.counters)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 
@@ -54,6 +55,7 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(events.router)
     app.include_router(hooks.router)
     app.include_router(git_http.router)
+    graphql.install(app)  # /graphql, /graphiql: before the pages' /{owner}/{name}
     web.install(app)
     return app
 

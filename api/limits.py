@@ -54,17 +54,28 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body is larger than {limit} bytes")
 
 
+def counter_store(container: Container, processes: int = 1) -> storage.Storage:
+    """Where the counters live: Redis with REGISTRY_REDIS_URL (shared by the nodes), else a file of
+    the data dir that the processes of `serve --workers N` share, else this process's memory. The
+    request limits and GraphQL's cost budgets (api.graphql.limits) count in the same store."""
+    settings = container.settings
+    uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
+                                 if processes > 1 else "memory://")
+    store = storage.storage_from_string(uri)
+    assert isinstance(store, storage.Storage)  # a synchronous one: none of these URIs names an async store
+    return store
+
+
 class Limits:
-    def __init__(self, app: ASGIApp, container: Container, processes: int = 1) -> None:
+    def __init__(self, app: ASGIApp, container: Container, processes: int = 1,
+                 store: storage.Storage | None = None) -> None:
         self.app = app
         self.container = container
         settings = container.settings
         self.max_body = settings.max_body_bytes
         self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
         self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
-        uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
-                                     if processes > 1 else "memory://")
-        self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(store or counter_store(container, processes))
         self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
         self.sessions = session_reader(settings)
 
@@ -146,7 +157,16 @@ class Limits:
 
 def _token_hash(headers: dict[str, str], sessions: Callable[[str], str | None]) -> str | None:
     """The hash of the API token a request carries, if any (the web session keeps only the hash)."""
-    scheme, _, value = headers.get("authorization", "").partition(" ")
+    found = header_token_hash(headers.get("authorization", ""))
+    if found:
+        return found
+    cookie = headers.get("cookie", "")
+    return sessions(cookie) if cookie else None
+
+
+def header_token_hash(authorization: str) -> str | None:
+    """The hash of the API token in an Authorization header (Bearer, or Basic's password)."""
+    scheme, _, value = authorization.partition(" ")
     token = ""
     if scheme.lower() in ("bearer", "token"):
         token = value.strip()
@@ -155,10 +175,7 @@ def _token_hash(headers: dict[str, str], sessions: Callable[[str], str | None]) 
             token = base64.b64decode(value.strip()).decode().partition(":")[2]
         except ValueError:
             token = ""
-    if token:
-        return hashlib.sha256(token.encode()).hexdigest()
-    cookie = headers.get("cookie", "")
-    return sessions(cookie) if cookie else None
+    return hashlib.sha256(token.encode()).hexdigest() if token else None
 
 
 async def _answer(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]],
