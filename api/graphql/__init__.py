@@ -82,7 +82,9 @@ class Router(GraphQLRouter):
 def install(app: FastAPI) -> None:
     settings = app.state.container.settings
     app.state.graphql_feed = Feed(app.state.container)
-    router = Router(build(settings), graphql_ide="graphiql", allow_queries_via_get=True,
+    schema = build(settings)
+    app.state.graphql_sdl = schema.as_str() + "\n"
+    router = Router(schema, graphql_ide="graphiql", allow_queries_via_get=True,
                     context_getter=http_context, subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
                     include_in_schema=False)
     app.include_router(router, prefix="/graphql")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from ..web.render import page as render_page
 
@@ -16,3 +16,10 @@ def page(request: Request) -> HTMLResponse:
 @router.get("/graphiql")
 def graphiql(request: Request) -> HTMLResponse:
     return page(request)
+
+
+@router.get("/schema.graphql")
+def schema_sdl(request: Request) -> PlainTextResponse:
+    """The schema as SDL: what schemas/schema.graphql holds (a test keeps them equal)."""
+    sdl: str = request.app.state.graphql_sdl
+    return PlainTextResponse(sdl, headers={"X-Content-Type-Options": "nosniff"})

@@ -111,11 +111,13 @@ class _Costing:
         named = get_named_type(definition.type)
         if not is_composite_type(named):
             return 0
+        if parent.name.endswith(("Connection", "Edge", "SearchResults")):  # a page's parts: its field paid
+            return self.selection(node.selection_set, named, lists, seen)
         weight = WEIGHTS.get(f"{parent.name}.{name}", 1)
         size = 1
         if "first" in definition.args:
             size = self.first(node)
-        elif _is_list(definition.type) and not parent.name.endswith("Connection"):
+        elif _is_list(definition.type):
             size = LIST_GUESS
         return weight + size * self.selection(node.selection_set, named, lists, seen)
 

@@ -24,7 +24,7 @@ from registry.services import guard, merging, pulls
 Named = tuple[str, str]  # (owner, name)
 
 
-def _each(fn: Callable[[Any], Any]) -> DataLoader[Any, Any]:
+def _each(fn: Callable[[Any], Any], key: Callable[[Any], Any] | None = None) -> DataLoader[Any, Any]:
     """A loader whose batch calls `fn` per key in one thread hop; a domain error fails its key only."""
     def batch(keys: list[Any]) -> list[Any]:
         out: list[Any] = []
@@ -37,7 +37,7 @@ def _each(fn: Callable[[Any], Any]) -> DataLoader[Any, Any]:
 
     async def load(keys: list[Any]) -> list[Any]:
         return await run_in_threadpool(batch, keys)
-    return DataLoader(load)
+    return DataLoader(load, cache_key_fn=key)
 
 
 class Loaders:
@@ -59,6 +59,7 @@ class Loaders:
         self.mergeability = _each(lambda k: merging.mergeability(c, a(), *k))
         self.reviews: DataLoader[tuple[str, str, int], list[Review]] = DataLoader(self._reviews)
         self.comments: DataLoader[tuple[str, str, int], list[Comment]] = DataLoader(self._comments)
+        self.pull_head = _each(lambda pull: views.pull_head(c, pull), key=lambda pull: pull.head_template_id)
         self.run = _each(lambda k: views.run(c, a(), k))
 
     @property

@@ -1,9 +1,8 @@
 """The schema, assembled: the query, mutation and subscription roots, the typed mutation errors,
 the limits and the error shaping. `schemas/schema.graphql` is this schema printed
-(`python -m api.graphql.schema > schemas/schema.graphql`; a test fails when they differ)."""
+(`python -m api.graphql.print_schema > schemas/schema.graphql`; a test fails when they differ)."""
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import strawberry
@@ -40,6 +39,3 @@ def build(settings: Settings | None = None) -> RegistrySchema:
 def sdl() -> str:
     return build().as_str() + "\n"
 
-
-if __name__ == "__main__":
-    sys.stdout.write(sdl())

@@ -103,7 +103,7 @@ class PullRequest(Node):
 
     @strawberry.field
     async def head(self, info: Info) -> PullHead:
-        head = await info.context.run(views.pull_head, info.context.container, self._pull)
+        head = await info.context.loaders.pull_head.load(self._pull)
         return PullHead(owner=head.owner, name=head.name, branch=self._pull.head_branch, sha=self._pull.head_sha,
                         ref=f"refs/pull/{self.number}/head")
 
@@ -137,7 +137,7 @@ class PullRequest(Node):
 
     @strawberry.field(description="The head commit's checks.")
     async def checks(self, info: Info) -> list[Check] | None:
-        head = await info.context.run(views.pull_head, info.context.container, self._pull)
+        head = await info.context.loaders.pull_head.load(self._pull)
         found = await info.context.run(views.statuses, info.context.container, info.context.actor, head.owner,
                                        head.name, self._pull.head_sha)
         return [Check.of(s) for s in found]
