@@ -2,9 +2,11 @@
 
 - size: at most MAX_QUERY_CHARS characters (the transports refuse more before parsing) and
   MAX_TOKENS tokens (graphql-core stops lexing there);
-- shape: depth at most MAX_DEPTH, at most MAX_ALIASES aliases (Strawberry's own limiters), and
-  inside introspection at most MAX_INTROSPECTION_LISTS nested lists (`types { fields { type {
-  fields ...` grows the answer tenfold per level);
+- shape: depth at most MAX_DEPTH, at most MAX_ALIASES aliases, and inside introspection at most
+  MAX_INTROSPECTION_LISTS nested lists (`types { fields { type { fields ...` grows the answer
+  tenfold per level). Computed here, walking each fragment once: Strawberry's own depth and
+  alias limiters expand fragments on every spread, and forty fragments that each spread the
+  next twice took them seconds to minutes;
 - cost: every field that returns an object counts 1, or its WEIGHTS entry where reading it costs
   a walk of the repository; a connection multiplies what is under it by `first` (default 20,
   at most 100) and any other list by LIST_GUESS. At most `REGISTRY_GRAPHQL_MAX_COST` per query,
@@ -29,7 +31,6 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -42,7 +43,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 from limits import RateLimitItemPerMinute, strategies
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 
 from .paging import DEFAULT_FIRST, MAX_FIRST
 
@@ -70,76 +71,81 @@ class _Costing:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
                  variables: dict[str, Any]) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
-        self.memo: dict[tuple[str, str, int], int] = {}
+        self.memo: dict[tuple[str, str, int], tuple[int, int]] = {}
 
-    def selection(self, node: SelectionSetNode | None, parent: Any, lists: int, seen: frozenset[str]) -> int:
-        """Cost of a selection set at multiplier 1 (cost is linear in the multiplier)."""
+    def selection(self, node: SelectionSetNode | None, parent: Any, lists: int,
+                  seen: frozenset[str]) -> tuple[int, int]:
+        """(cost at multiplier 1, depth) of a selection set: cost is linear in the multiplier."""
         if node is None:
-            return 0
-        total = 0
+            return 0, 0
+        total, depth = 0, 0
         for sel in node.selections:
             if isinstance(sel, FieldNode):
-                total += self.field(sel, parent, lists, seen)
+                cost, deep = self.field(sel, parent, lists, seen)
             elif isinstance(sel, InlineFragmentNode):
                 kind = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
-                total += self.selection(sel.selection_set, kind or parent, lists, seen)
+                cost, deep = self.selection(sel.selection_set, kind or parent, lists, seen)
             elif isinstance(sel, FragmentSpreadNode):
-                total += self.spread(sel.name.value, lists, seen)
-        return total
+                cost, deep = self.spread(sel.name.value, lists, seen)
+            else:
+                continue
+            total, depth = total + cost, max(depth, deep)
+        return total, depth
 
-    def spread(self, name: str, lists: int, seen: frozenset[str]) -> int:
+    def spread(self, name: str, lists: int, seen: frozenset[str]) -> tuple[int, int]:
         fragment = self.fragments.get(name)
         if fragment is None or name in seen:  # unknown or cyclic: graphql-core's own rules refuse it
-            return 0
+            return 0, 0
         kind = self.schema.get_type(fragment.type_condition.name.value)
         key = (name, getattr(kind, "name", ""), lists)
-        if key not in self.memo:  # a fragment spread a thousand times is costed once
+        if key not in self.memo:  # a fragment spread a thousand times is walked once
             self.memo[key] = self.selection(fragment.selection_set, kind, lists, seen | {name})
         return self.memo[key]
 
-    def field(self, node: FieldNode, parent: Any, lists: int, seen: frozenset[str]) -> int:
+    def field(self, node: FieldNode, parent: Any, lists: int, seen: frozenset[str]) -> tuple[int, int]:
         name = node.name.value
         if name.startswith("__"):
             if name == "__typename":
-                return 0
-            return self.introspection(node, lists, seen)
-        if not isinstance(parent, GraphQLObjectType) and not hasattr(parent, "fields"):
-            return 0
-        definition = parent.fields.get(name)
+                return 0, 1
+            return 0, 1 + self.introspection(node, lists, seen)
+        definition = parent.fields.get(name) if hasattr(parent, "fields") else None
         if definition is None:
-            return 0
+            return 0, 1  # graphql-core names the unknown field
         named = get_named_type(definition.type)
         if not is_composite_type(named):
-            return 0
+            return 0, 1
+        cost, depth = self.selection(node.selection_set, named, lists, seen)
         if parent.name.endswith(("Connection", "Edge", "SearchResults")):  # a page's parts: its field paid
-            return self.selection(node.selection_set, named, lists, seen)
+            return cost, 1 + depth
         weight = WEIGHTS.get(f"{parent.name}.{name}", 1)
         size = 1
         if "first" in definition.args:
             size = self.first(node)
         elif _is_list(definition.type):
             size = LIST_GUESS
-        return weight + size * self.selection(node.selection_set, named, lists, seen)
+        return weight + size * cost, 1 + depth
 
     def introspection(self, node: FieldNode, lists: int, seen: frozenset[str]) -> int:
-        """Introspection is free but for its nesting; `lists` counts its nested list fields."""
-        def walk(sel_set: SelectionSetNode | None, depth: int, path: frozenset[str]) -> None:
+        """Introspection is free but for its nesting (`lists` counts its nested list fields);
+        its depth below `node`."""
+        def walk(sel_set: SelectionSetNode | None, nests: int, path: frozenset[str]) -> int:
+            deepest = 0
             for sel in sel_set.selections if sel_set else ():
                 if isinstance(sel, FieldNode):
-                    deeper = depth + (sel.name.value in INTROSPECTION_LISTS)
+                    deeper = nests + (sel.name.value in INTROSPECTION_LISTS)
                     if deeper > MAX_INTROSPECTION_LISTS:
                         raise Refused(f"introspection nests more than {MAX_INTROSPECTION_LISTS} lists "
                                       f"(at {sel.name.value})", "introspection_too_deep")
-                    walk(sel.selection_set, deeper, path)
+                    deepest = max(deepest, 1 + walk(sel.selection_set, deeper, path))
                 elif isinstance(sel, InlineFragmentNode):
-                    walk(sel.selection_set, depth, path)
+                    deepest = max(deepest, walk(sel.selection_set, nests, path))
                 elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in path:
-                    key = (sel.name.value, "__introspection", depth)
+                    key = (sel.name.value, "__introspection", nests)
                     if key not in self.memo and (fragment := self.fragments.get(sel.name.value)):
-                        self.memo[key] = 0
-                        walk(fragment.selection_set, depth, path | {sel.name.value})
-        walk(node.selection_set, lists + (node.name.value in INTROSPECTION_LISTS), seen)
-        return 0
+                        self.memo[key] = (0, walk(fragment.selection_set, nests, path | {sel.name.value}))
+                    deepest = max(deepest, self.memo.get(key, (0, 0))[1])
+            return deepest
+        return walk(node.selection_set, lists + (node.name.value in INTROSPECTION_LISTS), seen)
 
     def first(self, node: FieldNode) -> int:
         for arg in node.arguments or ():
@@ -157,19 +163,33 @@ class _Costing:
         return DEFAULT_FIRST
 
 
+def _aliases(document: Any) -> Iterator[FieldNode]:
+    """Aliased fields as written (fragments counted once: spreading them costs, see _Costing)."""
+    stack = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldNode) and node.alias is not None:
+            yield node
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+
+
 def _is_list(kind: Any) -> bool:
     while isinstance(kind, GraphQLNonNull):
         kind = kind.of_type
     return isinstance(kind, GraphQLList)
 
 
-def query_cost(context: ValidationContext, variables: dict[str, Any], operation_name: str | None) -> int:
+def query_cost(context: ValidationContext, variables: dict[str, Any], operation_name: str | None) -> tuple[int, int]:
+    """(cost, depth) of the operation that would run; fragments are walked once each, however
+    often they are spread (a fragment spreading the next twice, forty deep, is 2^40 paths)."""
     document = context.document
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     if not chosen:
-        return 0  # graphql-core says which operation is missing
+        return 0, 0  # graphql-core says which operation is missing
     op = chosen[0]
     root = context.schema.get_root_type(op.operation)
     return _Costing(context.schema, fragments, variables).selection(op.selection_set, root, 0, frozenset())
@@ -188,14 +208,22 @@ class CostLimit(SchemaExtension):
 
         class CostRule(ValidationRule):
             def enter_document(self, *_: Any) -> None:
+                aliases = sum(1 for _ in _aliases(self.context.document))
+                if aliases > MAX_ALIASES:
+                    self.report_error(Refused(f"the query has {aliases} aliases; at most {MAX_ALIASES}",
+                                              "too_many_aliases"))
+                    return
                 try:
-                    cost = query_cost(self.context, ec.variables or {}, ec.operation_name)
+                    cost, depth = query_cost(self.context, ec.variables or {}, ec.operation_name)
                 except Refused as refused:
                     self.report_error(refused)
                     return
                 except Exception:  # a document no rule foresaw: refused, never half-costed
                     log.exception("graphql: costing the query failed")
                     self.report_error(Refused("the query's cost could not be computed", "invalid_query"))
+                    return
+                if depth > MAX_DEPTH:
+                    self.report_error(Refused(f"the query is {depth} fields deep; at most {MAX_DEPTH}", "too_deep"))
                     return
                 extension.report = {"requested": cost, "limit": extension.max_cost}
                 if cost > extension.max_cost:
@@ -236,6 +264,5 @@ class CostLimit(SchemaExtension):
 
 def extensions(max_cost: int, per_minute: int, per_minute_anonymous: int) -> list[Any]:
     """Factories: Strawberry makes each anew per operation (CostLimit keeps the operation's report)."""
-    return [lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS), lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+    return [lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: CostLimit(max_cost, per_minute, per_minute_anonymous)]
