@@ -11,7 +11,7 @@ from api.app import create_app
 from registry.services import templates
 from tests.unit.usecases import World
 
-BUDGET_MS = 250  # a refusal on this (shared, 2-core) machine; each takes a few ms alone
+BUDGET_MS = 250  # CPU time of a refusal (the process's, so the machine's other load does not count)
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,12 @@ def client(tmp_path_factory) -> TestClient:
 
 
 def refused(client: TestClient, query: str, variables: dict | None = None) -> tuple[int, dict, float]:
-    started = time.perf_counter()
+    started = time.process_time()
     resp = client.post("/graphql", json={"query": query, "variables": variables or {}})
-    took = (time.perf_counter() - started) * 1000
+    took = (time.process_time() - started) * 1000
     body = resp.json()
     assert took < BUDGET_MS, f"{took:.0f} ms"
+    print(f"refused in {took:.1f} ms of CPU: {query[:60]!r}")
     if resp.status_code == 200:
         assert body.get("data") is None and body["errors"], body
     else:
