@@ -131,10 +131,10 @@ class Template(Node):
         return ResolvedManifest(manifest=js(checked.manifest), valid=checked.ok,
                                 problems=[Problem(path=p.path, message=p.message) for p in checked.problems])
 
-    @strawberry.field(description="Semver tags, newest first, each with the manifest changes since the one before.")
-    async def versions(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Version]:
-        found = await info.context.loaders.versions.load(self._named())
-        return sliced([Version.of(v) for v in found], first, after)
+    @strawberry.field(description="Semver tags, newest first, each with the manifest changes since the one before "
+                                   "(a list, as SPEC names it: a repository's tags are read whole).")
+    async def versions(self, info: Info) -> list[Version]:
+        return [Version.of(v) for v in await info.context.loaders.versions.load(self._named())]
 
     @strawberry.field
     async def branches(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Branch]:
