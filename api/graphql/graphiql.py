@@ -1,4 +1,8 @@
-"""/graphiql: a page to try queries in, served from this site only under the strict CSP."""
+"""/graphiql: GraphiQL to try queries in, served from this site only under the strict CSP (script
+from 'self' only, no unsafe-inline or unsafe-eval). Its bundle is apart from the editor's
+(web/src/graphiql.js: React, GraphiQL 3 and CodeMirror 5 are 1.2 MB minified, 0.38 MB gzipped,
+with 0.4 MB of CSS), so no other page loads it. GraphiQL's stylesheet carries its fonts as data:
+URLs: this page alone also allows `font-src data:`."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -10,7 +14,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def page(request: Request) -> HTMLResponse:
-    return render_page(request, "graphiql.html", title="GraphQL", script=True)
+    response = render_page(request, "graphiql.html", title="GraphQL", script=True)
+    response.headers["Content-Security-Policy"] += "; font-src data:"
+    return response
 
 
 @router.get("/graphiql")
