@@ -26,7 +26,7 @@ from strawberry.fastapi import BaseContext
 
 from registry.access import ANONYMOUS, Actor
 from registry.container import Container
-from registry.errors import InvalidInput, PermissionDenied
+from registry.errors import InvalidInput, PermissionDenied, Unauthenticated
 
 from ..deps import actor_from_header
 from ..limits import header_token_hash
@@ -46,6 +46,7 @@ class Context(BaseContext):
     request: Request | WebSocket | None = None
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
     counters: Any = None  # the rate limiter's store (api.limits.counter_store): cost budgets count there
+    credentials: str | None = None  # the Authorization the actor came from (re-checked by subscriptions)
     loaders: Loaders = field(init=False)
     cost: dict[str, int] = field(default_factory=dict)  # what the limits extension measured
 
@@ -54,6 +55,18 @@ class Context(BaseContext):
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.container, lambda: self.actor)
+
+    def reauthenticate(self) -> Actor:
+        """The caller as of now (a subscription lives for hours: a token revoked or a session ended
+        meanwhile ends it, as it refuses the next request). Blocking: run it in a thread."""
+        if self.credentials:
+            self.actor = actor_from_header(self.container, self.credentials)
+        elif self.cookie and self.request is not None:
+            self.request.state.actor = None  # session.actor caches its answer on the connection
+            self.actor = sessions.actor(self.request)  # type: ignore[arg-type]
+            if self.actor.user is None:
+                raise Unauthenticated("the session has ended")
+        return self.actor
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """A use case or view, off the event loop (they block on the database and the blobs)."""
@@ -83,7 +96,8 @@ async def _context(request: Request | WebSocket) -> Context:
     header = request.headers.get("authorization")
     if header:
         actor = await run_in_threadpool(actor_from_header, container, header)
-        return Context(container, actor, base_url, _bucket(header, client), request=request, counters=counters)
+        return Context(container, actor, base_url, _bucket(header, client), request=request, counters=counters,
+                       credentials=header)
     actor = ANONYMOUS
     if sessions.COOKIE in request.cookies:
         actor = await run_in_threadpool(sessions.actor, request)  # type: ignore[arg-type]
@@ -112,6 +126,6 @@ async def connect(context: Context) -> None:
     if not isinstance(header, str) or len(header) > 4096:
         raise PermissionDenied("Authorization must be a string")
     actor = await run_in_threadpool(actor_from_header, context.container, header)
-    context.actor, context.cookie = actor, False
+    context.actor, context.cookie, context.credentials = actor, False, header
     client = context.request.client.host if context.request and context.request.client else "unknown"
     context.bucket = _bucket(header, client)

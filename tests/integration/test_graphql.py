@@ -168,3 +168,19 @@ def test_two_nodes_hear_each_others_events_through_redis_within_a_second(tmp_pat
                 assert found is not None and found[0] - starred < 1.0
             rung = [m for m in iter(lambda: bell.get_message(timeout=0.5), None) if m["type"] == "message"]
             assert len(rung) >= 2  # the push and the star, each announced once its transaction committed
+
+
+def test_a_revoked_token_ends_its_subscription_at_the_next_event(local_env):
+    local_env.create("gql-revoke")
+    with local_env.api() as api:
+        made = api.post("/user/tokens", json={"scope": "write"}).json()
+    query = 'subscription { templateEvents(owner: "alice", name: "gql-revoke") { action } }'
+    with Subscription(local_env.url, made["token"], query) as sub, local_env.api() as api:
+        assert api.put("/templates/alice/gql-revoke/star").status_code == 200
+        assert sub.wait_for(lambda item: item["templateEvents"]["action"] == "star.created", 5) is not None
+        assert api.delete(f"/user/tokens/{made['id']}").status_code == 204
+        assert api.delete("/templates/alice/gql-revoke/star").status_code == 200
+        sub._thread.join(5)
+    assert isinstance(sub.error, TransportQueryError) and "token revoked" in str(sub.error), sub.error
+    assert "unauthenticated" in str(sub.error) or "token_revoked" in str(sub.error)
+    assert [item["templateEvents"]["action"] for _, item in sub.received] == ["star.created"]
