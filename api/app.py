@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
 from registry.container import Container
 
-from . import errors, git_http, openapi, ratestore, web
+from . import errors, git_http, graphql, openapi, ratestore, web
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
@@ -28,7 +28,8 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
-    store = ratestore.storage_for(container.settings, processes)  # request limits and sign-in throttling share it
+    # request limits, sign-in throttling and GraphQL's cost budgets count in one store
+    store = app.state.counters = ratestore.storage_for(container.settings, processes)
     app.add_middleware(Limits, container=container, store=store)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
@@ -57,6 +58,7 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(events.router)
     app.include_router(hooks.router)
     app.include_router(git_http.router)
+    graphql.install(app)  # /graphql, /graphiql: before the pages' /{owner}/{name}
     web.install(app, store)
     return app
 

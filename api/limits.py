@@ -154,7 +154,12 @@ class Limits:
 
 def _token_hash(headers: dict[str, str]) -> str | None:
     """The hash of the API token a request carries, if any."""
-    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return header_token_hash(headers.get("authorization", ""))
+
+
+def header_token_hash(authorization: str) -> str | None:
+    """The hash of the API token in an Authorization header (Bearer, or Basic's password)."""
+    scheme, _, value = authorization.partition(" ")
     token = ""
     if scheme.lower() in ("bearer", "token"):
         token = value.strip()

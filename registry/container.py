@@ -27,6 +27,7 @@ from .usage import Peers, UsageCounter
 PushListener = Callable[[Template, list[RefUpdate]], None]
 RunListener = Callable[[Run], None]
 DeliveryListener = Callable[[list[str]], None]
+EventListener = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Listeners:
     push: tuple[PushListener, ...] = ()
     run: tuple[RunListener, ...] = ()
     delivery: tuple[DeliveryListener, ...] = ()
+    event: tuple[EventListener, ...] = ()  # events committed: the newest one's id (live feeds)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,11 @@ class Container:
     def announce_run(self, run: Run) -> None:
         for listener in self.listeners.run:
             listener(run)
+
+    def announce_events(self, newest_id: int) -> None:
+        """Events were recorded (committed), up to `newest_id`: live feeds may read them now."""
+        for listener in self.listeners.event:
+            listener(newest_id)
 
     def announce_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded (committed): the queue sends them."""

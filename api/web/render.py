@@ -172,7 +172,7 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
-SCRIPTS = ("editor", "copy", "form", "passkeys")  # the bundles in static/ (web/src/*.js, built by esbuild)
+SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql")  # the bundles in static/ (web/src/*.js, built by esbuild)
 
 
 def page(request: Request, template_name: str, /, status_code: int = 200, script: bool | str = False,

@@ -53,6 +53,18 @@ class SqlEvents(SqlRepository):
         rows, total = self._page(s.events, conds, [col.id.desc()], offset, limit)
         return [_event_row(r._mapping) for r in rows], total
 
+    def after(self, event_id: int, limit: int) -> list[Event]:
+        """Events recorded after `event_id`, oldest first (what a live feed has not seen yet)."""
+        col = s.events.c
+        with self._read() as c:
+            rows = c.execute(select(s.events).where(col.id > event_id).order_by(col.id).limit(limit)).all()
+        return [_event_row(r._mapping) for r in rows]
+
+    def last_id(self) -> int:
+        """The newest event's id (0 when there is none): where a live feed starts."""
+        with self._read() as c:
+            return int(c.execute(select(func.max(s.events.c.id))).scalar() or 0)
+
     def prune(self, before: float) -> int:
         """Drop events, and finished deliveries, older than `before`; how many events went."""
         col = s.deliveries.c

@@ -25,6 +25,15 @@ class TestEventRepository:
         assert names(EventFilter(since=time.time() + 60)) == []
         assert meta.events.prune(time.time() + 1) == 4 and names(EventFilter()) == []
 
+    def test_events_after_an_id_come_oldest_first_from_where_a_feed_left_off(self, meta):
+        t = add_template(meta)
+        start = meta.events.last_id()
+        ids = [meta.events.add(Event(action, "a", t.id, t.full_name)).id for action in ("push", "star.created", "push")]
+        assert meta.events.last_id() == ids[-1] and ids == sorted(ids) and ids[0] > start
+        assert [e.id for e in meta.events.after(start, 10)] == ids
+        assert [(e.id, e.action) for e in meta.events.after(ids[0], 1)] == [(ids[1], "star.created")]
+        assert meta.events.after(ids[-1], 10) == []
+
     def test_a_delivery_is_claimed_by_one_attempt_at_a_time(self, meta):
         t = add_template(meta)
         hook = meta.events.add_hook(t.id, "http://example.com/h", ["push"], "s", True, "alice")
