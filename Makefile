@@ -72,6 +72,9 @@ bench: install
 	$(PY) -m bench.bench_relevance
 	$(PY) -m bench.bench_bombs
 	$(PY) -m bench.bench_check
+	$(PY) -m bench.bench_web_commit
+	$(PY) -m bench.bench_web_vitals
+	$(PY) -m bench.bench_graphql
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules

@@ -14,12 +14,12 @@ from registry.drafts.bus import Bus, NoBus
 from registry.drafts.limits import Limits as DraftLimits
 from registry.drafts.rooms import Rooms
 
-from . import drafts_socket, errors, git_http, openapi, web
+from . import drafts_socket, errors, git_http, graphql, openapi, ratestore, web
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
 from .requests import RequestContext
-from .routes import contents, drafts, events, gallery, hooks, pulls, runs, templates, tokens, validation
+from .routes import account, contents, drafts, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -45,7 +45,9 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.state.draft_connections = collections.Counter()  # open draft WebSockets per user (api/drafts_socket.py)
     errors.install(app)
 
-    app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
+    # request limits, sign-in throttling and GraphQL's cost budgets count in one store
+    store = app.state.counters = ratestore.storage_for(container.settings, processes)
+    app.add_middleware(Limits, container=container, store=store)  # inside the counter: refusals are counted too
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 
@@ -62,18 +64,21 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     shared = shared_registry(container)
 
     app.include_router(templates.router)
+    app.include_router(graphs.router)
     app.include_router(gallery.router)
     app.include_router(pulls.router)
     app.include_router(contents.router)
     app.include_router(runs.router)
     app.include_router(tokens.router)
+    app.include_router(account.router)
     app.include_router(validation.router)
     app.include_router(events.router)
     app.include_router(hooks.router)
     app.include_router(drafts.router)
     app.include_router(drafts_socket.router)
     app.include_router(git_http.router)
-    web.install(app)
+    graphql.install(app)  # /graphql, /graphiql: before the pages' /{owner}/{name}
+    web.install(app, store)
     return app
 
 

@@ -17,6 +17,7 @@ log = logging.getLogger("api")
 STATUS: list[tuple[type[errors.RegistryError], int]] = [
     (errors.StaleHead, 412),
     (errors.StaleParent, 412),
+    (errors.StaleBase, 412),
     (errors.MergeBlocked, 405),
     (errors.InvalidInput, 400),
     (errors.Unauthenticated, 401),
@@ -26,6 +27,7 @@ STATUS: list[tuple[type[errors.RegistryError], int]] = [
     (errors.Conflict, 409),
     (errors.PreconditionFailed, 412),
     (errors.TooLarge, 413),
+    (errors.TooManyAttempts, 429),
     (errors.StorageError, 503),
 ]
 
@@ -35,7 +37,9 @@ def status_for(exc: errors.RegistryError) -> int:
 
 
 def headers_for(exc: errors.RegistryError, status: int) -> dict[str, str] | None:
-    """A 401 names its scheme; a 503 says when to try again (RFC 9110 Retry-After)."""
+    """A 401 names its scheme; a 429 and a 503 say when to try again (RFC 9110 Retry-After)."""
+    if isinstance(exc, errors.TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
     if status == 401:
         return {"WWW-Authenticate": 'Bearer realm="registry"'}
     if isinstance(exc, errors.StorageError):  # the only 503s

@@ -4,8 +4,8 @@ Pure ASGI middleware (streamed git responses are never buffered):
 - A JSON or form body larger than REGISTRY_MAX_BODY_BYTES gets 413: at once when Content-Length
   says so, else as soon as the bytes read pass the limit (nothing is buffered past it). Git
   requests are bounded by the push limit in git_http instead.
-- Every request counts against a sliding one-minute window (the `limits` library): per token when
-  it carries valid credentials (bearer, basic or a web session), else per client IP. Above the
+- Every request counts against a sliding one-minute window (the `limits` library): per token or
+  session when it carries valid credentials (bearer, basic or a web session), else per client IP. Above the
   limit: 429 with Retry-After; every answer carries RateLimit-Limit/-Remaining/-Reset. With
   REGISTRY_REDIS_URL the counters live in Redis, so the limits hold across API nodes; without it,
   in memory, or in a file of the data dir that the processes of `serve --workers N` share.
@@ -21,17 +21,17 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from limits import RateLimitItemPerMinute, storage, strategies
+from limits import RateLimitItemPerMinute, strategies
+from limits.storage import Storage
 from prometheus_client import Counter
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from registry.container import Container
 from registry.errors import Unauthenticated
-from registry.services import users
+from registry.services import accounts_sessions, users
 
-from . import ratestore
-from .web.session import session_reader
+from .web.session import session_secret
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,18 +55,15 @@ class BodyTooLarge(HTTPException):
 
 
 class Limits:
-    def __init__(self, app: ASGIApp, container: Container, processes: int = 1) -> None:
+    def __init__(self, app: ASGIApp, container: Container, store: Storage) -> None:
         self.app = app
         self.container = container
         settings = container.settings
         self.max_body = settings.max_body_bytes
         self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
         self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
-        uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
-                                     if processes > 1 else "memory://")
-        self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
-        self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
-        self.sessions = session_reader(settings)
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(store)
+        self._known: dict[str, float] = {}  # token or session hash -> until when it counts as valid
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
@@ -100,23 +97,34 @@ class Limits:
         await self.app(scope, receive, self._adding(send, limit_headers))
 
     async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any]:
-        token_hash = _token_hash(headers, self.sessions)
-        if token_hash and self.per_token is not None and await self._valid(token_hash):
-            return f"token:{token_hash[:32]}", self.per_token
+        token_hash = _token_hash(headers)
+        secret = None if token_hash else session_secret(headers.get("cookie", ""))
+        if self.per_token is not None:
+            if token_hash and await self._valid(token_hash, None):
+                return f"token:{token_hash[:32]}", self.per_token
+            if secret:
+                session_hash = hashlib.sha256(secret.encode()).hexdigest()
+                if await self._valid(session_hash, secret):
+                    return f"session:{session_hash[:32]}", self.per_token
         client = scope.get("client") or ("unknown", 0)
         return f"ip:{client[0]}", self.per_ip
 
-    async def _valid(self, token_hash: str) -> bool:
+    async def _valid(self, credential_hash: str, session: str | None) -> bool:
+        """Whether the token (its hash), or the session (its secret), is a live credential."""
         now = time.monotonic()
-        if self._known.get(token_hash, 0.0) > now:
+        if self._known.get(credential_hash, 0.0) > now:
             return True
-        try:
-            await run_in_threadpool(users.authenticate_hash, self.container, token_hash)
-        except Unauthenticated:
-            return False  # bad credentials count against the IP (and the route answers 401)
+        if session is not None:
+            if await run_in_threadpool(accounts_sessions.current, self.container, session) is None:
+                return False
+        else:
+            try:
+                await run_in_threadpool(users.authenticate_hash, self.container, credential_hash)
+            except Unauthenticated:
+                return False  # bad credentials count against the IP (and the route answers 401)
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[token_hash] = now + KNOWN_TTL
+        self._known[credential_hash] = now + KNOWN_TTL
         return True
 
     def _bounded(self, receive: Receive) -> Receive:
@@ -144,9 +152,14 @@ class Limits:
         return adding
 
 
-def _token_hash(headers: dict[str, str], sessions: Callable[[str], str | None]) -> str | None:
-    """The hash of the API token a request carries, if any (the web session keeps only the hash)."""
-    scheme, _, value = headers.get("authorization", "").partition(" ")
+def _token_hash(headers: dict[str, str]) -> str | None:
+    """The hash of the API token a request carries, if any."""
+    return header_token_hash(headers.get("authorization", ""))
+
+
+def header_token_hash(authorization: str) -> str | None:
+    """The hash of the API token in an Authorization header (Bearer, or Basic's password)."""
+    scheme, _, value = authorization.partition(" ")
     token = ""
     if scheme.lower() in ("bearer", "token"):
         token = value.strip()
@@ -155,10 +168,7 @@ def _token_hash(headers: dict[str, str], sessions: Callable[[str], str | None]) 
             token = base64.b64decode(value.strip()).decode().partition(":")[2]
         except ValueError:
             token = ""
-    if token:
-        return hashlib.sha256(token.encode()).hexdigest()
-    cookie = headers.get("cookie", "")
-    return sessions(cookie) if cookie else None
+    return hashlib.sha256(token.encode()).hexdigest() if token else None
 
 
 async def _answer(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]],

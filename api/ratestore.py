@@ -16,10 +16,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from math import floor
 
-from limits.storage import Storage
+from limits.storage import Storage, storage_from_string
 from limits.storage.base import SlidingWindowCounterSupport
 
+from registry.settings import Settings
+
 SCHEME = "registry+sqlite"
+
+
+def storage_for(settings: Settings, processes: int = 1) -> Storage:
+    """Where counters live: Redis when configured (every node counts together), else this file of
+    the data dir when several processes serve, else memory."""
+    uri = settings.redis_url or (f"{SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}" if processes > 1 else "memory://")
+    store = storage_from_string(uri)
+    assert isinstance(store, Storage)  # a synchronous store (no async+ scheme is ever named)
+    return store
 
 
 class SQLiteStorage(Storage, SlidingWindowCounterSupport):

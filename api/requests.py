@@ -13,7 +13,7 @@ from registry.services.audit import REQUEST, RequestInfo
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 API_READ = re.compile(r"^/api/v1/templates/([a-z0-9][a-z0-9._-]{0,62})/([a-z0-9][a-z0-9._-]{0,62})(?:/|$)")
 PAGE_VIEW = re.compile(r"^/([a-z0-9][a-z0-9._-]{0,62})/([a-z0-9][a-z0-9._-]{0,62})/?$")
-NOT_TEMPLATES = ("api", "static", "settings", "login", "logout", "docs", "admin", "search")
+NOT_TEMPLATES = ("api", "static", "settings", "login", "logout", "docs", "admin", "search", "join")
 
 
 class RequestContext:

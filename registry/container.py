@@ -28,6 +28,7 @@ from .usage import Peers, UsageCounter
 PushListener = Callable[[Template, list[RefUpdate]], None]
 RunListener = Callable[[Run], None]
 DeliveryListener = Callable[[list[str]], None]
+EventListener = Callable[[int], None]
 DraftListener = Callable[[Note], None]
 
 
@@ -38,6 +39,7 @@ class Listeners:
     push: tuple[PushListener, ...] = ()
     run: tuple[RunListener, ...] = ()
     delivery: tuple[DeliveryListener, ...] = ()
+    event: tuple[EventListener, ...] = ()  # events committed: the newest one's id (live feeds)
     draft: tuple[DraftListener, ...] = ()  # a draft's document or state changed (its rooms, everywhere)
 
 
@@ -98,6 +100,11 @@ class Container:
     def announce_run(self, run: Run) -> None:
         for listener in self.listeners.run:
             listener(run)
+
+    def announce_events(self, newest_id: int) -> None:
+        """Events were recorded (committed), up to `newest_id`: live feeds may read them now."""
+        for listener in self.listeners.event:
+            listener(newest_id)
 
     def announce_draft(self, note: Note) -> None:
         """The server stored a change of a draft (a rebase, a form's edit, a commit): the rooms of

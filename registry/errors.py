@@ -113,6 +113,17 @@ class SignupClosed(PermissionDenied):
     code = "signup_closed"
 
 
+class TooManyAttempts(RegistryError):
+    """Sign-in, reset or joining tried too often from one place or for one account: the caller
+    waits `retry_after` seconds (a 429's Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class Conflict(RegistryError):
     """A compare-and-swap lost, or state changed under the caller."""
 
@@ -136,6 +147,13 @@ class StaleHead(RegistryError):
     """The pull request's head moved since the caller looked at it."""
 
     code = "head_moved"
+
+
+class StaleBase(RegistryError):
+    """The branch a pull request goes into moved since the caller looked at its conflicts (the
+    resolution was made against another merge). Carries the tip now (`base_sha`)."""
+
+    code = "base_moved"
 
 
 class StaleParent(RegistryError):

@@ -11,12 +11,15 @@ from .search import SearchDoc
 
 
 def build_doc(c: Container, template: Template) -> SearchDoc | None:
-    """The search document of a template's default branch head (None while it has no commits)."""
+    """The search document of a template's default branch head (None while it has no commits).
+    What that head extends is recorded on the way (the dependency graph's edges)."""
     _, head = default_head(c, template)
     if head is None:
+        c.meta.templates.set_extends(template.id, None, "", "")
         return None
     with manifest_at(c, template, head) as checked:
         manifest: dict[str, Any] = checked.manifest or {}
+        _record_extends(c, template, head, manifest.get("extends"))
         valid = checked.ok
         readme = ((checked.files and checked.files("README.md")) or b"").decode("utf-8", "replace")
     config = manifest.get("promptConfig") if isinstance(manifest.get("promptConfig"), dict) else {}
@@ -38,6 +41,13 @@ def build_doc(c: Container, template: Template) -> SearchDoc | None:
         status=status if (status := _text(manifest.get("status"))) in ("draft", "archived") else "published",
         valid=valid, writers=(template.owner, *sorted(name for name, role in roles.items()
                                                       if role in ("writer", "maintainer"))))
+
+
+def _record_extends(c: Container, template: Template, head: str, ext: Any) -> None:
+    if isinstance(ext, dict) and isinstance(ext.get("template"), str) and isinstance(ext.get("ref"), str):
+        c.meta.templates.set_extends(template.id, ext["template"][:200], ext["ref"][:255], head)
+    else:
+        c.meta.templates.set_extends(template.id, None, "", head)
 
 
 def _text(value: Any) -> str:

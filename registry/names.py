@@ -14,7 +14,7 @@ NAME_RULE = "use 1-63 of a-z 0-9 . _ - , starting with a letter or digit, no '..
 # `/login`, `/settings`, ...), or pass for the site or its staff. Compared in lower case.
 RESERVED = frozenset({
     "about", "account", "accounts", "admin", "administrator", "api", "assets", "auth", "blog", "contact",
-    "dashboard", "deleted", "docs", "explore", "favicon.ico", "ghost", "graphql", "healthz", "help", "home",
+    "dashboard", "deleted", "docs", "explore", "favicon.ico", "ghost", "graphiql", "graphql", "healthz", "help", "home",
     "join", "login", "logout", "metrics", "new", "notifications", "oauth", "oidc", "openapi.json", "org",
     "orgs", "organization", "organizations", "password", "pulls", "register", "registry", "registry-bot",
     "reset", "robots.txt", "search", "security", "settings", "signin", "signout", "signup", "site",

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     # Requests per minute per client IP without valid credentials / per token; 0 = no limit.
     rate_limit_anonymous: int = Field(default=300, ge=0)
     rate_limit_token: int = Field(default=5000, ge=0)
+    # GraphQL: the most one query may cost (computed before it runs), and the points per minute a
+    # token (or, without one, a client IP) may spend, in the rate limiter's store; 0 = no budget.
+    graphql_max_cost: int = Field(default=5000, gt=0)
+    graphql_cost_per_minute: int = Field(default=50_000, ge=0)
+    graphql_cost_per_minute_anonymous: int = Field(default=10_000, ge=0)
     # One of several server processes whose private memory (what it does not share with the
     # others: heap grown by large pushes and kept, caches) passes this many MB, while its queue is
     # idle, finishes its requests and is replaced by a fresh fork; 0 = never.

@@ -73,6 +73,30 @@ def resolve(ref: str, repo: TemplateRepo) -> str:
     return max(matching)[1]
 
 
+def matches(ref: str, tag: str) -> bool:
+    """Whether version tag `tag` satisfies the range `ref` (False for a tag that is no version)."""
+    v = parse(tag)
+    return v is not None and all(v.match(c) for c in _clauses(ref))
+
+
+def newest(repo: TemplateRepo) -> str | None:
+    """The tag of the highest released version (pre-releases only when there is nothing else)."""
+    tagged = [(v, name) for name in _tag_names(repo) if (v := parse(name)) is not None]
+    released = [pair for pair in tagged if not pair[0].prerelease]
+    return max(released or tagged)[1] if tagged else None
+
+
+def previous(repo: TemplateRepo, tag: str) -> str | None:
+    """The tag of the highest released version below `tag` (None for the first version or a
+    non-version): what a release, or a pre-release of the next one, is compared with."""
+    current = parse(tag)
+    if current is None:
+        return None
+    lower = [(v, name) for name in _tag_names(repo)
+             if (v := parse(name)) is not None and v < current and not v.prerelease]
+    return max(lower)[1] if lower else None
+
+
 def _clauses(ref: str) -> list[str]:
     ref = ref.strip()
     if ref[:1] in ("^", "~"):

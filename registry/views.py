@@ -246,6 +246,24 @@ def pull_comments(c: Container, actor: Actor, owner: str, name: str, number: int
     return c.meta.pulls.comments(base.id, number)
 
 
+def pull_reviews(c: Container, actor: Actor, owner: str, name: str, number: int) -> list[Review]:
+    base, _ = get_pull(c, actor, owner, name, number)
+    return c.meta.pulls.reviews(base.id, number)
+
+
+def pulls_talk(c: Container, actor: Actor, owner: str, name: str,
+               numbers: list[int]) -> tuple[dict[int, list[Review]], dict[int, list[Comment]]]:
+    """The reviews and comments of several pull requests of one template, in two statements."""
+    base = guard.template(c, actor, owner, name)
+    return c.meta.pulls.reviews_of(base.id, numbers), c.meta.pulls.comments_of(base.id, numbers)
+
+
+def forks(c: Container, actor: Actor, owner: str, name: str) -> list[Template]:
+    """The forks of a template that `actor` may read (a private fork is its owner's)."""
+    template = guard.template(c, actor, owner, name)
+    return [f for f in c.meta.templates.forks_of(template.id) if level(c.meta, actor, f) >= Level.READ]
+
+
 def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) -> PullPage:
     base, pull = get_pull(c, actor, owner, name, number)
     comments = c.meta.pulls.comments(base.id, number)

@@ -53,3 +53,50 @@ def build(env, name: str, tmp: Path) -> Scenario:
         assert c.put(f"/templates/alice/{name}/collaborators/bob", json={"role": "maintainer"}).status_code == 204
         assert c.put(f"/templates/alice/{name}/protection/main", json={"required_approvals": 1}).status_code == 200
     return Scenario("alice", name, base, head, line)
+
+
+CONFLICT_PROMPT = "You are careful.\nBe brief.\nCite sources.\n"
+
+
+@dataclass
+class Conflicted:
+    owner: str
+    name: str
+    number: int  # the pull request from `feature` into main, which conflicts
+    head_sha: str
+    base_sha: str
+    work: Path  # alice's clone
+
+
+def build_conflict(env, name: str, tmp: Path, writer: str = "bob") -> Conflicted:
+    """alice's template `name` (`writer` may write) with a pull request from `feature` into main
+    that conflicts in a prompt line (hostile text on both sides), template.json's title and a test
+    case, while other changes of both merge by themselves."""
+    info = env.create(name)
+    work = tmp / name
+    env.clone(info["clone_url"], "alice", work)
+    manifest = json.loads((EXAMPLES / "minimal.template.json").read_text())
+    case = {"name": "mentions the quarter", "parameters": {"quarter": "Q3"}, "assert": [{"type": "contains",
+                                                                                        "value": "Q3"}]}
+
+    def write(title: str, line: str, quarter: str, **more: object) -> None:
+        commit_file(work, "template.json", json.dumps({**manifest, "title": title, **more}, indent=2) + "\n")
+        commit_file(work, "prompts/system.md", CONFLICT_PROMPT.replace("Be brief.", line))
+        commit_file(work, "tests/basic.json", json.dumps([{**case, "parameters": {"quarter": quarter}}], indent=2)
+                    + "\n")
+
+    write(manifest["title"], "Be brief.", "Q3")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    git("checkout", "-q", "-b", "feature", cwd=work)
+    write("Feature title", "Be brief. <script>alert('ours')</script>", "Q4", tags=["feature"])
+    head = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    git("push", "-q", "origin", "feature", cwd=work)
+    git("checkout", "-q", "main", cwd=work)
+    write("Main title", "Be short. <img src=x onerror=alert('theirs')>", "Q1", description="From main")
+    base = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    git("push", "-q", "origin", "main", cwd=work)
+    with env.api() as c:
+        assert c.put(f"/templates/alice/{name}/collaborators/{writer}", json={"role": "writer"}).status_code == 204
+        resp = c.post(f"/templates/alice/{name}/pulls", json={"title": "Feature", "head": "feature", "base": "main"})
+        assert resp.status_code == 201, resp.text
+    return Conflicted("alice", name, resp.json()["number"], head, base, work)

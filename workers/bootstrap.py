@@ -17,6 +17,7 @@ forked server process gets the settings its supervisor read; it never reads the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,8 +63,9 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     """Everything a process of `role` needs, wired. `processes`: how many serve on the port;
     `peers`: the other server processes (none when alone); `migrate`: False when the caller knows
     the schema is at its newest (a forked server process: its supervisor migrated it)."""
+    bells = _bells(settings)
     if role not in QUEUEING:
-        return System(role, Container.build(settings, migrate, peers=peers), None, processes)
+        return System(role, Container.build(settings, migrate, Listeners(event=bells), peers=peers), None, processes)
     # The container announces to the pipeline, and the pipeline and its dispatcher work on the
     # container: its listeners reach them through this frame, which assigns both before returning.
     pipeline: Pipeline
@@ -73,12 +75,21 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     listeners = Listeners(push=(lambda template, updates: pipeline.on_push(template, updates),
                                 lambda template, updates: follower.on_push(container, template, updates)),
                           run=(lambda run: pipeline.on_run(run),),
-                          delivery=(lambda delivery_ids: pipeline.on_deliveries(delivery_ids),),
+                          delivery=(lambda delivery_ids: pipeline.on_deliveries(delivery_ids),), event=bells,
                           draft=(bus.announce,) if bus is not None else ())
     container = Container.build(settings, migrate, listeners, lambda: dispatcher.depths(), peers)
     dispatcher = _dispatcher(container)
     pipeline = Pipeline(container, dispatcher)
     return System(role, container, pipeline, processes, bus, follower)
+
+
+def _bells(settings: Settings) -> tuple[Callable[[int], None], ...]:
+    """Who hears that events were committed: every node, through Redis, when there is one."""
+    if not settings.redis_url:
+        return ()
+    from .notify import RedisBell
+
+    return (RedisBell(settings.redis_url),)
 
 
 def _dispatcher(container: Container) -> Dispatcher:

@@ -44,7 +44,7 @@ class EmbeddedDispatcher:
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
         self._queue.put((time.monotonic() + SETTLE, [partial(run_check, self.container, context, template_id, sha)
-                                                     for context in sorted(contexts, key=checks.CONTEXTS.index)]))
+                                                     for context in sorted(contexts, key=checks.ORDER.index)]))
 
     def enqueue_run(self, run_id: str) -> None:
         self._queue.put((time.monotonic() + SETTLE, [partial(run_manual, self.container, run_id)]))

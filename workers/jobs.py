@@ -26,6 +26,10 @@ def index(system: System, template_id: str, sha: str) -> None:
     run_check(system.container, "index", template_id, sha, _may_retry)
 
 
+def semver(system: System, template_id: str, sha: str) -> None:
+    run_check(system.container, "semver", template_id, sha, _may_retry)
+
+
 def sandbox(system: System, template_id: str, sha: str) -> None:
     run_check(system.container, "sandbox", template_id, sha, _may_retry)
 

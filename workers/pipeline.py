@@ -43,7 +43,8 @@ class Pipeline:
         self._stop = threading.Event()
 
     def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
-        for sha, contexts in checks.record_push(self.container.meta, template, updates).items():
+        owed = checks.record_push(self.container.meta, template, updates, checks.peeler(self.container, template))
+        for sha, contexts in owed.items():
             self._executor.submit(self.submit, template.id, sha, contexts)
         if any(not u.is_create for u in updates):  # a deletion or a force push may have left garbage
             self._executor.submit(self.submit_repack, template.id)

@@ -19,7 +19,7 @@ from registry.services import checks
 
 log = logging.getLogger(__name__)
 QUEUES = ("checks", "sandbox", "hooks")
-TIMEOUTS = {"validate": 120, "index": 120, "sandbox": 900, "hook": 120, "repack": 900}
+TIMEOUTS = {"validate": 120, "index": 120, "semver": 300, "sandbox": 900, "hook": 120, "repack": 900}
 
 
 def connect(url: str) -> Redis:
@@ -41,7 +41,7 @@ class RQDispatcher:
 
         sandbox depends on validate: while validate is still owed it is not enqueued here;
         the validate job enqueues it when it ends (RQ refuses unique ids with depends_on)."""
-        for context in sorted(contexts, key=checks.CONTEXTS.index):
+        for context in sorted(contexts, key=checks.ORDER.index):
             if context == "sandbox" and ("validate" in contexts or self._validate_pending(template_id, sha)):
                 continue
             jid = job_id(context, template_id, sha)

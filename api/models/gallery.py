@@ -25,6 +25,9 @@ class SearchHitOut(BaseModel):
     highlights: dict[str, str] = Field(description="field -> HTML-escaped text with matches in <mark>")
     status: Literal["draft", "published", "archived"]
     valid: bool = Field(description="whether the default branch's head passes validate")
+    excerpt: str = Field(default="", description=(
+        "the start of the prompt (system, then user) as plain text, not escaped: whitespace collapsed, "
+        "about 200 characters, cut with an ellipsis"))
 
 
 class SearchOut(BaseModel):

@@ -31,6 +31,8 @@ class TemplatePatch(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     visibility: Visibility | None = None
     default_branch: str | None = Field(default=None, min_length=1, max_length=255)
+    update_pulls: bool | None = Field(default=None, description="whether the registry opens update pull requests "
+                                      "when the template this one extends publishes a version")
 
 
 class CollaboratorIn(BaseModel):
@@ -60,6 +62,7 @@ class TemplateOut(BaseModel):
     updated_at: float
     fork_parent: TemplateRef | None
     default_branch: str | None = None
+    update_pulls: bool = Field(default=True, description="update pull requests from registry-bot (PATCH to change)")
 
 
 class CheckOut(BaseModel):
@@ -153,6 +156,8 @@ class VersionOut(BaseModel):
     tagger: str | None
     date: float
     changes: list[ManifestChange] = Field(description="template.json changes since the previous version")
+    change_kind: Literal["initial", "none", "patch", "minor", "major"] | None = Field(
+        default=None, description="the kind of change from the release before it, as its semver check judges")
 
 
 class VersionDetail(VersionOut):

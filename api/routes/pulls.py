@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from registry import views
 from registry.access import Actor
 from registry.container import Container
+from registry.errors import InvalidInput
 from registry.meta.records import Pull
-from registry.services import merging, pulls
+from registry.services import merging, pulls, resolving
+from registry.services.resolving import Choice, PullConflicts, Resolution
 
 from ..deps import PAGE, PER_PAGE, RowNumber, get_actor, get_container, get_signed_in
+from ..models.conflicts import ConflictsOut, ResolvedOut, ResolveRequest
 from ..models.pulls import (
     CommentOut,
     MergeabilityOut,
@@ -111,3 +114,44 @@ def merge(owner: str, name: str, number: RowNumber, body: MergeRequest, actor: A
           c: Container = Depends(get_container)) -> MergeOut:
     return MergeOut(sha=merging.merge(c, actor, owner, name, number, body.method, body.expected_head_sha),
                     merged=True)
+
+
+def conflicts_out(shown: PullConflicts) -> ConflictsOut:
+    t, head = shown.template, shown.head
+    return ConflictsOut.model_validate({
+        "head": {"owner": head.owner, "name": head.name, "branch": shown.pull.head_branch, "sha": shown.head_sha},
+        "base": {"owner": t.owner, "name": t.name, "branch": shown.pull.base_branch, "sha": shown.base_sha},
+        "merge_base": shown.merge_base, "truncated": shown.truncated, "can_resolve": shown.why_not is None,
+        "why_not": shown.why_not, "message": shown.message,
+        "files": [{"path": f.path, "kind": f.kind, "base": f.base, "ours": f.ours, "theirs": f.theirs,
+                   "absent": list(f.absent), "binary": f.binary, "picks": list(f.picks), "why_not": f.why_not,
+                   "hunks": [vars(h) for h in f.hunks]} for f in shown.files]})
+
+
+@router.get("/{number}/conflicts")
+def conflicts(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
+              c: Container = Depends(get_container)) -> ConflictsOut:
+    """What merging the base branch into the head leaves to decide, per file and hunk."""
+    return conflicts_out(resolving.pull_conflicts(c, actor, owner, name, number))
+
+
+@router.post("/{number}/resolve", status_code=201, responses=WRITE)
+def resolve(owner: str, name: str, number: RowNumber, body: ResolveRequest, actor: Actor = Depends(get_signed_in),
+            c: Container = Depends(get_container)) -> ResolvedOut:
+    """Commit the base branch merged into the head branch as `files` and `resolutions` decide."""
+    hunks: dict[str, dict[int, Choice]] = {}
+    for item in body.resolutions:
+        if item.hunk in hunks.setdefault(item.path, {}):
+            raise InvalidInput(f"{item.path}: hunk {item.hunk} is chosen twice", path=item.path, hunk=item.hunk)
+        hunks[item.path][item.hunk] = Choice(item.choice, item.text)
+    done = resolving.resolve_pull(c, actor, owner, name, number, Resolution(hunks, body.files), body.message,
+                                  body.expected_head_sha, body.expected_base_sha)
+    return ResolvedOut(sha=done.sha, owner=done.template.owner, name=done.template.name, branch=done.branch,
+                       parents=list(done.parents))
+
+
+@router.post("/{number}/conflicts", status_code=201, responses=WRITE)
+def resolve_conflicts(owner: str, name: str, number: RowNumber, body: ResolveRequest,
+                      actor: Actor = Depends(get_signed_in), c: Container = Depends(get_container)) -> ResolvedOut:
+    """The same as POST .../resolve, at the conflicts' own address (as the page's form posts)."""
+    return resolve(owner, name, number, body, actor, c)

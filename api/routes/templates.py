@@ -9,7 +9,7 @@ from registry import views
 from registry.access import Actor
 from registry.container import Container
 from registry.meta.records import Protection, Template
-from registry.services import templates
+from registry.services import graphs, templates
 
 from ..deps import PAGE, PER_PAGE, get_actor, get_container, get_signed_in
 from ..models.common import ProblemOut
@@ -44,7 +44,7 @@ def _summary(request: Request, c: Container, t: Template, parent: Template | Non
     return {"id": t.id, "owner": t.owner, "name": t.name, "full_name": t.full_name,
             "visibility": t.visibility, "description": t.description,
             "clone_url": f"{base}/{t.owner}/{t.name}.git", "created_at": t.created_at,
-            "updated_at": t.updated_at,
+            "updated_at": t.updated_at, "update_pulls": t.update_pulls,
             "fork_parent": {"owner": parent.owner, "name": parent.name, "full_name": parent.full_name}
             if parent else None}
 
@@ -102,8 +102,9 @@ def commit_statuses(owner: str, name: str, sha: str, actor: Actor = Depends(get_
 @router.patch("/templates/{owner}/{name}", responses=WRITE)
 def update_template(owner: str, name: str, body: TemplatePatch, request: Request, actor: Actor = Depends(get_signed_in),
                     c: Container = Depends(get_container)) -> TemplateOut:
-    """Description, visibility and default branch (maintainers and above)."""
-    t = templates.update(c, actor, owner, name, body.description, body.visibility, body.default_branch)
+    """Description, visibility, default branch, update pull requests (maintainers and above)."""
+    t = templates.update(c, actor, owner, name, body.description, body.visibility, body.default_branch,
+                         body.update_pulls)
     return TemplateOut.model_validate(_summary(request, c, t))
 
 
@@ -117,7 +118,10 @@ def delete_template(owner: str, name: str, actor: Actor = Depends(get_signed_in)
 @router.get("/templates/{owner}/{name}/versions")
 def versions(owner: str, name: str, actor: Actor = Depends(get_actor),
              c: Container = Depends(get_container)) -> list[VersionOut]:
-    return [VersionOut.model_validate(v, from_attributes=True) for v in views.versions(c, actor, owner, name)]
+    found = views.versions(c, actor, owner, name)
+    kinds = graphs.version_kinds(c, actor, owner, name)
+    return [VersionOut.model_validate(v, from_attributes=True).model_copy(
+        update={"change_kind": kinds[v.version].kind if v.version in kinds else None}) for v in found]
 
 
 @router.get("/templates/{owner}/{name}/versions/{version}")

@@ -11,22 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from registry.access import Actor
-from registry.container import Container
 from registry.errors import DraftConflicted, InvalidInput, PermissionDenied, RegistryError, Unauthenticated
 from registry.services import drafts, drafts_rebase
 from registry.services.commits import PullSpec
 
 from ..deps import RowNumber
-from .editing import _fields, _language, signed_in
+from .common import container, form_fields, signed_in
+from .editing import _language
 from .pages import mark_web
 from .render import HEADERS, page
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
-
-
-def _c(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+editor = signed_in("edit drafts")
 
 
 def _to(owner: str, name: str, draft_id: int, path: str | None = None, anchor: str = "") -> RedirectResponse:
@@ -35,23 +31,23 @@ def _to(owner: str, name: str, draft_id: int, path: str | None = None, anchor: s
 
 
 @router.post("/{owner}/{name}/drafts")
-def start(request: Request, owner: str, name: str, fields: dict[str, str] = Depends(_fields),
-          actor: Actor = Depends(signed_in)) -> RedirectResponse:
+def start(request: Request, owner: str, name: str, fields: dict[str, str] = Depends(form_fields),
+          actor: Actor = Depends(editor)) -> RedirectResponse:
     """"Edit together" on the editor page: a new draft of the branch with the file open."""
     path = fields.get("path", "").strip().strip("/") or None
-    draft = drafts.open_draft(_c(request), actor, owner, name, fields.get("branch", ""), path)
+    draft = drafts.open_draft(container(request), actor, owner, name, fields.get("branch", ""), path)
     return _to(owner, name, draft.id, path)
 
 
 @router.get("/{owner}/{name}/drafts/{draft_id}", response_class=HTMLResponse)
 def draft_page(request: Request, owner: str, name: str, draft_id: RowNumber,
-               path: str | None = Query(None, max_length=1024), actor: Actor = Depends(signed_in)) -> HTMLResponse:
+               path: str | None = Query(None, max_length=1024), actor: Actor = Depends(editor)) -> HTMLResponse:
     return _page(request, actor, owner, name, draft_id, path)
 
 
 def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, path: str | None,
           status_code: int = 200, **shown: Any) -> HTMLResponse:
-    c = _c(request)
+    c = container(request)
     view = drafts.get_draft(c, actor, owner, name, draft_id)
     files = [f.path for f in view.files]
     path = path or (files[0] if files else None)
@@ -74,37 +70,36 @@ def _show(data: bytes | None) -> str | None:
 
 
 @router.post("/{owner}/{name}/drafts/{draft_id}/save", response_class=HTMLResponse)
-def save(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
-         actor: Actor = Depends(signed_in)) -> Any:
+def save(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(form_fields),
+         actor: Actor = Depends(editor)) -> Any:
     """A page without script: what was typed into the textarea, merged into the draft."""
     path = fields.get("path", "")
-    typed = fields.get("content", "").replace("\r\n", "\n")
+    typed, shown = fields.get("content", "").replace("\r\n", "\n"), fields.get("shown", "").replace("\r\n", "\n")
     try:
-        drafts.save_text(_c(request), actor, owner, name, draft_id, path, fields.get("shown", "").replace("\r\n", "\n"),
-                         typed)
+        drafts.save_text(container(request), actor, owner, name, draft_id, path, shown, typed)
     except DraftConflicted as exc:
         return _page(request, actor, owner, name, draft_id, path, 409, error=exc.message, mine=typed)
     return _to(owner, name, draft_id, path, "#saved")
 
 
 @router.post("/{owner}/{name}/drafts/{draft_id}/files")
-def add_file(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
-             actor: Actor = Depends(signed_in)) -> RedirectResponse:
+def add_file(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(form_fields),
+             actor: Actor = Depends(editor)) -> RedirectResponse:
     path = fields.get("path", "").strip().strip("/")
-    access = drafts.connect(_c(request), actor, owner, name, draft_id, path)  # a writer's join makes the document
+    access = drafts.connect(container(request), actor, owner, name, draft_id, path)  # a writer's join makes the document
     return _to(owner, name, draft_id, access.path)
 
 
 @router.post("/{owner}/{name}/drafts/{draft_id}/commit", response_class=HTMLResponse)
-def commit(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
-           actor: Actor = Depends(signed_in)) -> Any:
+def commit(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(form_fields),
+           actor: Actor = Depends(editor)) -> Any:
     message = fields.get("message", "")[:2000]
     pull = None
     if fields.get("choice") == "pull":
         title = (fields.get("title") or message).strip() or "Changes from a draft"
         pull = PullSpec(title.splitlines()[0][:300])
     try:
-        done = drafts.commit_draft(_c(request), actor, owner, name, draft_id, message, pull,
+        done = drafts.commit_draft(container(request), actor, owner, name, draft_id, message, pull,
                                    fields.get("new_branch", "").strip() or None)
     except RegistryError as exc:
         if isinstance(exc, PermissionDenied | Unauthenticated):
@@ -117,19 +112,19 @@ def commit(request: Request, owner: str, name: str, draft_id: RowNumber, fields:
 
 
 @router.post("/{owner}/{name}/drafts/{draft_id}/resolve")
-def resolve(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
-            actor: Actor = Depends(signed_in)) -> RedirectResponse:
+def resolve(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(form_fields),
+            actor: Actor = Depends(editor)) -> RedirectResponse:
     path = fields.get("path", "")
-    drafts.resolve_conflict(_c(request), actor, owner, name, draft_id, path, fields.get("take", ""))
+    drafts.resolve_conflict(container(request), actor, owner, name, draft_id, path, fields.get("take", ""))
     return _to(owner, name, draft_id, path)
 
 
 @router.post("/{owner}/{name}/drafts/{draft_id}/delete")
-def delete(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(_fields),
-           actor: Actor = Depends(signed_in)) -> RedirectResponse:
-    view = drafts.get_draft(_c(request), actor, owner, name, draft_id)
+def delete(request: Request, owner: str, name: str, draft_id: RowNumber, fields: dict[str, str] = Depends(form_fields),
+           actor: Actor = Depends(editor)) -> RedirectResponse:
+    view = drafts.get_draft(container(request), actor, owner, name, draft_id)
     if fields.get("confirm") != "yes":
         raise InvalidInput("tick the box to confirm the draft is to be discarded")
-    drafts.delete_draft(_c(request), actor, owner, name, draft_id)
+    drafts.delete_draft(container(request), actor, owner, name, draft_id)
     return RedirectResponse(f"/{owner}/{name}/tree/{view.draft.branch}/", status_code=303, headers=HEADERS)
 

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from registry.access import Actor
-from registry.container import Container
 from registry.errors import InvalidInput, PermissionDenied, RegistryError, StaleParent, Unauthenticated
 from registry.services import browsing, commits, drafts, editing, prompts, proposals
 from registry.services.commits import Change, PullSpec
 from registry.services.edit_preview import diff_of
 
 from . import session as sessions
+from .common import container, form_fields, signed_in
 from .pages import mark_web
 from .render import HEADERS, page
 
@@ -28,24 +28,7 @@ LANGUAGES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".j2":
 MAX_CHECK_BYTES = 1024 * 1024
 
 
-def _c(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-def signed_in(request: Request) -> Actor:
-    actor = sessions.actor(request)
-    if actor.user is None:
-        raise Unauthenticated("sign in to edit templates")
-    return actor
-
-
-async def _fields(request: Request) -> dict[str, str]:
-    """The posted form's text fields (after the origin and CSRF checks)."""
-    form = await request.form(max_fields=400)
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    sessions.check_post(request, fields.get("csrf"))
-    return fields
+editor = signed_in("edit templates")
 
 
 def _language(path: str) -> str:
@@ -59,7 +42,7 @@ def _params(fields: dict[str, str]) -> dict[str, str]:
 
 def _editor(request: Request, actor: Actor, place: browsing.Place, **context: Any) -> HTMLResponse:
     """The editor page; `context` overrides what the form shows (a POST keeps what was typed)."""
-    c = _c(request)
+    c = container(request)
     path = context.get("path", place.path)
     shown: dict[str, Any] = {"path": path, "original": place.path, "content": "", "parent": place.commit,
                              "message": f"Update {path}" if place.path else "Add a file", "choice": "direct",
@@ -85,13 +68,13 @@ def require_branch(place: browsing.Place) -> None:
 
 
 def _resolved(request: Request, actor: Actor, place: browsing.Place) -> dict[str, Any] | None:
-    _, manifest = editing.checked_changes(_c(request), actor, place.owner, place.name, place.commit, [])
+    _, manifest = editing.checked_changes(container(request), actor, place.owner, place.name, place.commit, [])
     return manifest
 
 
 @router.get("/{owner}/{name}/edit/{rest:path}", response_class=HTMLResponse)
-def edit_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(signed_in)) -> HTMLResponse:
-    shown = browsing.file(_c(request), actor, owner, name, rest)
+def edit_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(editor)) -> HTMLResponse:
+    shown = browsing.file(container(request), actor, owner, name, rest)
     require_branch(shown.place)
     if shown.text is None:
         raise InvalidInput(f"{shown.place.path}: {shown.why_not_shown}, and cannot be edited here")
@@ -99,8 +82,8 @@ def edit_page(request: Request, owner: str, name: str, rest: str, actor: Actor =
 
 
 @router.get("/{owner}/{name}/new/{rest:path}", response_class=HTMLResponse)
-def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(signed_in)) -> HTMLResponse:
-    listing = browsing.listing(_c(request), actor, owner, name, rest)
+def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(editor)) -> HTMLResponse:
+    listing = browsing.listing(container(request), actor, owner, name, rest)
     require_branch(listing.place)
     folder = f"{listing.place.path}/" if listing.place.path else ""
     place = browsing.Place(owner, name, listing.place.ref, "", listing.place.commit, listing.place.branches,
@@ -110,9 +93,9 @@ def new_file_page(request: Request, owner: str, name: str, rest: str, actor: Act
 
 @router.post("/{owner}/{name}/edit/{rest:path}", response_class=HTMLResponse)
 @router.post("/{owner}/{name}/new/{rest:path}", response_class=HTMLResponse)
-def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(_fields),
-         actor: Actor = Depends(signed_in)) -> Any:
-    c = _c(request)
+def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(form_fields),
+         actor: Actor = Depends(editor)) -> Any:
+    c = container(request)
     branch, parent, original = fields.get("branch", ""), fields.get("parent", ""), fields.get("original", "")
     place = _place_at(request, actor, owner, name, branch, original)
     path, content = fields.get("path", "").strip().strip("/"), fields.get("content", "").replace("\r\n", "\n")
@@ -141,7 +124,7 @@ def save(request: Request, owner: str, name: str, rest: str, fields: dict[str, s
 
 
 def _place_at(request: Request, actor: Actor, owner: str, name: str, branch: str, path: str) -> browsing.Place:
-    found = browsing.listing(_c(request), actor, owner, name, branch)
+    found = browsing.listing(container(request), actor, owner, name, branch)
     require_branch(found.place)
     return browsing.Place(owner, name, found.place.ref, path, found.place.commit, found.place.branches,
                           found.place.tags)
@@ -149,7 +132,7 @@ def _place_at(request: Request, actor: Actor, owner: str, name: str, branch: str
 
 def _old_text(request: Request, actor: Actor, place: browsing.Place, path: str, at: str) -> str | None:
     try:
-        shown = browsing.file(_c(request), actor, place.owner, place.name, f"{at or place.ref}/{path}")
+        shown = browsing.file(container(request), actor, place.owner, place.name, f"{at or place.ref}/{path}")
     except RegistryError:
         return None
     return shown.text
@@ -157,7 +140,7 @@ def _old_text(request: Request, actor: Actor, place: browsing.Place, path: str, 
 
 def commit_or_propose(request: Request, actor: Actor, place: browsing.Place, kept: dict[str, Any],
             changes: list[Change]) -> RedirectResponse:
-    c, message = _c(request), kept["message"] or f"Update {kept['path']}"
+    c, message = container(request), kept["message"] or f"Update {kept['path']}"
     new_branch = kept["new_branch"].strip() or None
     if kept["choice"] == "direct":
         done = commits.commit_changes(c, actor, place.owner, place.name, place.ref, kept["parent"] or None, message,
@@ -175,7 +158,7 @@ def _stale(request: Request, actor: Actor, place: browsing.Place, kept: dict[str
            tip: str) -> HTMLResponse:
     """The branch moved while the page was open: nothing is overwritten. A clean three-way merge
     is offered as the new text (on the new tip); otherwise the person's text stays as typed."""
-    c = _c(request)
+    c = container(request)
     rebased = editing.rebase_changes(c, actor, place.owner, place.name, place.ref, kept["parent"], changes)
     stale = {"parent": kept["parent"], "tip": rebased.tip, "conflicts": rebased.conflicts}
     if not rebased.conflicts:
@@ -186,9 +169,9 @@ def _stale(request: Request, actor: Actor, place: browsing.Place, kept: dict[str
 
 
 @router.post("/{owner}/{name}/delete/{rest:path}")
-def delete_file(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(_fields),
-                actor: Actor = Depends(signed_in)) -> RedirectResponse:
-    shown = browsing.file(_c(request), actor, owner, name, rest)
+def delete_file(request: Request, owner: str, name: str, rest: str, fields: dict[str, str] = Depends(form_fields),
+                actor: Actor = Depends(editor)) -> RedirectResponse:
+    shown = browsing.file(container(request), actor, owner, name, rest)
     require_branch(shown.place)
     kept = {"path": shown.place.path, "parent": fields.get("parent", shown.place.commit),
             "message": fields.get("message", "") or f"Delete {shown.place.path}", "choice": fields.get("choice", "direct"),
@@ -221,7 +204,7 @@ def live_check(request: Request, owner: str, name: str, body: bytes = Depends(_j
     except (ValueError, AssertionError, AttributeError):
         raise InvalidInput("a JSON object with content, path and parent is expected") from None
     actor = sessions.actor(request)
-    problems, resolved = editing.checked_changes(_c(request), actor, owner, name, at,
+    problems, resolved = editing.checked_changes(container(request), actor, owner, name, at,
                                                  [Change(path, content.encode())] if path else [])
     preview = prompts.render(resolved, given, child=False) if isinstance(resolved, dict) else None
     return JSONResponse({"problems": [{"path": p.path, "line": p.line, "message": p.message} for p in problems],

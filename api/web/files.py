@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from registry.access import Actor
-from registry.container import Container
 from registry.services import browsing
 
 from . import highlight
-from . import session as sessions
+from .common import container, viewer
 from .pages import mark_web
 from .render import HEADERS, page
 
@@ -20,18 +19,11 @@ PER_PAGE = 30
 RAW_CSP = "default-src 'none'; sandbox"  # a raw file is never a page of this site, whatever it holds
 
 
-def _c(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-def _actor(request: Request) -> Actor:
-    return sessions.actor(request)
 
 
 @router.get("/{owner}/{name}/tree/{rest:path}", response_class=HTMLResponse)
-def tree_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
-    found = browsing.listing(_c(request), actor, owner, name, rest)
+def tree_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(viewer)) -> HTMLResponse:
+    found = browsing.listing(container(request), actor, owner, name, rest)
     where = found.place.path or "/"
     return page(request, "tree.html", title=f"{where} at {found.place.ref} · {owner}/{name}", place=found.place,
                 entries=found.entries, readme=found.readme, view="tree")
@@ -39,8 +31,8 @@ def tree_page(request: Request, owner: str, name: str, rest: str, actor: Actor =
 
 @router.get("/{owner}/{name}/blob/{rest:path}", response_class=HTMLResponse)
 def blob_page(request: Request, owner: str, name: str, rest: str, plain: bool = False,
-              actor: Actor = Depends(_actor)) -> HTMLResponse:
-    shown = browsing.file(_c(request), actor, owner, name, rest)
+              actor: Actor = Depends(viewer)) -> HTMLResponse:
+    shown = browsing.file(container(request), actor, owner, name, rest)
     markdown = shown.place.path.lower().endswith((".md", ".markdown")) and not plain
     rows = highlight.lines(shown.text, shown.place.path) if shown.text is not None and not markdown else []
     return page(request, "blob.html", title=f"{shown.place.path} at {shown.place.ref} · {owner}/{name}",
@@ -48,8 +40,8 @@ def blob_page(request: Request, owner: str, name: str, rest: str, plain: bool = 
 
 
 @router.get("/{owner}/{name}/raw/{rest:path}")
-def raw_file(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(_actor)) -> Response:
-    _, data = browsing.raw(_c(request), actor, owner, name, rest)
+def raw_file(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(viewer)) -> Response:
+    _, data = browsing.raw(container(request), actor, owner, name, rest)
     binary = b"\0" in data[:8000]
     if not binary:
         try:
@@ -62,15 +54,15 @@ def raw_file(request: Request, owner: str, name: str, rest: str, actor: Actor = 
 
 @router.get("/{owner}/{name}/commits/{rest:path}", response_class=HTMLResponse)
 def history_page(request: Request, owner: str, name: str, rest: str, page_no: int = Query(1, alias="page", ge=1, le=1000),
-                 actor: Actor = Depends(_actor)) -> HTMLResponse:
-    place, found = browsing.commits(_c(request), actor, owner, name, rest, (page_no - 1) * PER_PAGE, PER_PAGE + 1)
+                 actor: Actor = Depends(viewer)) -> HTMLResponse:
+    place, found = browsing.commits(container(request), actor, owner, name, rest, (page_no - 1) * PER_PAGE, PER_PAGE + 1)
     return page(request, "history.html", title=f"History of {place.path or '/'} · {owner}/{name}", place=place,
                 commits=found[:PER_PAGE], more=len(found) > PER_PAGE, page_no=page_no, view="commits")
 
 
 @router.get("/{owner}/{name}/blame/{rest:path}", response_class=HTMLResponse)
-def blame_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
-    place, lines = browsing.blame(_c(request), actor, owner, name, rest)
+def blame_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(viewer)) -> HTMLResponse:
+    place, lines = browsing.blame(container(request), actor, owner, name, rest)
     text = "".join(line.text + "\n" for line in lines)
     return page(request, "blame.html", title=f"Blame of {place.path} · {owner}/{name}", place=place,
                 lines=zip(lines, highlight.lines(text, place.path), strict=False), view="blame")

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from registry.access import Actor
-from registry.errors import InvalidInput, Unauthenticated
+from registry.errors import InvalidInput
 from registry.services import gallery, merging, pulls, templates
 
 from ..deps import RowNumber
 from . import session as sessions
+from .navigation import redirect
 from .pages import mark_web
-from .render import HEADERS, page
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
 
@@ -22,27 +22,8 @@ def _posting(request: Request, csrf: str | None = Form(None)) -> Actor:
     return sessions.actor(request)
 
 
-def _back(request: Request, url: str, session: sessions.Session | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303, headers=HEADERS)
-    if session is not None:
-        sessions.cookie(request, response, session)
-    return response
-
-
-@router.post("/login")
-def login(request: Request, user: str = Form(max_length=64), token: str = Form(max_length=200),
-          next_url: str = Form("/", alias="next"), _: Actor = Depends(_posting)):
-    try:
-        session = sessions.sign_in(request, user, token)
-    except Unauthenticated as exc:
-        return page(request, "login.html", status_code=401, title="Sign in", error=exc.message, user=user)
-    target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
-    return _back(request, target, session)
-
-
-@router.post("/logout")
-def logout(request: Request, _: Actor = Depends(_posting)):
-    return _back(request, "/", sessions.sign_out(request))
+def _back(request: Request, url: str) -> RedirectResponse:
+    return redirect(request, url)
 
 
 @router.post("/{owner}/{name}/pulls")

@@ -1,26 +1,33 @@
-"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests, login."""
+"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests, runs."""
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from registry import views
 from registry.access import Actor, Level
 from registry.container import Container
 from registry.errors import InvalidInput, NotFound
-from registry.services import audit, gallery, merging, news, prompts, pulls
+from registry.meta.records import Template
+from registry.services import audit, gallery, graphs, merging, news, prompts, pulls
 from registry.services.gallery import MAX_QUERY
+from registry.services.graphs import Graph
 
 from ..deps import RowNumber
 from . import session as sessions
 from .chart import usage_svg
 from .render import page
+from .timeline import run_timeline, slowest, versions_chart
 
 FACETS = ("industry", "use_case", "tags")
 
 
 def mark_web(request: Request) -> None:
     request.state.web = True  # errors on these routes are HTML pages (api/errors.py)
+    sessions.guard(request)  # a session REGISTRY_REQUIRE_2FA asks to enrol goes to enrol first
 
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
@@ -51,11 +58,6 @@ def gallery_page(request: Request, q: str = Query("", max_length=MAX_QUERY), ind
                 title="Prompt template gallery")
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, error: str | None = None):
-    return page(request, "login.html", title="Sign in", error=None)
-
-
 @router.get("/{owner}/{name}", response_class=HTMLResponse)
 def template_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)):
     view = views.template_page(_c(request), actor, owner, name)
@@ -67,9 +69,13 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     given = {k[2:]: v for k, v in request.query_params.items() if k.startswith("p:")}
     asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
     rendered = prompts.render(resolved, given, child=asked) if resolved else None
+    flow = graphs.flow_graph(resolved) if resolved else None
+    by_version = graphs.version_runs(_c(request), actor, owner, name)
     return page(request, "template.html", title=f"{owner}/{name}", script=("copy", "news"), t=view.detail.template,
                 news_since=news.since(_c(request)),
                 info=view.detail, usage=usage,
+                flow=flow, flow_svg=_svg(flow, "flow-svg"), deps=_dependency_view(request, actor, view.detail.template),
+                by_version=by_version, by_version_svg=versions_chart([vars(r) for r in by_version]),
                 prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),
                 parameters=prompts.parameters(resolved), rendered=rendered,
                 readme=view.readme, manifest=manifest if isinstance(manifest, dict) else None,
@@ -80,7 +86,33 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
 @router.get("/{owner}/{name}/versions", response_class=HTMLResponse)
 def versions_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
     return page(request, "versions.html", title=f"Versions · {owner}/{name}", owner=owner, name=name,
-                versions=views.versions(_c(request), actor, owner, name))
+                versions=views.versions(_c(request), actor, owner, name),
+                kinds=graphs.version_kinds(_c(request), actor, owner, name))
+
+
+def _svg(graph: Graph | None, css_id: str) -> Markup | None:
+    drawn = graphs.svg(graph, css_id) if graph is not None else None
+    return Markup(drawn) if drawn else None  # every text in it was escaped where it was drawn
+
+
+def _dependency_view(request: Request, actor: Actor, t: Template) -> dict[str, Any]:
+    c = _c(request)
+    chain = graphs.dependencies(c, actor, t.owner, t.name)
+    users = graphs.dependents(c, actor, t.owner, t.name)
+    network = graphs.forks(c, actor, t.owner, t.name)
+    deps = graphs.dependency_graph(t, chain, users)
+    forks = graphs.fork_graph(t, network)
+    return {"chain": chain, "dependents": users, "forks": network, "graph": deps,
+            "svg": _svg(deps, "deps-svg") if chain or users else None,
+            "fork_graph": forks, "fork_svg": _svg(forks, "forks-svg") if len(network) > 1 else None}
+
+
+@router.get("/{owner}/{name}/graph", response_class=HTMLResponse)
+def graph_page(request: Request, owner: str, name: str, actor: Actor = Depends(_actor)) -> HTMLResponse:
+    """Dependencies (the extends chain), dependents and the fork network, drawn and listed."""
+    t = views.template_detail(_c(request), actor, owner, name).template
+    return page(request, "graph.html", title=f"Dependencies · {owner}/{name}", owner=owner, name=name, t=t,
+                deps=_dependency_view(request, actor, t))
 
 
 @router.get("/{owner}/{name}/compare/{spec:path}", response_class=HTMLResponse)
@@ -117,4 +149,5 @@ def run_page(request: Request, owner: str, name: str, run_id: str, actor: Actor 
     run, template = views.run(_c(request), actor, run_id)
     if (template.owner, template.name) != (owner, name):
         raise NotFound(f"run {run_id} not found in {owner}/{name}")
-    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run)
+    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run,
+                timeline=run_timeline(run.report), slowest=slowest(run.report))

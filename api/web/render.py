@@ -129,7 +129,39 @@ def _when(at: float | None) -> str:
 
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html)
+# What a refused form field is called on the page (InvalidField names the field; the page names it for a person).
+FIELD_LABELS = {"username": "Username", "email": "Email address", "password": "Password", "user": "Username or email",
+                "new_password": "New password", "current_password": "Current password", "display_name": "Display name",
+                "code": "Code", "recovery_code": "Recovery code", "proof": "Password or code", "confirm": "Confirm",
+                "templates": "Your templates", "passkey": "Passkey", "name": "Passkey name", "token": "Link",
+                "invite": "Invite", "q": "Search"}
+
+
+# Messages a redirect may ask for by name (`?notice=`): never text from the request itself.
+NOTICES = {
+    "joined": "Welcome! Your account is ready.",
+    "verify_sent": "We sent a link to your address: follow it to confirm the address.",
+    "verified": "Your email address is confirmed.",
+    "password_changed": "Your password is changed. Every other session has been signed out.",
+    "password_reset": "Your password is set. Sign in with it now.",
+    "profile_saved": "Your profile is saved.",
+    "totp_removed": "The authenticator app is removed. Every other session has been signed out.",
+    "passkey_removed": "The passkey is removed. Every other session has been signed out.",
+    "session_ended": "That session is signed out.",
+    "sessions_ended": "Every other session is signed out.",
+    "linked": "Single sign-on is linked to your account: you may sign in with it from now on.",
+    "deleted": "Your account is deleted.",
+    "signed_out": "You are signed out.",
+    "enrol": "This registry asks you to set up a second factor (an authenticator app or a passkey) before you go on.",
+}
+
+
+def _field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html,
+                   field_label=_field_label)
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 
@@ -140,7 +172,7 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
-SCRIPTS = ("editor", "copy", "drafts", "news")  # the bundles in static/ (web/src/*.js, built by esbuild)
+SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql", "drafts", "news")  # the bundles in static/ (web/src/*.js)
 
 
 def page(request: Request, template_name: str, /, status_code: int = 200,
@@ -150,12 +182,13 @@ def page(request: Request, template_name: str, /, status_code: int = 200,
     bundles = ("editor",) if script is True else (script,) if isinstance(script, str) else script or ()
     if unknown := [b for b in bundles if b not in SCRIPTS]:
         raise ValueError(f"no script bundle {unknown[0]!r}")
-    session = sessions.load(request)
     me = sessions.actor(request)
     nonce = secrets.token_urlsafe(18) if script else None
-    html = ENV.get_template(template_name).render(request=request, me=me, csrf=session.csrf, nonce=nonce,
-                                                  bundles=bundles, **context)
+    joining = sessions.container(request).settings.signup != "closed"
+    context.setdefault("notice", NOTICES.get(request.query_params.get("notice", "")))
+    html = ENV.get_template(template_name).render(request=request, me=me, csrf=sessions.csrf(request), nonce=nonce,
+                                                  bundles=bundles, joining=joining, **context)
     headers = {**HEADERS, "Content-Security-Policy": script_csp(nonce)} if nonce else HEADERS
     response = HTMLResponse(html, status_code=status_code, headers=headers)
-    sessions.cookie(request, response, session)
+    sessions.cookie(request, response)
     return response

@@ -1,110 +1,169 @@
-"""Browser sessions: a signed cookie (HttpOnly, SameSite=Lax) holding the hash of the API token
-the user logged in with (never the token itself, so the cookie is no bearer token) and a CSRF
-token. Every form POST must carry that CSRF token and come from this site's own origin."""
+"""Browser sessions. The cookie holds only the secret of a server-side session
+(registry.services.accounts_sessions: revocable, idle and absolute lifetimes), HttpOnly,
+SameSite=Lax, Secure when the base URL is https. A new secret at sign-in and at every change of
+privilege (`replace`, after the core's `rotate`).
+
+Forms: every POST must come from this site's own origin and carry a CSRF token, an HMAC (the
+secret key) of the session's secret, or, for a visitor without a session, of a random value in
+a cookie of its own. A token seen before sign-in is worth nothing after it.
+
+A session still waiting for its second factor is no one to the pages (`actor` is anonymous) but
+the second-factor step's; one that REGISTRY_REQUIRE_2FA sends to enrol may only enrol
+(`EnrolFirst`, raised by `guard`, answers a redirect to /settings/security).
+"""
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from fastapi.responses import Response
 
-from registry import access
 from registry.access import ANONYMOUS, Actor
-from registry.errors import PermissionDenied, Unauthenticated
-from registry.services import users
-from registry.settings import Settings, secret_key
+from registry.container import Container
+from registry.errors import PermissionDenied
+from registry.services import accounts_sessions
+from registry.services.accounts_sessions import SignedIn
+from registry.settings import secret_key
 
 COOKIE = "registry_session"
-MAX_AGE = 14 * 86400
+CSRF_COOKIE = "registry_csrf"
+MAX_COOKIE = 256  # a secret is 43 characters; anything far longer is not ours
+ENROL_PAGE = "/settings/security"
+# What a session REGISTRY_REQUIRE_2FA sends to enrol may still reach.
+WHILE_ENROLLING = (ENROL_PAGE, "/logout", "/static/", "/login")
 
 
-@dataclass(frozen=True)
-class Session:
-    token_hash: str | None
-    csrf: str
+class EnrolFirst(Exception):
+    """This session must enrol a second factor before anything else (web.install answers 303)."""
 
 
-def session_reader(settings: Settings) -> Callable[[str], str | None]:
-    """Reads the token hash from a Cookie header (the rate limiter's view of who is asking)."""
-    serializer = URLSafeTimedSerializer(secret_key(settings), "web-session")
+@dataclass
+class State:
+    """This request's view of the browser's cookies, and what the answer must set."""
 
-    def read(cookie_header: str) -> str | None:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(cookie_header)
-            morsel = jar.get(COOKIE)
-            data = serializer.loads(morsel.value, max_age=MAX_AGE) if morsel else None
-        except (BadSignature, CookieError):
-            return None
-        token_hash = data.get("t") if isinstance(data, dict) else None
-        return token_hash if isinstance(token_hash, str) else None
-    return read
+    secret: str | None  # a live session's secret
+    signed_in: SignedIn | None
+    seed: str | None  # a visitor's CSRF seed (their CSRF cookie)
+    write_session: bool = False  # set (or, secret None, clear) the session cookie
+    write_seed: bool = False
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
+def container(request: Request) -> Container:
+    c: Container = request.app.state.container
+    return c
+
+
+def _key(request: Request) -> bytes:
     app = request.app
-    if getattr(app.state, "session_serializer", None) is None:
-        app.state.session_serializer = URLSafeTimedSerializer(secret_key(app.state.container.settings), "web-session")
-    return app.state.session_serializer
+    if getattr(app.state, "csrf_key", None) is None:
+        app.state.csrf_key = hashlib.sha256(b"web-csrf:" + secret_key(container(request).settings).encode()).digest()
+    key: bytes = app.state.csrf_key
+    return key
 
 
-def load(request: Request) -> Session:
-    """This request's session, or a new anonymous one (so forms, login included, have a CSRF token)."""
-    cached = getattr(request.state, "session", None)
+def _cookie(request: Request, name: str) -> str | None:
+    value = request.cookies.get(name)
+    return value if value and len(value) <= MAX_COOKIE else None
+
+
+def load(request: Request) -> State:
+    """This request's session (read once per request)."""
+    cached: State | None = getattr(request.state, "web_session", None)
     if cached is not None:
         return cached
-    session = None
-    raw = request.cookies.get(COOKIE)
-    if raw:
-        try:
-            data = _serializer(request).loads(raw, max_age=MAX_AGE)
-            session = Session(data.get("t"), data["c"])
-        except (BadSignature, KeyError, TypeError):
-            session = None
-    session = session or Session(None, secrets.token_urlsafe(24))
-    request.state.session = session
-    return session
+    secret = _cookie(request, COOKIE)
+    who = accounts_sessions.current(container(request), secret) if secret else None
+    state = State(secret if who else None, who, _cookie(request, CSRF_COOKIE))
+    if secret and who is None:
+        state.write_session = True  # ended, expired or unknown: the cookie goes
+    if who is None and state.seed is None:
+        state.seed, state.write_seed = secrets.token_urlsafe(24), True
+    request.state.web_session = state
+    return state
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    """The session, complete or still waiting for a factor; None when signed out."""
+    return load(request).signed_in
 
 
 def actor(request: Request) -> Actor:
-    """The signed-in user; a revoked or expired token ends the session (anonymous again)."""
-    cached = getattr(request.state, "actor", None)
+    """Who the pages act for: the session's user with its scope, once past the second factor."""
+    cached: Actor | None = getattr(request.state, "actor", None)
     if cached is None:
-        session = load(request)
-        cached = ANONYMOUS
-        if session.token_hash:
-            try:
-                cached = users.authenticate_hash(request.app.state.container, session.token_hash)
-            except Unauthenticated:
-                pass
-        request.state.actor = cached  # the route and the page it renders ask once
+        who = signed_in(request)
+        cached = Actor(who.user, who.scope) if who is not None and not who.needs_second_factor else ANONYMOUS
+        request.state.actor = cached
     return cached
 
 
-def sign_in(request: Request, user: str, token: str) -> Session:
-    who = users.authenticate(request.app.state.container, token.strip())
-    if who.name != user.strip():
-        raise Unauthenticated("that token does not belong to that user")
-    session = Session(access.hash_token(token.strip()), secrets.token_urlsafe(24))  # new CSRF token on login
-    request.state.session, request.state.actor = session, who
-    return session
+def guard(request: Request) -> None:
+    """A session REGISTRY_REQUIRE_2FA asks to enrol goes to the security page first."""
+    who = signed_in(request)
+    if who is not None and who.must_enrol and not who.needs_second_factor \
+            and not request.url.path.startswith(WHILE_ENROLLING):
+        raise EnrolFirst()
 
 
-def sign_out(request: Request) -> Session:
-    session = Session(None, secrets.token_urlsafe(24))
-    request.state.session, request.state.actor = session, ANONYMOUS
-    return session
+def csrf(request: Request) -> str:
+    state = load(request)
+    seed = f"s:{state.secret}" if state.secret else f"a:{state.seed}"
+    return hmac.new(_key(request), seed.encode(), hashlib.sha256).hexdigest()
 
 
-def cookie(request: Request, response, session: Session) -> None:
-    value = _serializer(request).dumps({"t": session.token_hash, "c": session.csrf})
-    response.set_cookie(COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https")
+def begin(request: Request, secret: str, who: SignedIn) -> None:
+    """A session has just begun (sign-in): it replaces whatever session the browser had."""
+    state = load(request)
+    if state.secret:
+        accounts_sessions.sign_out(container(request), state.secret)
+    replace(request, secret, who)
+
+
+def replace(request: Request, secret: str, who: SignedIn) -> None:
+    """The session's new secret (a rotation, at a change of privilege)."""
+    state = load(request)
+    state.secret, state.signed_in, state.write_session = secret, who, True
+    request.state.actor = None
+
+
+def end(request: Request) -> None:
+    """Sign out: the session ends on the server, and the cookie goes."""
+    state = load(request)
+    if state.secret:
+        accounts_sessions.sign_out(container(request), state.secret)
+    forget(request)
+
+
+def forget(request: Request) -> None:
+    """The session is gone already (the account was deleted): only the cookie is left to drop."""
+    state = load(request)
+    state.secret, state.signed_in, state.write_session = None, None, True
+    if state.seed is None:
+        state.seed, state.write_seed = secrets.token_urlsafe(24), True
+    request.state.actor = None
+
+
+def secure(request: Request) -> bool:
+    return str(request.app.state.base_url).startswith("https:")
+
+
+def cookie(request: Request, response: Response) -> None:
+    """Write the cookies this request changed onto its answer."""
+    state = load(request)
+    safe = {"httponly": True, "samesite": "lax", "path": "/", "secure": secure(request)}
+    if state.write_session:
+        if state.secret:
+            days = container(request).settings.session_max_days
+            response.set_cookie(COOKIE, state.secret, max_age=int(days * 86400), **safe)  # type: ignore[arg-type]
+        else:
+            response.delete_cookie(COOKIE, **safe)  # type: ignore[arg-type]
+    if state.write_seed and state.seed:
+        response.set_cookie(CSRF_COOKIE, state.seed, **safe)  # type: ignore[arg-type]
 
 
 def check_post(request: Request, form_token: str | None) -> None:
@@ -113,9 +172,21 @@ def check_post(request: Request, form_token: str | None) -> None:
     origin = request.headers.get("origin") or _origin(request.headers.get("referer") or "")
     if not origin or origin == "null" or origin not in allowed:
         raise PermissionDenied("cross-origin form submission refused")
-    expected = load(request).csrf
-    if not form_token or not hmac.compare_digest(form_token, expected):
+    state = load(request)
+    if not form_token or (state.secret is None and state.write_seed) \
+            or not hmac.compare_digest(form_token.encode(), csrf(request).encode()):
         raise PermissionDenied("missing or invalid CSRF token: reload the page and try again")
+
+
+def session_secret(cookie_header: str) -> str | None:
+    """The session secret a Cookie header carries (the rate limiter's view of who is asking)."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel is not None and 0 < len(morsel.value) <= MAX_COOKIE else None
 
 
 def _origin(url: str) -> str:

@@ -8,21 +8,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
 from registry.access import Actor
-from registry.container import Container
 from registry.errors import InvalidInput, TooLarge
 from registry.services import browsing, editing
 from registry.services.commits import Change
 
 from . import session as sessions
-from .editing import commit_or_propose, require_branch, signed_in
+from .common import container
+from .editing import commit_or_propose, editor, require_branch
 from .pages import mark_web
 from .render import page
-
-
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
 MAX_FILES = 50
@@ -30,16 +24,16 @@ CHUNK = 64 * 1024
 
 
 def _place(request: Request, actor: Actor, owner: str, name: str, rest: str) -> browsing.Place:
-    listing = browsing.listing(_container(request), actor, owner, name, rest)
+    listing = browsing.listing(container(request), actor, owner, name, rest)
     require_branch(listing.place)
     return listing.place
 
 
 @router.get("/{owner}/{name}/upload/{rest:path}", response_class=HTMLResponse)
-def upload_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(signed_in)) -> HTMLResponse:
+def upload_page(request: Request, owner: str, name: str, rest: str, actor: Actor = Depends(editor)) -> HTMLResponse:
     place = _place(request, actor, owner, name, rest)
     return page(request, "upload.html", title=f"Upload files · {owner}/{name}", place=place, view="tree",
-                options=editing.commit_options(_container(request), actor, owner, name, place.ref), error=None)
+                options=editing.commit_options(container(request), actor, owner, name, place.ref), error=None)
 
 
 async def _upload(request: Request) -> tuple[dict[str, str], list[tuple[str, bytes]]]:
@@ -65,7 +59,7 @@ async def _upload(request: Request) -> tuple[dict[str, str], list[tuple[str, byt
 @router.post("/{owner}/{name}/upload/{rest:path}")
 def upload(request: Request, owner: str, name: str, rest: str,
            posted: tuple[dict[str, str], list[tuple[str, bytes]]] = Depends(_upload),
-           actor: Actor = Depends(signed_in)) -> RedirectResponse:
+           actor: Actor = Depends(editor)) -> RedirectResponse:
     fields, files = posted
     if not files:
         raise InvalidInput("choose at least one file", field="files")

@@ -5,7 +5,8 @@ adds commit together or not at all. In the same transaction each event becomes a
 delivery for every hook that wants it (an outbox: no event is announced that did not happen,
 none is lost if the process dies after the commit), and stars, forks and runs are counted in
 the template's usage for the day. After the commit the container's delivery listeners (the
-queue) hear of the new deliveries.
+queue) hear of the new deliveries, and its event listeners of the newest event (live feeds:
+they read the events themselves, from the record).
 
 Who asked, from where, under which request id: the adapter sets `REQUEST` for the call.
 """
@@ -55,6 +56,7 @@ def hook_event(action: str) -> str | None:
 class Recorder:
     c: Container
     deliveries: list[str] = field(default_factory=list)
+    newest: int = 0  # the id of the last event recorded
 
     def add(self, actor: str | None, action: str, template: Template | None, payload: dict[str, Any]) -> None:
         if not self.c.settings.record_events:
@@ -63,6 +65,7 @@ class Recorder:
         event = self.c.meta.events.add(Event(action, actor, template.id if template else None,
                                             template.full_name if template else None, payload,
                                             info.request_id, info.client_ip))
+        self.newest = max(self.newest, event.id)
         if template is None:
             return
         if action in _USAGE:
@@ -95,5 +98,7 @@ def recording(c: Container) -> Iterator[Recorder]:
             yield recorder
     finally:
         _CURRENT.reset(token)
+    if recorder.newest:
+        c.announce_events(recorder.newest)
     if recorder.deliveries:
         c.announce_deliveries(recorder.deliveries)

@@ -27,6 +27,7 @@ sessions = Table(
     Column("ip", Text),
     Column("user_agent", Text),
     Column("second_factor", Boolean, nullable=False, server_default="0"),
+    Column("token_id", Integer),  # migration 0013: the API token a /login token sign-in used
     Index("sessions_by_user", "user_id"),
     Index("sessions_by_expiry", "expires_at"),
     sqlite_autoincrement=True,  # a handle is never reused

@@ -1,4 +1,4 @@
-"""The drafts' tables (migration 0011), on schema.metadata beside the rest: a draft (a branch and
+"""The drafts' tables (migration 0014), on schema.metadata beside the rest: a draft (a branch and
 the commit it stands on), its files' shared documents (a compacted Yjs snapshot and the updates
 appended since, numbered per file), who edited it, and the files a rebase left in conflict.
 

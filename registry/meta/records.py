@@ -41,6 +41,7 @@ class Template:
     parent_id: str | None
     created_at: float
     updated_at: float
+    update_pulls: bool = True  # the registry may open update pull requests when its parent publishes
 
     @property
     def full_name(self) -> str:

@@ -50,6 +50,7 @@ class Session:
     ip: str | None
     user_agent: str | None
     second_factor: bool  # a second factor (or a passkey) was passed in it
+    token_id: int | None = None  # begun with this API token: its scope, and ends with it
 
     def alive(self, now: float) -> bool:
         return now < self.idle_until and now < self.expires_at

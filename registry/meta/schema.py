@@ -72,7 +72,18 @@ templates = Table(
     Column("parent_id", Text),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("update_pulls", Boolean, nullable=False, server_default="1"),  # migration 0011
     UniqueConstraint("owner", "name"),
+)
+
+dependencies = Table(  # migration 0011: what each template's default head extends
+    "dependencies", metadata,
+    Column("template_id", Text, _template_fk(), primary_key=True),
+    Column("parent", Text, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("sha", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("dependencies_by_parent", "parent"),
 )
 
 collaborators = Table(

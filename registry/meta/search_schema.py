@@ -1,5 +1,5 @@
 """The PostgreSQL search index's tables (REGISTRY_SEARCH=postgres) as SQLAlchemy Core tables, as
-migrations 0002-0009 leave them: `search_docs`, one narrow row per template, and `search_words`,
+migrations 0002-0012 leave them: `search_docs`, one narrow row per template, and `search_words`,
 the vocabulary under a trigram index. Apart from schema.metadata, which both dialects create:
 these exist on PostgreSQL only. registry/search/pg_index.py and pg_sql.py write and read them in
 SQL; this is what the migrations are checked against (tests compare a migrated database with it).
@@ -36,6 +36,7 @@ search_docs = Table(
     Column("readers", ARRAY(Text), nullable=False, server_default="{*}"),  # not indexed: nearly all '*'
     Column("listing", Text, nullable=False, server_default="published"),  # 0004
     Column("writers", ARRAY(Text), nullable=False, server_default="{}"),  # 0004
+    Column("excerpt", Text, nullable=False, server_default=""),  # the prompt's start, shown on cards (0012)
     Column("document", TSVECTOR, nullable=False),  # what matches, set by each upsert
     Column("rank_vector", TSVECTOR, nullable=False, server_default=""),  # what ranks (0005)
     Column("title_words", TSVECTOR, Computed("to_tsvector('simple', title || ' ' || name_words)")),

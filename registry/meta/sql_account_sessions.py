@@ -20,10 +20,11 @@ from .sql_base import SqlRepository
 class SessionsMixin(SqlRepository):
     # -- sessions -------------------------------------------------------------------------
     def add_session(self, token_hash: str, user_id: int, ip: str | None, user_agent: str | None,
-                    second_factor: bool, now: float, idle_until: float, expires_at: float) -> Session:
+                    second_factor: bool, now: float, idle_until: float, expires_at: float,
+                    token_id: int | None = None) -> Session:
         values = {"token_hash": token_hash, "user_id": user_id, "created_at": now, "last_seen_at": now,
                   "idle_until": idle_until, "expires_at": expires_at, "ip": ip, "user_agent": user_agent,
-                  "second_factor": second_factor}
+                  "second_factor": second_factor, "token_id": token_id}
         with self._tx() as c:
             result = c.execute(a.sessions.insert().values(**values))
         assert result.inserted_primary_key is not None
@@ -122,7 +123,7 @@ class SessionsMixin(SqlRepository):
 
 def _session(m: Any) -> Session:
     return Session(m["id"], m["user_id"], m["created_at"], m["last_seen_at"], m["idle_until"], m["expires_at"],
-                   m["ip"], m["user_agent"], bool(m["second_factor"]))
+                   m["ip"], m["user_agent"], bool(m["second_factor"]), m["token_id"])
 
 
 def _link(row: Row[Any]) -> Link:

@@ -74,9 +74,9 @@ class SqlTemplates(SqlRepository):
             c.execute(delete(s.templates).where(s.templates.c.id == template_id))
 
     def update(self, template_id: str, *, description: str | None = None,
-               visibility: str | None = None) -> Template:
-        values: dict[str, Any] = {k: v for k, v in (("description", description), ("visibility", visibility))
-                                  if v is not None}
+               visibility: str | None = None, update_pulls: bool | None = None) -> Template:
+        values: dict[str, Any] = {k: v for k, v in (("description", description), ("visibility", visibility),
+                                                    ("update_pulls", update_pulls)) if v is not None}
         if values:
             with self._tx() as c:
                 c.execute(update(s.templates).where(s.templates.c.id == template_id)
@@ -86,6 +86,23 @@ class SqlTemplates(SqlRepository):
     def touch(self, template_id: str) -> None:
         with self._tx() as c:
             c.execute(update(s.templates).where(s.templates.c.id == template_id).values(updated_at=time.time()))
+
+    # -- what each template extends -----------------------------------------------------
+    def set_extends(self, template_id: str, parent: str | None, ref: str, sha: str) -> None:
+        with self._tx() as c:
+            if parent is None:
+                c.execute(delete(s.dependencies).where(s.dependencies.c.template_id == template_id))
+                return
+            upsert(c, s.dependencies, {"template_id": template_id, "parent": parent, "ref": ref, "sha": sha,
+                                       "updated_at": time.time()}, ("template_id",), ("parent", "ref", "sha", "updated_at"))
+
+    def dependents(self, parent: str) -> list[tuple[Template, str]]:
+        d, t = s.dependencies.c, s.templates.c
+        with self._read() as c:
+            rows = c.execute(select(s.templates, d.ref.label("asked")).join_from(
+                s.dependencies, s.templates, d.template_id == t.id).where(d.parent == parent)
+                .order_by(t.owner, t.name)).all()
+        return [(_template(r), r.asked) for r in rows]
 
     # -- collaborators and protection -------------------------------------------------
     def set_collaborator(self, template_id: str, user_id: int, role: str) -> None:
@@ -146,4 +163,4 @@ class SqlTemplates(SqlRepository):
 def _template(row: Row[Any]) -> Template:
     m = row._mapping
     return Template(m["id"], m["owner"], m["name"], m["visibility"], m["description"], m["parent_id"],
-                    m["created_at"], m["updated_at"])
+                    m["created_at"], m["updated_at"], bool(m["update_pulls"]))

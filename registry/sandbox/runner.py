@@ -16,6 +16,7 @@ import math
 import os
 import re
 import sys
+import time
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
@@ -51,11 +52,41 @@ def _check(assertion: dict[str, Any], text: str) -> str | None:
     return None
 
 
+class _Steps:
+    """Each step of a case timed from the case's start (the run page draws them on a time axis)."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.began = time.perf_counter()
+        self.steps: list[dict[str, Any]] = result.setdefault("steps", [])
+        self.started: float | None = None
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+
+    def end(self, name: str) -> None:
+        assert self.started is not None
+        now = time.perf_counter()
+        self.steps.append({"name": name, "start_ms": round((self.started - self.began) * 1000, 3),
+                           "duration_ms": round((now - self.started) * 1000, 3)})
+        self.started = None
+
+
 def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None) -> dict[str, Any]:
     config = manifest.get("promptConfig") or {}
     params = {p["name"]: p["default"] for p in config.get("parameters", []) if "default" in p}
     params.update(case.get("parameters") or {})
     result: dict[str, Any] = {"name": case.get("name", "?"), "file": file, "failures": []}
+    timer = _Steps(result)
+    try:
+        return _run_case(config, params, case, model, result, timer)
+    finally:
+        if timer.started is not None:  # the step that failed ends where the case does
+            timer.end(("render", "model call", "assertions")[len(timer.steps)])
+
+
+def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, Any], model: providers.Provider | None,
+              result: dict[str, Any], timer: _Steps) -> dict[str, Any]:
+    timer.start()
     try:
         if config.get("format") == "text":  # literal text: parameters are not substituted
             system, user = str(config.get("systemPrompt", "")), str(config.get("userPromptTemplate", ""))
@@ -66,14 +97,18 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
         result.update(outcome="error", failures=[f"render failed: {type(exc).__name__}: {exc}"])
         return result
     result["prompt_tokens"] = estimate_tokens(system) + estimate_tokens(user)
+    timer.end("render")
     output = None
     if model is not None and any(a.get("target") == "output" for a in case.get("assert", [])):
+        timer.start()
         try:
             output = model.complete(system, user, config.get("constraints") or {})
         except providers.ProviderError as exc:
             result.update(outcome="error", failures=[f"model call failed: {exc}"])
             return result
         result["output"] = output[:2000]
+        timer.end("model call")
+    timer.start()
     for assertion in case.get("assert", []):
         if assertion.get("target") == "output":
             if output is None:
@@ -86,6 +121,7 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
         problem = _check(assertion, target)
         if problem:
             result["failures"].append(problem)
+    timer.end("assertions")
     result["outcome"] = "failed" if result["failures"] else "passed"
     return result
 
@@ -93,8 +129,10 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
 def run(manifest: dict[str, Any], cases: list[tuple[str, dict[str, Any]]],
         model: providers.Provider | None = None) -> dict[str, Any]:
     results = []
+    began = time.perf_counter()
     for file, case in cases:
-        results.append(run_case(manifest, case, file, model))
+        start_ms = round((time.perf_counter() - began) * 1000, 3)
+        results.append({**run_case(manifest, case, file, model), "start_ms": start_ms})
         print(f"case {results[-1]['name']!r} ({file}): {results[-1]['outcome']}", flush=True)
     count = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "error")}
     return {"cases": results, "passed": count["passed"], "failed": count["failed"], "errors": count["error"],

@@ -21,7 +21,7 @@ class SearchDoc:
     title: str
     description: str = ""
     readme: str = ""
-    prompt: str = ""
+    prompt: str = ""  # the system prompt, then the user prompt (indexing.build_doc)
     industry: str = ""
     use_case: str = ""
     tags: tuple[str, ...] = ()
@@ -89,6 +89,11 @@ class SearchQuery:
             raise InvalidInput("at most 20 tags")
         if self.status is not None and self.status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        # A NUL matches nothing anywhere, and PostgreSQL's text refuses it (the search would fail).
+        for name, value in (("q", self.q), ("industry", self.industry), ("use_case", self.use_case),
+                            ("owner", self.owner), *(("tags", t) for t in self.tags)):
+            if value and "\x00" in value:
+                raise InvalidInput(f"{name} must not contain a NUL character")
 
     def listings(self) -> tuple[set[str], set[str]]:
         """(listings shown to everyone, listings shown only where the reader may write)."""
@@ -119,6 +124,8 @@ class SearchHit:
     highlights: dict[str, str] = field(default_factory=dict)  # HTML-escaped, matches in <mark>
     status: str = "published"
     valid: bool = True
+    # The start of the prompt as plain text (rules.excerpt), NOT escaped: a page escapes it.
+    excerpt: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 the whoosh index, checked by the same contract suite, with nothing kept on a node.
 
 One narrow row per template in `search_docs` (migrations 0002, 0005): a weighted tsvector (title
-and name A, description B, tag words without positions, README and prompt C, which are not kept)
-that matches, a smaller one of the short fields that ranks, under GIN indexes, as are the tags;
-all text in American spelling. `search_words` is the vocabulary under a trigram index.
+and name A, description B, tag words without positions, README and prompt C, which are not kept
+but for the prompt's start, `excerpt`: 0012) that matches, a smaller one of the short fields that
+ranks, under GIN indexes, as are the tags; all text in American spelling. `search_words` is the
+vocabulary under a trigram index.
 
 Queries mean what `query.py` says: optional words (OR, ranked by cover density, an exact name or
 title first), required "phrases", -excluded words, one-typo neighbours from the vocabulary, and
@@ -35,9 +36,9 @@ TRENDING_MAX = 1000  # templates ordered by usage for sort=trending; the rest fo
 
 UPSERT = text("""
 INSERT INTO search_docs (id, owner, name, title, name_words, description, industry, use_case, tags, display_tags,
-                         stars, rating, updated_at, readers, listing, writers, document, rank_vector)
+                         stars, rating, updated_at, readers, listing, writers, excerpt, document, rank_vector)
 VALUES (:id, :owner, :name, :title, :name_words, :description, :industry, :use_case, :tags, :display_tags,
-        :stars, :rating, :updated_at, :readers, :listing, :writers,
+        :stars, :rating, :updated_at, :readers, :listing, :writers, :excerpt,
         setweight(to_tsvector('english', :title_us || ' ' || :name_words), 'A') ||
         strip(to_tsvector('english', :tag_words)) ||  -- no positions: no phrase spans two tags
         setweight(to_tsvector('english', :description_us || ' ' || :use_case_words), 'B') ||
@@ -48,7 +49,7 @@ ON CONFLICT (id) DO UPDATE SET owner=excluded.owner, name=excluded.name, title=e
   name_words=excluded.name_words, description=excluded.description, industry=excluded.industry,
   use_case=excluded.use_case, tags=excluded.tags, display_tags=excluded.display_tags, stars=excluded.stars,
   rating=excluded.rating, updated_at=excluded.updated_at, readers=excluded.readers, listing=excluded.listing,
-  writers=excluded.writers, document=excluded.document, rank_vector=excluded.rank_vector
+  writers=excluded.writers, excerpt=excluded.excerpt, document=excluded.document, rank_vector=excluded.rank_vector
 """)
 # For this search's transaction only, in one round trip:
 # - the planner prices `document @@ query` as cheap and picks a sequential scan for common words;
@@ -269,7 +270,7 @@ def _near(conn: Any, word: str) -> list[str]:
 
 def _row(doc: SearchDoc) -> dict[str, Any]:
     readme, prompt = rules.long_text(doc)
-    return {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": rules.shown_title(doc),
+    row = {"id": doc.id, "owner": doc.owner, "name": doc.name, "title": rules.shown_title(doc),
             "name_words": doc.name_words, "title_us": americanize(rules.shown_title(doc)),
             "description": doc.description, "description_us": americanize(doc.description),
             "tag_words": americanize(" ".join(t.replace("-", " ") for t in doc.tags)),
@@ -278,11 +279,24 @@ def _row(doc: SearchDoc) -> dict[str, Any]:
             "industry": doc.industry or "", "use_case": doc.use_case or "", "tags": rules.tag_keys(doc.tags),
             "display_tags": list(doc.tags), "stars": int(doc.stars), "rating": float(doc.rating),
             "updated_at": float(doc.updated_at), "readers": list(doc.readers), "listing": doc.listing,
-            "writers": list(rules.draft_writers(doc))}
+            "writers": list(rules.draft_writers(doc)), "excerpt": rules.excerpt(doc.prompt)}
+    return {key: _text(value) if isinstance(value, str) else [_text(v) for v in value] if isinstance(value, list)
+            else value for key, value in row.items()}
+
+
+def _text(value: str) -> str:
+    """What PostgreSQL's text takes: no NUL, no lone surrogate (a JSON string of a manifest may
+    hold either, a README NULs; psycopg would refuse the whole upsert)."""
+    value = value.replace("\x00", " ")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode()
+    return value
 
 
 def _hit(row: dict[str, Any], terms: set[str]) -> SearchHit:
     return rules.hit(owner=row["owner"], name=row["name"], title=row["title"], description=row["description"],
                      industry=row["industry"], use_case=row["use_case"], tags=list(row["display_tags"] or []),
                      stars=int(row["stars"]), rating=float(row["rating"]), updated_at=float(row["updated_at"]),
-                     listing=row["listing"], terms=terms)
+                     listing=row["listing"], terms=terms, excerpt=row["excerpt"])

@@ -43,7 +43,7 @@ FOUND = ("id, owner, name, title, name_words, industry, use_case, tags, stars, r
          "readers, listing, writers, rank_vector, ctid AS tid")
 # What a hit shows, read for the page's rows only (d: search_docs).
 PAGE = ", ".join(f"'{c}', d.{c}" for c in ("owner", "name", "title", "description", "industry", "use_case",
-                                          "display_tags", "stars", "rating", "updated_at", "listing"))
+                                          "display_tags", "stars", "rating", "updated_at", "listing", "excerpt"))
 # Cover density of the rank vector, divided by itself + 1 (normalization 32): below 1, so it orders
 # matches of as many words, never ranks a match of fewer above them.
 DENSITY = "ts_rank_cd(rank_vector, to_tsquery('english', :ranked), 33)"

@@ -22,12 +22,41 @@ SORT_COLUMNS = {"stars": "stars", "updated": "updated_at", "rating": "rating"}
 NEWEST = "updated_at"
 TYPED = re.compile(r"([^\W_]+)$")  # the letters and digits ending the last word
 MIN_TYPED = 2  # a single letter would complete to most of the titles
+# The excerpt a gallery card shows: about this many characters of the prompt text.
+EXCERPT_LIMIT = 200
+_RUN = re.compile(rf"\S{{1,{EXCERPT_LIMIT + 1}}}")  # a word, or the start of a longer one
+# Characters a card must not show: controls (PostgreSQL's text refuses NUL), lone surrogates (no
+# encoding takes them), zero-width and direction marks and overrides (they reorder or hide the text).
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 
 
 # -- what a document indexes ----------------------------------------------------------------
 def long_text(doc: SearchDoc) -> tuple[str, str]:
     """The README and the prompt, as much of them as is indexed."""
     return doc.readme[:README_LIMIT], doc.prompt[:PROMPT_LIMIT]
+
+
+def excerpt(prompt: str) -> str:
+    """The start of a prompt as one line of plain text, for a gallery card: the prompt as written
+    (Markdown, parameter uses and all; `format: text` alike), whitespace collapsed, characters
+    that hide or reorder text dropped, cut at a word past EXCERPT_LIMIT characters with an
+    ellipsis. Stops reading at the first word past the limit (a prompt may be megabytes long),
+    and reads a word longer than the limit no further than that."""
+    words: list[str] = []
+    size = -1
+    for run in _RUN.finditer(prompt):
+        word = _HIDDEN.sub("", run.group())
+        if word:
+            words.append(word)
+            size += len(word) + 1
+            if size > EXCERPT_LIMIT:
+                break
+    text = " ".join(words)
+    if len(text) <= EXCERPT_LIMIT:
+        return text
+    cut = text[:EXCERPT_LIMIT]
+    space = cut.rfind(" ")  # at a word's end, unless that leaves too little
+    return (cut[:space] if space > EXCERPT_LIMIT * 2 // 3 else cut).rstrip() + "…"
 
 
 def shown_title(doc: SearchDoc) -> str:
@@ -92,9 +121,10 @@ def facets(industries: Mapping[str, int], tags: Mapping[str, int]) -> dict[str, 
 
 
 def hit(*, owner: str, name: str, title: str, description: str, industry: str, use_case: str, tags: list[str],
-        stars: int, rating: float, updated_at: float, listing: str, terms: set[str]) -> SearchHit:
+        stars: int, rating: float, updated_at: float, listing: str, terms: set[str], excerpt: str = "") -> SearchHit:
     """A result from what an index keeps of a document: its listing (SearchDoc.listing) read back
-    as status and validity, the title and description highlighted where they hold `terms`."""
+    as status and validity, the title and description highlighted where they hold `terms`, the
+    prompt's excerpt (`excerpt`, stored at indexing) as it is."""
     highlights = {}
     for field, text in (("title", title), ("description", description)) if terms else ():
         fragment = mark(text or "", terms)
@@ -102,4 +132,4 @@ def hit(*, owner: str, name: str, title: str, description: str, industry: str, u
             highlights[field] = fragment
     status = listing if listing in ("draft", "archived") else "published"
     return SearchHit(owner, name, title, description, industry, use_case, tags, stars, rating, updated_at,
-                     highlights, status, listing != "invalid")
+                     highlights, status, listing != "invalid", excerpt)

@@ -38,9 +38,9 @@ class WhooshIndex:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.ix = index.open_dir(str(self.path)) if index.exists_in(str(self.path)) \
                 else index.create_in(str(self.path), schema())
-            # An index from before a schema change is made anew, empty: `needs_rebuild` tells
-            # the caller to reindex (registry serve does at start).
-            self.needs_rebuild = not {"listing", "writers", "meta", "tagwords", "spell"} <= set(self.ix.schema.names())
+            # An index from before a schema change (lacking a field of today's schema) is made
+            # anew, empty: `needs_rebuild` tells the caller to reindex (registry serve does at start).
+            self.needs_rebuild = not set(schema().names()) <= set(self.ix.schema.names())
             if self.needs_rebuild:
                 self.ix = index.create_in(str(self.path), schema())
         self._local = threading.local()
@@ -280,4 +280,4 @@ class _View:
                          use_case=fields.get("use_case", ""), tags=list(fields.get("display_tags") or []),
                          stars=fields.get("stars", 0), rating=fields.get("rating", 0) / 100,
                          updated_at=fields.get("updated_at", 0) / 1000, listing=fields.get("listing", "published"),
-                         terms=terms)
+                         terms=terms, excerpt=fields.get("excerpt", ""))

@@ -9,7 +9,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from . import query as meaning
 from .base import SearchDoc
-from .rules import draft_writers, long_text, shown_title, tag_keys
+from .rules import draft_writers, excerpt, long_text, shown_title, tag_keys
 from .spelling import american
 
 # Three text fields, not one per source: every query word costs a matcher per field, and
@@ -40,7 +40,7 @@ def schema() -> Schema:
         body=TEXT(analyzer=stem),  # README and prompt text
         exact=KEYWORD(commas=True, lowercase=True),  # the title and the name, whole
         spell=TEXT(analyzer=WORDS, phrase=False),  # unstemmed words: the vocabulary for typos
-        display_title=STORED, description=STORED,
+        display_title=STORED, description=STORED, excerpt=STORED,  # excerpt: rules.excerpt of the prompt
         industry=ID(stored=True, sortable=True), use_case=ID(stored=True),
         tags=KEYWORD(stored=True, commas=True, scorable=True),
         stars=NUMERIC(int, bits=32, stored=True, sortable=True, default=0),
@@ -68,7 +68,7 @@ def fields(doc: SearchDoc) -> dict[str, Any]:
         "exact": ",".join(v for v in {" ".join(meaning.WORD.findall(doc.title.lower())), doc.name,
                                      doc.name_words} if v),
         "spell": doc.vocabulary_text,
-        "display_title": shown_title(doc), "description": doc.description,
+        "display_title": shown_title(doc), "description": doc.description, "excerpt": excerpt(doc.prompt),
         "industry": doc.industry or "", "use_case": doc.use_case or "",
         "tags": ",".join(tag_keys(doc.tags)), "display_tags": list(doc.tags),
         "stars": int(doc.stars), "rating": round(doc.rating * 100), "updated_at": int(doc.updated_at * 1000),

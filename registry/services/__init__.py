@@ -8,6 +8,7 @@
 - `push`: what a git push may do and what happens once it lands
 - `pulls`: pull requests (open, edit, list, files, commits)
 - `merging`: reviews, comments, mergeability, merges
+- `resolving`: a pull request's conflicts, and their resolution committed as the base merged into the head
 - `commits`: commits made on the server for a user (web editor, API), landed through the push path
 - `contents`: one file at a time, as GitHub's contents API
 - `proposals`: changes proposed as pull requests, from the reader's fork when they may not write

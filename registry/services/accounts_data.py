@@ -156,6 +156,19 @@ def list_users(c: Container, actor: Actor, query: str | None, page: int, per_pag
     return c.accounts.list_accounts(query or None, (page - 1) * per_page, per_page)
 
 
+def dashboard(c: Container, actor: Actor) -> dict[str, int]:
+    """The admin dashboard's counts: accounts, templates, and what happened lately."""
+    _admin(actor, "see the dashboard")
+    now = time.time()
+
+    def events(action: str, days: float) -> int:
+        return c.meta.events.page(EventFilter(action=action, since=now - days * 86400), 0, 1)[1]
+
+    return {"users": c.accounts.list_accounts(None, 0, 1)[1], "templates": c.meta.templates.page(None, 0, 1)[1],
+            "sign_ins_24h": events("user.signed_in", 1), "joined_7d": events("user.joined", 7),
+            "events_24h": c.meta.events.page(EventFilter(since=now - 86400), 0, 1)[1]}
+
+
 def set_disabled(c: Container, actor: Actor | None, name: str, disabled: bool) -> User:
     """Disable (every session ends, every token stops working at once) or enable a user."""
     _admin(actor, "disable or enable users")

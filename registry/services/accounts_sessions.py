@@ -8,15 +8,20 @@ passed it, `SignedIn.needs_second_factor` says so and the web layer lets it do n
 REGISTRY_REQUIRE_2FA asks this user for a factor they lack, `must_enrol` says so. Passing a
 factor, or any change of privilege, gives the session a new secret (`rotate`): a secret seen
 before the change is worth nothing after it.
+
+A session begun with an API token (`start_with_token`: the /login form's token, SPEC's "user +
+token") acts with that token's scope, never more, and ends as soon as the token is revoked or
+expires (the next request finds it gone). Other sessions act with the user's full rights.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from .. import access
 from ..accounts import tokens
 from ..container import Container
-from ..errors import PermissionDenied, Unauthenticated
+from ..errors import PermissionDenied, TokenNotFound, Unauthenticated
 from ..events import recording
 from ..meta import User
 from ..meta.records_accounts import Account, Session
@@ -32,6 +37,7 @@ class SignedIn:
     user: User
     needs_second_factor: bool  # a factor is enrolled and this session has not passed it yet
     must_enrol: bool  # REGISTRY_REQUIRE_2FA asks this user for a factor they have not enrolled
+    scope: str = "write"  # what it may do: its token's scope, else "admin" for admins, else "write"
 
     @property
     def complete(self) -> bool:
@@ -59,17 +65,30 @@ def second_factor_required(c: Container, account: Account) -> bool:
     return policy == "all" or (policy == "admins" and account.user.is_admin)
 
 
-def _signed_in(c: Container, session: Session, account: Account) -> SignedIn:
+def _signed_in(c: Container, session: Session, account: Account, token_scope: str | None = None) -> SignedIn:
     enrolled = has_second_factor(c, account)
+    scope = token_scope or ("admin" if account.user.is_admin else "write")
     return SignedIn(session, account.user, enrolled and not session.second_factor,
-                    not enrolled and second_factor_required(c, account))
+                    not enrolled and second_factor_required(c, account), scope)
+
+
+def _token_scope(c: Container, session: Session, now: float) -> str | None:
+    """The scope of the token a token sign-in used; None when it has been revoked or expired."""
+    try:
+        token = c.meta.users.get_token(session.token_id or 0)
+    except TokenNotFound:
+        return None
+    if token.revoked or (token.expires_at is not None and token.expires_at < now) or token.user_id != session.user_id:
+        return None
+    return token.scope
 
 
 def start(c: Container, user: User, method: str, ip: str | None = None, user_agent: str | None = None,
-          second_factor: bool = False) -> tuple[str, SignedIn]:
-    """A new session for a user whose first factor (`method`: password, sso, passkey) just
+          second_factor: bool = False, token_id: int | None = None, token_scope: str | None = None,
+          ) -> tuple[str, SignedIn]:
+    """A new session for a user whose first factor (`method`: password, sso, passkey, token) just
     passed; its secret, for the cookie, is returned this once. `second_factor`: the method was
-    two factors on its own (a user-verified passkey)."""
+    two factors on its own (a user-verified passkey). `token_id`: see `start_with_token`."""
     now = time.time()
     secret = tokens.new_token()
     settings = c.settings
@@ -77,9 +96,29 @@ def start(c: Container, user: User, method: str, ip: str | None = None, user_age
     with recording(c) as r:
         session = c.accounts.add_session(tokens.hash_secret(secret), user.id, _clip(ip, MAX_IP),
                                          _clip(user_agent, MAX_USER_AGENT), second_factor, now,
-                                         min(now + settings.session_idle_hours * 3600, expires), expires)
+                                         min(now + settings.session_idle_hours * 3600, expires), expires,
+                                         token_id=token_id)
         r.add(user.name, "user.signed_in", None, {"method": method, "session": session.id})
-    return secret, _signed_in(c, session, c.accounts.account(user.id))
+    return secret, _signed_in(c, session, c.accounts.account(user.id), token_scope)
+
+
+MAX_TOKEN = 200  # an API token is 47 characters; anything far longer is not one
+
+
+def start_with_token(c: Container, login: str, token: str, ip: str | None = None,
+                     user_agent: str | None = None) -> tuple[str, SignedIn]:
+    """A session begun with an API token of the user `login` (username or address) names. It
+    acts with the token's scope and ends with the token; a second factor, where enrolled, still
+    follows (the token is a first factor, like a password)."""
+    if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
+        raise Unauthenticated("invalid token")
+    found = c.meta.users.find_token(access.hash_token(token.strip()))
+    actor = access.authenticate(c.meta, token.strip())  # revoked, expired, disabled: refused
+    assert actor.user is not None and found is not None
+    given = login.strip().lower() if isinstance(login, str) else ""
+    if given not in (actor.user.name, (actor.user.email or "").lower()) or not given:
+        raise Unauthenticated("that token does not belong to that user")
+    return start(c, actor.user, "token", ip, user_agent, token_id=found[0].id, token_scope=actor.scope)
 
 
 def current(c: Container, secret: str | None, now: float | None = None) -> SignedIn | None:
@@ -92,13 +131,14 @@ def current(c: Container, secret: str | None, now: float | None = None) -> Signe
     if session is None:
         return None
     account = c.accounts.account(session.user_id)
-    if not session.alive(now) or account.disabled:
+    token_scope = _token_scope(c, session, now) if session.token_id is not None else None
+    if not session.alive(now) or account.disabled or (session.token_id is not None and token_scope is None):
         c.accounts.end_session(session.user_id, session.id)
         return None
     if now - session.last_seen_at > TOUCH_EVERY:
         idle_until = min(now + c.settings.session_idle_hours * 3600, session.expires_at)
         c.accounts.touch_session(session.id, now, idle_until)
-    return _signed_in(c, session, account)
+    return _signed_in(c, session, account, token_scope)
 
 
 def rotate(c: Container, secret: str, second_factor: bool | None = None) -> tuple[str, SignedIn]:
@@ -112,7 +152,8 @@ def rotate(c: Container, secret: str, second_factor: bool | None = None) -> tupl
     c.accounts.rotate_session(signed_in.session.id, tokens.hash_secret(fresh), passed)
     session = c.accounts.find_session(tokens.hash_secret(fresh))
     assert session is not None
-    return fresh, _signed_in(c, session, c.accounts.account(signed_in.user.id))
+    return fresh, _signed_in(c, session, c.accounts.account(signed_in.user.id),
+                             signed_in.scope if session.token_id is not None else None)
 
 
 def sign_out(c: Container, secret: str | None) -> None:

@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from .. import indexing
+from .. import indexing, versions
 from ..container import Container
-from ..errors import RefNotFound, StorageError, TemplateNotFound
+from ..errors import NotFound, RefNotFound, StorageError, TemplateNotFound
 from ..events import recording
+from ..git import browse
 from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
+from ..git.repo import TemplateRepo
+from ..graphs import semver
 from ..manifests import default_head, manifest_at
 from ..meta import FINAL, MetaStore, Status, Template
-from . import guard, runs
+from . import guard, runs, updates
 
 log = logging.getLogger(__name__)
-CONTEXTS = ("validate", "index", "sandbox")
+CONTEXTS = ("validate", "index", "sandbox")  # every branch and tag tip
+SEMVER = "semver"  # tags that look like versions, besides
+ORDER = ("validate", "index", SEMVER, "sandbox")  # the order one commit's checks run in
 
 
 class NotReady(RuntimeError):
@@ -29,25 +35,55 @@ class NotReady(RuntimeError):
 TRANSIENT: tuple[type[BaseException], ...] = (StorageError, OSError, TimeoutError, NotReady)
 
 
-def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate]) -> dict[str, list[str]]:
-    """Pending statuses for each new branch or tag tip; returns {sha: contexts newly owed}."""
+def contexts_for(ref: str) -> tuple[str, ...]:
+    """The checks a new tip of `ref` owes: a version tag (1.2.0, v1.2.0) also gets `semver`."""
+    tag = ref.removeprefix("refs/tags/")
+    return CONTEXTS + (SEMVER,) if tag != ref and versions.parse(tag) is not None else CONTEXTS
+
+
+def record_push(meta: MetaStore, template: Template, updates: list[RefUpdate],
+                peel: Callable[[str], str] | None = None) -> dict[str, list[str]]:
+    """Pending statuses for each new branch or tag tip; returns {sha: contexts newly owed}. A
+    version tag's `semver` status goes on the commit it names (`peel` turns an annotated tag's
+    object id into that commit), where GitHub would show it."""
     owed: dict[str, list[str]] = {}
     for update in updates:
-        if update.is_delete or update.new in owed:
+        if update.is_delete:
             continue
+        wanted = contexts_for(update.ref)
         created = meta.checks.add_pending_statuses(template.id, update.new, CONTEXTS)
         if created:
-            owed[update.new] = created
+            owed.setdefault(update.new, []).extend(created)
+        if SEMVER in wanted:
+            commit = peel(update.new) if peel is not None else update.new
+            if meta.checks.add_pending_statuses(template.id, commit, (SEMVER,)):
+                owed.setdefault(commit, []).append(SEMVER)
     return owed
+
+
+def peeler(c: Container, template: Template) -> Callable[[str], str]:
+    """The commit an object id (an annotated tag, or a commit itself) names in `template`."""
+    def peel(sha: str) -> str:
+        with c.open_repo(template) as repo:
+            return _commit_of(repo, sha)
+    return peel
+
+
+def _commit_of(repo: TemplateRepo, sha: str) -> str:
+    try:
+        return browse.resolve_commit(repo, sha).id.decode()
+    except NotFound:  # a tag of a tree or blob: its checks stay on it
+        return sha
 
 
 def record_tips(c: Container, template: Template) -> dict[str, list[str]]:
     """Like record_push for every current tip without statuses (catching up lost pushes)."""
     with c.open_repo(template) as repo:
-        tips = {sha for ref, sha in repo.doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/"))}
-    fake = [RefUpdate("refs/heads/_", ZERO_SHA, sha) for sha in sorted(tips)
-            if not c.meta.checks.has_statuses(template.id, sha)]
-    return record_push(c.meta, template, fake)
+        tips = sorted((ref, sha) for ref, sha in repo.doc.refs.items() if ref.startswith(("refs/heads/", "refs/tags/")))
+        commits = {sha: _commit_of(repo, sha) for ref, sha in tips if SEMVER in contexts_for(ref)}
+    fake = [RefUpdate(ref, ZERO_SHA, sha) for ref, sha in tips
+            if not c.meta.checks.has_statuses(template.id, sha) or sha in commits]
+    return record_push(c.meta, template, fake, lambda sha: commits.get(sha, sha))
 
 
 def run(c: Container, context: str, template_id: str, sha: str) -> Status | None:
@@ -120,8 +156,63 @@ def _sandbox(c: Container, template: Template, sha: str) -> Status:
     return runs.execute(c, runs.for_push(c, template, sha).id)
 
 
+def _semver(c: Container, template: Template, sha: str) -> Status:
+    """The version tag at `sha` against the release before it (registry/graphs/semver.py); then
+    the templates that extend this one hear of the version (update pull requests)."""
+    found = semver_verdict(c, template, sha)
+    if found is None:
+        return Status(template.id, sha, SEMVER, "success", "no version tag names this commit now")
+    status, published = found
+    if published is not None:
+        try:
+            updates.publish(c, published)
+        except TRANSIENT:
+            raise  # retried: publishing is idempotent
+        except Exception:  # the verdict stands; an update that cannot be proposed is logged
+            log.exception("update pull requests for %s %s", template.full_name, published.tag)
+    return status
+
+
+def semver_verdict(c: Container, template: Template, sha: str) -> tuple[Status, updates.Published | None] | None:
+    with c.open_repo(template) as repo:
+        tags = [(v, name) for ref, value in repo.doc.refs.items() if ref.startswith("refs/tags/")
+                and (v := versions.parse(name := ref.removeprefix("refs/tags/"))) is not None
+                and (value == sha or _commit_of(repo, value) == sha)]
+        if not tags:
+            return None
+        tag = max(tags)[1]
+        previous = versions.previous(repo, tag)
+    new = _tag_manifest(c, template, tag)
+    if previous is None:
+        return (Status(template.id, sha, SEMVER, "success", f"{tag}: the first version"),
+                updates.Published(template, tag, None, semver.Verdict("none"), True))
+    verdict = semver.compare(_tag_manifest(c, template, previous), new)
+    old_v, new_v = str(versions.parse(previous)), str(versions.parse(tag))
+    bump = semver.bump(old_v, new_v)
+    ok = semver.allowed(verdict, old_v, new_v)
+    published = updates.Published(template, tag, previous, verdict, ok)
+    if ok:
+        return Status(template.id, sha, SEMVER, "success",
+                      f"{tag}: {verdict.kind} change from {previous} ({bump} bump)"), published
+    first = verdict.breaking[0]
+    summary = guard.with_more(f"{first.path}: {first.message}", len(verdict.breaking))
+    return Status(template.id, sha, SEMVER, "failure",
+                  f"{tag}: breaking change under a {bump} bump from {previous}, needs "
+                  f"{semver.needed('major', old_v)}: {summary}"[:500],
+                  [{"path": ch.path, "message": ch.message} for ch in verdict.breaking]), published
+
+
+def _tag_manifest(c: Container, template: Template, tag: str) -> Any:
+    """The manifest a version stands for: resolved (extends merged), or as stored if it is not valid."""
+    try:
+        with manifest_at(c, template, f"refs/tags/{tag}") as checked:
+            return checked.manifest or {}
+    except NotFound:
+        return {}
+
+
 RUNNERS: dict[str, Callable[[Container, Template, str], Status]] = {
-    "validate": _validate, "index": _index, "sandbox": _sandbox}
+    "validate": _validate, "index": _index, "sandbox": _sandbox, SEMVER: _semver}
 
 
 def waiting(meta: MetaStore, older_than: float) -> dict[tuple[str, str], list[str]]:

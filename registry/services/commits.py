@@ -153,20 +153,26 @@ def expect_tip(repo: TemplateRepo, branch: str, parent: str | None) -> None:
 def land(c: Container, actor: Actor, template: Template, repo: TemplateRepo, head: str, old: str,
           parent: str | None, message: str, edits: dict[str, bytes | None]) -> Committed:
     """The commit of `edits` on `parent`, landed at refs/heads/`head` (from `old`) as a push."""
-    store = repo.object_store
     objects: list[ShaFile] = []
     tree = tree_of(repo, parent, edits, objects)
     commit = make_commit(tree.id, [parent] if parent else [], author(actor), message)
     objects.append(commit)
     update = RefUpdate(f"refs/heads/{head}", old, commit.id.decode())
+    push_objects(c, actor, template, repo, update, objects)
+    files = {path: None if data is None else Blob.from_string(data).id.decode() for path, data in edits.items()}
+    return Committed(template, update.new, head, parent, message, files)
+
+
+def push_objects(c: Container, actor: Actor, template: Template, repo: TemplateRepo, update: RefUpdate,
+                 objects: list[ShaFile]) -> None:
+    """Land `update` with `objects` (the commit and what it adds) as a push by `actor`: checked,
+    stored, then announced as any push; the push path's refusal as a domain error."""
     ctx = push.context(c, actor, template)
-    got = service.receive(repo, ctx, [update], io.BytesIO(pack_of(store, objects)).read)
+    got = service.receive(repo, ctx, [update], io.BytesIO(pack_of(repo.object_store, objects)).read)
     if update not in got.accepted:
         raise _refusal(repo, update, got)
     ctx.accepted = got.accepted
     ctx.announce(repo.repo_id)
-    files = {path: None if data is None else Blob.from_string(data).id.decode() for path, data in edits.items()}
-    return Committed(template, update.new, head, parent, message, files)
 
 
 def tree_of(repo: TemplateRepo, parent: str | None, edits: dict[str, bytes | None], objects: list[ShaFile]) -> Tree:

@@ -62,11 +62,17 @@ def open_pull(c: Container, actor: Actor, owner: str, name: str, title: str, bod
     head_sha, base_sha = _tip(c, head_t, head_branch), _tip(c, base_t, base)
     if head_sha == base_sha:
         raise InvalidInput(f"no changes: {head} and {base} point at the same commit")
+    return opened(c, actor.name or "", base_t, head_t, title.strip(), body, head_branch, base, head_sha)
+
+
+def opened(c: Container, author: str, base: Template, head: Template, title: str, body: str, head_branch: str,
+           base_branch: str, head_sha: str) -> Pull:
+    """Record a pull request whose access and branches were checked (`open_pull`, or the
+    registry's own update pull requests), its event, and its refs/pull/N/head."""
     with recording(c) as r:
-        pull = c.meta.pulls.add(base_t.id, title.strip(), body, actor.name or "", head_t.id, head_branch, base,
-                               head_sha)
-        r.add(actor.name, "pull_request.opened", base_t, pull_payload(pull))
-    _set_pull_ref(c, base_t, head_t, pull.number, head_sha)
+        pull = c.meta.pulls.add(base.id, title, body, author, head.id, head_branch, base_branch, head_sha)
+        r.add(author, "pull_request.opened", base, pull_payload(pull))
+    _set_pull_ref(c, base, head, pull.number, head_sha)
     return pull
 
 

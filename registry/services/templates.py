@@ -86,8 +86,10 @@ def fork(c: Container, actor: Actor, owner: str, name: str, new_owner: str | Non
 
 
 def update(c: Container, actor: Actor, owner: str, name: str, description: str | None = None,
-           visibility: str | None = None, default_branch: str | None = None) -> Template:
-    """Change a template's description, visibility or default branch (maintainers and above)."""
+           visibility: str | None = None, default_branch: str | None = None,
+           update_pulls: bool | None = None) -> Template:
+    """Change a template's description, visibility, default branch, or whether the registry opens
+    update pull requests when its parent publishes a version (maintainers and above)."""
     template = guard.template(c, actor, owner, name, Level.MAINTAIN)
     if visibility is not None and visibility not in ("public", "private"):
         raise InvalidInput("visibility must be public or private")
@@ -97,8 +99,10 @@ def update(c: Container, actor: Actor, owner: str, name: str, description: str |
         with c.open_repo(template) as repo:
             repo.set_head(f"refs/heads/{default_branch}")
     with recording(c) as r:
-        changed = c.meta.templates.update(template.id, description=description, visibility=visibility)
-        asked = {"description": description, "visibility": visibility, "default_branch": default_branch}
+        changed = c.meta.templates.update(template.id, description=description, visibility=visibility,
+                                          update_pulls=update_pulls)
+        asked = {"description": description, "visibility": visibility, "default_branch": default_branch,
+                 "update_pulls": update_pulls}
         r.add(actor.name, "template.updated", changed, {"changes": {k: v for k, v in asked.items() if v is not None}})
     indexing.refresh(c, changed)  # readers, description or the default head may have changed
     return changed

@@ -167,3 +167,22 @@ def test_copy_buttons_copy_the_rendered_prompt(site, open_page, browser):
     nojs = open_page(site.url, js=False)
     nojs.goto("/alice/browser-edit?p:topic=whales&render=1")
     assert nojs.locator("button[data-copy]").first.is_hidden()  # no script: no dead buttons
+
+
+def test_agent_steps_are_reordered_by_dragging(site, open_page, tmp_path):
+    page = open_page(site.url)
+    _sign_in(page, site)
+    page.goto("/new?example=risk-report")
+    page.get_by_label("Name").first.fill("dragged-steps")
+    for step in ("first", "second"):
+        page.get_by_role("button", name="Add a step").click()
+        index = page.locator("#rows-step .row").count() - 1
+        page.locator(f"input[name=step-{index}-id]").fill(step)
+        page.locator(f"input[name=step-{index}-uses]").fill("llm")
+    page.locator("#step-1").drag_to(page.locator("#step-0"))
+    assert page.locator("input[name=step-0-id]").input_value() == "second"  # renumbered in the new order
+    page.get_by_role("button", name="Create template").click()
+    page.wait_for_url("**/alice/dragged-steps")
+    clone = site.clone(f"{site.url}/alice/dragged-steps.git", "alice", tmp_path / "c")
+    steps = json.loads((clone / "template.json").read_text())["agentConfig"]["steps"]
+    assert [s["id"] for s in steps] == ["second", "first"]

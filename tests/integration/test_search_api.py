@@ -89,6 +89,7 @@ def test_plain_language_british_spelling_typos_and_did_you_mean(corpus):
 @pytest.mark.parametrize("params, status", [
     ({"q": '"unbalanced'}, 400), ({"q": "x" * 10_000}, 422), ({"sort": "price"}, 422),
     ({"page": 10 ** 9}, 422), ({"per_page": 1000}, 422), ({"page": "abc"}, 422),
+    ({"industry": "\x00"}, 400), ({"q": "risk\x00"}, 400),
 ])
 def test_bad_queries_are_4xx_with_message(corpus, params, status):
     resp = _search(corpus, None, **params)
@@ -188,3 +189,30 @@ def test_the_owners_gallery_view_marks_failing_templates(tmp_path):
         web.post("/login", data={"csrf": _csrf(web.get("/login").text), "user": "alice", "token": token})
         assert "fails validate" in web.get("/", params={"owner": "alice"}).text
         assert "failing" not in httpx.get(f"{server.url}/", timeout=30).text  # hidden from the gallery
+
+
+def test_cards_show_the_prompt_excerpt_escaped_and_cut(corpus, tmp_path):
+    """The excerpt (rules.excerpt) on the API's hits and on the gallery's cards; a hostile prompt's
+    markup is text on the page, and a long one is cut there too."""
+    import html
+    import re
+
+    hostile = ('<script>alert("card")</script>\n\n<img src=x onerror=alert(1)> Obey & comply.\n' + "lorem " * 8000)
+    config = {**BASE["promptConfig"], "systemPrompt": hostile,
+              "userPromptTemplate": "Tell me about {{ portfolio }} in {{ quarter }}."}
+    sha = _push(corpus, tmp_path, "hostile-excerpt", title="Quetzalcoatl card", description="Hostile prompt.",
+                industry="retail", tags=["quetzalcoatl"], promptConfig=config)
+    _wait_indexed(corpus, "hostile-excerpt", sha)
+    [hit] = _search(corpus, None, q="quetzalcoatl").json()["results"]
+    start = '<script>alert("card")</script> <img src=x onerror=alert(1)> Obey & comply. lorem lorem'
+    assert hit["excerpt"].startswith(start) and hit["excerpt"].endswith("lorem…") and len(hit["excerpt"]) <= 201
+
+    page = httpx.get(corpus.url + "/", params={"q": "quetzalcoatl"}, timeout=30).text
+    cards = re.findall(r'<p class="excerpt"><span class="visually-hidden">Prompt: </span>(.*?)</p>', page, re.S)
+    assert [html.unescape(card) for card in cards] == [hit["excerpt"]]  # the same text, escaped
+    assert "<script>alert" not in page and "<img src=x" not in page and "&lt;script&gt;alert(" in cards[0]
+    assert page.count("lorem") < 40  # 8,000 in the prompt
+
+    plain = httpx.get(corpus.url + "/", params={"q": "loan risk scorer"}, timeout=30).text
+    assert ("You are a careful credit risk analyst. Summarise the risk of {{ portfolio }} for {{ quarter }}.</p>"
+            in plain)

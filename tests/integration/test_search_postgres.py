@@ -166,3 +166,51 @@ def test_far_fewer_matches_than_expected_are_searched_again_without_the_sample(s
     exact = small.search(query)
     small.sample_from = 0  # the planner's expectation always says: sample
     assert small.search(query) == exact and len(exact.results) == 4
+
+
+
+def test_rows_from_before_0012_have_no_excerpt_until_reindexed(tmp_path):
+    """An install upgraded to 0012 keeps its rows, their excerpt '' (the prompt is not in
+    search_docs to fill it from), until the template is indexed again or `registry reindex`.
+    The rows are made at head, then the column is taken away (0012's downgrade) and added again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from registry.container import Container
+    from registry.git.policy import RefUpdate
+    from registry.git.write import commit_files
+    from registry.meta.db import HEAD, engine_of
+    from registry.services import checks, gallery, push, templates, users
+    from tests.migration_checks import config, upgrade_to
+    from tests.unit.usecases import manifest_files
+
+    want = "You are a careful credit risk analyst. Summarise the risk of {{ portfolio }} for {{ quarter }}."
+    with pg_database(migrated=True) as url:
+        c = Container.build(Settings(data_dir=tmp_path / "data", database_url=url))
+        try:
+            users.add_user(c, "alice")
+            alice = users.authenticate(c, users.create_token(c, "alice", "write"))
+            for name in ("risk", "later"):
+                t = templates.create(c, alice, name)
+                with c.open_repo(t) as repo:
+                    old = repo.ref_value("refs/heads/main")
+                    sha = commit_files(repo, manifest_files(), "edit\n", "T <t@example.com>", "main")
+                push.landed(c, t, [RefUpdate("refs/heads/main", old, sha)])
+                checks.run(c, "index", t.id, sha)
+
+            def excerpts() -> dict[str, str]:
+                return {h.name: h.excerpt for h in gallery.search(c, alice, owner="alice").results}
+
+            assert excerpts() == {"risk": want, "later": want}
+            with engine_of(c.meta).connect() as conn:
+                command.downgrade(config(conn), "0011")
+                conn.commit()
+                upgrade_to(conn, HEAD)
+                assert conn.execute(text("SELECT count(*) FROM search_docs WHERE excerpt = ''")).scalar_one() == 2
+            assert excerpts() == {"risk": "", "later": ""}  # still found, without an excerpt
+            gallery.star(c, alice, "alice", "later", True)  # indexed again (as by a push, a rating, its settings)
+            assert excerpts() == {"risk": "", "later": want}
+            assert gallery.reindex(c) == 2  # registry reindex
+            assert excerpts() == {"risk": want, "later": want}
+        finally:
+            c.close()

@@ -32,7 +32,8 @@ def test_login_sets_a_strict_session_cookie(local_env):
     page = client.get("/login")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self';" in csp and "unsafe" not in csp  # the passkey script, from this site only
     bad = client.post("/login", data={"csrf": _csrf(page.text), "user": "alice", "token": "rgt_wrong"})
     assert bad.status_code == 401 and "invalid token" in bad.text
     other = client.post("/login", data={"csrf": _csrf(page.text), "user": "bob", "token": local_env.tokens["alice"]})
@@ -83,7 +84,8 @@ def test_hostile_repository_content_is_escaped(local_env, tmp_path):
              alice.get("/alice/hostile-page/pulls/1").text, alice.get("/alice/hostile-page/pulls/1?view=split").text]
     for html in pages:
         assert "<script>alert" not in html and "<img src=x" not in html and "<svg/onload" not in html
-        assert html.count("<svg") == html.count('<svg class="usage"')  # only the usage chart is SVG
+        # only the usage chart and the diagrams the server draws are SVG
+        assert html.count("<svg") == html.count('<svg class="usage"') + html.count('class="diagram" role="img"')
         assert 'href="javascript:' not in html.lower() and "<b>bold" not in html
     home, _, pull, _ = pages
     assert escape(XSS_TITLE) in home and "<strong>credit risk</strong>" in home  # markdown still renders

@@ -9,19 +9,12 @@ import httpx
 import pytest
 
 from tests.gitcli import git
+from tests.webclient import csrf as _csrf
+from tests.webclient import signed_in as _login
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def _login(env, user: str) -> httpx.Client:
-    client = httpx.Client(base_url=env.url, timeout=30, headers={"Origin": env.url})
-    form = {"csrf": _csrf(client.get("/login").text), "user": user, "token": env.tokens[user], "next": "/"}
-    assert client.post("/login", data=form).status_code == 303
-    return client
 
 
 def _fields(html: str) -> dict[str, str]:

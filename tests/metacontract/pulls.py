@@ -40,3 +40,17 @@ class TestPullRepository:
         assert [(c["body"], c["review_id"], c["path"], c["line"]) for c in comments] == [
             ("nit", rid, "a.txt", 2), ("hello", None, None, None)]
         assert cm["id"] == comments[1]["id"] and cm["author"] == "dave"
+
+    def test_reviews_and_comments_of_several_pulls_at_once(self, meta):
+        add_template(meta)
+        for title in ("one", "two", "three"):
+            meta.pulls.add("alice-t", title, "", "bob", "alice-t", "feature", "main", SHA)
+        meta.pulls.add_review("alice-t", 1, "carol", "APPROVE", "a", SHA, [])
+        meta.pulls.add_review("alice-t", 3, "carol", "COMMENT", "b", SHA, [])
+        meta.pulls.add_review("alice-t", 3, "dave", "REQUEST_CHANGES", "c", SHA, [])
+        meta.pulls.add_comment("alice-t", 2, "dave", "hello", None, None, None, SHA)
+        reviews = meta.pulls.reviews_of("alice-t", [1, 2, 3, 4])
+        assert {n: [r["body"] for r in rs] for n, rs in reviews.items()} == {1: ["a"], 2: [], 3: ["b", "c"], 4: []}
+        comments = meta.pulls.comments_of("alice-t", [2, 3])
+        assert {n: [c["body"] for c in cs] for n, cs in comments.items()} == {2: ["hello"], 3: []}
+        assert meta.pulls.reviews_of("alice-t", []) == {} and meta.pulls.comments_of("other-t", [1]) == {1: []}

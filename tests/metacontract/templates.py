@@ -100,3 +100,27 @@ class TestTemplateRepository:
             meta.pulls.get("alice-t", 1)
         with pytest.raises(RunNotFound):
             meta.checks.get_run(run.id)
+
+
+class TestDependencyRecords:
+    def test_extends_is_recorded_per_template_and_read_back_by_parent(self, meta):
+        for owner, name in [("alice", "base"), ("bob", "child"), ("carol", "child"), ("dave", "other")]:
+            add_template(meta, owner, name)
+        meta.templates.set_extends("carol-child", "alice/base", "~1.2", SHA)
+        meta.templates.set_extends("bob-child", "alice/base", "v1.0.0", SHA)
+        meta.templates.set_extends("dave-other", "bob/child", "main", SHA)
+        assert [(t.full_name, ref) for t, ref in meta.templates.dependents("alice/base")] == [
+            ("bob/child", "v1.0.0"), ("carol/child", "~1.2")]
+        meta.templates.set_extends("bob-child", "alice/base", "^2", SHA)  # an upsert
+        meta.templates.set_extends("carol-child", None, "", SHA)  # no longer extends anything
+        assert [(t.full_name, ref) for t, ref in meta.templates.dependents("alice/base")] == [("bob/child", "^2")]
+        meta.templates.delete("bob-child")
+        assert meta.templates.dependents("alice/base") == []
+        assert [t.full_name for t, _ in meta.templates.dependents("bob/child")] == ["dave/other"]
+
+    def test_update_pulls_is_on_until_turned_off(self, meta):
+        add_template(meta)
+        assert meta.templates.get_by_id("alice-t").update_pulls is True
+        assert meta.templates.update("alice-t", update_pulls=False).update_pulls is False
+        assert meta.templates.get("alice", "t").update_pulls is False
+        assert meta.templates.update("alice-t", description="x").update_pulls is False

@@ -21,18 +21,18 @@ def test_a_page_hears_its_templates_pushes_reviews_comments_and_checks_and_nothi
     pull = pulls.open_pull(w.c, w.alice, "alice", "risk", "Feature", "", "feature", "main")
     merging.comment(w.c, w.bob, "alice", "risk", pull.number, "Looks good", None, None, "RIGHT")
     merging.review(w.c, w.bob, "alice", "risk", pull.number, "APPROVE", "ok", [])
-    heard = [item for e in news.read(w.c, since) if (item := news.news(w.c, w.carol, page, e)) is not None]
+    heard = [item for e in news.read(w.c, since) if (item := news.news(w.c, w.carol, page, e, "alice", "risk")) is not None]
     texts = [h["text"] for h in heard]
     assert texts == ["alice pushed to main", "alice pushed to feature", "alice opened pull request #1",
                      "bob commented on #1", "bob reviewed #1: approved"], texts
     assert heard[-1]["url"] == f"/alice/risk/pulls/{pull.number}"
     one_pull = news.watch(w.c, w.carol, "alice", "risk", pull.number)
-    about = [news.news(w.c, w.carol, one_pull, e) for e in news.read(w.c, since)]
+    about = [news.news(w.c, w.carol, one_pull, e, "alice", "risk") for e in news.read(w.c, since)]
     assert [a["text"] for a in about if a] == ["alice pushed to feature", "alice opened pull request #1",
                                                "bob commented on #1", "bob reviewed #1: approved"]
     assert feature.branch == "feature"
     templates.update(w.c, w.alice, "alice", "risk", visibility="private")  # carol may no longer read it
-    assert all(news.news(w.c, w.carol, page, e) is None for e in news.read(w.c, since))
+    assert all(news.news(w.c, w.carol, page, e, "alice", "risk") is None for e in news.read(w.c, since))
 
 
 def _tip(w: World) -> str:

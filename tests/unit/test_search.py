@@ -132,9 +132,28 @@ def test_highlights_are_escaped_with_marks(make_index):
     assert ix.search(SearchQuery(q="report", owner="o")).results[0].highlights["title"] == '<mark class="hl">Reports</mark>'
 
 
+def test_hits_carry_the_start_of_the_prompt_as_plain_text(make_index):
+    """Stored at indexing (rules.excerpt), read back as it is: escaping is the page's (gallery.html)."""
+    ix = make_index()
+    ix.upsert_many([
+        SearchDoc("e1", "ex", "plain", "Plain", prompt="You are\n\n  a careful   clinician.\tBe kind.\n {{ name }}"),
+        SearchDoc("e2", "ex", "hostile", "Hostile \x00\ud800", "nul \x00 and lone surrogate \udfff",
+                  readme="\x00" * 10, prompt="<b>bold</b>\x00 \u202egnp.exe\ud800 " + "x" * 100_000 + " tail"),
+        SearchDoc("e3", "ex", "none", "No prompt", readme="a readme is not a prompt"),
+    ])
+    hits = {hit.name: hit.excerpt for hit in ix.search(SearchQuery(owner="ex")).results}
+    assert hits["plain"] == "You are a careful clinician. Be kind. {{ name }}"
+    # NUL, the override and the lone surrogate dropped (PostgreSQL's text takes neither of the first and last)
+    assert hits["hostile"] == "<b>bold</b> gnp.exe " + "x" * (200 - 20) + "…"
+    assert hits["none"] == ""
+    ix.upsert(SearchDoc("e1", "ex", "plain", "Plain", prompt="Changed."))
+    assert [hit.excerpt for hit in ix.search(SearchQuery(q="plain", owner="ex")).results] == ["Changed."]
+
 
 @pytest.mark.parametrize("kwargs", [dict(q='"unbalanced'), dict(q="x" * 10_000), dict(sort="price"),
-                                    dict(page=10 ** 9), dict(per_page=0), dict(tags=tuple("abcdefghijklmnopqrstu"))])
+                                    dict(page=10 ** 9), dict(per_page=0), dict(tags=tuple("abcdefghijklmnopqrstu")),
+                                    dict(q="a\x00b"), dict(industry="\x00"), dict(use_case="x\x00"), dict(owner="\x00"),
+                                    dict(tags=("ok", "\x00"))])
 def test_bad_queries_are_invalid_input(kwargs):
     with pytest.raises(InvalidInput):
         SearchQuery(**kwargs)

@@ -177,6 +177,40 @@ def test_an_index_from_an_older_schema_is_rebuilt(w, tmp_path):
     assert gallery.search(w.c, w.anon, q="risk").total == 1 and gallery.ensure_index(w.c) is None
 
 
+def test_an_index_without_the_excerpt_is_rebuilt_and_then_shows_it(w, tmp_path):
+    """Today's schema but for one field (an index of the release before excerpts): made anew."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import Schema
+
+    from registry.search import WhooshIndex
+    from registry.search.whoosh_schema import schema
+
+    t = templates.create(w.c, w.alice, "excerpted")
+    w.commit(t, manifest_files())
+    old = tmp_path / "before-excerpts"
+    old.mkdir()
+    whoosh_index.create_in(str(old), Schema(**{name: field for name, field in schema().items() if name != "excerpt"}))
+    w.c = replace(w.c, _search=[WhooshIndex(old)])
+    assert w.c.search.needs_rebuild
+    assert gallery.ensure_index(w.c) == 1 and not WhooshIndex(old).needs_rebuild  # the next start keeps it
+    [hit] = gallery.search(w.c, w.anon, q="risk").results
+    assert hit.excerpt == "You are a careful credit risk analyst. Summarise the risk of {{ portfolio }} for {{ quarter }}."
+
+
+def test_the_excerpt_is_the_system_prompt_then_the_user_prompt_read_from_files(w):
+    t = templates.create(w.c, w.alice, "from-files")
+    config = {"systemPrompt": {"file": "prompts/system.md"}, "userPromptTemplate": {"file": "prompts/user.md"},
+              "format": "text"}
+    files = manifest_files(promptConfig=config) | {
+        "prompts/system.md": b"# Role\n\nYou   answer {in braces}.\n",
+        "prompts/user.md": ("Question: " + "\u00e9t\u00e9 " * 100).encode()}
+    sha = w.commit(t, files)
+    checks.run(w.c, "index", t.id, sha)
+    [hit] = gallery.search(w.c, w.anon, owner="alice", q="braces").results
+    assert hit.excerpt.startswith("# Role You answer {in braces}. Question: \u00e9t\u00e9 \u00e9t\u00e9")
+    assert hit.excerpt.endswith("\u00e9t\u00e9…") and len(hit.excerpt) <= 201
+
+
 def test_drafts_are_seen_by_those_who_may_write_to_them(w):
     t = templates.create(w.c, w.alice, "shared-draft")
     sha = w.commit(t, manifest_files(status="draft"))

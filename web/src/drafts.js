@@ -13,7 +13,7 @@ import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, lineNumbers, hi
          highlightActiveLineGutter, highlightSpecialChars, drawSelection } from "@codemirror/view";
 import { EditorState } from "@codemirror/state";
 import { json } from "@codemirror/lang-json";
-import { markdown } from "@codemirror/lang-markdown";
+import { markdownLanguage } from "@codemirror/lang-markdown";
 import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
 import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
 import { defaultKeymap, indentWithTab } from "@codemirror/commands";
@@ -24,7 +24,7 @@ const PALETTE = ["#1f6feb", "#b35900", "#8250df", "#1a7f37", "#cf222e", "#9a6700
 
 function language(name) {
   if (name === "json") return json();
-  if (name === "markdown") return markdown();
+  if (name === "markdown") return markdownLanguage; // alone: markdown() brings HTML, CSS and JS parsers
   if (name === "jinja2") return StreamLanguage.define(jinja2);
   return [];
 }

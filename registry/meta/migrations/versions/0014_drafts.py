@@ -4,15 +4,15 @@ conflict with every side's text.
 
 Frozen: the tables are spelled out here, not read from drafts_schema.py.
 
-Revision ID: 0011
+Revision ID: 0014
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
