@@ -81,6 +81,8 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
     finally:
         stop.set()
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
+        if system.bus is not None:
+            system.bus.close()  # the other processes stop sending it drafts' notes
     return recycle.RECYCLED if recycled.is_set() else 0
 
 
@@ -114,6 +116,8 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                     ws_max_size=ws_max_size(settings))
         system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
+        if system.bus is not None:
+            system.bus.close()
         return 0
     # The supervisor serves nothing: a container to migrate the schema and ensure the index, once,
     # before any process serves; the processes get the settings read here, not the environment.

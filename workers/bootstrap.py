@@ -70,7 +70,7 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     # container: its listeners reach them through this frame, which assigns both before returning.
     pipeline: Pipeline
     dispatcher: Dispatcher
-    bus = make(settings.redis_url) if role == "serve" else None
+    bus = make(settings.redis_url, settings.data_dir) if role == "serve" else None
     follower = DraftFollower()
     listeners = Listeners(push=(lambda template, updates: pipeline.on_push(template, updates),
                                 lambda template, updates: follower.on_push(container, template, updates)),

@@ -26,6 +26,8 @@ import logging
 import time
 from typing import Protocol
 
+from pycrdt import merge_updates
+
 from ..errors import NotFound
 from ..meta import DraftRepository, StoredDoc
 from . import protocol, ydoc
@@ -212,16 +214,22 @@ class Room:
         return done
 
     def _stored(self, done: list[tuple[Peer, bytes, int]]) -> None:
-        senders = []
+        """Pass on what was stored: one message to each connection (a batch's updates merged into
+        one: under load, a frame per batch instead of one per keystroke; an editor hearing its own
+        update back changes nothing), one note per update to the other processes."""
+        senders: list[Peer] = []
         for sender, update, seq in done:
             self._mark(seq)
-            message = protocol.update(update)
-            for peer in self.peers:
-                if peer is not sender:
-                    peer.send(message)
             self.bus.publish(Note(self.draft_id, self.path, "update", seq, update, self.origin))
             if sender not in senders:
                 senders.append(sender)
+        if len(done) == 1:
+            message, skip = protocol.update(done[0][1]), done[0][0]
+        else:
+            message, skip = protocol.update(merge_updates(*(update for _, update, _ in done))), None
+        for peer in self.peers:
+            if peer is not skip:
+                peer.send(message)
         saved = protocol.saved(self._saved)
         for sender in senders:
             if sender in self.peers:

@@ -275,3 +275,4 @@ def test_a_server_killed_mid_session_loses_nothing_it_acknowledged(tmp_path):
             await fresh.close()
 
         asyncio.run(after())
+
