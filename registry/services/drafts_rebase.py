@@ -196,8 +196,12 @@ def merge_text(base: str, ours: str, theirs: str) -> str | None:
 
 def conflict_view(draft: Draft, conflict: DraftConflict) -> str | None:
     """The hook for the conflict resolution view: the URL of the page where `conflict` is
-    resolved hunk by hunk (and template.json by JSON path), once that view serves drafts. None
-    until then: the draft page shows every side's text and settles a file whole."""
+    resolved hunk by hunk (and template.json by JSON path, test files by case), once that view
+    serves drafts. None until then: the draft page shows every side's text and settles a file
+    whole. To plug it in: `registry.conflicts.find(store, base, ours, theirs)` over the commit
+    `conflict.base_sha`, a scratch commit of the draft's text (as `merge` makes), and
+    `conflict.theirs_sha`; `registry.resolution.contents` gives each file's chosen text, which
+    goes into the document with `ydoc.replace_text` and `resolve_conflict(..., "ours")`."""
     return None
 
 
