@@ -192,7 +192,8 @@ def test_analytics_count_views_clones_fetches_reads_stars_forks_and_runs(ev, tmp
         early = a.get("/templates/alice/counted/analytics", params={"to": "0001-01-05"})
         assert early.status_code == 200 and len(early.json()["days"]) == 1
     page = httpx.get(f"{ev.url}/alice/counted").text
-    assert "<svg" in page and 'class="usage"' in page and "page views" in page and page.count("<script") == page.count('<script src="/static/copy.js" defer>')  # only ours
+    assert "<svg" in page and 'class="usage"' in page and "page views" in page and page.count("<script") == sum(
+        page.count(f'<script src="/static/{b}.js" defer>') for b in ("copy", "news"))  # only ours
 
 
 def test_trending_puts_recent_usage_first(ev, tmp_path):
