@@ -19,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from registry.drafts import presence, protocol
 from tests.gitcli import authed, commit_file, git
 from tests.services import free_port, registry_server
+from tests.webclient import csrf, signed_in
 from tests.yclient import SocketEditor
 
 pytestmark = pytest.mark.timeout(180)
@@ -178,6 +179,38 @@ def test_a_revoked_token_and_a_role_taken_away_end_the_connection(site):
         check = await site.editor(ws, "alice")
         assert str(check.text) == PROMPT
         await check.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_browser_session_signed_out_elsewhere_ends_its_connection_and_a_foreign_page_gets_nothing(site):
+    """Signed in by cookie (the server-side session of api/web/session.py): the WebSocket works
+    from this site's pages only, and ends (4401) within a recheck once the session is signed out."""
+    site.template("live-session")
+    ws = site.draft("live-session")
+    browser = signed_in(site, "bob")
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+    async def scenario() -> None:
+        editor = SocketEditor()
+        with pytest.raises(InvalidStatus) as refused:  # the session's cookie, sent by another site's page
+            await editor.connect(ws, {"Cookie": cookie}, origin="http://evil.example")
+        assert refused.value.response.status_code == 403
+        with pytest.raises(InvalidStatus) as refused:  # the cookie without any Origin: no browser of ours
+            await editor.connect(ws, {"Cookie": cookie})
+        assert refused.value.response.status_code == 403
+        editor = SocketEditor()
+        await editor.connect(ws, {"Cookie": cookie}, origin=site.url)
+        await editor.until(lambda: editor.synced)
+        await editor.send(editor.type(0, "by cookie. "))
+        await editor.until(lambda: editor.all_saved)
+        out = browser.post("/logout", data={"csrf": csrf(browser.get("/").text)})
+        assert out.status_code in (200, 303), out.text[-300:]
+        await editor.until(lambda: editor.closed is not None, timeout=5)
+        assert editor.closed is not None and editor.closed[0] == 4401
+        with pytest.raises(InvalidStatus) as refused:
+            await SocketEditor().connect(ws, {"Cookie": cookie}, origin=site.url)
+        assert refused.value.response.status_code == 401
 
     asyncio.run(scenario())
 
