@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from tests.browser import assert_accessible, screenshot
+from tests.browser import assert_accessible, assert_fits_width, screenshot
 from tests.gitcli import commit_file, git
 from tests.keyboard import activate, fill_by_keyboard
 
@@ -184,6 +184,9 @@ def test_a_push_during_the_draft_is_merged_in_and_a_conflict_is_settled_on_the_p
     conflict.get_by_text("Theirs, at").click()
     expect(conflict).to_contain_text("Cite two sources.")
     assert_accessible(alice)
+    alice.set_viewport_size({"width": 375, "height": 800})
+    assert_fits_width(alice)  # a phone: every side of the conflict, the editor, the forms
+    alice.set_viewport_size({"width": 1280, "height": 900})
     alice.get_by_label("Message").fill("too soon")
     alice.get_by_role("button", name="Commit", exact=True).click()
     expect(alice.locator("#draft-error")).to_contain_text("settle them first")
