@@ -11,8 +11,9 @@ from . import errors, git_http, openapi, web
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
+from .refusals import open_refusals
 from .requests import RequestContext
-from .routes import contents, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
+from .routes import admin, contents, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -28,7 +29,9 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.state.base_url = base_url.rstrip("/")
     errors.install(app)
 
-    app.add_middleware(Limits, container=container, processes=processes)  # inside the counter: refusals are counted too
+    app.state.refusals = open_refusals(container.settings, processes)
+    # inside the counter: refusals are counted too
+    app.add_middleware(Limits, container=container, processes=processes, refusals=app.state.refusals)
     app.add_middleware(_CountRequests)
     app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
 
@@ -53,6 +56,7 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(tokens.router)
     app.include_router(validation.router)
     app.include_router(events.router)
+    app.include_router(admin.router)
     app.include_router(hooks.router)
     app.include_router(git_http.router)
     web.install(app)

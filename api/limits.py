@@ -31,6 +31,7 @@ from registry.errors import Unauthenticated
 from registry.services import users
 
 from . import ratestore
+from .refusals import Refusals, open_refusals, safely
 from .web.session import session_reader
 
 Scope = MutableMapping[str, Any]
@@ -55,7 +56,7 @@ class BodyTooLarge(HTTPException):
 
 
 class Limits:
-    def __init__(self, app: ASGIApp, container: Container, processes: int = 1) -> None:
+    def __init__(self, app: ASGIApp, container: Container, processes: int = 1, refusals: Refusals | None = None) -> None:
         self.app = app
         self.container = container
         settings = container.settings
@@ -65,14 +66,15 @@ class Limits:
         uri = settings.redis_url or (f"{ratestore.SCHEME}://{settings.data_dir / 'ratelimits.sqlite'}"
                                      if processes > 1 else "memory://")
         self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.storage_from_string(uri))
-        self._known: dict[str, float] = {}  # token hash -> until when it counts as valid
+        self._known: dict[str, tuple[float, str]] = {}  # token hash -> (until when it counts as valid, its user)
+        self.refusals = refusals or open_refusals(settings, processes)  # who was refused, for the admin dashboard
         self.sessions = session_reader(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        key, item = await self._bucket(scope, headers)
+        key, item, client = await self._bucket(scope, headers)
         limit_headers: list[tuple[bytes, bytes]] = []
         if item is not None:
             try:
@@ -87,6 +89,7 @@ class Limits:
                                  (b"ratelimit-reset", str(reset).encode())]
                 if not allowed:
                     REFUSED.labels(key.partition(":")[0]).inc()
+                    safely(self.refusals, client)
                     return await _answer(send, 429, "rate_limited",
                                          f"too many requests: at most {item.amount} per minute; "
                                          f"try again in {reset} s", limit_headers + [(b"retry-after", str(reset).encode())],
@@ -99,25 +102,28 @@ class Limits:
             receive = self._bounded(receive)
         await self.app(scope, receive, self._adding(send, limit_headers))
 
-    async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any]:
+    async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any, str]:
+        """(the counter's key, its limit, who the client is for people: user:NAME or ip:ADDRESS)."""
         token_hash = _token_hash(headers, self.sessions)
-        if token_hash and self.per_token is not None and await self._valid(token_hash):
-            return f"token:{token_hash[:32]}", self.per_token
+        if token_hash and self.per_token is not None and (user := await self._valid(token_hash)):
+            return f"token:{token_hash[:32]}", self.per_token, f"user:{user}"
         client = scope.get("client") or ("unknown", 0)
-        return f"ip:{client[0]}", self.per_ip
+        return f"ip:{client[0]}", self.per_ip, f"ip:{client[0]}"
 
-    async def _valid(self, token_hash: str) -> bool:
+    async def _valid(self, token_hash: str) -> str | None:
+        """The user whose valid token this is, or None."""
         now = time.monotonic()
-        if self._known.get(token_hash, 0.0) > now:
-            return True
+        until, user = self._known.get(token_hash, (0.0, ""))
+        if until > now:
+            return user
         try:
-            await run_in_threadpool(users.authenticate_hash, self.container, token_hash)
+            actor = await run_in_threadpool(users.authenticate_hash, self.container, token_hash)
         except Unauthenticated:
-            return False  # bad credentials count against the IP (and the route answers 401)
+            return None  # bad credentials count against the IP (and the route answers 401)
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[token_hash] = now + KNOWN_TTL
-        return True
+        self._known[token_hash] = (now + KNOWN_TTL, actor.name or "")
+        return actor.name or ""
 
     def _bounded(self, receive: Receive) -> Receive:
         seen = 0

@@ -16,7 +16,7 @@ from typing import Protocol
 from registry.container import Container
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
-from registry.services import audit, checks, hooks, templates
+from registry.services import audit, checks, hooks, operations, templates
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,10 @@ class Pipeline:
         handed += sum(self.submit_delivery(d.id, d.attempts) for d in hooks.due(self.container))
         if full:
             audit.prune(self.container)
+            try:  # at most once an hour, on whichever node gets there first
+                operations.measure_storage(self.container)
+            except Exception as exc:
+                log.warning("could not measure storage: %s", exc)
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
         return handed + sum(self.submit_run(run.id) for run in self.container.meta.checks.queued_runs(older_than))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import authoring, editing, files, forms, pages, reference, settings, uploads
+from . import admin, authoring, editing, files, forms, pages, reference, settings, uploads
 
 
 def install(app: FastAPI) -> None:
@@ -14,6 +14,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(reference.router)
     app.include_router(settings.router)  # before pages: /settings/tokens is no template
+    app.include_router(admin.router)  # /admin is no template either
     app.include_router(authoring.router)  # /new, before /{owner}/{name}
     app.include_router(forms.router)
     app.include_router(files.router)

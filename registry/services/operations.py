@@ -1,9 +1,26 @@
-"""What operators' metrics read: queue depths, check latency from push, webhook outcomes."""
+"""What operators' metrics and the admin dashboard read: queue depths, check latency from push,
+webhook outcomes, and what the registry takes on disk.
+
+Storage used is measured by listing the blob store (a request per thousand blobs on S3), so it
+is not measured per scrape or per page: the reconciler's full pass measures it when the last
+measurement is older than STORAGE_MAX_AGE, and keeps it in a small blob every node reads."""
 from __future__ import annotations
 
-from ..container import Container
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from ..container import Container
+from ..errors import NotFound, StorageError
+from ..meta import db
+
+log = logging.getLogger(__name__)
 LATENCY_BOUNDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
+STORAGE_KEY = "ops/storage.json"
+STORAGE_MAX_AGE = 3600.0
 
 
 def queue_depths(c: Container) -> dict[str, int]:
@@ -22,3 +39,55 @@ def check_latencies(c: Container) -> dict[str, tuple[list[int], float, int]]:
 
 def delivery_counts(c: Container) -> dict[str, int]:
     return c.meta.events.delivery_counts()
+
+
+@dataclass(frozen=True)
+class Stored:
+    blobs: int
+    bytes: int
+    at: float  # when measured
+
+
+def stored_bytes(c: Container) -> Stored | None:
+    """The last measurement of the blob store (repositories' packs and refs), None before the first."""
+    try:
+        return Stored(**json.loads(c.blobs.get(STORAGE_KEY).data))
+    except (NotFound, StorageError, ValueError, TypeError):
+        return None
+
+
+def measure_storage(c: Container, max_age: float = STORAGE_MAX_AGE) -> Stored | None:
+    """Measure the blob store again when the last measurement is older than `max_age`."""
+    last = stored_bytes(c)
+    if last is not None and time.time() - last.at < max_age:
+        return last
+    started = time.monotonic()
+    blobs, size = c.blobs.usage("repos/")
+    measured = Stored(blobs, size, time.time())
+    c.blobs.put(STORAGE_KEY, json.dumps(asdict(measured)).encode())
+    log.info("storage measured: %d blobs, %d bytes, in %.1f s", blobs, size, time.monotonic() - started)
+    return measured
+
+
+def disk(c: Container) -> tuple[int, int] | None:
+    """(free, total) bytes of the file system holding the data dir."""
+    try:
+        usage = shutil.disk_usage(c.settings.data_dir)
+    except OSError:
+        return None
+    return usage.free, usage.total
+
+
+def metadata_bytes(c: Container) -> int | None:
+    """The metadata database's size: its files (SQLite), or as PostgreSQL reports it."""
+    found = c.meta.stats.database_bytes()
+    if found is not None:
+        return found
+    path = db.url_for(c.settings).removeprefix("sqlite:///")
+    total = 0
+    for suffix in ("", "-wal"):
+        try:
+            total += Path(path + suffix).stat().st_size
+        except OSError:
+            continue
+    return total or None
