@@ -1,13 +1,17 @@
 """The app factory: one Container, the error table, git smart HTTP and the JSON API."""
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+import hmac
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
+from registry import telemetry
 from registry.container import Container
 
 from . import errors, git_http, openapi, web
+from .accesslog import AccessLog
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
@@ -33,7 +37,12 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     # inside the counter: refusals are counted too
     app.add_middleware(Limits, container=container, processes=processes, refusals=app.state.refusals)
     app.add_middleware(_CountRequests)
-    app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
+    app.add_middleware(AccessLog)  # one line per request, with its id, its trace id and its caller
+    app.add_middleware(RequestContext, container=container)  # every request has its id
+    if telemetry.enabled():  # outermost: the request's span holds everything else
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
 
     @app.get("/healthz")
     async def healthz() -> Health:  # async: never queued behind slow calls in the thread pool
@@ -42,7 +51,11 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     @app.get("/metrics", response_class=PlainTextResponse,
              responses={200: {"description": "Prometheus text format",
                               "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
-    def metrics() -> PlainTextResponse:
+    def metrics(request: Request) -> Response:
+        """Prometheus text; with REGISTRY_METRICS_TOKEN set, only for `Authorization: Bearer` with it."""
+        if (expected := container.settings.metrics_token) and not _bearer_is(request, expected):
+            return errors.error_response(401, "unauthenticated", "/metrics needs its bearer token",
+                                         {"WWW-Authenticate": 'Bearer realm="metrics"'})
         return PlainTextResponse(render(shared).decode(), media_type=CONTENT_TYPE_LATEST)
 
     shared = shared_registry(container)
@@ -61,6 +74,11 @@ def create_app(container: Container, base_url: str, processes: int = 1) -> FastA
     app.include_router(git_http.router)
     web.install(app)
     return app
+
+
+def _bearer_is(request: Request, expected: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 class _CountRequests:

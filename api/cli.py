@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
 
 from pydantic import ValidationError
 
+from registry import logs
 from registry.errors import InvalidInput, RegistryError
 from registry.settings import get_settings
 
@@ -316,8 +316,12 @@ def _remote_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    try:
+        log_format = get_settings().log_format
+    except ValidationError:  # reported below, by the command that reads them
+        log_format = "text"
+    logs.configure(log_format)
     try:
         return args.func(args)
     except (RegistryError, ApiError) as exc:

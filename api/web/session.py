@@ -19,6 +19,8 @@ from registry.errors import PermissionDenied, Unauthenticated
 from registry.services import users
 from registry.settings import Settings, secret_key
 
+from ..accesslog import note_user
+
 COOKIE = "registry_session"
 MAX_AGE = 14 * 86400
 
@@ -83,6 +85,7 @@ def actor(request: Request) -> Actor:
             except Unauthenticated:
                 pass
         request.state.actor = cached  # the route and the page it renders ask once
+        note_user(cached.name)
     return cached
 
 
