@@ -3,6 +3,7 @@ sizes, webhook attempts made here) and figures read at scrape time that cover ev
 worker: jobs waiting per queue, push-to-final-status latency per check, deliveries by status."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
@@ -19,6 +20,8 @@ PUSH_BYTES = Histogram("registry_push_bytes", "Size of git push requests (bytes 
 class _Shared(Collector):
     def __init__(self, container: Container) -> None:
         self.container = container
+        self._read_at = float("-inf")
+        self._last: operations.Stored | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         c = self.container
@@ -38,6 +41,23 @@ class _Shared(Collector):
         for status, n in sorted(operations.delivery_counts(c).items()):
             hooks.add_metric([status], n)
         yield hooks
+        if (disk := operations.disk(c)) is not None:  # statvfs: free, total
+            yield GaugeMetricFamily("registry_data_disk_free_bytes", "Free bytes on the data dir's file system",
+                                    value=disk[0])
+            yield GaugeMetricFamily("registry_data_disk_total_bytes", "Size of the data dir's file system",
+                                    value=disk[1])
+        if (stored := self._stored()) is not None:
+            yield GaugeMetricFamily("registry_storage_bytes", "Bytes of repository blobs, as last measured (hourly)",
+                                    value=stored.bytes)
+            yield GaugeMetricFamily("registry_storage_measured_timestamp_seconds",
+                                    "When the repository blobs were last measured", value=stored.at)
+
+    def _stored(self) -> operations.Stored | None:
+        """The last storage measurement, read from its blob at most once a minute per process."""
+        now = time.monotonic()
+        if now - self._read_at > 60:
+            self._read_at, self._last = now, operations.stored_bytes(self.container)
+        return self._last
 
 
 def render(registry: CollectorRegistry) -> bytes:
