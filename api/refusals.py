@@ -1,8 +1,9 @@
 """Who the rate limits refused: per UTC day, each client (`ip:ADDRESS` or `user:NAME`) with how
-many of its requests were refused and when last, for the admin dashboard. Kept where the limits'
-own counters are, so every process and node adds to one record: in Redis with
-REGISTRY_REDIS_URL, in the data dir's rate-limit file beside `serve --workers N`, else in this
-process's memory. Eight days are kept; a lost record costs a dashboard line, never a request.
+many of its requests were refused and when last, for the admin dashboard. Kept where every
+process and node adds to one record, as the limits' own counters are: in Redis with
+REGISTRY_REDIS_URL, in a file of the data dir beside `serve --workers N` (its own, so recording
+a refusal never holds the counters' lock), else in this process's memory. Eight days are kept;
+a lost record costs a dashboard line, never a request.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class MemoryRefusals:
 
 
 class SQLiteRefusals:
-    """In the rate-limit file that `serve --workers N`'s processes share (api/ratestore.py)."""
+    """In a file of the data dir that `serve --workers N`'s processes share, beside the limits' own."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -131,7 +132,7 @@ def open_refusals(settings: Settings, processes: int) -> Refusals:
     if settings.redis_url:
         return RedisRefusals(settings.redis_url)
     if processes > 1:
-        return SQLiteRefusals(str(settings.data_dir / "ratelimits.sqlite"))
+        return SQLiteRefusals(str(settings.data_dir / "refusals.sqlite"))  # its own file: never in the counters' way
     return MemoryRefusals()
 
 
