@@ -22,6 +22,9 @@ class _Shared(Collector):
         self.container = container
         self._read_at = float("-inf")
         self._last: operations.Stored | None = None
+        self.latency = operations.LatencyHistogram()  # grows by what ended since the last scrape
+        self._counted_at = float("-inf")
+        self._counted: dict[str, int] = {}
 
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         c = self.container
@@ -33,12 +36,12 @@ class _Shared(Collector):
         latency = HistogramMetricFamily("registry_check_latency_seconds",
                                         "From a push (its checks recorded pending) to each check's final status",
                                         labels=["context"])
-        for context, (counts, total, n) in sorted(operations.check_latencies(c).items()):
+        for context, (counts, total, n) in sorted(self.latency.read(c).items()):
             buckets = [(str(b), v) for b, v in zip(operations.LATENCY_BOUNDS, counts, strict=True)]
             latency.add_metric([context], buckets + [("+Inf", n)], total)
         yield latency
         hooks = GaugeMetricFamily("registry_webhook_deliveries", "Webhook deliveries by status", labels=["status"])
-        for status, n in sorted(operations.delivery_counts(c).items()):
+        for status, n in sorted(self._deliveries().items()):
             hooks.add_metric([status], n)
         yield hooks
         if (disk := operations.disk(c)) is not None:  # statvfs: free, total
@@ -51,6 +54,14 @@ class _Shared(Collector):
                                     value=stored.bytes)
             yield GaugeMetricFamily("registry_storage_measured_timestamp_seconds",
                                     "When the repository blobs were last measured", value=stored.at)
+
+    def _deliveries(self) -> dict[str, int]:
+        """Deliveries by status, counted at most once a minute per process (a count of the whole
+        table, which grows with the retention period)."""
+        now = time.monotonic()
+        if now - self._counted_at > 60:
+            self._counted_at, self._counted = now, operations.delivery_counts(self.container)
+        return self._counted
 
     def _stored(self) -> operations.Stored | None:
         """The last storage measurement, read from its blob at most once a minute per process."""

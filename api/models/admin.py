@@ -42,7 +42,7 @@ class DayStatsOut(BaseModel):
 
 class LatencyOut(BaseModel):
     context: str = Field(examples=["validate"])
-    count: int = Field(description="checks of this kind that ended in the window (the newest 5,000 at most)")
+    count: int = Field(description="checks of this kind that ended in the window (the newest 2,000 at most)")
     p50_seconds: float = Field(description="push to final status, median")
     p95_seconds: float
     max_seconds: float

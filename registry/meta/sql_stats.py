@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select, union_all
 
 from . import schema as s
 from .records import FINAL
@@ -63,16 +63,32 @@ class SqlStats(SqlRepository):
         return [TemplateUsage(f"{r[0]}/{r[1]}", {k: int(v or 0) for k, v in zip(USAGE_KINDS, r[2:], strict=True)})
                 for r in rows]
 
-    def check_outcomes(self, since: float, limit: int) -> list[CheckOutcome]:
-        """Checks that reached a final state since `since`, newest first, at most `limit`."""
-        col, t = s.statuses.c, s.templates.c
+    def check_outcomes(self, since: float, limit: int, states: tuple[str, ...] = FINAL) -> list[CheckOutcome]:
+        """Checks that reached one of `states` since `since`, newest first, at most `limit`. Read as
+        one index range per (state, enqueued) of `statuses_waiting`, each newest first and cut at
+        `limit`, then merged: never a sort of every status in the window."""
+        col = s.statuses.c
+        parts = [select(col.template_id, col.sha, col.context, col.state, col.description,
+                        (col.updated_at - col.created_at).label("took"), col.updated_at)
+                 .where(col.state == state, col.enqueued == enqueued, col.updated_at >= since)
+                 .order_by(col.updated_at.desc()).limit(limit).subquery()
+                 for state in states for enqueued in (0, 1)]
+        merged = union_all(*(select(part) for part in parts)).subquery()
+        newest = select(merged).order_by(merged.c.updated_at.desc()).limit(limit).subquery()
+        t = s.templates.c
         with self._read() as c:
-            rows = c.execute(select(t.owner, t.name, col.sha, col.context, col.state, col.description,
-                                    col.updated_at - col.created_at, col.updated_at)
-                             .join_from(s.statuses, s.templates, t.id == col.template_id)
-                             .where(col.state.in_(FINAL), col.enqueued.in_((0, 1)), col.updated_at >= since)
-                             .order_by(col.updated_at.desc()).limit(limit)).all()
+            rows = c.execute(select(t.owner, t.name, newest.c.sha, newest.c.context, newest.c.state,
+                                    newest.c.description, newest.c.took, newest.c.updated_at)
+                             .join_from(newest, s.templates, t.id == newest.c.template_id)
+                             .order_by(newest.c.updated_at.desc())).all()
         return [CheckOutcome(f"{r[0]}/{r[1]}", r[2], r[3], r[4], r[5], max(0.0, float(r[6])), float(r[7])) for r in rows]
+
+    def count_outcomes(self, since: float, states: tuple[str, ...]) -> int:
+        """How many checks reached one of `states` since `since` (index ranges only)."""
+        col = s.statuses.c
+        with self._read() as c:
+            return int(c.execute(select(func.count()).where(col.state.in_(states), col.enqueued.in_((0, 1)),
+                                                            col.updated_at >= since)).scalar_one())
 
     def delivery_failures(self, since: float, limit: int) -> tuple[dict[str, int], list[DeliveryFailure]]:
         """Deliveries that ended failed or refused since `since`: how many of each, and the newest."""

@@ -24,7 +24,8 @@ from . import guard, operations
 from .audit import TRENDING_WEIGHTS
 
 MAX_DAYS = 90
-OUTCOMES = 5000  # final checks read for latency: the newest this many in the window
+OUTCOMES = 2000  # final checks read for latency: the newest this many in the window
+FAILED = ("failure", "error")
 RECENT = 10  # failing checks and webhook failures listed
 TOP = 10
 
@@ -108,8 +109,8 @@ def site_stats(c: Container, actor: Actor, days: int = 30, rate_limited: Sequenc
         generated_at=now, days=days, users=stats.users(since), templates=stats.templates(since),
         storage=storage(c), per_day=per_day, queue_depth=operations.queue_depths(c),
         check_latency=latency(outcomes),
-        failing_checks=sum(o.state != "success" for o in outcomes),
-        failing=[o for o in outcomes if o.state != "success"][:RECENT],
+        failing_checks=stats.count_outcomes(since, FAILED),
+        failing=stats.check_outcomes(since, RECENT, FAILED),
         webhook_failures={"failed": failed_counts.get("failed", 0), "refused": failed_counts.get("refused", 0)},
         webhook_failed=failed,
         rate_limited=sorted(rate_limited, key=lambda r: (-r.refused, r.client))[:TOP],

@@ -58,6 +58,10 @@ class TestStatsRepository:
         assert 0 <= found["validate"].seconds < 60
         assert meta.stats.check_outcomes(time.time() + 60, 100) == []
         assert len(meta.stats.check_outcomes(0.0, 1)) == 1
+        assert [o.context for o in meta.stats.check_outcomes(0.0, 10, ("failure", "error"))] == ["validate"]
+        assert meta.stats.count_outcomes(0.0, ("failure", "error")) == 1
+        assert meta.stats.count_outcomes(0.0, ("success", "failure", "error")) == 2
+        assert meta.stats.count_outcomes(time.time() + 60, ("failure",)) == 0
         hook = meta.events.add_hook(t.id, "http://example.com/h", ["push"], "s", True, "alice")
         ids = meta.events.add_deliveries(None, [Outgoing(hook.id, "push", "{}")] * 3)
         for did, status in zip(ids, ("failed", "refused", "delivered"), strict=True):
