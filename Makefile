@@ -72,6 +72,9 @@ bench: install
 	$(PY) -m bench.bench_relevance
 	$(PY) -m bench.bench_bombs
 	$(PY) -m bench.bench_check
+	$(PY) -m bench.bench_backup
+	$(PY) -m bench.bench_tracing
+	$(PY) -m bench.bench_metrics
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules
