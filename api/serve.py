@@ -61,7 +61,7 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
     app = prepare(system, host, port, first=first)
     stop = threading.Event()
     board.join(slot, lambda: container.usage.flush(container.meta), stop)
-    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False, log_config=None))
     recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
     # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
     # ignored, so the pipeline's stop below still runs
@@ -104,7 +104,7 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
         _ensure_index(system.container)  # once, before the process serves
         app = prepare(system, host, port, first=True)
         print(banner, hint, sep="\n", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, log_config=None)
         system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         return 0
     # The supervisor serves nothing: a container to migrate the schema and ensure the index, once,

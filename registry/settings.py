@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # sign-in whatever happens.
     session_idle_hours: float = Field(default=72.0, gt=0)
     session_max_days: float = Field(default=14.0, gt=0)
+    # Operating it: /metrics needs `Authorization: Bearer` with this token when set; logs are one
+    # line per request and per job, as text or as one JSON object per line.
+    metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def search_backend(self) -> str:

@@ -8,6 +8,7 @@ from .base import (
     EventRepository,
     MetaStore,
     PullRepository,
+    StatsRepository,
     TemplateRepository,
     UserRepository,
 )
@@ -31,7 +32,8 @@ from .records import (
 from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .sql import SqlMetaStore
 
-__all__ = ["ActivityRepository", "CheckRepository", "EventRepository", "PullRepository", "TemplateRepository",
+__all__ = ["ActivityRepository", "CheckRepository", "EventRepository", "PullRepository", "StatsRepository",
+           "TemplateRepository",
            "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
            "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
            "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

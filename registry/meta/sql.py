@@ -15,13 +15,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from .base import ActivityRepository, CheckRepository, EventRepository, PullRepository, TemplateRepository, UserRepository
+from .base import (
+    ActivityRepository,
+    CheckRepository,
+    EventRepository,
+    PullRepository,
+    StatsRepository,
+    TemplateRepository,
+    UserRepository,
+)
 from .sql_accounts import SqlAccountRepository
 from .sql_activity import SqlActivity
 from .sql_base import Database
 from .sql_checks import SqlChecks
 from .sql_events import SqlEvents
 from .sql_pulls import SqlPulls
+from .sql_stats import SqlStats
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
 
@@ -38,6 +47,7 @@ class SqlMetaStore:
         self.activity: ActivityRepository = SqlActivity(self.db)
         self.events: EventRepository = SqlEvents(self.db)
         self.accounts: AccountRepository = SqlAccountRepository(self.db)
+        self.stats: StatsRepository = SqlStats(self.db)
 
     @property
     def engine(self) -> Engine:
