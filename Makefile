@@ -76,6 +76,9 @@ bench: install
 	$(PY) -m bench.bench_web_vitals
 	$(PY) -m bench.bench_graphql
 	$(PY) -m bench.bench_drafts
+	$(PY) -m bench.bench_backup
+	$(PY) -m bench.bench_tracing
+	$(PY) -m bench.bench_metrics
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache tests/js/node_modules

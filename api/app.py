@@ -2,24 +2,42 @@
 from __future__ import annotations
 
 import collections
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter
 
+from registry import telemetry
 from registry.container import Container
 from registry.drafts.bus import Bus, NoBus
 from registry.drafts.limits import Limits as DraftLimits
 from registry.drafts.rooms import Rooms
 
 from . import drafts_socket, errors, git_http, graphql, openapi, ratestore, web
+from .accesslog import AccessLog
 from .limits import Limits
 from .metrics import render, shared_registry
 from .models.common import Health
+from .refusals import open_refusals
 from .requests import RequestContext
-from .routes import account, contents, drafts, events, gallery, graphs, hooks, pulls, runs, templates, tokens, validation
+from .routes import (
+    account,
+    admin,
+    contents,
+    drafts,
+    events,
+    gallery,
+    graphs,
+    hooks,
+    pulls,
+    runs,
+    templates,
+    tokens,
+    validation,
+)
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
@@ -47,9 +65,16 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
 
     # request limits, sign-in throttling and GraphQL's cost budgets count in one store
     store = app.state.counters = ratestore.storage_for(container.settings, processes)
-    app.add_middleware(Limits, container=container, store=store)  # inside the counter: refusals are counted too
+    app.state.refusals = open_refusals(container.settings, processes)
+    # inside the counter: refusals are counted too
+    app.add_middleware(Limits, container=container, store=store, refusals=app.state.refusals, processes=processes)
     app.add_middleware(_CountRequests)
-    app.add_middleware(RequestContext, container=container)  # outermost: every request has its id
+    app.add_middleware(AccessLog)  # one line per request, with its id, its trace id and its caller
+    app.add_middleware(RequestContext, container=container)  # every request has its id
+    if telemetry.enabled():  # outermost: the request's span holds everything else
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        app.add_middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])
 
     @app.get("/healthz")
     async def healthz() -> Health:  # async: never queued behind slow calls in the thread pool
@@ -58,7 +83,11 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     @app.get("/metrics", response_class=PlainTextResponse,
              responses={200: {"description": "Prometheus text format",
                               "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
-    def metrics() -> PlainTextResponse:
+    def metrics(request: Request) -> Response:
+        """Prometheus text; with REGISTRY_METRICS_TOKEN set, only for `Authorization: Bearer` with it."""
+        if (expected := container.settings.metrics_token) and not _bearer_is(request, expected):
+            return errors.error_response(401, "unauthenticated", "/metrics needs its bearer token",
+                                         {"WWW-Authenticate": 'Bearer realm="metrics"'})
         return PlainTextResponse(render(shared).decode(), media_type=CONTENT_TYPE_LATEST)
 
     shared = shared_registry(container)
@@ -73,6 +102,7 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.include_router(account.router)
     app.include_router(validation.router)
     app.include_router(events.router)
+    app.include_router(admin.router)
     app.include_router(hooks.router)
     app.include_router(drafts.router)
     app.include_router(drafts_socket.router)
@@ -90,6 +120,11 @@ def _rooms(container: Container, bus: Bus, processes: int) -> Rooms:
     return Rooms(container.meta.drafts, bus, DraftLimits(s.draft_max_message_bytes, s.draft_messages_per_second,
                                                          s.draft_bytes_per_second, s.draft_max_text_bytes),
                  poll_seconds=poll)
+
+
+def _bearer_is(request: Request, expected: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 class _CountRequests:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
 
 from pydantic import ValidationError
 
+from registry import logs
 from registry.errors import InvalidInput, RegistryError
 from registry.settings import get_settings
 
@@ -164,6 +164,39 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from registry.services import backups
+
+    r = backups.backup(container_from_env(), args.dest, progress=_stderr)
+    print(f"backup {r.stamp}: {r.templates} templates, {r.packs_copied} packs copied "
+          f"({r.bytes_copied} bytes), {r.packs_reused} already there, {r.total_bytes} bytes in all, "
+          f"{r.seconds:.1f} s" + (f"; {r.deleted} deleted meanwhile" if r.deleted else ""))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from registry.services import backups
+
+    r = backups.restore_backup(get_settings(), args.src, args.force, args.snapshot, progress=_stderr)
+    print(f"restored {r.stamp}: {r.templates} templates, {r.packs} packs ({r.bytes} bytes), {r.seconds:.1f} s; "
+          "run `registry verify` to check every template")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from registry.services import backups
+
+    report = backups.verify_all(container_from_env(), progress=_stderr)
+    for problem in report.problems:
+        print(f"{problem.template}: {problem.message}")
+    print(f"{report.templates} templates checked, {len(report.problems)} problems", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="registry", description="Git-backed registry for prompt templates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -254,6 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--until", metavar="ISO-DATE")
     audit.add_argument("--limit", type=int, default=1000, help="the newest this many (default 1000)")
     audit.set_defaults(func=cmd_audit)
+    backup = sub.add_parser("backup", help="a consistent copy of the metadata, packs and refs while the registry "
+                                           "serves; packs already in DEST are not copied again")
+    backup.add_argument("dest", help="a directory or s3://bucket/prefix")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put back the newest backup in SRC (stop the registry first)")
+    restore.add_argument("src", help="a directory or s3://bucket/prefix that `registry backup` wrote")
+    restore.add_argument("--force", action="store_true", help="restore over a data dir, database or bucket "
+                                                              "that already holds a registry")
+    restore.add_argument("--snapshot", metavar="STAMP", help="a snapshot other than the newest")
+    restore.set_defaults(func=cmd_restore)
+    verify = sub.add_parser("verify", help="check every template: refs resolve, git fsck --strict clean, "
+                                           "metadata matches refs; exit 1 on any problem")
+    verify.set_defaults(func=cmd_verify)
     gc = sub.add_parser("gc", help="repack repos and drop packs no repo names")
     gc.add_argument("--grace-seconds", type=float, default=3600.0,
                     help="keep unnamed packs younger than this (a push may be about to name them)")
@@ -270,8 +316,12 @@ def _remote_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    try:
+        log_format = get_settings().log_format
+    except ValidationError:  # reported below, by the command that reads them
+        log_format = "text"
+    logs.configure(log_format)
     try:
         return args.func(args)
     except (RegistryError, ApiError) as exc:

@@ -14,6 +14,8 @@ from registry.container import Container
 from registry.errors import Unauthenticated
 from registry.services import users
 
+from .accesslog import note_user
+
 # A pull request number or a token id in a path: what the databases' integer columns hold, so an
 # out-of-range number is a 422 and never reaches SQL (where it overflowed into a 500).
 RowNumber = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -37,7 +39,9 @@ def actor_from_header(c: Container, header: str | None, allow_basic: bool = True
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme in ("bearer", "token"):
-        return users.authenticate(c, value.strip())
+        actor = users.authenticate(c, value.strip())
+        note_user(actor.name)
+        return actor
     if scheme == "basic" and allow_basic:
         try:
             user, _, token = base64.b64decode(value.strip()).decode().partition(":")
@@ -48,6 +52,7 @@ def actor_from_header(c: Container, header: str | None, allow_basic: bool = True
         actor = users.authenticate(c, token)
         if user and user not in (actor.name, "token", "x-access-token"):
             raise Unauthenticated("the token does not belong to that user")
+        note_user(actor.name)
         return actor
     raise Unauthenticated("unsupported Authorization scheme")
 

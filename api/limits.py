@@ -31,6 +31,7 @@ from registry.container import Container
 from registry.errors import Unauthenticated
 from registry.services import accounts_sessions, users
 
+from .refusals import Refusals, open_refusals, safely
 from .web.session import session_secret
 
 Scope = MutableMapping[str, Any]
@@ -55,7 +56,8 @@ class BodyTooLarge(HTTPException):
 
 
 class Limits:
-    def __init__(self, app: ASGIApp, container: Container, store: Storage) -> None:
+    def __init__(self, app: ASGIApp, container: Container, store: Storage, refusals: Refusals | None = None,
+                 processes: int = 1) -> None:
         self.app = app
         self.container = container
         settings = container.settings
@@ -63,13 +65,15 @@ class Limits:
         self.per_ip = RateLimitItemPerMinute(settings.rate_limit_anonymous) if settings.rate_limit_anonymous else None
         self.per_token = RateLimitItemPerMinute(settings.rate_limit_token) if settings.rate_limit_token else None
         self.limiter = strategies.SlidingWindowCounterRateLimiter(store)
-        self._known: dict[str, float] = {}  # token or session hash -> until when it counts as valid
+        # token or session hash -> (until when it counts as valid, its user)
+        self._known: dict[str, tuple[float, str]] = {}
+        self.refusals = refusals or open_refusals(settings, processes)  # who was refused, for the admin dashboard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        key, item = await self._bucket(scope, headers)
+        key, item, client = await self._bucket(scope, headers)
         limit_headers: list[tuple[bytes, bytes]] = []
         if item is not None:
             try:
@@ -84,6 +88,7 @@ class Limits:
                                  (b"ratelimit-reset", str(reset).encode())]
                 if not allowed:
                     REFUSED.labels(key.partition(":")[0]).inc()
+                    safely(self.refusals, client)
                     return await _answer(send, 429, "rate_limited",
                                          f"too many requests: at most {item.amount} per minute; "
                                          f"try again in {reset} s", limit_headers + [(b"retry-after", str(reset).encode())],
@@ -96,36 +101,42 @@ class Limits:
             receive = self._bounded(receive)
         await self.app(scope, receive, self._adding(send, limit_headers))
 
-    async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any]:
+    async def _bucket(self, scope: Scope, headers: dict[str, str]) -> tuple[str, Any, str]:
+        """(the counter's key, its limit, who the client is for people: user:NAME or ip:ADDRESS)."""
         token_hash = _token_hash(headers)
         secret = None if token_hash else session_secret(headers.get("cookie", ""))
         if self.per_token is not None:
-            if token_hash and await self._valid(token_hash, None):
-                return f"token:{token_hash[:32]}", self.per_token
+            if token_hash and (user := await self._valid(token_hash, None)) is not None:
+                return f"token:{token_hash[:32]}", self.per_token, f"user:{user}"
             if secret:
                 session_hash = hashlib.sha256(secret.encode()).hexdigest()
-                if await self._valid(session_hash, secret):
-                    return f"session:{session_hash[:32]}", self.per_token
+                if (user := await self._valid(session_hash, secret)) is not None:
+                    return f"session:{session_hash[:32]}", self.per_token, f"user:{user}"
         client = scope.get("client") or ("unknown", 0)
-        return f"ip:{client[0]}", self.per_ip
+        return f"ip:{client[0]}", self.per_ip, f"ip:{client[0]}"
 
-    async def _valid(self, credential_hash: str, session: str | None) -> bool:
-        """Whether the token (its hash), or the session (its secret), is a live credential."""
+    async def _valid(self, credential_hash: str, session: str | None) -> str | None:
+        """The user whose live credential this is (a token by its hash, or a session by its
+        secret), or None."""
         now = time.monotonic()
-        if self._known.get(credential_hash, 0.0) > now:
-            return True
+        until, user = self._known.get(credential_hash, (0.0, ""))
+        if until > now:
+            return user
         if session is not None:
-            if await run_in_threadpool(accounts_sessions.current, self.container, session) is None:
-                return False
+            signed_in = await run_in_threadpool(accounts_sessions.current, self.container, session)
+            if signed_in is None:
+                return None
+            user = signed_in.user.name
         else:
             try:
-                await run_in_threadpool(users.authenticate_hash, self.container, credential_hash)
+                actor = await run_in_threadpool(users.authenticate_hash, self.container, credential_hash)
             except Unauthenticated:
-                return False  # bad credentials count against the IP (and the route answers 401)
+                return None  # bad credentials count against the IP (and the route answers 401)
+            user = actor.name or ""
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[credential_hash] = now + KNOWN_TTL
-        return True
+        self._known[credential_hash] = (now + KNOWN_TTL, user)
+        return user
 
     def _bounded(self, receive: Receive) -> Receive:
         seen = 0

@@ -67,7 +67,7 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
     app = prepare(system, host, port, first=first)
     stop = threading.Event()
     board.join(slot, lambda: container.usage.flush(container.meta), stop)
-    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+    server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False, log_config=None,
                                            ws_max_size=ws_max_size(settings)))
     recycled = recycle.watch(server, container, settings.serve_recycle_mb, stop)
     # uvicorn puts back the handlers it found and raises the signal again once it has stopped:
@@ -113,7 +113,7 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
         _ensure_index(system.container)  # once, before the process serves
         app = prepare(system, host, port, first=True)
         print(banner, hint, sep="\n", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
                     ws_max_size=ws_max_size(settings))
         system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         if system.bus is not None:

@@ -201,3 +201,17 @@ class Unavailable(StorageError):
 
     code = "unavailable"
     retry_after = 2
+
+
+class BackupError(RegistryError):
+    """A backup or restore that cannot go on: no complete backup at the source, a file whose
+    checksum is not the manifest's, a dump or restore tool that failed. Operators' commands only."""
+
+    code = "backup_error"
+
+
+class TargetNotEmpty(Conflict):
+    """`registry restore` onto a data dir, database or bucket that already holds a registry
+    (`--force` restores over it)."""
+
+    code = "target_not_empty"

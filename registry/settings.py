@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     draft_max_text_bytes: int = Field(default=1024 * 1024, gt=0)
     draft_recheck_seconds: float = Field(default=30.0, gt=0)
     draft_poll_seconds: float | None = Field(default=None, gt=0)
+    # Operating it: /metrics needs `Authorization: Bearer` with this token when set; logs are one
+    # line per request and per job, as text or as one JSON object per line.
+    metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def search_backend(self) -> str:

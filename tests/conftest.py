@@ -8,6 +8,17 @@ import pytest
 from tests.services import aws_env, make_bucket, moto_server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_token_in_any_log(tmp_path_factory) -> Iterator[None]:
+    """After every test of the session (of this xdist worker): no token it made is in any log its
+    servers, workers and commands wrote (REGISTRY_LOG_FORMAT's request and job lines included)."""
+    yield
+    from tests import secrets_seen
+
+    leaked = secrets_seen.leaks(tmp_path_factory.getbasetemp())
+    assert not leaked, "tokens in logs:\n" + "\n".join(leaked[:20])
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     with moto_server() as url:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import zygote
+from tests import secrets_seen, zygote
 
 
 class HeldPort:
@@ -149,7 +149,9 @@ class Server:
         with self.container() as c:
             for name in users:
                 accounts.add_user(c, name, is_admin=admin)
-            return {label: accounts.create_token(c, user, scope) for label, (user, scope) in tokens.items()}
+            made = {label: accounts.create_token(c, user, scope) for label, (user, scope) in tokens.items()}
+        secrets_seen.remember(*made.values())  # grepped for in every log at the session's end
+        return made
 
     def user(self, name: str, scope: str = "write", admin: bool = False) -> str:
         """A new user and a token of theirs."""
@@ -163,6 +165,8 @@ class Server:
             res = subprocess.run(args_, env=self.env, capture_output=True, text=True)
         if check and res.returncode != 0:
             raise AssertionError(f"registry {' '.join(args)} failed: {res.stderr}")
+        if args[:1] == ("token",) and args[1:2] in (("create",), ("rotate",)):
+            secrets_seen.remember(res.stdout)
         return res
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from registry import telemetry
 from registry.container import Container, Listeners
 from registry.settings import Settings
 from registry.usage import Peers
@@ -64,6 +65,8 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     `peers`: the other server processes (none when alone); `migrate`: False when the caller knows
     the schema is at its newest (a forked server process: its supervisor migrated it)."""
     bells = _bells(settings)
+    if role in ("serve", "batch", "worker"):  # before the database is opened: its engine is traced
+        telemetry.configure(role)
     if role not in QUEUEING:
         return System(role, Container.build(settings, migrate, Listeners(event=bells), peers=peers), None, processes)
     # The container announces to the pipeline, and the pipeline and its dispatcher work on the

@@ -12,6 +12,7 @@ from functools import partial
 from registry.container import Container
 from registry.services import checks
 
+from .observe import carried
 from .runtime import run_check, run_delivery, run_manual, run_repack
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,18 @@ class EmbeddedDispatcher:
             threading.Thread(target=self._loop, args=(self._hooks,), name=f"embedded-hooks-{i}", daemon=True).start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
-        self._queue.put((time.monotonic() + SETTLE, [partial(run_check, self.container, context, template_id, sha)
+        self._queue.put((time.monotonic() + SETTLE, [carried(partial(run_check, self.container, context, template_id, sha))
                                                      for context in sorted(contexts, key=checks.ORDER.index)]))
 
     def enqueue_run(self, run_id: str) -> None:
-        self._queue.put((time.monotonic() + SETTLE, [partial(run_manual, self.container, run_id)]))
+        self._queue.put((time.monotonic() + SETTLE, [carried(partial(run_manual, self.container, run_id))]))
 
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
         with self._queued_lock:
             if delivery_id in self._queued:
                 return
             self._queued.add(delivery_id)
-        self._hooks.put((0.0, [partial(self._deliver, delivery_id)]))
+        self._hooks.put((0.0, [carried(partial(self._deliver, delivery_id))]))
 
     def _deliver(self, delivery_id: str, may_retry: Callable[[], bool]) -> None:
         with self._queued_lock:
@@ -62,7 +63,7 @@ class EmbeddedDispatcher:
         run_delivery(self.container, delivery_id)
 
     def enqueue_repack(self, template_id: str) -> None:
-        self._queue.put((time.monotonic() + REPACK_SETTLE, [partial(run_repack, self.container, template_id)]))
+        self._queue.put((time.monotonic() + REPACK_SETTLE, [carried(partial(run_repack, self.container, template_id))]))
 
     def depths(self) -> dict[str, int]:
         return {"checks": self._queue.qsize() + self._settling, "hooks": self._hooks.qsize()}

@@ -7,16 +7,18 @@ long, and (on a full pass) branch and tag tips that have no statuses at all.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from registry.container import Container
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
-from registry.services import audit, checks, hooks, templates
+from registry.services import audit, checks, hooks, operations, templates
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,14 @@ class Pipeline:
     def on_push(self, template: Template, updates: list[RefUpdate]) -> None:
         owed = checks.record_push(self.container.meta, template, updates, checks.peeler(self.container, template))
         for sha, contexts in owed.items():
-            self._executor.submit(self.submit, template.id, sha, contexts)
+            self._later(self.submit, template.id, sha, contexts)
         if any(not u.is_create for u in updates):  # a deletion or a force push may have left garbage
-            self._executor.submit(self.submit_repack, template.id)
+            self._later(self.submit_repack, template.id)
+
+    def _later(self, fn: Callable[..., object], *args: object) -> None:
+        """Hand over in the background, in the context of now: the jobs queued are children of
+        the trace of the push or request that owes them."""
+        self._executor.submit(contextvars.copy_context().run, fn, *args)
 
     def submit_repack(self, template_id: str) -> None:
         """Best effort: a lost repack costs clone speed, never data, and the next push asks again."""
@@ -58,12 +65,12 @@ class Pipeline:
 
     def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
-        self._executor.submit(self.submit_run, run.id)
+        self._later(self.submit_run, run.id)
 
     def on_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded: hand them over (the reconciler retries if this fails)."""
         for delivery_id in delivery_ids:
-            self._executor.submit(self.submit_delivery, delivery_id, 0)
+            self._later(self.submit_delivery, delivery_id, 0)
 
     def submit_delivery(self, delivery_id: str, attempt: int) -> bool:
         try:
@@ -112,6 +119,10 @@ class Pipeline:
         handed += sum(self.submit_delivery(d.id, d.attempts) for d in hooks.due(self.container))
         if full:
             audit.prune(self.container)
+            try:  # at most once an hour, on whichever node gets there first
+                operations.measure_storage(self.container)
+            except Exception as exc:
+                log.warning("could not measure storage: %s", exc)
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
         return handed + sum(self.submit_run(run.id) for run in self.container.meta.checks.queued_runs(older_than))
 

@@ -14,6 +14,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import clean_registries
 
+from registry import telemetry
 from registry.container import Container
 from registry.services import checks
 
@@ -24,6 +25,12 @@ TIMEOUTS = {"validate": 120, "index": 120, "semver": 300, "sandbox": 900, "hook"
 
 def connect(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+
+
+def _traced() -> dict[str, dict[str, str]]:
+    """A job's meta: the trace context it was queued in (the worker restores it: workers.worker)."""
+    headers = telemetry.carrier()
+    return {"trace": headers} if headers else {}
 
 
 def job_id(context: str, template_id: str, sha: str) -> str:
@@ -59,7 +66,7 @@ class RQDispatcher:
                 # lock of a worker that may be the one that died.
                 queue.enqueue(f"workers.jobs.{context}", template_id, sha, job_id=jid, unique=True,
                               retry=Retry(max=3), job_timeout=TIMEOUTS[context],
-                              result_ttl=3600, failure_ttl=7 * 86400)
+                              result_ttl=3600, failure_ttl=7 * 86400, meta=_traced())
             except DuplicateJobError:
                 pass
 
@@ -81,7 +88,7 @@ class RQDispatcher:
         try:
             self.queues["sandbox"].enqueue("workers.jobs.run", run_id, job_id=f"run-{run_id}", unique=True,
                                            retry=Retry(max=3), job_timeout=TIMEOUTS["sandbox"],
-                                           result_ttl=3600, failure_ttl=7 * 86400)
+                                           result_ttl=3600, failure_ttl=7 * 86400, meta=_traced())
         except DuplicateJobError:
             pass
 
@@ -95,7 +102,8 @@ class RQDispatcher:
             existing.delete()  # it ended without taking the delivery (killed before its claim): again
         try:
             self.queues["hooks"].enqueue("workers.jobs.deliver", delivery_id, job_id=jid, unique=True,
-                                         job_timeout=TIMEOUTS["hook"], result_ttl=600, failure_ttl=86400)
+                                         job_timeout=TIMEOUTS["hook"], result_ttl=600, failure_ttl=86400,
+                                         meta=_traced())
         except DuplicateJobError:
             pass
 
@@ -104,7 +112,8 @@ class RQDispatcher:
         (finished jobs are not kept, so the next push after it can ask again)."""
         try:
             self.queues["checks"].enqueue("workers.jobs.repack", template_id, job_id=f"repack-{template_id}",
-                                          unique=True, job_timeout=TIMEOUTS["repack"], result_ttl=0, failure_ttl=60)
+                                          unique=True, job_timeout=TIMEOUTS["repack"], result_ttl=0, failure_ttl=60,
+                                          meta=_traced())
         except DuplicateJobError:
             pass
 

@@ -18,7 +18,7 @@ from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.worker import WorkerStatus
 
-from registry import schemas
+from registry import schemas, telemetry
 
 from . import jobs
 from .bootstrap import System
@@ -34,7 +34,8 @@ class RegistryJob(Job):
     def _execute(self) -> Any:
         if self.system is None:
             raise RuntimeError(f"job {self.id} was given no system: jobs run inside `registry worker`")
-        return self.func(self.system, *self.args, **self.kwargs)
+        with telemetry.restored(self.meta.get("trace")):  # the push (or request) that queued it
+            return self.func(self.system, *self.args, **self.kwargs)
 
 
 class RegistryWorker(SimpleWorker):

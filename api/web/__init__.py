@@ -12,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from . import (
     account,
     admin,
+    admin_dashboard,
     authoring,
     conflicts,
     drafts,
@@ -48,7 +49,7 @@ def install(app: FastAPI, store: Storage) -> None:
               name="static")
     app.include_router(reference.router)
     # before pages: /settings/..., /login/..., /join/verify and /admin/users are no templates
-    for module in (settings, signin, join, sso, account, security, admin):
+    for module in (settings, signin, join, sso, account, security, admin, admin_dashboard):
         app.include_router(module.router)
     app.include_router(authoring.router)  # /new, before /{owner}/{name}
     app.include_router(forms.router)

@@ -1,4 +1,4 @@
-"""/admin (a dashboard of counts) and /admin/users: admins list and search accounts, disable and
+"""/admin/users (the dashboard, /admin, is admin_dashboard.py): admins list and search accounts, disable and
 enable them, make and unmake admins, and make invite and reset links (shown on the answer to the
 form, once). Each change is an event (the use cases record it); others get 403, strangers 401."""
 from __future__ import annotations
@@ -30,12 +30,6 @@ def _actor(request: Request) -> Actor:
 
 def _posting(request: Request, _: None = Depends(posted)) -> Actor:
     return _actor(request)
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def dashboard(request: Request, actor: Actor = Depends(_actor)) -> HTMLResponse:
-    counts = accounts_data.dashboard(sessions.container(request), actor)
-    return page(request, "admin.html", title="Admin", counts=counts)
 
 
 def _users_page(request: Request, actor: Actor, q: str = "", page_no: int = 1, status: int = 200,

@@ -30,6 +30,8 @@ from registry.services import accounts_sessions
 from registry.services.accounts_sessions import SignedIn
 from registry.settings import secret_key
 
+from ..accesslog import note_user
+
 COOKIE = "registry_session"
 CSRF_COOKIE = "registry_csrf"
 MAX_COOKIE = 256  # a secret is 43 characters; anything far longer is not ours
@@ -99,6 +101,7 @@ def actor(request: Request) -> Actor:
         who = signed_in(request)
         cached = Actor(who.user, who.scope) if who is not None and not who.needs_second_factor else ANONYMOUS
         request.state.actor = cached
+        note_user(cached.name)
     return cached
 
 

@@ -81,6 +81,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             self.blobs.download(key + ".idx", base.with_suffix(".idx"))
         return base
 
+    def local_pack(self, key: str) -> Path:
+        """A stored pack's files on local disk (`.pack`, `.idx`; `.graph` where it has one), without
+        the extension: the blob store's own file, or the pack cache's copy (`registry verify` runs
+        git on them)."""
+        return self._local_base(key)
+
     def _remove_pack_by_name(self, name: str) -> None:
         raise NotImplementedError("packs are removed by registry gc, never by a request")
 

@@ -12,6 +12,7 @@ from .base import (
     EventRepository,
     MetaStore,
     PullRepository,
+    StatsRepository,
     TemplateRepository,
     UserRepository,
 )
@@ -37,7 +38,7 @@ from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Hoo
 from .sql import SqlMetaStore
 
 __all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", "DraftConflict", "DraftFile",
-           "StoredDoc", "EventRepository", "PullRepository", "TemplateRepository",
+           "StoredDoc", "EventRepository", "PullRepository", "StatsRepository", "TemplateRepository",
            "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
            "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
            "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

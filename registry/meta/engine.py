@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from .. import telemetry
 from ..errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def make_engine(url: str) -> Engine:
             "keepalives_count": 3})
     event.listen(engine, "handle_error", _unavailable)
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    telemetry.trace_engine(engine)  # a span per statement while traces are on
     return engine
 
 

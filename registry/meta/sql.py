@@ -22,6 +22,7 @@ from .base import (
     DraftRepository,
     EventRepository,
     PullRepository,
+    StatsRepository,
     TemplateRepository,
     UserRepository,
 )
@@ -32,6 +33,7 @@ from .sql_checks import SqlChecks
 from .sql_drafts import SqlDrafts
 from .sql_events import SqlEvents
 from .sql_pulls import SqlPulls
+from .sql_stats import SqlStats
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
 
@@ -49,6 +51,7 @@ class SqlMetaStore:
         self.events: EventRepository = SqlEvents(self.db)
         self.accounts: AccountRepository = SqlAccountRepository(self.db)
         self.drafts: DraftRepository = SqlDrafts(self.db)
+        self.stats: StatsRepository = SqlStats(self.db)
 
     @property
     def engine(self) -> Engine:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import telemetry
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import HookNotFound, InvalidInput
@@ -155,7 +156,10 @@ def deliver(c: Container, delivery_id: str) -> Outcome | None:
         return None
     outcome = Outcome("failed", None, "the attempt ended unexpectedly", 0)
     try:
-        outcome = _attempt(c, delivery)
+        with telemetry.span("webhook delivery", {"registry.delivery": delivery.id, "registry.hook": delivery.hook_id,
+                                                 "registry.event": delivery.event, "registry.attempt": delivery.attempts}):
+            outcome = _attempt(c, delivery)
+            telemetry.note(**{"registry.outcome": outcome.status, "http.response.status_code": outcome.response_code})
     finally:  # every claimed attempt ends recorded, whatever happened in it
         status, retry_at = outcome.status, None
         if status == "failed" and delivery.attempts < s.webhook_max_attempts:

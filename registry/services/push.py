@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .. import secrets_scan
+from .. import secrets_scan, telemetry
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidName
@@ -44,8 +44,13 @@ def serve(c: Container, actor: Actor, template: Template, service_name: str, bod
     that service (the adapter authorizes before it reads the body): read `body`, answer to `out`.
     A clone or fetch is counted in the template's usage, in either protocol version."""
     ctx = context(c, actor, template) if service_name == "git-receive-pack" else None
-    with c.open_repo(template) as repo:
-        kind = service.run(repo, service_name, body, out, ctx, git_protocol)
+    request_bytes = body.seek(0, 2)
+    body.seek(0)
+    with telemetry.span(service_name, {"registry.template": template.full_name, "git.request_bytes": request_bytes,
+                                       "git.protocol": git_protocol or "version=0"}):
+        with c.open_repo(template) as repo:
+            kind = service.run(repo, service_name, body, out, ctx, git_protocol)
+        telemetry.note(**{"git.response_bytes": out.tell(), "git.kind": kind})
     if kind is not None:
         c.usage.count(template.id, kind)
 

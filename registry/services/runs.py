@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from .. import telemetry
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidInput, StorageError, TemplateNotFound
@@ -53,6 +54,13 @@ def backend_for(c: Container) -> Backend:
 def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status:
     """Carry out a run to its end (or adopt its task) and record the outcome. Transient errors
     (storage, ECS) propagate with the run left `running`, so a retry adopts what was started."""
+    with telemetry.span("sandbox run", {"registry.run": run_id, "registry.sandbox": c.settings.sandbox}):
+        status = _execute(c, run_id, backend)
+        telemetry.note(**{"registry.state": status.state})
+        return status
+
+
+def _execute(c: Container, run_id: str, backend: Backend | None = None) -> Status:
     meta, settings = c.meta, c.settings
     run = meta.checks.get_run(run_id)
     template = meta.templates.get_by_id(run.template_id)

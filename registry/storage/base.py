@@ -65,3 +65,7 @@ class BlobStore(Protocol):
 
     def copy(self, src: str, dst: str) -> None:
         """Server-side copy: no bytes pass through this process where the medium allows."""
+
+    def usage(self, prefix: str) -> tuple[int, int]:
+        """How many blobs start with `prefix`, and their bytes: what they take on the medium,
+        read from a listing (one request per thousand keys on S3), never from the blobs."""

@@ -147,6 +147,16 @@ class LocalBlobStore:
                     keys.append(key)
         return iter(sorted(keys))
 
+    def usage(self, prefix: str) -> tuple[int, int]:
+        count = size = 0
+        for key in self.list(prefix):
+            try:
+                size += self._path(key).stat().st_size
+                count += 1
+            except FileNotFoundError:
+                continue  # deleted while listed
+        return count, size
+
     def copy(self, src: str, dst: str) -> None:
         source = self._path(src)
         if not source.exists():

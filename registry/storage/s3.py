@@ -122,6 +122,17 @@ class S3BlobStore:
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"S3 list of {prefix!r} failed: {exc}") from exc
 
+    def usage(self, prefix: str) -> tuple[int, int]:
+        count = size = 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+                for item in page.get("Contents", []):
+                    count, size = count + 1, size + int(item.get("Size", 0))
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"S3 list of {prefix!r} failed: {exc}") from exc
+        return count, size
+
     def copy(self, src: str, dst: str) -> None:
         self._call(
             self.client.copy_object, src, Key=self._key(dst),

@@ -90,6 +90,18 @@ def test_download_url_reads_the_blob_where_the_medium_has_one(store):
         assert url is not None and url.startswith("http") and "in/put.json" in url
 
 
+def test_usage_counts_the_blobs_under_a_prefix_and_their_bytes(store):
+    assert store.usage("sized/") == (0, 0)
+    store.put("sized/a/one", b"x" * 10)
+    store.put("sized/a/two", b"y" * 1000)
+    store.put("sized/b/three", b"")
+    store.put("sizedelse/four", b"zz")
+    assert store.usage("sized/") == (3, 1010)
+    assert store.usage("sized/a/") == (2, 1010)
+    store.delete("sized/a/two")
+    assert store.usage("sized/") == (2, 10)
+
+
 def test_concurrent_cas_exactly_one_winner_per_round(store):
     """Several threads CAS the same version: exactly one wins each round."""
     if not isinstance(store, LocalBlobStore):

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # the y-websocket messages, limits): web-free, it stands to the socket as a use case to a route.
 API_ALLOWED = ("registry.services", "registry.views", "registry.errors", "registry.settings",
                "registry.container", "registry.access", "registry.meta.records", "registry.meta.records_events",
-               "registry.meta.records_accounts", "registry.meta.records_drafts", "registry.drafts")
+               "registry.meta.records_accounts", "registry.meta.records_drafts", "registry.drafts",
+               # the process's own wiring, as settings are: its log lines and its traces
+               "registry.logs", "registry.telemetry")
 # What the HTTP adapter may use of the workers: `bootstrap` (it wires each process: container,
 # dispatcher and pipeline, the `System` that `serve` holds, drains and closes), the pipeline's
 # types, and the RQ worker loop the `registry worker` command runs. Never the jobs themselves,
