@@ -61,7 +61,10 @@ def fixtures(unlimited_env, tmp_path_factory):
         hook = c.post("/templates/alice/demo/hooks", json={"url": "http://192.0.2.1/hook", "events": ["*"]}).json()
         assert c.put("/templates/alice/demo/star").status_code in (200, 204)  # an event for it to deliver
         deliveries = c.get(f"/templates/alice/demo/hooks/{hook['id']}/deliveries").json()
-    return env, FIXED | {"sha": sha, "run_id": run.json()["id"], "hook_id": hook["id"], "delivery": deliveries[0]["id"]}
+        draft = c.post("/templates/alice/demo/drafts", json={"branch": "main", "path": "notes.md"})
+        assert draft.status_code == 201, draft.text
+    return env, FIXED | {"sha": sha, "run_id": run.json()["id"], "hook_id": hook["id"], "delivery": deliveries[0]["id"],
+                         "draft_id": draft.json()["id"]}
 
 
 def test_every_operation_keeps_its_contract(fixtures):
