@@ -10,6 +10,7 @@ from .base import (
     PullRepository,
     TemplateRepository,
     UserRepository,
+    WriteRepository,
 )
 from .records import (
     FINAL,
@@ -19,6 +20,7 @@ from .records import (
     Protection,
     Pull,
     Rating,
+    RefWrite,
     Review,
     Run,
     RunChanges,
@@ -32,6 +34,7 @@ from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, Hoo
 from .sql import SqlMetaStore
 
 __all__ = ["ActivityRepository", "CheckRepository", "EventRepository", "PullRepository", "TemplateRepository",
-           "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
-           "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
-           "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]
+           "UserRepository", "WriteRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection",
+           "Pull", "Rating", "RefWrite", "Review", "Run", "RunChanges", "Status", "Template", "Token", "User",
+           "Visibility", "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges",
+           "Outgoing", "UsageDay"]

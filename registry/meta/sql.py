@@ -5,8 +5,8 @@ repository's reads and writes inside it one transaction.
 Each subject's queries are in its own module: users and tokens (sql_users.py), templates,
 collaborators and protection (sql_templates.py), statuses and runs (sql_checks.py), pull requests
 (sql_pulls.py), stars, ratings and usage (sql_activity.py), events, hooks and deliveries
-(sql_events.py); the engine, transactions and paging in sql_base.py. A new subject is one more
-repository here, never more methods on this class.
+(sql_events.py), journalled writes of refs (sql_writes.py); the engine, transactions and paging in
+sql_base.py. A new subject is one more repository here, never more methods on this class.
 """
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from .base import ActivityRepository, CheckRepository, EventRepository, PullRepository, TemplateRepository, UserRepository
+from .base import (
+    ActivityRepository,
+    CheckRepository,
+    EventRepository,
+    PullRepository,
+    TemplateRepository,
+    UserRepository,
+    WriteRepository,
+)
 from .sql_accounts import SqlAccountRepository
 from .sql_activity import SqlActivity
 from .sql_base import Database
@@ -24,6 +32,7 @@ from .sql_events import SqlEvents
 from .sql_pulls import SqlPulls
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
+from .sql_writes import SqlWrites
 
 if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
     from ..accounts.store import AccountRepository
@@ -38,6 +47,7 @@ class SqlMetaStore:
         self.activity: ActivityRepository = SqlActivity(self.db)
         self.events: EventRepository = SqlEvents(self.db)
         self.accounts: AccountRepository = SqlAccountRepository(self.db)
+        self.writes: WriteRepository = SqlWrites(self.db)
 
     @property
     def engine(self) -> Engine:
