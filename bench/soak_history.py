@@ -102,11 +102,11 @@ def git_outcome(res: subprocess.CompletedProcess | None) -> tuple[str, str]:
         return "ok", ""
     if any(code != "503" for code in _FIVE_XX.findall(out)):
         return "error", tail  # "The requested URL returned error: 500", "RPC failed; HTTP 502"
-    if "503" in out or "unavailable" in out:  # a 503, an ERR line, or a ref refused as "storage unavailable"
+    if re.search(r"\b503\b", out) or "unavailable" in out:  # a 503, an ERR line, or a ref refused as "storage unavailable"
         return "unavailable", tail
     if "[remote rejected]" in out or "remote error:" in out:
         return "refused", tail
-    if "! [rejected]" in out:
+    if "[rejected]" in out:  # git's own "(fetch first)", "(non-fast-forward)": nothing sent
         return "rejected", tail
     if "Failed to connect" in out or "Connection refused" in out or "Could not connect" in out:
         return "down", tail
