@@ -108,7 +108,9 @@ def git_outcome(res: subprocess.CompletedProcess | None) -> tuple[str, str]:
         return "refused", tail
     if "[rejected]" in out:  # git's own "(fetch first)", "(non-fast-forward)": nothing sent
         return "rejected", tail
-    if "Failed to connect" in out or "Connection refused" in out or "Could not connect" in out:
+    # Nothing sent only when the first request found no server; a request sent on a kept-alive
+    # connection and cut off says "Failed to connect" too, once git tries again (then: unknown).
+    if "unable to access" in out and ("Failed to connect" in out or "Couldn't connect" in out):
         return "down", tail
     return "unknown", tail
 
