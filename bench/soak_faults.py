@@ -69,15 +69,19 @@ def _redis(s: Shape, w: World, f: Fault) -> None:
 
 
 def _node_kill(s: Shape, w: World, f: Fault) -> None:
-    """SIGKILL a node in the middle of a push through it (4 MB, sent while the kill waits), then start it."""
+    """SIGKILL a node in the middle of a push through it, then start it again. The push (4 MB)
+    is timed once through that node first, and the kill comes 20-90% of that time into the next."""
     victim = s.nodes[sum(len(n.starts) - 1 for n in s.nodes) % 2]
     f.nodes = (victim.label,)
+    label = f"kill-{victim.label}-{len(victim.starts)}"
+    timed = big_push(w, victim, f"{label}-timing", threading.Event())
+    took = max(0.3, timed.end - timed.start)
     pushed: list[Op] = []
     pushing = threading.Event()
-    pusher = threading.Thread(target=lambda: pushed.append(big_push(w, victim, f"kill-{len(victim.starts)}", pushing)))
+    pusher = threading.Thread(target=lambda: pushed.append(big_push(w, victim, label, pushing)))
     pusher.start()
     pushing.wait(120)
-    time.sleep(random.uniform(0.3, 1.2))  # git packs 4 MB, sends it, the node stores it
+    time.sleep(random.uniform(0.2, 0.9) * took)
     victim.kill()
     f.start = time.monotonic()
     pusher.join(600)
