@@ -3,7 +3,7 @@
 - two pushers, each with a work tree per template: commits to `main` (fast-forward), new
   branches, force pushes to a branch of their own, lightweight and annotated (semver) tags,
   branches for pull requests, and force pushes to the protected `main` that must be refused;
-- a reader: clones, incremental fetches, searches and API reads;
+- a reader: clones, incremental fetches, searches, API reads and pages (gallery, template);
 - a collaborator at the API: stars and unstars by five users, web commits to `web`
   (POST .../commits on the tip it last saw), pull requests opened from the pushed branches,
   approved by a reviewer, merged (merge or squash) or closed.
@@ -142,10 +142,13 @@ def reader(w: World, seed: int) -> None:
             op = Op("fetch", node.label, time.monotonic(), template=name)
             op.outcome, op.detail = git_outcome(run_git("fetch", "-q", "--prune", w.url(node, name),
                                                         "+refs/heads/*:refs/heads/*", cwd=work))
-        elif roll < 0.8:
+        elif roll < 0.75:
             op = Op("search", node.label, time.monotonic())
             op.outcome, _, op.detail = http(anonymous, "GET", f"{node.url}/api/v1/search",
                                             params={"q": rng.choice(WORDS), "status": "any"})
+        elif roll < 0.85:
+            op = Op("page", node.label, time.monotonic(), template=name)
+            op.outcome, _, op.detail = http(anonymous, "GET", rng.choice((f"{node.url}/soak/{name}", f"{node.url}/")))
         else:
             op = Op("api read", node.label, time.monotonic(), template=name)
             op.outcome, _, op.detail = http(client, "GET", f"{node.url}/api/v1/templates/soak/{name}")
