@@ -35,7 +35,7 @@ def config(conn: Connection | None = None) -> Config:
 
 
 ACCOUNT_TABLES = {t.name for t in accounts_schema.TABLES}  # 0010
-LATER_TABLES = ACCOUNT_TABLES | {"dependencies"} | {t.name for t in drafts_schema.TABLES}  # 0010, 0011, 0014
+LATER_TABLES = ACCOUNT_TABLES | {"dependencies", "ref_writes"} | {t.name for t in drafts_schema.TABLES}  # 0010-0015
 # Every revision, oldest first.
 REVISIONS = [s.revision for s in reversed(list(ScriptDirectory.from_config(config()).walk_revisions()))]
 # The revisions the old 0001 could leave a database below while holding what they add (db.PREMADE).
@@ -127,7 +127,7 @@ def count(conn: Connection, tables: list[str]) -> dict[str, int]:
 
 def old_baseline(conn: Connection) -> None:
     """What the old 0001 left besides the tables of its revision: it built the whole schema.py of
-    its day (here today's, without the tables of 0010, 0011 and 0014, which came long after), so
+    its day (here today's, without the tables of 0010, 0011, 0014 and 0015, which came long after), so
     0003's column and 0006's tables are there before those ran."""
     of_its_day = [t for t in metadata.sorted_tables if t.name not in LATER_TABLES]
     metadata.create_all(conn, tables=of_its_day)  # the tables missing at this revision

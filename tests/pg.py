@@ -65,8 +65,8 @@ class Cluster:
     """A PostgreSQL server of the test's own (initdb on a free port), to stop, start and pause
     without touching the machine's. Runs as the `postgres` user (initdb refuses root)."""
 
-    def __init__(self, root: Path, port: int) -> None:
-        self.root, self.port = root, port
+    def __init__(self, root: Path, port: int, options: str = "") -> None:
+        self.root, self.port, self.options = root, port, options
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
     def _as_postgres(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -76,7 +76,7 @@ class Cluster:
         return subprocess.run(cmd, capture_output=True, text=True, check=check, cwd="/")
 
     def start(self) -> None:
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off {self.options}"
         self._as_postgres("pg_ctl", "-D", str(self.root / "data"), "-o", opts, "-w", "-l",
                           str(self.root / "log"), "start")
 
@@ -107,15 +107,16 @@ def _bin(name: str) -> Path:
 
 
 @contextmanager
-def cluster() -> Iterator[Cluster]:
-    """A fresh PostgreSQL server on a free port, trusting local TCP connections; removed after."""
+def cluster(options: str = "") -> Iterator[Cluster]:
+    """A fresh PostgreSQL server on a free port, trusting local TCP connections; removed after.
+    `options`: more of the server's settings (`-c name=value ...`)."""
     from tests.services import free_port
 
     root = Path(tempfile.mkdtemp(prefix="pgc-"))
     os.chmod(root, 0o777)
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
-    c = Cluster(root, free_port())
+    c = Cluster(root, free_port(), options)
     c._as_postgres("initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "--no-sync")
     c.start()
     try:

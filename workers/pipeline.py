@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from registry.container import Container
+from registry.errors import StorageError
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
-from registry.services import audit, checks, hooks, operations, templates
+from registry.services import audit, checks, hooks, landing, operations, templates
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,10 @@ class Pipeline:
         return True
 
     def reconcile(self, full: bool = False, older_than: float | None = None) -> int:
-        """Submit owed checks; returns how many commits were handed over."""
+        """Finish journalled ref writes their request could not (services/landing.py), then submit
+        owed checks; returns how many commits were handed over."""
         self.container.usage.flush(self.container.meta)
+        landing.catch_up(self.container)
         if older_than is None:
             older_than = time.time() - self.container.settings.requeue_after_seconds
         try:
@@ -135,6 +138,8 @@ class Pipeline:
                     full = time.monotonic() - last_full > full_every
                     self.reconcile(full=full)
                     last_full = time.monotonic() if full else last_full
+                except StorageError as exc:  # the database or storage is down: the next pass tries again
+                    log.warning("reconcile postponed: %s", exc.message)
                 except Exception:
                     log.exception("reconcile failed")
 

@@ -8,6 +8,10 @@ Every write carries a fresh `write_id`. When the outcome of a conditional write 
 (the response was lost, the connection reset, a 5xx, or a 412 on a retry whose first attempt
 had landed), the writer reads the document back: its own write id there means the write
 landed, whatever the error said. Nothing is ever deleted on the strength of an error alone.
+
+The document also keeps the write ids of its last `RECENT` versions, so that whoever knows a
+write id (a push's follow-up, journalled in the database before its write: services/landing.py)
+can tell later, after the writer died or the database failed, whether that write landed.
 """
 from __future__ import annotations
 
@@ -54,17 +58,23 @@ class RefsDocument:
     exact: bool = True
     version: str | None = None  # the blob version it was read at; None for a new doc
     write_id: str = ""  # who wrote this version: resolves ambiguous writes (see module doc)
+    recent: tuple[str, ...] = ()  # the write ids of the last RECENT versions, this one's last
+
+    def wrote(self, write_id: str) -> bool:
+        """Whether the write `write_id` is one of the last RECENT that made this document."""
+        return write_id in self.recent
 
     def to_bytes(self) -> bytes:
         body = {"head": self.head, "refs": dict(sorted(self.refs.items())), "packs": list(self.packs),
-                "exact": self.exact, "write_id": self.write_id}
+                "exact": self.exact, "write_id": self.write_id, "recent": list(self.recent)}
         return json.dumps(body, indent=1).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes, version: str | None) -> RefsDocument:
         body = json.loads(data)
         return cls(head=body["head"], refs=dict(body["refs"]), packs=tuple(body["packs"]),
-                   exact=body.get("exact", False), version=version, write_id=body.get("write_id", ""))
+                   exact=body.get("exact", False), version=version, write_id=body.get("write_id", ""),
+                   recent=tuple(body.get("recent", ())))
 
     def with_changes(self, updates: dict[str, str], new_packs: list[str], head: str | None = None,
                      rewrite: bool = False) -> RefsDocument:
@@ -91,6 +101,13 @@ def load(store: BlobStore, repo_id: str) -> RefsDocument:
 # How often an ambiguous write is re-read (and, when nobody else wrote, tried again).
 ATTEMPTS = 5
 BACKOFF_S = 0.2
+# Write ids a document remembers. A journalled write is settled within seconds of the database
+# answering again, and no write (each journalled first) can be made while it does not.
+RECENT = 100
+
+
+def new_write_id() -> str:
+    return uuid.uuid4().hex
 
 
 def _current(store: BlobStore, repo_id: str) -> RefsDocument | None:
@@ -108,15 +125,17 @@ def _current(store: BlobStore, repo_id: str) -> RefsDocument | None:
 
 
 def _write(store: BlobStore, repo_id: str, doc: RefsDocument, put: Callable[[bytes], str],
-           unchanged: Callable[[RefsDocument | None], bool], lost: str) -> RefsDocument:
-    """Write `doc` with a fresh write id by `put`, resolving every ambiguous outcome by reading back.
+           unchanged: Callable[[RefsDocument | None], bool], lost: str, write_id: str | None) -> RefsDocument:
+    """Write `doc` by `put` with `write_id` (None: a fresh one), resolving every ambiguous outcome
+    by reading back.
 
     `unchanged(current)` says whether the stored state is still the one `put` was conditioned on
     (then nobody else wrote, and a failed attempt is simply tried again); otherwise the write was
     lost to another writer and Conflict(`lost`) is raised. The result is certain either way, or a
     StorageError says storage could not be reached to find out.
     """
-    mine = replace(doc, write_id=uuid.uuid4().hex)
+    wid = write_id or new_write_id()
+    mine = replace(doc, write_id=wid, recent=(*doc.recent, wid)[-RECENT:])
     data = mine.to_bytes()
     for attempt in range(ATTEMPTS):
         try:
@@ -137,14 +156,16 @@ def _write(store: BlobStore, repo_id: str, doc: RefsDocument, put: Callable[[byt
 def create(store: BlobStore, repo_id: str, doc: RefsDocument) -> RefsDocument:
     """Store a new repo's first document; Conflict if one exists that this call did not write."""
     return _write(store, repo_id, doc, lambda data: store.put_if_absent(doc_key(repo_id), data),
-                  lambda current: current is None, "the repository already exists")
+                  lambda current: current is None, "the repository already exists", None)
 
 
-def swap(store: BlobStore, repo_id: str, old: RefsDocument, new: RefsDocument) -> RefsDocument:
-    """Replace `old` by `new` only if nobody changed it since `old` was read."""
+def swap(store: BlobStore, repo_id: str, old: RefsDocument, new: RefsDocument,
+         write_id: str | None = None) -> RefsDocument:
+    """Replace `old` by `new` only if nobody changed it since `old` was read; `write_id` names the
+    write (None: a fresh id)."""
     if old.version is None:
         raise Conflict("cannot swap a document that was never stored")
     version = old.version
     return _write(store, repo_id, new, lambda data: store.put_if_match(doc_key(repo_id), data, version),
                   lambda current: current is not None and current.version == version,
-                  "refs changed concurrently; fetch and try again")
+                  "refs changed concurrently; fetch and try again", write_id)

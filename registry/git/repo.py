@@ -120,8 +120,9 @@ class TemplateRepo(BaseRepo):
         return new
 
     def commit_updates(self, updates: dict[str, str], expected: dict[str, str], rewrite: bool = False,
-                       retries: int = 5, adopt: tuple[str, ...] = ()) -> RefsDocument:
-        """Publish staged packs and apply `updates` (ref -> new sha) in one CAS.
+                       retries: int = 5, adopt: tuple[str, ...] = (), write_id: str | None = None) -> RefsDocument:
+        """Publish staged packs and apply `updates` (ref -> new sha) in one CAS, as the write
+        `write_id` when given (a journalled write: see refsdoc's `recent`).
 
         `adopt` names packs stored elsewhere (a fork's) that this repo starts to read, without a
         copy. `expected` holds each ref's value the caller validated against. A CAS lost to an
@@ -141,7 +142,7 @@ class TemplateRepo(BaseRepo):
                 head = self._head_after(doc, updates)
                 try:
                     changed = doc.with_changes(updates, keys + list(adopt), head, rewrite)
-                    new = refsdoc.swap(self.blobs, self.repo_id, doc, changed)
+                    new = refsdoc.swap(self.blobs, self.repo_id, doc, changed, write_id)
                     break
                 except Conflict:
                     doc = refsdoc.load(self.blobs, self.repo_id)

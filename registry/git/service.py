@@ -39,7 +39,7 @@ from .policy import (
     ref_name_problem,
     update_problem,
 )
-from .refsdoc import ZERO_SHA
+from .refsdoc import ZERO_SHA, new_write_id
 from .repo import TemplateRepo
 from .v0 import ShallowUploadPack
 
@@ -61,18 +61,23 @@ class PushContext:
     rule_for: Callable[[str], BranchRule | None] = lambda ref: None
     inspect_blob: Callable[[bytes], str | None] | None = None  # why a new file may not be stored
     inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
-    on_pushed: Callable[[list[RefUpdate]], None] = lambda updates: None
-    accepted: list[RefUpdate] = field(default_factory=list)
+    # Journals the write about to be made (where a failure after it can find it), returning its id;
+    # raising refuses the push before anything is stored. `forget` drops it when it did not land.
+    journal: Callable[[list[RefUpdate]], str] = lambda updates: new_write_id()
+    forget: Callable[[str], None] = lambda write_id: None
+    on_pushed: Callable[[list[RefUpdate], str], None] = lambda updates, write_id: None
+    accepted: list[RefUpdate] = field(default_factory=list)  # set by `receive`: what landed
+    write_id: str = ""  # ... and the write that landed it
 
     def announce(self, repo_id: str) -> None:
         """What follows the landed updates (`accepted`): recorded, queued. Never raises: the refs
-        moved already, and the checks reconciler catches up with whatever this missed."""
+        moved already, and the journal keeps whatever this could not do for the reconciler."""
         if not self.accepted:
             return
         try:
-            self.on_pushed(list(self.accepted))
-        except Exception:
-            log.exception("post-push hook failed for %s", repo_id)
+            self.on_pushed(list(self.accepted), self.write_id)
+        except Exception as exc:
+            log.warning("what follows the push to %s is owed to the reconciler: %s", repo_id, exc)
 
 
 class _Backend(Backend):
@@ -117,7 +122,6 @@ class _ReceivePack(ReceivePackHandler):
         try:
             got = receive(repo, self.ctx, updates, self.proto.read, self.proto.recv,
                           atomic=self.has_capability(CAPABILITY_ATOMIC))
-            self.ctx.accepted = got.accepted
             statuses = [(b"unpack", got.unpack.encode())] + [
                 (_wire(u.ref), got.reasons.get(u.ref, "ok").encode()) for u in updates]
         except Exception as exc:  # before the refs document was written: nothing of the push is stored
@@ -141,6 +145,7 @@ class Received:
     accepted: list[RefUpdate] = field(default_factory=list)
     refused: RegistryError | None = None
     write_error: Exception | None = None  # the refs write failed (its reasons say whether anything landed)
+    write_id: str = ""  # the write that landed `accepted`
 
 
 def receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], read: Callable[[int], bytes],
@@ -149,9 +154,12 @@ def receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], read
     for a user): the pack on `read` is staged under `ctx`'s limits and git's fsck rules, its
     blobs and manifests inspected, every update checked (name, old value, type, fast-forward,
     branch rules), and the accepted ones applied in one CAS. A refused push stores nothing.
-    `ctx.announce` is the caller's to call once it has answered (what follows a landed push)."""
+    What landed is left on `ctx` (`accepted`, `write_id`); `ctx.announce` is the caller's to call
+    once it has answered (what follows a landed push)."""
     try:
-        return _receive(repo, ctx, updates, read, read_some, atomic)
+        got = _receive(repo, ctx, updates, read, read_some, atomic)
+        ctx.accepted, ctx.write_id = got.accepted, got.write_id
+        return got
     finally:
         repo.object_store.discard()
 
@@ -204,19 +212,29 @@ def _receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], rea
     got = Received("ok", reasons)
     accepted = [u for u in updates if u.ref not in reasons]
     if accepted:
-        got.accepted = _commit(repo, accepted, got)
+        got.accepted = _commit(repo, ctx, accepted, got)
     return got
 
 
-def _commit(repo: TemplateRepo, accepted: list[RefUpdate], got: Received) -> list[RefUpdate]:
-    """Apply `accepted` in one CAS; what landed. A failure of the write itself may come after
-    the refs moved (a lost answer, the database after the swap): then what landed is read back,
-    not guessed, so a ref is `ok` exactly when it holds what this push wrote."""
+def _commit(repo: TemplateRepo, ctx: PushContext, accepted: list[RefUpdate], got: Received) -> list[RefUpdate]:
+    """Journal the write, then apply `accepted` in one CAS; what landed. A failure of the write
+    itself may come after the refs moved (a lost answer): then what landed is read back, not
+    guessed, so a ref is `ok` exactly when it holds what this push wrote."""
     rewrite = any(is_rewrite(repo, u) for u in accepted)
     try:
-        repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted}, rewrite=rewrite)
+        write_id = ctx.journal(accepted)
+    except Exception as exc:  # the database is down: nothing moved, nothing will
+        log.warning("journalling a push to %s failed: %s", repo.repo_id, exc)
+        got.write_error = exc
+        got.reasons.update({u.ref: f"{_why(exc)}; nothing was stored" for u in accepted})
+        return []
+    got.write_id = write_id
+    try:
+        repo.commit_updates({u.ref: u.new for u in accepted}, {u.ref: u.old for u in accepted}, rewrite=rewrite,
+                            write_id=write_id)
         return accepted
     except Conflict as exc:
+        ctx.forget(write_id)
         got.reasons.update({u.ref: exc.message for u in accepted})
         return []
     except Exception as exc:
@@ -224,12 +242,14 @@ def _commit(repo: TemplateRepo, accepted: list[RefUpdate], got: Received) -> lis
         why, got.write_error = _why(exc), exc
     try:
         stored = repo.stored_refs()
-    except Exception:
+    except Exception:  # the journal keeps the write for the reconciler to settle
         log.exception("reading back the refs of %s failed", repo.repo_id)
         got.reasons.update({u.ref: f"{why}; whether it was stored is unknown: fetch to see" for u in accepted})
         return []
     landed = [u for u in accepted if stored.get(u.ref, ZERO_SHA) == u.new]
     got.reasons.update({u.ref: f"{why}; nothing was stored" for u in accepted if u not in landed})
+    if not landed:
+        ctx.forget(write_id)
     return landed
 
 

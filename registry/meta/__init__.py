@@ -15,6 +15,7 @@ from .base import (
     StatsRepository,
     TemplateRepository,
     UserRepository,
+    WriteRepository,
 )
 from .records import (
     FINAL,
@@ -24,6 +25,7 @@ from .records import (
     Protection,
     Pull,
     Rating,
+    RefWrite,
     Review,
     Run,
     RunChanges,
@@ -39,6 +41,6 @@ from .sql import SqlMetaStore
 
 __all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", "DraftConflict", "DraftFile",
            "StoredDoc", "EventRepository", "PullRepository", "StatsRepository", "TemplateRepository",
-           "UserRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull", "Rating",
-           "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility", "SqlMetaStore",
-           "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]
+           "UserRepository", "WriteRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull",
+           "Rating", "RefWrite", "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility",
+           "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

@@ -15,7 +15,21 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
-from .records import Comment, Protection, Pull, Rating, Review, Run, RunChanges, Status, Template, Token, User, Visibility
+from .records import (
+    Comment,
+    Protection,
+    Pull,
+    Rating,
+    RefWrite,
+    Review,
+    Run,
+    RunChanges,
+    Status,
+    Template,
+    Token,
+    User,
+    Visibility,
+)
 from .records_drafts import Draft, DraftConflict, DraftFile, StoredDoc
 from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
 from .records_stats import CheckOutcome, DeliveryFailure, TemplateCounts, TemplateUsage, UserCounts
@@ -182,6 +196,22 @@ class StatsRepository(Protocol):
     def database_bytes(self) -> int | None: ...
 
 
+class WriteRepository(Protocol):
+    """Writes of refs journalled before they are made, until what follows each is done: the
+    record that outlives a node or database failure between a push's compare-and-swap of its
+    refs (in the blob store) and the metadata that records it (services/landing.py)."""
+
+    def add(self, write: RefWrite) -> RefWrite:
+        """Journal `write` (state "pending") before it is made."""
+    def record(self, write_id: str) -> bool:
+        """Mark the write's events written: True for the one caller that moved it from "pending"
+        (inside `atomic()`, with those events), False when someone did before or it is gone."""
+    def done(self, write_id: str) -> None:
+        """Everything after the write is done (or it never landed): forget it."""
+    def owed(self, older_than: float, limit: int = 200) -> list[RefWrite]:
+        """Writes journalled before `older_than` and not done, oldest first."""
+
+
 class MetaStore(Protocol):
     """The unit of work: a repository per subject, and `atomic()`, inside which every read and
     write of every repository is one transaction."""
@@ -204,5 +234,7 @@ class MetaStore(Protocol):
     def drafts(self) -> DraftRepository: ...
     @property
     def stats(self) -> StatsRepository: ...
+    @property
+    def writes(self) -> WriteRepository: ...
 
     def atomic(self) -> AbstractContextManager[None]: ...

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .. import telemetry
@@ -44,9 +45,12 @@ def make_engine(url: str) -> Engine:
         # database that is back is used at once, with no restart of ours.
         # Bounded waits: a server out of reach (network cut, paused) fails a request in seconds
         # instead of holding its thread for the kernel's TCP timeout.
-        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_timeout=10, connect_args={
-            "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
-            "keepalives_count": 3})
+        # The URL's own settings (?connect_timeout=2) win over these.
+        bounded = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
+                   "keepalives_count": 3}
+        given = make_url(url).query
+        engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
+                               connect_args={k: v for k, v in bounded.items() if k not in given})
     event.listen(engine, "handle_error", _unavailable)
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     telemetry.trace_engine(engine)  # a span per statement while traces are on
@@ -69,8 +73,10 @@ def _unavailable(ctx: ExceptionContext) -> None:
         transient = "locked" in str(original) or "busy" in str(original)
     else:
         state = getattr(original, "sqlstate", None)
-        # no SQLSTATE: the connection itself failed (refused, reset, timed out)
-        transient = ctx.is_disconnect or (state is None and type(original).__name__ == "OperationalError") or (
+        # An OperationalError without SQLSTATE: the connection itself failed (refused, reset, or
+        # timed out: psycopg's ConnectionTimeout, a subclass, when the server is out of reach)
+        connection_failed = state is None and isinstance(ctx.sqlalchemy_exception, OperationalError)
+        transient = ctx.is_disconnect or connection_failed or (
             state is not None and (state.startswith("08") or state in _TRANSIENT_STATES))
     if transient:
         log.warning("database unavailable: %s", str(original).strip()[:300])

@@ -175,3 +175,20 @@ class RunChanges(TypedDict, total=False):
     cost: dict[str, Any]
     started_at: float | None
     finished_at: float | None
+
+
+@dataclass(frozen=True)
+class RefWrite:
+    """A write of a template's refs journalled before it was made (meta.writes), with what must
+    follow it: `kind` "push" (the updates' push events) or "merge" (`details`: the pull request's
+    number and method), by `actor`. `state` "pending": whether it landed is not known here (the refs
+    document knows: RefsDocument.wrote); "recorded": its events are written, the rest may be owed."""
+
+    id: str  # the write id the refs document carries
+    template_id: str
+    kind: str
+    actor: str | None
+    updates: tuple[tuple[str, str, str], ...]  # (ref, old sha, new sha)
+    details: dict[str, Any] = field(default_factory=dict)
+    state: str = "pending"
+    created_at: float = 0.0

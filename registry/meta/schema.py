@@ -274,3 +274,17 @@ usage = Table(
     PrimaryKeyConstraint("template_id", "day"),
     Index("usage_by_day", "day"),
 )
+
+# -- writes of refs journalled before they are made (migration 0015; services/landing.py)
+ref_writes = Table(
+    "ref_writes", metadata,
+    Column("id", Text, primary_key=True),  # the write id in the refs document
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("kind", Text, nullable=False),  # push | merge
+    Column("actor", Text),
+    Column("updates", Text, nullable=False),  # JSON [[ref, old, new], ...]
+    Column("details", Text, nullable=False),  # JSON
+    Column("state", Text, nullable=False),  # pending | recorded
+    Column("created_at", Float, nullable=False),
+    Index("ref_writes_by_time", "created_at"),
+)

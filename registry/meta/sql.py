@@ -5,9 +5,9 @@ repository's reads and writes inside it one transaction.
 Each subject's queries are in its own module: users and tokens (sql_users.py), templates,
 collaborators and protection (sql_templates.py), statuses and runs (sql_checks.py), pull requests
 (sql_pulls.py), stars, ratings and usage (sql_activity.py), events, hooks and deliveries
-(sql_events.py), accounts (sql_accounts*.py), drafts and their documents (sql_drafts.py); the
-engine, transactions and paging in sql_base.py. A new subject is one more
-repository here, never more methods on this class.
+(sql_events.py), accounts (sql_accounts*.py), drafts and their documents (sql_drafts.py), journalled
+writes of refs (sql_writes.py); the engine, transactions and paging in sql_base.py. A new subject is
+one more repository here, never more methods on this class.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from .base import (
     StatsRepository,
     TemplateRepository,
     UserRepository,
+    WriteRepository,
 )
 from .sql_accounts import SqlAccountRepository
 from .sql_activity import SqlActivity
@@ -36,6 +37,7 @@ from .sql_pulls import SqlPulls
 from .sql_stats import SqlStats
 from .sql_templates import SqlTemplates
 from .sql_users import SqlUsers
+from .sql_writes import SqlWrites
 
 if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
     from ..accounts.store import AccountRepository
@@ -52,6 +54,7 @@ class SqlMetaStore:
         self.accounts: AccountRepository = SqlAccountRepository(self.db)
         self.drafts: DraftRepository = SqlDrafts(self.db)
         self.stats: StatsRepository = SqlStats(self.db)
+        self.writes: WriteRepository = SqlWrites(self.db)
 
     @property
     def engine(self) -> Engine:

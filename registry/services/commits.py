@@ -171,7 +171,6 @@ def push_objects(c: Container, actor: Actor, template: Template, repo: TemplateR
     got = service.receive(repo, ctx, [update], io.BytesIO(pack_of(repo.object_store, objects)).read)
     if update not in got.accepted:
         raise _refusal(repo, update, got)
-    ctx.accepted = got.accepted
     ctx.announce(repo.repo_id)
 
 

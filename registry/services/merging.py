@@ -4,6 +4,7 @@ A merge is computed on the side (registry.treemerge) and the base branch moves b
 the tip the merge was computed on."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -13,11 +14,13 @@ from ..access import Actor, Level
 from ..container import Container
 from ..errors import Conflict, InvalidInput, MergeBlocked, MergeConflict, StaleHead
 from ..events import recording
-from ..events.payloads import pull_payload, push_payload
+from ..events.payloads import pull_payload
 from ..git.policy import RefUpdate
-from ..meta import Comment, Pull, Template
+from ..meta import Comment, Pull, RefWrite, Template
 from ..treemerge import merged_tree
-from . import guard, pulls
+from . import guard, landing, pulls
+
+log = logging.getLogger(__name__)
 
 EVENTS = ("APPROVE", "REQUEST_CHANGES", "COMMENT")
 METHODS = ("merge", "squash", "fast-forward")
@@ -128,10 +131,18 @@ def merge(c: Container, actor: Actor, owner: str, name: str, number: int, method
             commit.message = f"{verb} pull request #{number}: {pull.title}\n".encode()
             repo.object_store.add_objects([(o, None) for o in objects + [commit]])
             new = commit.id.decode()
-        repo.commit_updates({ref: new}, {ref: tip})
-    with recording(c) as r:
-        merged = c.meta.pulls.update(base.id, number, state="merged", merged_sha=new)
-        r.add(actor.name, "pull_request.merged", base, pull_payload(merged, method=method))
-        r.add(actor.name, "push", base, push_payload(RefUpdate(ref, tip, new)))
-    c.announce_push(base, [RefUpdate(ref, tip, new)])  # the new base tip gets its checks and index entry
+        update = RefUpdate(ref, tip, new)
+        write_id = landing.journal(c, base, "merge", actor.name, [update], {"number": number, "method": method})
+        try:
+            repo.commit_updates({ref: new}, {ref: tip}, write_id=write_id)
+        except Conflict:
+            landing.forget(c, write_id)
+            raise
+    # Merged: the pull request's state, its events and the new tip's checks follow. A failure
+    # from here on changes nothing of that answer: the journal keeps them owed to the reconciler.
+    try:
+        landing.settle(c, base, RefWrite(write_id, base.id, "merge", actor.name, ((ref, tip, new),),
+                                         {"number": number, "method": method}))
+    except Exception as exc:
+        log.warning("merge of %s#%d landed; what follows it is owed to the reconciler: %s", base.full_name, number, exc)
     return new

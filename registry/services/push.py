@@ -8,14 +8,12 @@ from .. import secrets_scan, telemetry
 from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidName
-from ..events import recording
-from ..events.payloads import push_payload
 from ..git import service
 from ..git.policy import BranchRule, RefUpdate
 from ..git.service import PushContext
-from ..meta import Template
+from ..meta import RefWrite, Template
 from ..names import check_name
-from . import guard, pulls
+from . import guard, landing
 
 SERVICES = service.SERVICES
 
@@ -85,17 +83,17 @@ def context(c: Container, actor: Actor, template: Template) -> PushContext:
     return PushContext(max_push_bytes=c.settings.max_push_bytes, max_file_bytes=limit, max_inflated_bytes=inflated,
                        max_objects=c.settings.max_push_objects,
                        rule_for=rule_for,
-                       on_pushed=lambda updates: landed(c, template, updates, actor.name),
+                       journal=lambda updates: landing.journal(c, template, "push", actor.name, updates),
+                       forget=lambda write_id: landing.forget(c, write_id),
+                       on_pushed=lambda updates, write_id: landed(c, template, updates, actor.name, write_id),
                        inspect_blob=inspect_blob, inspect_manifest=secrets_scan.manifest_literal_secret)
 
 
-def landed(c: Container, template: Template, updates: list[RefUpdate], pusher: str | None = None) -> None:
-    """Refs of a push have moved: recorded (an event per ref), pull requests follow their head
-    branches, listeners queue checks. The refs live in the blob store, so the event is written
-    just after they moved, with the template's new update time."""
-    with recording(c) as r:
-        c.meta.templates.touch(template.id)
-        for update in updates:
-            r.add(pusher, "push", template, push_payload(update))
-    pulls.follow_push(c, template, updates)
-    c.announce_push(template, updates)
+def landed(c: Container, template: Template, updates: list[RefUpdate], pusher: str | None = None,
+           write_id: str = "") -> None:
+    """Refs of a push have moved (the write `write_id`, journalled: services/landing.py): recorded
+    (an event per ref), pull requests follow their head branches, listeners queue checks. The
+    refs live in the blob store, so the event is written just after they moved, with the
+    template's new update time."""
+    landing.settle(c, template, RefWrite(write_id, template.id, "push", pusher,
+                                         tuple((u.ref, u.old, u.new) for u in updates)))

@@ -10,7 +10,8 @@ transaction across repositories.
 import pytest
 
 # not test_*.py files: their asserts are rewritten (pytest's report of what differed) only if asked first
-PARTS = ("activity", "checks", "drafts", "events", "pulls", "stats", "support", "templates", "unit_of_work", "users")
+PARTS = ("activity", "checks", "drafts", "events", "pulls", "stats", "support", "templates", "unit_of_work", "users",
+         "writes")
 pytest.register_assert_rewrite(*(f"{__name__}.{part}" for part in PARTS))
 
 from .activity import TestActivityRepository  # noqa: E402
@@ -22,6 +23,8 @@ from .stats import TestStatsRepository  # noqa: E402
 from .templates import TestTemplateRepository  # noqa: E402
 from .unit_of_work import TestUnitOfWork  # noqa: E402
 from .users import TestUserRepository  # noqa: E402
+from .writes import TestWriteRepository  # noqa: E402
 
 __all__ = ["TestActivityRepository", "TestCheckRepository", "TestDraftRepository", "TestEventRepository",
-           "TestPullRepository", "TestStatsRepository", "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository"]
+           "TestPullRepository", "TestStatsRepository", "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository",
+           "TestWriteRepository"]

@@ -138,3 +138,21 @@ def test_identical_documents_get_distinct_versions(tmp_path):
     assert again.version != doc.version
     with pytest.raises(Conflict):
         refsdoc.swap(store, "r1", doc, doc)
+
+
+def test_a_write_named_by_its_writer_is_known_landed_later_even_if_its_answer_was_lost(flaky, tmp_path, monkeypatch):
+    """A journalled write (services/landing.py) is looked up by its id after the writer is gone: the
+    document remembers the ids of its last RECENT writes, the lost-answer one included."""
+    monkeypatch.setattr(refsdoc, "RECENT", 3)
+    repos = RepoStore(flaky, tmp_path / "cache")
+    repos.create("r1")
+    repo = repos.open("r1")
+    c1 = _commit(repo, b"{}")
+    flaky.plan = ["lost"]
+    repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40}, write_id="push-1")
+    stored = refsdoc.load(flaky, "r1")
+    assert stored.write_id == "push-1" and stored.wrote("push-1") and not stored.wrote("push-2")
+    for n in range(2, 5):
+        stored = refsdoc.swap(flaky, "r1", stored, stored.with_changes({f"refs/heads/b{n}": c1.id.decode()}, []),
+                              f"push-{n}")
+    assert refsdoc.load(flaky, "r1").recent == ("push-2", "push-3", "push-4")  # the oldest forgotten
