@@ -17,6 +17,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from registry.drafts import presence, protocol
+from tests.asyncrun import run
 from tests.gitcli import authed, commit_file, git
 from tests.services import free_port, registry_server
 from tests.webclient import csrf, signed_in
@@ -100,7 +101,7 @@ def test_typing_converges_is_acknowledged_once_stored_and_presence_is_named_by_t
         detail = site.api("GET", f"/templates/alice/live-one/drafts/{draft_id}").json()
         assert detail["editors"] == ["alice", "bob"] and [f["path"] for f in detail["files"]] == ["prompts/system.md"]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_hostile_clients_are_refused_with_a_reason_and_the_text_stays_as_it_was(site):
@@ -151,7 +152,7 @@ def test_hostile_clients_are_refused_with_a_reason_and_the_text_stays_as_it_was(
         assert str(check.text) == PROMPT  # nothing of it got in
         await check.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_revoked_token_and_a_role_taken_away_end_the_connection(site):
@@ -180,7 +181,7 @@ def test_a_revoked_token_and_a_role_taken_away_end_the_connection(site):
         assert str(check.text) == PROMPT
         await check.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_browser_session_signed_out_elsewhere_ends_its_connection_and_a_foreign_page_gets_nothing(site):
@@ -212,7 +213,7 @@ def test_a_browser_session_signed_out_elsewhere_ends_its_connection_and_a_foreig
             await SocketEditor().connect(ws, {"Cookie": cookie}, origin=site.url)
         assert refused.value.response.status_code == 401
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_offline_edits_merge_on_reconnect_with_nothing_doubled(site):
@@ -240,7 +241,7 @@ def test_offline_edits_merge_on_reconnect_with_nothing_doubled(site):
         assert str(fresh.text) == expected  # stored once, nothing doubled
         await fresh.close()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_git_push_during_a_draft_is_merged_in_and_the_commit_goes_through_the_push_path(site, tmp_path):
@@ -276,7 +277,7 @@ def test_a_git_push_during_a_draft_is_merged_in_and_the_commit_goes_through_the_
         statuses = site.api("GET", f"/templates/alice/live-git/commits/{done.json()['sha']}/statuses").json()
         assert {s["context"] for s in statuses} >= {"validate"}  # a commit from a draft is a push: checks run
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_server_killed_mid_session_loses_nothing_it_acknowledged(tmp_path):
@@ -296,7 +297,7 @@ def test_a_server_killed_mid_session_loses_nothing_it_acknowledged(tmp_path):
             await alice.until(lambda: alice.all_saved)
             return str(alice.text)
 
-        typed = asyncio.run(before())
+        typed = run(before())
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(10)
     with _start(tmp_path, port) as second:
@@ -307,5 +308,5 @@ def test_a_server_killed_mid_session_loses_nothing_it_acknowledged(tmp_path):
             assert str(fresh.text) == typed  # every acknowledged keystroke, once
             await fresh.close()
 
-        asyncio.run(after())
+        run(after())
 

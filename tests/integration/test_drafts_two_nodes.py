@@ -5,7 +5,6 @@ node merged into the editors of both, and a node killed mid-session: its editor 
 other node and nothing acknowledged is lost or doubled."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import signal
 import time
@@ -13,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from tests.asyncrun import run
 from tests.gitcli import authed, commit_file, git
 from tests.pg import pg_database
 from tests.services import redis_server, registry_server
@@ -81,7 +81,7 @@ def test_a_draft_across_two_nodes(tmp_path):
                 await bob.close()
                 return alice, str(alice.text)
 
-            alice, typed = asyncio.run(session())
+            alice, typed = run(session())
             a.proc.send_signal(signal.SIGKILL)  # node a dies with alice's connection on it
             a.proc.wait(10)
 
@@ -98,4 +98,4 @@ def test_a_draft_across_two_nodes(tmp_path):
                 await again.close()
                 await fresh.close()
 
-            asyncio.run(after())
+            run(after())

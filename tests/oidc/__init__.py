@@ -170,9 +170,10 @@ def run_provider(log_dir: Path, redirect_uri: str | None = None, password: str =
     client_id, client_secret, token = "registry-tests", secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     log = log_dir / f"oidc-provider-{secrets.token_hex(4)}.log"
     with open(log, "ab") as out:  # --port 0: the provider binds a port the system picks and names it
-        proc = subprocess.Popen([node(), str(SCRIPT), "--port", "0", "--client-id", client_id,
-                                 "--client-secret", client_secret, "--redirect-uri", redirect_uri,
-                                 "--password", password, "--registration-token", token],
+        # --name=value: a random value may begin with "-", which node's parseArgs then takes for an option
+        proc = subprocess.Popen([node(), str(SCRIPT), "--port=0", f"--client-id={client_id}",
+                                 f"--client-secret={client_secret}", f"--redirect-uri={redirect_uri}",
+                                 f"--password={password}", f"--registration-token={token}"],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import threading
 
 import pytest
 
@@ -21,6 +20,7 @@ from registry.drafts.rooms import Rooms
 from registry.meta import Template
 from registry.meta.db import open_store
 from registry.settings import Settings
+from tests.asyncrun import run
 from tests.yclient import Editor
 
 SHA = "a" * 40
@@ -69,23 +69,6 @@ def meta(tmp_path):
         store.users.add(name, None, False)
     return store
 
-
-def _run(scenario) -> None:
-    """asyncio.run in a thread of its own: an xdist worker may also hold Playwright's sync API,
-    whose event loop runs in the main thread (asyncio.run refuses to start beside it)."""
-    failure: list[BaseException] = []
-
-    def main() -> None:
-        try:
-            asyncio.run(scenario)
-        except BaseException as exc:  # re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=main)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 def _draft(meta, text: str = "hello\n") -> int:
@@ -146,7 +129,7 @@ def test_typing_is_stored_before_it_is_passed_on_and_acknowledged(meta):
         assert meta.drafts.editors(draft_id) == ["alice", "bob"]
         await rooms.stop()
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_readers_watch_and_hostile_messages_close_with_a_reason_leaving_the_text_as_it_was(meta):
@@ -194,7 +177,7 @@ def test_readers_watch_and_hostile_messages_close_with_a_reason_leaving_the_text
         assert str(room.text) == "hello\n" and meta.drafts.load(draft_id, "a.md").updates == []
         await rooms.stop()
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_presence_is_named_by_the_server_and_a_client_id_cannot_be_taken_by_someone_else(meta):
@@ -234,7 +217,7 @@ def test_presence_is_named_by_the_server_and_a_client_id_cannot_be_taken_by_some
         assert watcher.editor.people() == {"alice"}
         await rooms.stop()
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_two_processes_converge_through_the_bus_and_through_the_database_when_notes_are_lost(meta):
@@ -265,7 +248,7 @@ def test_two_processes_converge_through_the_bus_and_through_the_database_when_no
         stored = meta.drafts.load(draft_id, "a.md")
         assert str(ydoc.load(stored)[1]) == ">> from one. from two."  # nothing doubled, nothing lost
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_compaction_keeps_the_stored_draft_within_a_small_multiple_of_its_text(meta):
@@ -301,7 +284,7 @@ def test_compaction_keeps_the_stored_draft_within_a_small_multiple_of_its_text(m
         assert size < 3 * len(text.encode()) + 1024, (size, len(text))
         assert before < 10 * len(text.encode()), before  # the room compacted along the way too
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_a_room_hears_what_the_server_stored_and_notices_about_the_draft(meta):
@@ -325,4 +308,4 @@ def test_a_room_hears_what_the_server_stored_and_notices_about_the_draft(meta):
         assert alice.closed[0] == 4404
         await rooms.stop()
 
-    _run(scenario())
+    run(scenario())
