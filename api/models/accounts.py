@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 WHEN = "an ISO 8601 date-time, UTC"
 
 
-class UserOut(BaseModel):
+class AccountOut(BaseModel):
+    """An account as admins see it."""
+
     username: str
     display_name: str | None
     email: str | None
@@ -19,6 +21,11 @@ class UserOut(BaseModel):
     is_admin: bool
     disabled: bool
     created_at: float = Field(description="seconds since the epoch")
+
+
+class UserOut(AccountOut):
+    """The caller's own account: what admins see, and its sign-in methods."""
+
     has_password: bool
     two_factor: bool = Field(description="an authenticator app or a passkey is enrolled")
 
@@ -154,13 +161,3 @@ class UserExport(BaseModel):
     events: list[ExportEvent] = Field(description="the events they caused")
 
 
-class AccountOut(BaseModel):
-    """An account as admins see it."""
-
-    username: str
-    display_name: str | None
-    email: str | None
-    email_verified: bool
-    is_admin: bool
-    disabled: bool
-    created_at: float = Field(description="seconds since the epoch")

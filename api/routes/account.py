@@ -37,9 +37,7 @@ async def get_caller(request: Request, _marker: None = Security(BEARER, scopes=[
 def _user(c: Container, actor: Actor) -> UserOut:
     assert actor.user is not None
     account = accounts.account_of(c, actor.user)
-    return UserOut(username=account.name, display_name=account.display_name, email=account.user.email,
-                   email_verified=account.email_verified, is_admin=account.user.is_admin, disabled=account.disabled,
-                   created_at=account.created_at, has_password=account.has_password,
+    return UserOut(**_account(account).model_dump(), has_password=account.has_password,
                    two_factor=has_second_factor(c, account))
 
 
