@@ -13,6 +13,7 @@ import pytest
 
 from tests.gitcli import authed, commit_file, git
 from tests.otlp import Span, otlp_collector
+from tests.receiver import receiver
 from tests.services import redis_server, registry_server, start_worker, stop_group
 from tests.unit.usecases import MINIMAL
 
@@ -44,8 +45,9 @@ def test_one_trace_holds_the_push_and_its_checks(tmp_path, queue):
     with otlp_collector() as collector:
         otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100",
                 "OTEL_SERVICE_NAME": f"registry-{queue}", "REGISTRY_LOG_FORMAT": "json"}
-        with redis_server() if queue == "rq" else _nothing() as redis_url:
-            extra = otel | ({"REGISTRY_REDIS_URL": redis_url} if redis_url else {})
+        with redis_server() if queue == "rq" else _nothing() as redis_url, receiver() as hooked:
+            extra = otel | {"REGISTRY_WEBHOOK_ALLOW": f"127.0.0.1:{hooked.port}"}
+            extra |= {"REGISTRY_REDIS_URL": redis_url} if redis_url else {}
             with registry_server(tmp_path / "data", extra) as server:
                 worker = start_worker(server.env, tmp_path / "worker.log") if queue == "rq" else None
                 try:
@@ -56,6 +58,8 @@ def test_one_trace_holds_the_push_and_its_checks(tmp_path, queue):
                     assert created.status_code == 201
                     answered = created.headers["x-trace-id"]
                     assert len(answered) == 32 and int(answered, 16)
+                    hook = api.post("/templates/alice/traced/hooks", json={"url": hooked.url, "events": ["push"]})
+                    assert hook.status_code == 201, hook.text
                     work = tmp_path / "w"
                     git("clone", "-q", authed(f"{server.url}/alice/traced.git", "alice", token), str(work))
                     sha = commit_file(work, "template.json", MANIFEST)
@@ -72,7 +76,7 @@ def test_one_trace_holds_the_push_and_its_checks(tmp_path, queue):
                     def complete(spans: list[Span]) -> bool:
                         pushes = [s for s in spans if s.name == "git-receive-pack"]
                         return bool(pushes) and all(any(s.name == j and s.trace_id == pushes[0].trace_id for s in spans)
-                                                    for j in JOBS)
+                                                    for j in (*JOBS, "webhook delivery"))
 
                     spans = collector.wait_for(complete, timeout=30)
                 finally:
@@ -92,6 +96,10 @@ def test_one_trace_holds_the_push_and_its_checks(tmp_path, queue):
         assert ran.attributes["registry.sha"] == sha and ran.attributes["registry.outcome"] == "ok"
     sandbox_run = [s for s in in_trace if s.name == "sandbox run"]
     assert sandbox_run and "job sandbox" in _ancestors(sandbox_run[0], by_id)
+    (delivered,) = [s for s in in_trace if s.name == "webhook delivery"]  # the push's webhook, in its trace
+    assert "git-receive-pack" in _ancestors(delivered, by_id), _ancestors(delivered, by_id)
+    assert delivered.attributes["registry.event"] == "push" and delivered.attributes["registry.outcome"] == "delivered"
+    assert delivered.attributes["http.response.status_code"] == 200 and hooked.wait_for(1)
     assert any("db.system" in s.attributes or "db.system.name" in s.attributes for s in in_trace)  # SQL, traced
     if queue == "rq":
         assert {s.service for s in in_trace} == {"registry-rq"}
