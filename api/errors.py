@@ -18,6 +18,7 @@ STATUS: list[tuple[type[errors.RegistryError], int]] = [
     (errors.StaleHead, 412),
     (errors.StaleParent, 412),
     (errors.StaleBase, 412),
+    (errors.StaleDraft, 412),
     (errors.MergeBlocked, 405),
     (errors.InvalidInput, 400),
     (errors.Unauthenticated, 401),

@@ -94,6 +94,17 @@ def _file(store: BaseObjectStore, commits: tuple[Commit | None, Commit, Commit],
     for entry in entries:
         obj = store[entry[1]] if entry is not None else None
         raw.append(obj.data if isinstance(obj, Blob) else None)
+    return file_conflict(path, (raw[0], raw[1], raw[2]), budget)
+
+
+def file_conflict(path: str, raw: tuple[bytes | None, bytes | None, bytes | None],
+                  budget: list[int] | None = None) -> FileConflict:
+    """What is left to decide in one file from its three sides' bytes (None: absent there), as
+    `find` shows it: by JSON path, test case or lines, else whole. A draft's conflicts, whose
+    sides are kept as texts and not as commits, are shown through this. `budget` holds the hunks
+    still allowed (MAX_HUNKS when not given) and is lowered by those shown."""
+    budget = [MAX_HUNKS] if budget is None else budget
+    absent = tuple(side for side, data in zip(SIDES, raw, strict=True) if data is None)
     b, o, t = raw
     texts = [_text(side) for side in raw]
     binary = any(side is not None and text is None for side, text in zip(raw, texts, strict=True))
@@ -112,7 +123,7 @@ def _file(store: BaseObjectStore, commits: tuple[Commit | None, Commit, Commit],
     budget[0] -= len(hunks)
     picks = tuple(p for p in PICKS[kind] if not (binary and p == "edit"))
     return FileConflict(path, kind, texts[0], texts[1], texts[2], absent, binary, tuple(hunks), picks,
-                        raw=(b, o, t))
+                        raw=raw)
 
 
 def _text(data: bytes | None) -> str | None:

@@ -156,6 +156,13 @@ class StaleBase(RegistryError):
     code = "base_moved"
 
 
+class StaleDraft(RegistryError):
+    """A draft's text changed where it conflicts since the caller looked at the conflict (the
+    choices were made on other hunks): nothing was applied."""
+
+    code = "draft_moved"
+
+
 class StaleParent(RegistryError):
     """A commit was made on top of a parent that is no longer the branch's tip: someone else
     committed or pushed meanwhile. Carries the tip now (`tip`, None when the branch is gone)."""

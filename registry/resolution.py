@@ -41,14 +41,16 @@ def contents(found: Conflicts, resolution: Resolution) -> dict[str, bytes | None
     for path in [*resolution.hunks, *resolution.files]:
         if path not in by_path:
             raise InvalidInput(f"{path} is not in conflict", path=path)
-    out: dict[str, bytes | None] = {}
-    for f in found.files:
-        if f.why_not:
-            raise InvalidInput(f.why_not, path=f.path)
-        whole = resolution.files.get(f.path)
-        out[f.path] = whole.replace("\r\n", "\n").encode() if whole is not None else \
-            _apply(f, resolution.hunks.get(f.path, {}))
-    return out
+    return {f.path: content(f, resolution) for f in found.files}
+
+
+def content(f: FileConflict, resolution: Resolution) -> bytes | None:
+    """The content one conflicted file takes as `resolution` decides it (None: deleted)."""
+    if f.why_not:
+        raise InvalidInput(f.why_not, path=f.path)
+    whole = resolution.files.get(f.path)
+    return whole.replace("\r\n", "\n").encode() if whole is not None else \
+        _apply(f, resolution.hunks.get(f.path, {}))
 
 
 def tree(store: BaseObjectStore, found: Conflicts, resolution: Resolution) -> tuple[ObjectID, list[ShaFile]]:

@@ -15,6 +15,7 @@ from . import (
     admin_dashboard,
     authoring,
     conflicts,
+    draft_conflicts,
     drafts,
     editing,
     files,
@@ -57,6 +58,7 @@ def install(app: FastAPI, store: Storage) -> None:
     app.include_router(files.router)
     app.include_router(editing.router)
     app.include_router(drafts.router)
+    app.include_router(draft_conflicts.router)
     app.include_router(news.router)
     app.include_router(uploads.router)
     app.include_router(pages.router)

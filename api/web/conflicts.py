@@ -31,7 +31,7 @@ def _c(request: Request) -> Container:
     return container
 
 
-async def _fields(request: Request) -> dict[str, str]:
+async def fields_of(request: Request) -> dict[str, str]:
     """The posted form's text fields (after the origin and CSRF checks), bounded in number."""
     form = await request.form(max_fields=2 * (MAX_HUNKS + MAX_FILES) + 10)
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
@@ -56,9 +56,9 @@ def conflicts_page(request: Request, owner: str, name: str, number: RowNumber) -
 
 @router.post("/{owner}/{name}/pulls/{number}/conflicts", response_class=HTMLResponse)
 def resolve(request: Request, owner: str, name: str, number: RowNumber,
-            fields: dict[str, str] = Depends(_fields)) -> Any:
+            fields: dict[str, str] = Depends(fields_of)) -> Any:
     actor = sessions.actor(request)
-    kept, chosen = _choices(fields)
+    kept, chosen = choices(fields)
     message = fields.get("message", "")[:2000]
     try:
         resolving.resolve_pull(_c(request), actor, owner, name, number, chosen, message or None,
@@ -74,7 +74,7 @@ def resolve(request: Request, owner: str, name: str, number: RowNumber,
     return RedirectResponse(f"/{owner}/{name}/pulls/{number}#merge", status_code=303, headers=HEADERS)
 
 
-def _choices(fields: dict[str, str]) -> tuple[dict[str, tuple[str, str]], Resolution]:
+def choices(fields: dict[str, str]) -> tuple[dict[str, tuple[str, str]], Resolution]:
     """The form's `choice:F:H` radios and `text:F:H` textareas (file F is named by `path:F`):
     what to show again ("F:H" -> (pick, text)), and the resolution."""
     kept: dict[str, tuple[str, str]] = {}

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from registry.access import Actor
 from registry.errors import DraftConflicted, InvalidInput, PermissionDenied, RegistryError, Unauthenticated
-from registry.services import drafts, drafts_rebase
+from registry.services import drafts
 from registry.services.commits import PullSpec
 
 from ..deps import RowNumber
+from . import draft_conflicts
 from .common import container, form_fields, signed_in
 from .editing import _language
 from .pages import mark_web
@@ -55,7 +56,8 @@ def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, 
     if path is not None and path in files:
         text = drafts.text(c, actor, owner, name, draft_id, path)
     conflicts = [{"path": k.path, "base": _show(k.base), "theirs": _show(k.theirs), "ours": _show(k.ours),
-                  "details": k.details, "theirs_sha": k.theirs_sha, "view": drafts_rebase.conflict_view(view.draft, k)}
+                  "details": k.details, "theirs_sha": k.theirs_sha,
+                  "view": draft_conflicts.url(owner, name, draft_id, k.path)}
                  for k in view.conflicts]
     ws = f"/api/v1/templates/{owner}/{name}/drafts/{draft_id}/ws"
     return page(request, "draft.html", status_code=status_code, script="drafts",

@@ -132,7 +132,7 @@ def add_file(c: Container, template: Template, draft: Draft, path: str) -> Draft
         return next(f for f in have if f.path == path)
     if len(have) >= MAX_FILES:
         raise InvalidInput(f"a draft edits at most {MAX_FILES} files")
-    text = _text_at(c, template, draft.base, path)
+    text = text_at(c, template, draft.base, path)
     return c.meta.drafts.add_file(draft.id, path, ydoc.seed(text or ""))
 
 
@@ -257,7 +257,7 @@ def _changes(c: Container, template: Template, draft: Draft) -> list[Change]:
     """The draft's files whose text differs from the base's."""
     changes = []
     for path, now in texts(c, draft).items():
-        before = _text_at(c, template, draft.base, path)
+        before = text_at(c, template, draft.base, path)
         if now != before and not (before is None and now == ""):  # an empty new file is no file
             changes.append(Change(path, now.encode("utf-8")))
     if not changes:
@@ -277,7 +277,7 @@ def _tip(c: Container, template: Template, branch: str) -> str | None:
         return repo.doc.refs.get(f"refs/heads/{branch}")
 
 
-def _text_at(c: Container, template: Template, sha: str, path: str) -> str | None:
+def text_at(c: Container, template: Template, sha: str, path: str) -> str | None:
     """The file's text at `sha` (None: no such file); InvalidInput when it is no UTF-8 text a
     draft may hold."""
     with c.open_repo(template) as repo:

@@ -9,9 +9,9 @@ dropped.
 The rebase claims the draft by moving its base from the one it read (compare-and-swap) in the
 same transaction as the updates it stores: of two processes rebasing at once, one applies.
 
-`conflict_view` is where the conflict resolution view (the per-hunk, per-JSON-path chooser
-built for pull requests) plugs in for drafts; today a file is settled by keeping the draft's
-text, as edited, or by taking theirs.
+`conflict_view` gives a recorded conflict to the resolution view built for pull requests
+(per hunk, per JSON path, per test case; `drafts_resolving`); a file may also be settled whole
+by keeping the draft's text, as edited, or by taking theirs.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from dulwich.object_store import MemoryObjectStore, OverlayObjectStore, tree_loo
 from dulwich.objects import Blob, ShaFile
 from merge3 import Merge3
 
+from ..conflicts import FileConflict, file_conflict
 from ..container import Container
 from ..drafts import ydoc
 from ..drafts.bus import Note
@@ -194,15 +195,13 @@ def merge_text(base: str, ours: str, theirs: str) -> str | None:
     return "".join(out)
 
 
-def conflict_view(draft: Draft, conflict: DraftConflict) -> str | None:
-    """The hook for the conflict resolution view: the URL of the page where `conflict` is
-    resolved hunk by hunk (and template.json by JSON path, test files by case), once that view
-    serves drafts. None until then: the draft page shows every side's text and settles a file
-    whole. To plug it in: `registry.conflicts.find(store, base, ours, theirs)` over the commit
-    `conflict.base_sha`, a scratch commit of the draft's text (as `merge` makes), and
-    `conflict.theirs_sha`; `registry.resolution.contents` gives each file's chosen text, which
-    goes into the document with `ydoc.replace_text` and `resolve_conflict(..., "ours")`."""
-    return None
+def conflict_view(c: Container, draft: Draft, conflict: DraftConflict) -> FileConflict:
+    """A recorded conflict as the resolution view shows it (`registry.conflicts`, the pull
+    requests' hunks: by lines, template.json by JSON path, test files by case): base and theirs
+    as the rebase kept them, ours the draft's text now (as typed since). `drafts_resolving`
+    applies the choices."""
+    _, text = ydoc.load(c.meta.drafts.load(draft.id, conflict.path))
+    return file_conflict(conflict.path, (conflict.base, str(text).encode(), conflict.theirs))
 
 
 def pin(c: Container, template: Template, draft_id: int, sha: str) -> None:

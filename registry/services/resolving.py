@@ -76,7 +76,7 @@ def resolve_pull(c: Container, actor: Actor, owner: str, name: str, number: int,
     if pull.state != "open":
         raise Conflict(f"pull request #{number} is {pull.state}")
     text = commits.message_text(message if message and message.strip() else default_message(base, head, pull))
-    _bounded(c, chosen)
+    bounded(c, chosen)
     if expected_head_sha and expected_head_sha != pull.head_sha:
         raise StaleHead(f"the head moved to {pull.head_sha} since the conflicts were shown; look at them again",
                         head_sha=pull.head_sha)
@@ -140,7 +140,7 @@ def _why_not(c: Container, actor: Actor, pull: Pull, head: Template, found: Conf
     return next((f.why_not for f in found.files if f.why_not), None)
 
 
-def _bounded(c: Container, chosen: Resolution) -> None:
+def bounded(c: Container, chosen: Resolution) -> None:
     """The edited texts, bounded before any repository is read."""
     size = sum(len(t) for t in chosen.files.values()) + sum(
         len(choice.text or "") for hunks in chosen.hunks.values() for choice in hunks.values())

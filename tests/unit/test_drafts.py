@@ -35,6 +35,12 @@ def manifest(**changes) -> bytes:
 
 @pytest.fixture
 def w(tmp_path) -> World:
+    return drafts_world(tmp_path)
+
+
+def drafts_world(tmp_path) -> World:
+    """alice's template `risk` (bob writes, carol reads) with a manifest and a prompt on main;
+    the draft notes heard are in `heard`."""
     world = World.make(tmp_path)
     heard: list[Note] = []
     world.c = replace(world.c, listeners=Listeners(draft=(heard.append,)))
