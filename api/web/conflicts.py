@@ -1,6 +1,7 @@
 """The conflict page of a pull request, `/{owner}/{name}/pulls/{n}/conflicts`: each conflicted
 file's hunks with ours, theirs and the common ancestor side by side, and a plain form (no script
-needed) choosing per hunk ours, theirs, both (line hunks) or an edited text, then "Commit merge":
+needed; static/conflicts.js only makes each edit box follow the side picked) choosing per hunk
+ours, theirs, both (line hunks) or an edited text, then "Commit merge":
 the base branch merged into the head branch (`services/resolving`). A refused resolution comes
 back as the page with the person's choices kept and the reason beside the hunk it names."""
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _page(request: Request, actor: Actor, owner: str, name: str, number: int, st
           **context: Any) -> HTMLResponse:
     shown = resolving.pull_conflicts(_c(request), actor, owner, name, number)
     context.setdefault("message", shown.message)
-    return page(request, "conflicts.html", status_code=status_code,
+    return page(request, "conflicts.html", status_code=status_code, script="conflicts",
                 title=f"Conflicts · #{number} {shown.pull.title} · {owner}/{name}", owner=owner, name=name,
                 shown=shown, picks=PAGE_PICKS, kinds=KINDS, **{"kept": {}, "error": None, "error_at": None,
                                                                   "moved": False, **context})

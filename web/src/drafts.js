@@ -153,7 +153,14 @@ function attach(textarea) {
     if (body.state === "rebased") {
       box.textContent = `The branch moved (${String(body.from).slice(0, 10)} → ${String(body.to).slice(0, 10)}) and was merged in`
         + (body.merged && body.merged.length ? `: ${body.merged.join(", ")} came in.` : ".")
-        + (body.conflicts && body.conflicts.length ? ` Conflicts in ${body.conflicts.join(", ")}: reload to see every side.` : "");
+        + (body.conflicts && body.conflicts.length ? ` Conflicts in ${body.conflicts.join(", ")}; your text is kept:` : "");
+      for (const path of body.conflicts || []) { // the conflict view of each file: a side per hunk, or your text
+        const link = document.createElement("a");
+        link.href = `${notices.dataset.conflicts}?path=${encodeURIComponent(path)}`;
+        link.className = "resolve-link";
+        link.textContent = `Resolve the conflicts in ${path}`;
+        box.append(" ", link);
+      }
     } else if (body.state === "committed") {
       box.textContent = `Committed as ${String(body.sha).slice(0, 10)}${who}` + (body.pull ? `, proposed as #${body.pull}.` : ".");
     } else if (body.state === "deleted") {
