@@ -2,7 +2,8 @@
 three browsers see each other (a list, joins announced, named cursors), typing converges and is
 saved; a browser whose connection is cut keeps typing and, back, merges with nothing doubled; a
 git push during the draft is merged in and shown; a conflicting push shows every side and is
-settled on the page; the draft is committed; the same without script, by forms. No CSP
+settled on the page, or opens the conflict view where it is resolved hunk by hunk while another
+editor types; the draft is committed; the same without script, by forms. No CSP
 violation (open_page fails the test on one), axe AA."""
 from __future__ import annotations
 
@@ -197,6 +198,68 @@ def test_a_push_during_the_draft_is_merged_in_and_a_conflict_is_settled_on_the_p
     expect(alice.locator("#draft-about")).to_contain_text("Last committed as")
     git("pull", "-q", "origin", "main", cwd=work)
     assert (work / "prompts/system.md").read_text() == ours
+
+
+def test_a_conflicting_push_opens_the_conflict_view_resolved_in_the_browser_then_committed(site, open_page, tmp_path):
+    """alice and bob edit; a git push clashes with alice's line; her live notice links to the
+    file's conflict view (base, ours, theirs per hunk); she takes theirs and edits it while bob
+    types elsewhere in the file; her resolution becomes the draft's text with bob's typing kept
+    and what the push added elsewhere, and the draft commits on top of the push."""
+    work = _template(site, "together-resolve", tmp_path)
+    alice, bob = open_page(site.url), open_page(site.url)
+    _sign_in(alice, site, "alice")
+    _sign_in(bob, site, "bob")
+    url = _open_draft(alice, "together-resolve")
+    bob.goto(url)
+    _wait_text(bob, PROMPT)
+    alice.locator(".cm-content").click()
+    alice.keyboard.press("Control+Home")
+    alice.keyboard.press("ArrowDown")
+    alice.keyboard.press("End")
+    alice.keyboard.type(" Always.")
+    ours = PROMPT.replace("Be brief.", "Be brief. Always.")
+    _wait_text(bob, ours)
+    expect(alice.locator("#draft-status")).to_have_text("All changes saved.")
+    commit_file(work, "prompts/system.md", PROMPT.replace("Be brief.", "Be short.") + "Be kind.\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    link = alice.locator("#draft-notices").get_by_role("link", name="Resolve the conflicts in prompts/system.md")
+    expect(link).to_be_visible()
+    assert _editor_text(alice) == ours  # nobody's typing overwritten by the push
+    link.click()
+    alice.wait_for_url(re.compile(r"/drafts/\d+/conflicts\?path=prompts/system.md$"))
+    hunk = alice.locator("fieldset.hunk")
+    expect(hunk).to_have_count(1)
+    expect(hunk.locator(".side.ours pre")).to_have_text("Be brief. Always.\n")
+    expect(hunk.locator(".side.theirs pre")).to_have_text("Be short.\n")
+    expect(hunk.locator(".side.base pre")).to_have_text("Be brief.\n")
+    assert_accessible(alice)
+    alice.set_viewport_size({"width": 375, "height": 800})
+    assert_fits_width(alice)
+    alice.set_viewport_size({"width": 1280, "height": 900})
+    hunk.get_by_label("Take theirs").check()
+    box = hunk.get_by_label("Edited text")
+    expect(box).to_have_value("Be short.\n")  # the edit box follows the side picked
+    box.fill("Be short, always.\n")
+    expect(hunk.get_by_label("Edit the text below")).to_be_checked()  # typing picks the edit
+    bob.locator(".cm-content").click()  # meanwhile, outside the conflict
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type("# System\n")
+    expect(bob.locator("#draft-status")).to_have_text("All changes saved.")
+    alice.get_by_role("button", name="Use this in the draft").click()
+    alice.wait_for_url(re.compile(r"/drafts/\d+\?path=prompts/system.md#resolved$"))
+    want = "# System\nYou are careful.\nBe short, always.\nCite sources.\nBe kind.\n"
+    _wait_text(alice, want)
+    _wait_text(bob, want)
+    expect(alice.locator("#conflicts")).to_have_count(0)
+    expect(bob.locator("#draft-notices")).to_contain_text("The conflict in prompts/system.md was settled by alice")
+    alice.get_by_label("Message").fill("Shorter, and always")
+    alice.get_by_role("button", name="Commit", exact=True).click()
+    expect(alice.locator("#draft-about")).to_contain_text("Last committed as")
+    pushed = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    git("pull", "-q", "origin", "main", cwd=work)
+    assert (work / "prompts/system.md").read_text() == want
+    assert git("log", "-1", "--format=%P", cwd=work).stdout.strip() == pushed  # on top of the push
+    assert "Co-authored-by: bob <bob@registry>" in git("log", "-1", "--format=%B", cwd=work).stdout
 
 
 def test_without_script_the_draft_is_read_saved_and_committed_by_forms(site, open_page, tmp_path):

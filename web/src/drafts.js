@@ -156,7 +156,7 @@ function attach(textarea) {
         + (body.conflicts && body.conflicts.length ? ` Conflicts in ${body.conflicts.join(", ")}; your text is kept:` : "");
       for (const path of body.conflicts || []) { // the conflict view of each file: a side per hunk, or your text
         const link = document.createElement("a");
-        link.href = `${notices.dataset.conflicts}?path=${encodeURIComponent(path)}`;
+        link.href = `${notices.dataset.conflicts}?path=${encodeURIComponent(path).replaceAll("%2F", "/")}`;
         link.className = "resolve-link";
         link.textContent = `Resolve the conflicts in ${path}`;
         box.append(" ", link);
