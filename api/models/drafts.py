@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .conflicts import MAX_HUNKS, ConflictFileOut, Pick
 from .pulls import PullOut
 
 
@@ -69,3 +70,39 @@ class DraftCommitOut(BaseModel):
     sha: str
     branch: str
     pull: PullOut | None = None
+
+
+class DraftFileConflictOut(BaseModel):
+    """One conflicted file of a draft as the conflict view shows it: "ours" is the draft's text
+    now, "theirs" the branch's, "base" the branch where the draft started."""
+
+    path: str
+    base_sha: str
+    theirs_sha: str
+    shown: str = Field(description="the hunks' fingerprint: send it back so choices apply to these hunks only")
+    can_resolve: bool
+    why_not: str | None
+    others: list[str] = Field(description="the draft's other conflicted files")
+    file: ConflictFileOut
+
+
+class DraftHunkChoice(BaseModel):
+    hunk: int = Field(ge=0, lt=MAX_HUNKS, description="the hunk's index in the file")
+    choice: Pick
+    text: str | None = Field(default=None, description="the edited text for `edit` (JSON for template.json "
+                                                       "paths and test cases)")
+
+
+class DraftResolveIn(BaseModel):
+    """Every hunk of `path` decided, or the whole file given as `content`."""
+
+    path: str = Field(min_length=1, max_length=1024)
+    resolutions: list[DraftHunkChoice] = Field(default_factory=list, max_length=MAX_HUNKS)
+    content: str | None = Field(default=None, description="the whole file as resolved (replaces hunk choices)")
+    shown: str | None = Field(default=None, max_length=64,
+                              description="refuse (412 draft_moved) unless the hunks are still those shown")
+
+
+class DraftResolvedOut(BaseModel):
+    path: str
+    text: str = Field(description="the file's text in the draft now")

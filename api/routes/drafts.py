@@ -3,18 +3,31 @@ themselves are edited over the WebSocket (api/drafts_socket.py); these open, rea
 delete a draft."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from registry.access import Actor
 from registry.container import Container
+from registry.errors import InvalidInput
 from registry.meta.records_drafts import Draft
-from registry.services import drafts
+from registry.services import drafts, drafts_resolving
 from registry.services.commits import PullSpec
+from registry.services.resolving import Choice, Resolution
 
 from ..deps import RowNumber, get_actor, get_container, get_signed_in
-from ..models.drafts import DraftCommitIn, DraftCommitOut, DraftConflictOut, DraftDetail, DraftFileOut, DraftIn, DraftOut
+from ..models.drafts import (
+    DraftCommitIn,
+    DraftCommitOut,
+    DraftConflictOut,
+    DraftDetail,
+    DraftFileConflictOut,
+    DraftFileOut,
+    DraftIn,
+    DraftOut,
+    DraftResolvedOut,
+    DraftResolveIn,
+)
 from ..openapi import WRITE
-from .pulls import pull_out
+from .pulls import file_out, pull_out
 
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/drafts")
 
@@ -69,3 +82,32 @@ def commit_draft(owner: str, name: str, draft_id: RowNumber, body: DraftCommitIn
     done = drafts.commit_draft(c, actor, owner, name, draft_id, body.message,
                                PullSpec(pull.title, pull.body, pull.base) if pull else None, body.new_branch)
     return DraftCommitOut(sha=done.sha, branch=done.branch, pull=pull_out(c, done.pull) if done.pull else None)
+
+
+@router.get("/{draft_id}/conflicts")
+def conflict(owner: str, name: str, draft_id: RowNumber, path: str = Query(min_length=1, max_length=1024),
+             actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> DraftFileConflictOut:
+    """A conflicted file of the draft, per hunk (template.json per JSON path, test files per test
+    case) with its base, ours (the draft's text now) and theirs (the branch's); 404 when the file
+    is not in conflict."""
+    shown = drafts_resolving.draft_conflict(c, actor, owner, name, draft_id, path)
+    k = shown.recorded
+    return DraftFileConflictOut.model_validate({
+        "path": k.path, "base_sha": k.base_sha, "theirs_sha": k.theirs_sha, "shown": shown.shown,
+        "can_resolve": shown.why_not is None, "why_not": shown.why_not, "others": list(shown.others),
+        "file": file_out(shown.file)})
+
+
+@router.post("/{draft_id}/resolve", responses=WRITE)
+def resolve(owner: str, name: str, draft_id: RowNumber, body: DraftResolveIn, actor: Actor = Depends(get_signed_in),
+            c: Container = Depends(get_container)) -> DraftResolvedOut:
+    """Make the choices (or `content`) the file's text in the draft and settle its conflict; 412
+    `draft_moved` when its hunks are not those `shown`."""
+    hunks: dict[int, Choice] = {}
+    for item in body.resolutions:
+        if item.hunk in hunks:
+            raise InvalidInput(f"{body.path}: hunk {item.hunk} is chosen twice", path=body.path, hunk=item.hunk)
+        hunks[item.hunk] = Choice(item.choice, item.text)
+    chosen = Resolution({body.path: hunks} if hunks else {}, {body.path: body.content} if body.content is not None else {})
+    text = drafts_resolving.resolve_draft_conflict(c, actor, owner, name, draft_id, body.path, chosen, body.shown)
+    return DraftResolvedOut(path=body.path, text=text)

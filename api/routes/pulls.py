@@ -11,7 +11,7 @@ from registry.container import Container
 from registry.errors import InvalidInput
 from registry.meta.records import Pull
 from registry.services import merging, pulls, resolving
-from registry.services.resolving import Choice, PullConflicts, Resolution
+from registry.services.resolving import Choice, FileConflict, PullConflicts, Resolution
 
 from ..deps import PAGE, PER_PAGE, RowNumber, get_actor, get_container, get_signed_in
 from ..models.conflicts import ConflictsOut, ResolvedOut, ResolveRequest
@@ -122,10 +122,14 @@ def conflicts_out(shown: PullConflicts) -> ConflictsOut:
         "head": {"owner": head.owner, "name": head.name, "branch": shown.pull.head_branch, "sha": shown.head_sha},
         "base": {"owner": t.owner, "name": t.name, "branch": shown.pull.base_branch, "sha": shown.base_sha},
         "merge_base": shown.merge_base, "truncated": shown.truncated, "can_resolve": shown.why_not is None,
-        "why_not": shown.why_not, "message": shown.message,
-        "files": [{"path": f.path, "kind": f.kind, "base": f.base, "ours": f.ours, "theirs": f.theirs,
-                   "absent": list(f.absent), "binary": f.binary, "picks": list(f.picks), "why_not": f.why_not,
-                   "hunks": [vars(h) for h in f.hunks]} for f in shown.files]})
+        "why_not": shown.why_not, "message": shown.message, "files": [file_out(f) for f in shown.files]})
+
+
+def file_out(f: FileConflict) -> dict[str, object]:
+    """One conflicted file, as a pull request's and a draft's conflicts show it."""
+    return {"path": f.path, "kind": f.kind, "base": f.base, "ours": f.ours, "theirs": f.theirs,
+            "absent": list(f.absent), "binary": f.binary, "picks": list(f.picks), "why_not": f.why_not,
+            "hunks": [vars(h) for h in f.hunks]}
 
 
 @router.get("/{number}/conflicts")

@@ -18,7 +18,8 @@ from .. import conflicts, resolution
 from ..access import Actor, Level, level
 from ..conflicts import MAX_FILES as MAX_FILES  # what one resolution takes, for the adapters' bounds
 from ..conflicts import MAX_HUNKS as MAX_HUNKS
-from ..conflicts import Conflicts, FileConflict
+from ..conflicts import Conflicts
+from ..conflicts import FileConflict as FileConflict  # the adapters show these
 from ..container import Container
 from ..errors import Conflict, RefNotFound, StaleBase, StaleHead, TooLarge
 from ..git.policy import RefUpdate

@@ -36,9 +36,11 @@ def _form(page: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
 
 
-def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committed(local_env, tmp_path):
-    env = local_env
-    info = env.create("draft-conflicts")
+def _conflicted(env, name: str, tmp_path):
+    """alice's template `name` (bob writes, carol reads); bob's draft edits a prompt line and the
+    manifest's title by form, then a git push changes both apart: (bob's client, carol's, the
+    draft, the pushed sha, alice's clone, the base of the pages)."""
+    info = env.create(name)
     work = tmp_path / "w"
     env.clone(info["clone_url"], "alice", work)
     commit_file(work, "prompts/system.md", PROMPT)
@@ -46,9 +48,9 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
     git("push", "-q", "origin", "HEAD:main", cwd=work)
     with env.api() as api:
         for user, role in (("bob", "writer"), ("carol", "reader")):
-            assert api.put(f"/templates/alice/draft-conflicts/collaborators/{user}",
+            assert api.put(f"/templates/alice/{name}/collaborators/{user}",
                            json={"role": role}).status_code == 204
-    base = "/alice/draft-conflicts"
+    base = f"/alice/{name}"
     bob, carol = signed_in(env, "bob"), signed_in(env, "carol")
     started = bob.post(f"{base}/drafts", data={"csrf": csrf(bob.get(f"{base}/edit/main/prompts/system.md").text),
                                                "branch": "main", "path": "prompts/system.md"})
@@ -62,6 +64,13 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
     commit_file(work, "template.json", _manifest(title="Pushed title", description="Pushed description"))
     git("push", "-q", "origin", "HEAD:main", cwd=work)
     pushed = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    return bob, carol, draft, pushed, work, base
+
+
+def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committed(local_env, tmp_path):
+    env = local_env
+    bob, carol, draft, pushed, work, base = _conflicted(env, "draft-conflicts", tmp_path)
+    ours_prompt = PROMPT.replace("Be brief.", "Be brief, ours.")
 
     page = bob.get(f"{base}/drafts/{draft}").text
     for path in ("prompts/system.md", "template.json"):
@@ -106,3 +115,29 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
         "Cite sources.\n"
     manifest = json.loads((work / "template.json").read_text())
     assert (manifest["title"], manifest["description"]) == ("Both titles", "Pushed description")
+
+
+def test_a_drafts_conflicts_through_the_api(local_env, tmp_path):
+    env = local_env
+    _, _, draft, _, _, _ = _conflicted(env, "draft-conflicts-api", tmp_path)
+    url = f"/templates/alice/draft-conflicts-api/drafts/{draft}"
+    with env.api("bob") as bob, env.api("carol") as carol:
+        assert carol.get(f"{url}/conflicts", params={"path": "template.json"}).json()["can_resolve"] is False
+        shown = bob.get(f"{url}/conflicts", params={"path": "template.json"}).json()
+        assert shown["can_resolve"] and shown["others"] == ["prompts/system.md"]
+        assert (shown["file"]["kind"], [h["where"] for h in shown["file"]["hunks"]]) == ("json", ["$.title"])
+        assert json.loads(shown["file"]["hunks"][0]["ours"]) == "Draft title"
+        body = {"path": "template.json", "resolutions": [{"hunk": 0, "choice": "ours"}], "shown": shown["shown"]}
+        assert carol.post(f"{url}/resolve", json=body).status_code == 403
+        twice = bob.post(f"{url}/resolve", json={**body, "resolutions": body["resolutions"] * 2})
+        assert twice.status_code == 400 and "chosen twice" in twice.json()["error"]["message"]
+        moved = bob.post(f"{url}/resolve", json={**body, "shown": "0" * 32})
+        assert moved.status_code == 412 and moved.json()["error"]["code"] == "draft_moved"
+        done = bob.post(f"{url}/resolve", json=body)
+        assert done.status_code == 200, done.text
+        manifest = json.loads(done.json()["text"])
+        assert (manifest["title"], manifest["description"]) == ("Draft title", "Pushed description")
+        whole = bob.post(f"{url}/resolve", json={"path": "prompts/system.md", "content": "All mine.\n"})
+        assert whole.status_code == 200 and whole.json()["text"] == "All mine.\n"
+        assert bob.get(url).json()["conflicts"] == []
+        assert bob.get(f"{url}/conflicts", params={"path": "template.json"}).status_code == 404
