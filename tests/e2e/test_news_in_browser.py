@@ -58,6 +58,10 @@ def test_pages_show_what_happened_since_they_were_opened(web_env, open_page, tmp
                         json={"body": "Looks right"}).status_code == 201
     items = pull_page.locator("#news li")
     expect(items.filter(has_text=f"bob commented on #{number}")).to_be_visible(timeout=10_000)
+    with web_env.api("bob") as api:
+        assert api.post(f"/templates/alice/news-pages/pulls/{number}/reviews",
+                        json={"event": "APPROVE", "body": "Ship it"}).status_code in (200, 201)
+    expect(items.filter(has_text=f"bob reviewed #{number}: approved")).to_be_visible(timeout=10_000)
     commit_file(work, "notes.md", "more notes\n")
     git("push", "-q", "origin", "feature", cwd=work)
     expect(items.filter(has_text="alice pushed to feature")).to_be_visible(timeout=10_000)
