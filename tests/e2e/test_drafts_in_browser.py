@@ -18,7 +18,7 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser import assert_accessible, assert_fits_width, screenshot
 from tests.gitcli import commit_file, git
-from tests.keyboard import activate, fill_by_keyboard
+from tests.keyboard import activate, fill_by_keyboard, tab_to, type_here
 
 pytestmark = pytest.mark.timeout(300)
 PROMPT = "You are careful.\nBe brief.\nCite sources.\n"
@@ -279,6 +279,49 @@ def test_without_script_the_draft_is_read_saved_and_committed_by_forms(site, ope
     expect(page.locator("#draft-about")).to_contain_text("Last committed as")
     git("pull", "-q", "origin", "main", cwd=work)
     assert (work / "prompts/system.md").read_text() == PROMPT + "Plain forms work.\n"
+
+
+def test_without_script_a_drafts_conflict_is_resolved_by_keyboard_in_the_form_then_committed(site, open_page,
+                                                                                             tmp_path):
+    """The conflict view as a plain form: from the draft page's link, a side per hunk chosen with
+    the keyboard, the manifest's title per JSON path edited, then committed (axe runs on this page
+    in the test with script: it cannot run without)."""
+    work = _template(site, "together-resolve-forms", tmp_path)
+    page = open_page(site.url, js=False)
+    _sign_in(page, site, "bob")
+    page.goto("/alice/together-resolve-forms/edit/main/template.json")
+    page.get_by_role("button", name="Edit together").click()
+    page.wait_for_url(re.compile(r"/drafts/\d+"))
+    ours = json.dumps({**MANIFEST, "title": "Bob's title"}, indent=2) + "\n"
+    page.get_by_label("Contents of template.json").fill(ours)
+    page.get_by_role("button", name="Save to the draft").click()
+    expect(page.get_by_label("Contents of template.json")).to_have_value(ours)
+    theirs = {**MANIFEST, "title": "Pushed title", "description": "Pushed description"}
+    commit_file(work, "template.json", json.dumps(theirs, indent=2) + "\n")
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    pushed = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    page.reload()
+    page.get_by_role("link", name="Resolve the conflicts in template.json").click()
+    expect(page.locator("fieldset.hunk legend")).to_have_text("template.json, $.title")
+    tab_to(page, re.compile(r"^Keep ours"), role="radio")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # ours, theirs, edit: the arrow selects as it moves
+    expect(page.get_by_label("Edit the text below")).to_be_checked()
+    tab_to(page, "Edited text (JSON)")
+    page.keyboard.press("Control+A")
+    type_here(page, '"Both titles"')
+    tab_to(page, "Use this in the draft")
+    activate(page, "Enter")
+    page.wait_for_url(re.compile(r"/drafts/\d+\?path=template.json#resolved$"))
+    expect(page.locator("#conflicts")).to_have_count(0)
+    resolved = json.loads(page.get_by_label("Contents of template.json").input_value())
+    assert (resolved["title"], resolved["description"]) == ("Both titles", "Pushed description")
+    page.get_by_label("Message").fill("Both titles, by form")
+    page.get_by_role("button", name="Commit", exact=True).click()
+    expect(page.locator("#draft-about")).to_contain_text("Last committed as")
+    git("pull", "-q", "origin", "main", cwd=work)
+    assert json.loads((work / "template.json").read_text())["title"] == "Both titles"
+    assert git("log", "-1", "--format=%P", cwd=work).stdout.strip() == pushed
 
 
 def test_two_nodes_sharing_postgresql_and_redis_and_a_node_restarted_mid_session(open_page, tmp_path):
