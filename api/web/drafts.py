@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from registry.access import Actor
 from registry.errors import DraftConflicted, InvalidInput, PermissionDenied, RegistryError, Unauthenticated
-from registry.services import drafts
+from registry.services import drafts, drafts_resolving
 from registry.services.commits import PullSpec
 
 from ..deps import RowNumber
@@ -60,7 +60,11 @@ def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, 
                   "view": draft_conflicts.url(owner, name, draft_id, k.path)}
                  for k in view.conflicts]
     ws = f"/api/v1/templates/{owner}/{name}/drafts/{draft_id}/ws"
-    return page(request, "draft.html", status_code=status_code, script="drafts",
+    resolving = None  # the open file's conflict, resolved under its editor
+    if view.can_write and path is not None and any(k.path == path for k in view.conflicts):
+        resolving = drafts_resolving.draft_conflict(c, actor, owner, name, draft_id, path)
+    return page(request, "draft.html", status_code=status_code, script=("drafts", "conflicts") if resolving else "drafts",
+                resolving=resolving, picks=draft_conflicts.PAGE_PICKS, kinds=draft_conflicts.KINDS,
                 title=f"Draft {draft_id} · {owner}/{name}", owner=owner, name=name, view=view, d=view.draft,
                 files=files, path=path, text=text if shown.get("text") is None else shown["text"],
                 shown=text, conflicts=conflicts, ws=ws, language=_language(path or ""),

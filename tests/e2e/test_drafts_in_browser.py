@@ -184,6 +184,9 @@ def test_a_push_during_the_draft_is_merged_in_and_a_conflict_is_settled_on_the_p
     expect(conflict).to_contain_text("prompts/system.md")
     conflict.get_by_text("Theirs, at").click()
     expect(conflict).to_contain_text("Cite two sources.")
+    here = alice.locator("#resolve-here fieldset.hunk")  # the same choices, under the editor
+    expect(here).to_have_count(1)
+    expect(here.locator(".side.theirs pre")).to_have_text("Cite two sources.\n")
     assert_accessible(alice)
     alice.set_viewport_size({"width": 375, "height": 800})
     assert_fits_width(alice)  # a phone: every side of the conflict, the editor, the forms

@@ -75,6 +75,10 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
     page = bob.get(f"{base}/drafts/{draft}").text
     for path in ("prompts/system.md", "template.json"):
         assert f'href="{base}/drafts/{draft}/conflicts?path={path}"' in page
+    under_editor = bob.get(f"{base}/drafts/{draft}?path=template.json").text  # the same form, under the editor
+    assert 'id="resolve-here"' in under_editor and f'action="{base}/drafts/{draft}/conflicts"' in under_editor
+    assert under_editor.count('<fieldset class="hunk') == 1 and '<script src="/static/conflicts.js"' in under_editor
+    assert 'id="resolve-here"' not in carol.get(f"{base}/drafts/{draft}?path=template.json").text
     shown = bob.get(f"{base}/drafts/{draft}/conflicts?path=template.json")
     assert shown.status_code == 200 and shown.text.count('<fieldset class="hunk') == 1
     assert "$.title" in shown.text and "&#34;Pushed title&#34;" in shown.text and 'id="other-conflicts"' in shown.text
