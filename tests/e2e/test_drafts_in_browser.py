@@ -70,6 +70,22 @@ def _open_draft(page: Page, name: str) -> str:
     return page.url
 
 
+def _draft_without_script(site, open_page, name: str, path: str) -> Page:
+    """bob's browser without script, on a new draft of `path` ("Edit together" on its editor)."""
+    page = open_page(site.url, js=False)
+    _sign_in(page, site, "bob")
+    page.goto(f"/alice/{name}/edit/main/{path}")
+    page.get_by_role("button", name="Edit together").click()
+    page.wait_for_url(re.compile(r"/drafts/\d+"))
+    return page
+
+
+def _save_by_form(page: Page, path: str, text: str) -> None:
+    page.get_by_label(f"Contents of {path}").fill(text)
+    page.get_by_role("button", name="Save to the draft").click()
+    expect(page.get_by_label(f"Contents of {path}")).to_have_value(text)
+
+
 def test_two_and_three_browsers_edit_together_see_each_other_and_commit(site, open_page, tmp_path):
     work = _template(site, "together-browsers", tmp_path)
     alice, bob, carol = open_page(site.url), open_page(site.url), open_page(site.url)
@@ -267,16 +283,9 @@ def test_a_conflicting_push_opens_the_conflict_view_resolved_in_the_browser_then
 
 def test_without_script_the_draft_is_read_saved_and_committed_by_forms(site, open_page, tmp_path):
     work = _template(site, "together-forms", tmp_path)
-    page = open_page(site.url, js=False)
-    _sign_in(page, site, "bob")
-    page.goto("/alice/together-forms/edit/main/prompts/system.md")
-    page.get_by_role("button", name="Edit together").click()
-    page.wait_for_url(re.compile(r"/drafts/\d+"))
-    box = page.get_by_label("Contents of prompts/system.md")
-    expect(box).to_have_value(PROMPT)
-    box.fill(PROMPT + "Plain forms work.\n")
-    page.get_by_role("button", name="Save to the draft").click()
-    expect(page.get_by_label("Contents of prompts/system.md")).to_have_value(PROMPT + "Plain forms work.\n")
+    page = _draft_without_script(site, open_page, "together-forms", "prompts/system.md")
+    expect(page.get_by_label("Contents of prompts/system.md")).to_have_value(PROMPT)
+    _save_by_form(page, "prompts/system.md", PROMPT + "Plain forms work.\n")
     page.get_by_label("Message").fill("By form")
     page.get_by_role("button", name="Commit", exact=True).click()
     expect(page.locator("#draft-about")).to_contain_text("Last committed as")
@@ -290,15 +299,8 @@ def test_without_script_a_drafts_conflict_is_resolved_by_keyboard_in_the_form_th
     the keyboard, the manifest's title per JSON path edited, then committed (axe runs on this page
     in the test with script: it cannot run without)."""
     work = _template(site, "together-resolve-forms", tmp_path)
-    page = open_page(site.url, js=False)
-    _sign_in(page, site, "bob")
-    page.goto("/alice/together-resolve-forms/edit/main/template.json")
-    page.get_by_role("button", name="Edit together").click()
-    page.wait_for_url(re.compile(r"/drafts/\d+"))
-    ours = json.dumps({**MANIFEST, "title": "Bob's title"}, indent=2) + "\n"
-    page.get_by_label("Contents of template.json").fill(ours)
-    page.get_by_role("button", name="Save to the draft").click()
-    expect(page.get_by_label("Contents of template.json")).to_have_value(ours)
+    page = _draft_without_script(site, open_page, "together-resolve-forms", "template.json")
+    _save_by_form(page, "template.json", json.dumps({**MANIFEST, "title": "Bob's title"}, indent=2) + "\n")
     theirs = {**MANIFEST, "title": "Pushed title", "description": "Pushed description"}
     commit_file(work, "template.json", json.dumps(theirs, indent=2) + "\n")
     git("push", "-q", "origin", "HEAD:main", cwd=work)
