@@ -109,7 +109,7 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
     assert done.status_code == 303
 
     page = bob.get(f"{base}/drafts/{draft}").text
-    assert 'id="conflicts"' not in page
+    assert 'id="conflicts"' not in page and "<code>template.json</code> (resolved)" in page
     committed = bob.post(f"{base}/drafts/{draft}/commit", data={"csrf": csrf(page), "message": "Resolved by form",
                                                                 "choice": "direct"})
     assert committed.status_code == 303, committed.text[-500:]
