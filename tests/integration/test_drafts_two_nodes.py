@@ -1,7 +1,8 @@
 """A draft edited through two API nodes sharing PostgreSQL and Redis (no blob dir of their own):
 an editor on each and a reader, typing converging across nodes through Redis (well inside the
 nodes' database read interval, set long here), presence across nodes, a git push through one
-node merged into the editors of both, and a node killed mid-session: its editor reconnects to the
+node merged into the editors of both, a clashing push resolved through the other node's API and
+followed by every editor, and a node killed mid-session: its editor reconnects to the
 other node and nothing acknowledged is lost or doubled."""
 from __future__ import annotations
 
@@ -73,6 +74,25 @@ def test_a_draft_across_two_nodes(tmp_path):
                 merged = want.replace("Cite sources.", "Cite primary sources.")
                 for editor in (alice, bob, carol):
                     await editor.until(lambda e=editor: str(e.text) == merged, timeout=10)
+                # a push that clashes with alice's line (node a), resolved through node b: every editor follows
+                await alice.send(alice.type(str(alice.text).index("Be brief.") + len("Be brief."), " Always."))
+                await alice.until(lambda: alice.all_saved)
+                commit_file(work, "prompts/system.md", (work / "prompts/system.md").read_text().replace(
+                    "Be brief.", "Be short."))
+                git("push", "-q", "origin", "HEAD:main", cwd=work)
+                await bob.until(lambda: any(n.get("conflicts") for n in bob.notices), timeout=10)
+                assert "Be brief. Always." in str(bob.text)  # alice's typing kept
+                draft_url = f"/templates/alice/nodes/drafts/{made['id']}"
+                shown = _api(b, tokens["bob"], "GET", f"{draft_url}/conflicts", params={"path": "prompts/system.md"}).json()
+                assert [(h["ours"], h["theirs"]) for h in shown["file"]["hunks"]] == [  # bob's line beside alice's
+                    ("Say so when unsure.\nBe brief. Always.\n", "Be short.\n")]
+                done = _api(b, tokens["bob"], "POST", f"{draft_url}/resolve", json={
+                    "path": "prompts/system.md", "shown": shown["shown"], "resolutions": [{"hunk": 0, "choice": "both"}]})
+                assert done.status_code == 200, done.text
+                resolved = done.json()["text"]
+                assert resolved == merged.replace("Be brief.\n", "Be brief. Always.\nBe short.\n")
+                for editor in (alice, bob, carol):  # through Redis, not the 30 s database read
+                    await editor.until(lambda e=editor: str(e.text) == resolved, timeout=5)
                 for i in range(10):
                     await alice.send(alice.type(len(str(alice.text)), f"from a {i}\n"))
                 await alice.until(lambda: alice.all_saved)
