@@ -78,7 +78,7 @@ class Provider:
         return url, headers, body
 
     def _wait(self, attempt: int, response: httpx.Response | None) -> float:
-        delay = self.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        delay: float = self.backoff_s * (2.0 ** (attempt - 1)) * (0.5 + random.random() / 2)
         header = response.headers.get("retry-after") if response is not None else None
         if header:
             try:
