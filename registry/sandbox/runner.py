@@ -11,6 +11,7 @@ they happen; the last line is `SANDBOX-REPORT {json}`, valid against sandbox-rep
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -31,6 +32,13 @@ REPORT_PREFIX = "SANDBOX-REPORT "
 PROMPT_KEPT = 8000  # characters of the rendered prompts kept in a case's result
 OUTPUT_KEPT = 2000
 Price = tuple[float, float]  # USD per 1M input tokens, per 1M output tokens
+
+
+def input_digest(system: str, user: str, constraints: dict[str, Any], wanted: list[Any]) -> str:
+    """What a case's result depends on besides the model: its rendered prompts, the constraints
+    sent with them and its assertions (a result with the same digest and model can be reused)."""
+    text = json.dumps([system, user, constraints, wanted], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def case_cost(price: Price | None, calls: list[providers.Completion]) -> float | None:
@@ -60,7 +68,7 @@ class _Steps:
 
 
 def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None,
-             price: Price | None = None) -> dict[str, Any]:
+             price: Price | None = None, render_only: bool = False) -> dict[str, Any]:
     config = manifest.get("promptConfig") or {}
     params = {p["name"]: p["default"] for p in config.get("parameters", []) if "default" in p}
     params.update(case.get("parameters") or {})
@@ -68,14 +76,14 @@ def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: p
                               "tokens": {"input": 0, "output": 0}, "latency_ms": None, "cost_usd": 0.0}
     timer = _Steps(result)
     try:
-        return _run_case(config, params, case, model, price, result, timer)
+        return _run_case(config, params, case, model, price, result, timer, render_only)
     finally:
         if timer.started is not None:  # the step that failed ends where the case does
             timer.end(("render", "model call", "assertions")[len(timer.steps)])
 
 
 def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, Any], model: providers.Provider | None,
-              price: Price | None, result: dict[str, Any], timer: _Steps) -> dict[str, Any]:
+              price: Price | None, result: dict[str, Any], timer: _Steps, render_only: bool) -> dict[str, Any]:
     timer.start()
     try:
         if config.get("format") == "text":  # literal text: parameters are not substituted
@@ -89,7 +97,11 @@ def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, An
     result["prompt_tokens"] = estimate_tokens(system) + estimate_tokens(user)
     result["prompt"] = f"{system}\n\n{user}"[:PROMPT_KEPT] if system else user[:PROMPT_KEPT]
     result["tokens"]["input"] = result["prompt_tokens"]
+    result["input_digest"] = input_digest(system, user, config.get("constraints") or {}, case.get("assert") or [])
     timer.end("render")
+    if render_only:
+        result["outcome"] = "passed"
+        return result
     seen = checks.Seen(system, user, model=model.model if model else "",
                        grader=(lambda s, u: model.call(s, u, {})) if model else None)
     wanted = case.get("assert") or []
@@ -118,12 +130,13 @@ def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, An
 
 
 def run(manifest: dict[str, Any], cases: list[tuple[str, dict[str, Any]]],
-        model: providers.Provider | None = None, price: Price | None = None) -> dict[str, Any]:
+        model: providers.Provider | None = None, price: Price | None = None, render_only: bool = False) -> dict[str, Any]:
+    """Every case in order; `render_only`: rendered prompts and input digests, no model, no assertions."""
     results = []
     began = time.perf_counter()
     for file, case in cases:
         start_ms = round((time.perf_counter() - began) * 1000, 3)
-        results.append({**run_case(manifest, case, file, model, price), "start_ms": start_ms})
+        results.append({**run_case(manifest, case, file, model, price, render_only), "start_ms": start_ms})
         print(f"case {results[-1]['name']!r} ({file}): {results[-1]['outcome']}", flush=True)
     count = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "error")}
     known = [r["cost_usd"] for r in results if r["cost_usd"] is not None]
@@ -184,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     confine(args.memory_mb, args.cpu_seconds, args.timeout)
     price = payload.get("price")
     report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], providers.from_env(),
-                 (float(price[0]), float(price[1])) if price else None)
+                 (float(price[0]), float(price[1])) if price else None, bool(payload.get("render_only")))
     report["metrics"] = self_metrics()
     print(REPORT_PREFIX + json.dumps(report), flush=True)
     return 0

@@ -143,10 +143,7 @@ def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome |
             "id": run.id, "sha": run.sha, "ref": run.ref, "trigger": run.trigger, "state": run.state,
             "summary": run.summary, "metrics": run.metrics, "cost": run.cost}})
     if run.backend == "fargate":  # only Fargate runs stage an input blob (none when passed inline)
-        try:
-            c.blobs.delete(_input_key(run))
-        except (BlobNotFound, StorageError):
-            pass  # a leftover is harmless
+        discard_input(c, run)
     return _status(c.settings, run, problems)
 
 
@@ -154,6 +151,14 @@ def _status(settings: Settings, run: Run, problems: list[dict[str, Any]] | None 
     base = (settings.base_url or "").rstrip("/")
     return Status(run.template_id, run.sha, "sandbox", run.state if run.final else "pending", run.summary[:500],
                   problems or [], f"{base}/api/v1/runs/{run.id}")
+
+
+def discard_input(c: Container, run: Run) -> None:
+    """The staged input of a Fargate run, once it ended (a leftover is harmless)."""
+    try:
+        c.blobs.delete(_input_key(run))
+    except (BlobNotFound, StorageError):
+        pass
 
 
 def _input_key(run: Run) -> str:
