@@ -1,13 +1,14 @@
 """One frozen settings object, built once from the environment (see SPEC.md, Configuration)."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # List prices (USD per 1M input and output tokens) of common models, as published by their vendors
@@ -139,6 +140,12 @@ class Settings(BaseSettings):
     # line per request and per job, as text or as one JSON object per line.
     metrics_token: str | None = None
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _prices_from_json(cls, value: object) -> object:
+        """JSON text too (as the environment gives it to a caller that passes it on as a value)."""
+        return json.loads(value) if isinstance(value, str) else value
 
     @property
     def search_backend(self) -> str:
