@@ -17,7 +17,6 @@ from . import (
     conflicts,
     drafts,
     editing,
-    evaluation,
     files,
     forms,
     join,
@@ -55,7 +54,6 @@ def install(app: FastAPI, store: Storage) -> None:
     app.include_router(authoring.router)  # /new, before /{owner}/{name}
     app.include_router(forms.router)
     app.include_router(conflicts.router)
-    app.include_router(evaluation.router)
     app.include_router(files.router)
     app.include_router(editing.router)
     app.include_router(drafts.router)
