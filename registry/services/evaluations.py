@@ -31,6 +31,7 @@ from . import budget, runs
 
 CONTEXT = "eval"
 MAX_CASES = 500  # per commit: more are not evaluated (the check says so)
+BATCH = 20  # cases per sandbox run that asks the model: each run stays within the sandbox's time limit
 Key = tuple[str, str, str]  # file, case name, digest of its parameters
 
 
@@ -142,19 +143,25 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     refused = budget.refusal(c, template.owner)
     if refused is not None:
         raise OverBudget(refused, owner=template.owner)
-    outcome = _execute(c, template, loaded, left)
-    if outcome.report is None:
-        return [f"the run of {loaded.sha[:10]} failed: {outcome.error}"]
-    fresh, failed = [], []
-    for (file, case), result in zip(left, outcome.report["cases"], strict=False):
-        if result["outcome"] == "error" and result["failures"][0].startswith("model call failed"):
-            failed.append(f"{result['name']!r} ({file}) at {loaded.sha[:10]}: {result['failures'][0]}"[:300])
-            continue
-        key = case_key(file, case)
-        digest = digests.get(key) or _digest({"input": result.get("input_digest"), "price": price})
-        fresh.append(EvalResult(template.id, loaded.sha, *key, kind, model, digest, result,
-                                float(result.get("cost_usd") or 0.0), time.time()))
-    c.meta.evals.add(fresh)
+    failed: list[str] = []
+    for i in range(0, len(left), BATCH):  # each batch kept as it ends: a retry goes on from there
+        batch = left[i:i + BATCH]
+        outcome = _execute(c, template, loaded, batch)
+        if outcome.report is None:
+            return failed + [f"the run of {loaded.sha[:10]} failed: {outcome.error}"]
+        fresh = []
+        for (file, case), result in zip(batch, outcome.report["cases"], strict=False):
+            if result["outcome"] == "error" and result["failures"][0].startswith("model call failed"):
+                failed.append(f"{result['name']!r} ({file}) at {loaded.sha[:10]}: {result['failures'][0]}"[:300])
+                continue
+            key = case_key(file, case)
+            digest = digests.get(key) or _digest({"input": result.get("input_digest"), "price": price})
+            fresh.append(EvalResult(template.id, loaded.sha, *key, kind, model, digest, result,
+                                    float(result.get("cost_usd") or 0.0), time.time()))
+        c.meta.evals.add(fresh)
+        refused = budget.refusal(c, template.owner) if i + BATCH < len(left) else None
+        if refused is not None:  # spent meanwhile: the next batch is not asked
+            raise OverBudget(refused, owner=template.owner)
     return failed
 
 
