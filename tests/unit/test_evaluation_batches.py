@@ -20,8 +20,9 @@ CASES = [case(f"t{i}", f"t{i}", {"type": "contains", "value": f"T{i}", "target":
 @pytest.fixture
 def world(tmp_path, model_server):
     w = World.make(tmp_path)
-    settings = w.c.settings.model_copy(update=dict(sandbox_provider_url=model_server.url, sandbox_provider_model="test-model",
-                       model_prices={"test-model": (1e6, 0.0)}, run_budget_usd=50.0))  # $1 a word in
+    settings = w.c.settings.model_copy(update={
+        "sandbox_provider_url": model_server.url, "sandbox_provider_model": "test-model",
+        "model_prices": {"test-model": (1e6, 0.0)}, "run_budget_usd": 50.0})  # $1 a word in
     w.c = replace(w.c, settings=settings)
     return w
 
