@@ -120,7 +120,7 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     digests: dict[Key, str] = {}
     done: list[EvalResult] = []
     # Without a provider a run costs nothing: no rendering first, the run itself tells the digests.
-    rendered = _execute(c, template, loaded, wanted, render_only=True) if kind else None
+    rendered = run_cases(c, template, loaded.sha, loaded.manifest, wanted, render_only=True) if kind else None
     if rendered is not None and rendered.report is None:
         return [f"the run of {loaded.sha[:10]} failed: {rendered.error}"]
     for (file, case), result in zip(wanted, rendered.report["cases"] if rendered and rendered.report else [],
@@ -146,7 +146,7 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     failed: list[str] = []
     for i in range(0, len(left), BATCH):  # each batch kept as it ends: a retry goes on from there
         batch = left[i:i + BATCH]
-        outcome = _execute(c, template, loaded, batch)
+        outcome = run_cases(c, template, loaded.sha, loaded.manifest, batch)
         if outcome.report is None:
             return failed + [f"the run of {loaded.sha[:10]} failed: {outcome.error}"]
         fresh = []
@@ -165,15 +165,16 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     return failed
 
 
-def _execute(c: Container, template: Template, loaded: Loaded, cases: list[tuple[str, dict[str, Any]]],
-             render_only: bool = False) -> Outcome:
-    """One sandbox run of `cases`, on the runs' backend, recorded nowhere but in the results."""
-    assert loaded.manifest is not None
+def run_cases(c: Container, template: Template, sha: str, manifest: dict[str, Any],
+              cases: list[tuple[str, dict[str, Any]]], render_only: bool = False, trigger: str = "eval") -> Outcome:
+    """One sandbox run of `cases` (of `manifest`, resolved at `sha`) on the runs' backend, with the
+    configured provider and its price, recorded nowhere: the caller keeps what it needs of the
+    report (evaluations keep results, experiments their samples)."""
     backend = runs.backend_for(c)
-    run = Run(f"eval-{secrets.token_hex(6)}", template.id, loaded.sha, None, "eval", None, "running", backend.name,
+    run = Run(f"{trigger}-{secrets.token_hex(6)}", template.id, sha, None, trigger, None, "running", backend.name,
               created_at=time.time())
     try:
-        payload = runs.payload(c.settings, loaded.manifest, cases)
+        payload = runs.payload(c.settings, manifest, cases)
         return backend.execute(run, {**payload, "render_only": render_only}, lambda task: None)
     finally:
         if backend.name == "fargate":
