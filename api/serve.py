@@ -19,8 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from registry.container import Container
-from registry.meta import db
-from registry.services import gallery
+from registry.services import gallery, maintenance
 from registry.settings import Settings
 from workers.bootstrap import System, bootstrap
 
@@ -59,7 +58,7 @@ def ws_max_size(settings: Settings) -> int:
 
 def _migrate(container: Container) -> None:
     """The schema to its newest revision, and a search index a schema change made anew rebuilt."""
-    db.migrate(container.meta, container.settings)
+    maintenance.migrate(container)
     _ensure_index(container)
 
 
