@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from starlette.datastructures import Headers
@@ -70,6 +71,15 @@ class Deferred:
             except Exception:  # already serving 503s: say why, and go on trying
                 log.exception("start-up failed; trying again in %.0f s", MAX_RETRY)
             delay = min(2 * delay, MAX_RETRY)
+
+
+def when_up(work: Callable[[], object]) -> None:
+    """Do `work` now or, while a dependency is down, as soon as it is back, waiting here for it
+    (`registry worker` started while PostgreSQL is down: it takes no job before its schema)."""
+    deferred, delay = Deferred(work), FIRST_RETRY
+    while not deferred.attempt():
+        time.sleep(delay)
+        delay = min(2 * delay, MAX_RETRY)
 
 
 class Gate:

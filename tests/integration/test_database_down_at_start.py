@@ -1,6 +1,7 @@
 """A node started while its PostgreSQL is down (a server of the test's own, `tests.pg.cluster`)
 does not die of it, nor does its supervisor stop it: it answers 503 with Retry-After (git a reason
-it prints) until the database starts, then migrates the schema and serves, with no restart."""
+it prints) until the database starts, then migrates the schema and serves, with no restart; a
+worker started then waits for it."""
 from __future__ import annotations
 
 import os
@@ -9,11 +10,12 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from tests.gitcli import authed, commit_file, git
 from tests.pg import cluster
-from tests.services import registry_server
+from tests.services import redis_server, registry_server, start_worker, stop_group
 
 
 def _wait_for_200(url: str, timeout: float = 90, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -82,3 +84,26 @@ def test_a_server_process_restarted_while_the_database_is_down_does_not_stop_the
             pg.start()
             answer = _wait_for_200(server.url + "/api/v1/user", headers={"Authorization": f"Bearer {token}"})
             assert answer.status_code == 200 and answer.json()["username"] == "alice", answer.text
+
+
+def test_a_worker_started_with_its_database_down_waits_for_it(tmp_path):
+    with cluster() as pg, redis_server() as redis_url:
+        pg.stop("fast")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "AWS_"))}
+        env |= {"REGISTRY_DATA_DIR": str(tmp_path / "data"), "REGISTRY_DATABASE_URL": pg.url,
+                "REGISTRY_REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+        log = tmp_path / "worker.log"
+        worker = start_worker(env, log)
+        try:
+            time.sleep(4)
+            assert worker.poll() is None, log.read_text()
+            assert "worker on" not in log.read_text()  # no job taken before its schema
+            pg.start()
+            deadline = time.monotonic() + 60
+            while "worker on" not in log.read_text() and time.monotonic() < deadline and worker.poll() is None:
+                time.sleep(0.2)
+            assert worker.poll() is None and "worker on" in log.read_text(), log.read_text()
+            with psycopg.connect(pg.url) as conn:  # migrated by the worker itself
+                assert conn.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+        finally:
+            stop_group(worker)
