@@ -57,7 +57,7 @@ def smtp_server():
 
 # Files that take longest first, so that with xdist (--dist loadfile hands out files in this
 # order) no long file starts last and runs alone at the end. Measured with --durations=0.
-SLOW_FIRST = ("test_openapi_conformance", "test_serve_workers", "test_import", "test_s3_faults", "test_two_nodes",
+SLOW_FIRST = ("test_openapi_conformance", "test_openapi_conformance_b", "test_openapi_conformance_c", "test_serve_workers", "test_import", "test_s3_faults", "test_two_nodes",
               "test_queue_recovery", "test_postgres_node", "test_forks", "test_webhooks", "test_sandbox_fargate",
               "test_limits", "test_accounts_abuse", "test_accounts_in_browser", "test_accounts_web", "test_client", "test_pipeline", "test_events", "test_tokens", "test_push_race",
               "test_search_api", "test_database_restart", "test_review_in_browser", "test_social_in_browser")
@@ -66,3 +66,14 @@ SLOW_FIRST = ("test_openapi_conformance", "test_serve_workers", "test_import", "
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture
+def model_server():
+    """The tests' own model server (tests/modelserver.py), fresh for each test: `.url` (OpenAI's
+    base, for SANDBOX_PROVIDER_URL), `.env(kind, model)`, `.fail(status, times, retry_after)`,
+    `.slow(seconds)`, `.requests`; it answers deterministically from the prompt."""
+    from tests.modelserver import model_server as serve
+
+    with serve() as server:
+        yield server

@@ -9,6 +9,7 @@ from .base import (
     ActivityRepository,
     CheckRepository,
     DraftRepository,
+    EvalRepository,
     EventRepository,
     MetaStore,
     PullRepository,
@@ -22,6 +23,7 @@ from .records import (
     ROLES,
     SCOPES,
     Comment,
+    EvalResult,
     Protection,
     Pull,
     Rating,
@@ -41,6 +43,7 @@ from .sql import SqlMetaStore
 
 __all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", "DraftConflict", "DraftFile",
            "StoredDoc", "EventRepository", "PullRepository", "StatsRepository", "TemplateRepository",
-           "UserRepository", "WriteRepository", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull",
+           "UserRepository", "WriteRepository",
+           "EvalRepository", "EvalResult", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull",
            "Rating", "RefWrite", "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility",
            "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

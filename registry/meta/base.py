@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from .records import (
     Comment,
+    EvalResult,
     Protection,
     Pull,
     Rating,
@@ -212,6 +213,20 @@ class WriteRepository(Protocol):
         """Writes journalled before `older_than` and not done, oldest first."""
 
 
+class EvalRepository(Protocol):
+    """Evaluation results per (commit, case, parameters, provider, model), and what models cost
+    an owner: the monthly budget's figure."""
+
+    def results(self, template_id: str, sha: str, provider: str, model: str) -> list[EvalResult]:
+        """Every result recorded for the commit with this provider and model."""
+    def by_digest(self, template_id: str, digests: Sequence[str], provider: str, model: str) -> dict[str, EvalResult]:
+        """A result (of any commit) per input digest found."""
+    def add(self, results: Sequence[EvalResult]) -> int:
+        """Record results; one already there for its key stays. How many were added."""
+    def spent_since(self, owner: str, since: float) -> float:
+        """USD the models cost `owner`'s templates since `since`: evaluations and sandbox runs."""
+
+
 class MetaStore(Protocol):
     """The unit of work: a repository per subject, and `atomic()`, inside which every read and
     write of every repository is one transaction."""
@@ -224,6 +239,8 @@ class MetaStore(Protocol):
     def checks(self) -> CheckRepository: ...
     @property
     def pulls(self) -> PullRepository: ...
+    @property
+    def evals(self) -> EvalRepository: ...
     @property
     def activity(self) -> ActivityRepository: ...
     @property
