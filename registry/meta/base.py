@@ -32,6 +32,7 @@ from .records import (
 )
 from .records_drafts import Draft, DraftConflict, DraftFile, StoredDoc
 from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
+from .records_experiments import Experiment, Unit
 from .records_stats import CheckOutcome, DeliveryFailure, TemplateCounts, TemplateUsage, UserCounts
 
 if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
@@ -212,6 +213,35 @@ class WriteRepository(Protocol):
         """Writes journalled before `older_than` and not done, oldest first."""
 
 
+class ExperimentRepository(Protocol):
+    """A/B experiments over a template's variants and their units (registry/services/experiments.py):
+    each unit moves pending -> queued -> running -> done|error by compare-and-swap, and a cancel
+    takes every unit not yet running."""
+
+    def add(self, template_id: str, requested_by: str | None, variants: Sequence[tuple[str, str]],
+            cases: Sequence[str] | None, repetitions: int, provider: str | None) -> Experiment:
+        """Record it "queued" with its variants x repetitions units "pending"."""
+    def get(self, experiment_id: str) -> Experiment: ...
+    def page(self, template_id: str, offset: int, limit: int) -> tuple[list[Experiment], int]: ...
+    def update(self, experiment_id: str, *, state: str | None = None, summary: str | None = None,
+               started_at: float | None = None, finished_at: float | None = None,
+               expect: Sequence[str] | None = None) -> bool:
+        """Change what is given (only while its state is in `expect`, when given): whether it changed."""
+    def cancel(self, experiment_id: str) -> bool:
+        """Cancel it and its units not yet running: False when it had already ended."""
+    def hand_out(self, experiment_id: str, limit: int) -> list[int]:
+        """Pending units moved to queued, lowest first, so that at most `limit` are queued or running."""
+    def start_unit(self, experiment_id: str, seq: int, max_attempts: int, lost_before: float) -> Unit | None:
+        """A queued unit (or a running one taken before `lost_before`: its worker died) taken to
+        run, or None: final, cancelled, running elsewhere, out of attempts."""
+    def finish_unit(self, experiment_id: str, seq: int, state: str, trials: list[dict[str, Any]],
+                    error: str | None = None) -> bool:
+        """A running unit's end recorded: False when it was not running any more."""
+    def units(self, experiment_id: str) -> list[Unit]: ...
+    def stalled_units(self, older_than: float, limit: int = 200) -> list[tuple[str, int]]:
+        """(experiment, seq) of units queued or running since before `older_than`."""
+
+
 class MetaStore(Protocol):
     """The unit of work: a repository per subject, and `atomic()`, inside which every read and
     write of every repository is one transaction."""
@@ -236,5 +266,7 @@ class MetaStore(Protocol):
     def stats(self) -> StatsRepository: ...
     @property
     def writes(self) -> WriteRepository: ...
+    @property
+    def experiments(self) -> ExperimentRepository: ...
 
     def atomic(self) -> AbstractContextManager[None]: ...
