@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sandbox_provider_kind: Literal["openai", "anthropic"] = "openai"
     sandbox_provider_model: str = "gpt-4o-mini"
     sandbox_provider_key: str | None = None
+    # A model call's attempts (429s, 5xx and connection failures are retried) and first backoff.
+    sandbox_provider_attempts: int = Field(default=4, ge=1, le=10)
+    sandbox_provider_backoff_s: float = Field(default=0.5, ge=0, le=10)
     # Signs browser session cookies; unset = a key kept in data_dir (set it when several api
     # processes serve the pages).
     secret_key: str | None = None

@@ -66,3 +66,14 @@ SLOW_FIRST = ("test_openapi_conformance", "test_serve_workers", "test_import", "
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture
+def model_server():
+    """The tests' own model server (tests/modelserver.py), fresh for each test: `.url` (OpenAI's
+    base, for SANDBOX_PROVIDER_URL), `.env(kind, model)`, `.fail(status, times, retry_after)`,
+    `.slow(seconds)`, `.requests`; it answers deterministically from the prompt."""
+    from tests.modelserver import model_server as serve
+
+    with serve() as server:
+        yield server

@@ -153,27 +153,36 @@ def test_healthz_stays_fast_while_s3_answers_in_seconds(faulty, tmp_path):
 
     server, proxy, token = faulty
     _create(server, token, "slow-s3")
+
+    def healthz_timings(client: httpx.Client) -> list[float]:
+        timings = []
+        for _ in range(40):
+            start = time.perf_counter()
+            assert client.get(f"{server.url}/healthz").status_code == 200
+            timings.append(time.perf_counter() - start)
+            time.sleep(0.02)
+        return timings
+
+    with httpx.Client(timeout=10) as client:  # the same machine, as loaded as it is now, with S3 quick
+        quick = statistics.quantiles(healthz_timings(client), n=20)[-1]
     proxy.set_rule(lambda seen: "delay:1.5")
     url = authed(f"{server.url}/alice/slow-s3.git", "alice", token)
     try:
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
             slow = [pool.submit(git, "ls-remote", url, cwd=tmp_path, check=False) for _ in range(6)]
             time.sleep(0.3)  # the git requests are now waiting on S3
-            timings = []
             with httpx.Client(timeout=10) as client:
-                for _ in range(40):
-                    start = time.perf_counter()
-                    assert client.get(f"{server.url}/healthz").status_code == 200
-                    timings.append(time.perf_counter() - start)
-                    time.sleep(0.02)
+                timings = healthz_timings(client)
             assert not all(f.done() for f in slow), "S3 was not slow while /healthz was measured"
             for f in slow:
                 f.result()
     finally:
         proxy.set_rule(lambda seen: "pass")
     p95 = statistics.quantiles(timings, n=20)[-1]
-    print(f"/healthz p95 {p95 * 1000:.1f} ms while S3 answered in 1.5 s")
-    assert p95 < 0.05, p95
+    print(f"/healthz p95 {p95 * 1000:.1f} ms while S3 answered in 1.5 s, {quick * 1000:.1f} ms before")
+    # a /healthz that waited on S3 would take 1.5 s; one that does not is as quick as before the delay
+    # (the bound is relative, as the machine may be loaded by other tests: 50 ms on a quiet one)
+    assert p95 < max(0.05, 3 * quick) and p95 < 0.5, (p95, quick)
 
 
 def test_a_lost_answer_to_a_fork_forks_once_without_orphans(faulty):
