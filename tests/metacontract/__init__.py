@@ -10,7 +10,7 @@ transaction across repositories.
 import pytest
 
 # not test_*.py files: their asserts are rewritten (pytest's report of what differed) only if asked first
-PARTS = ("activity", "checks", "drafts", "events", "pulls", "stats", "support", "templates", "unit_of_work", "users",
+PARTS = ("activity", "checks", "drafts", "events", "experiments", "pulls", "stats", "support", "templates", "unit_of_work", "users",
          "writes")
 pytest.register_assert_rewrite(*(f"{__name__}.{part}" for part in PARTS))
 
@@ -18,6 +18,7 @@ from .activity import TestActivityRepository  # noqa: E402
 from .checks import TestCheckRepository  # noqa: E402
 from .drafts import TestDraftRepository  # noqa: E402
 from .events import TestEventRepository  # noqa: E402
+from .experiments import TestExperimentRepository  # noqa: E402
 from .pulls import TestPullRepository  # noqa: E402
 from .stats import TestStatsRepository  # noqa: E402
 from .templates import TestTemplateRepository  # noqa: E402
@@ -26,5 +27,5 @@ from .users import TestUserRepository  # noqa: E402
 from .writes import TestWriteRepository  # noqa: E402
 
 __all__ = ["TestActivityRepository", "TestCheckRepository", "TestDraftRepository", "TestEventRepository",
-           "TestPullRepository", "TestStatsRepository", "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository",
+           "TestExperimentRepository", "TestPullRepository", "TestStatsRepository", "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository",
            "TestWriteRepository"]
