@@ -33,6 +33,7 @@ from .routes import (
     gallery,
     graphs,
     hooks,
+    live,
     pulls,
     runs,
     templates,
@@ -100,6 +101,7 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.include_router(contents.router)
     app.include_router(runs.router)
     app.include_router(experiments.router)
+    app.include_router(live.router)
     app.include_router(tokens.router)
     app.include_router(account.router)
     app.include_router(validation.router)

@@ -16,7 +16,6 @@ from ..openapi import PAGED, WRITE
 from ..pagination import link_header
 
 router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/experiments")
-ID = Path(max_length=64)
 
 
 def shape(view: views.ExperimentView) -> ExperimentOut:
@@ -53,13 +52,13 @@ def index(owner: str, name: str, request: Request, response: Response, page: int
 
 
 @router.get("/{experiment_id}")
-def show(owner: str, name: str, experiment_id: str = ID, actor: Actor = Depends(get_actor),
+def show(owner: str, name: str, experiment_id: str = Path(max_length=64), actor: Actor = Depends(get_actor),
          c: Container = Depends(get_container)) -> ExperimentOut:
     return shape(views.experiment(c, actor, owner, name, experiment_id))
 
 
 @router.post("/{experiment_id}/cancel", responses=WRITE)
-def cancel(owner: str, name: str, experiment_id: str = ID, actor: Actor = Depends(get_signed_in),
+def cancel(owner: str, name: str, experiment_id: str = Path(max_length=64), actor: Actor = Depends(get_signed_in),
            c: Container = Depends(get_container)) -> ExperimentOut:
     experiments.cancel(c, actor, owner, name, experiment_id)
     return shape(views.experiment(c, actor, owner, name, experiment_id))
