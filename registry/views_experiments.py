@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from .access import Actor
 from .container import Container
-from .errors import ExperimentNotFound
 from .experiments import stats, trials
 from .meta import Experiment, Template
 from .services import guard
+from .services.experiments import of_template
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,7 @@ class ExperimentView:
 
 def experiment(c: Container, actor: Actor, owner: str, name: str, experiment_id: str) -> ExperimentView:
     template = guard.template(c, actor, owner, name)
-    found = c.meta.experiments.get(experiment_id)
-    if found.template_id != template.id:
-        raise ExperimentNotFound(f"experiment {experiment_id} not found")
+    found = of_template(c, template, experiment_id)
     units = c.meta.experiments.units(found.id)
     return ExperimentView(template, found, trials.verdict(found, units), trials.progress(found, units),
                           [f"{found.variants[u.variant][0]}: {u.error}" for u in units if u.state == "error"][:5])
@@ -40,8 +38,4 @@ def experiments(c: Container, actor: Actor, owner: str, name: str, offset: int,
 
 def state(c: Container, actor: Actor, owner: str, name: str, experiment_id: str) -> Experiment:
     """The experiment alone (its state and units done), for a live feed's frequent polls."""
-    template = guard.template(c, actor, owner, name)
-    found = c.meta.experiments.get(experiment_id)
-    if found.template_id != template.id:
-        raise ExperimentNotFound(f"experiment {experiment_id} not found")
-    return found
+    return of_template(c, guard.template(c, actor, owner, name), experiment_id)

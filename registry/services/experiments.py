@@ -105,12 +105,13 @@ def _cases_of(c: Container, template: Template, resolved: list[tuple[str, str]])
 def cancel(c: Container, actor: Actor, owner: str, name: str, experiment_id: str) -> Experiment:
     template = guard.template(c, actor, owner, name, Level.WRITE)
     guard.writer(actor, "cancel an experiment")
-    experiment = _of(c, template, experiment_id)
+    experiment = of_template(c, template, experiment_id)
     c.meta.experiments.cancel(experiment.id)
     return c.meta.experiments.get(experiment.id)
 
 
-def _of(c: Container, template: Template, experiment_id: str) -> Experiment:
+def of_template(c: Container, template: Template, experiment_id: str) -> Experiment:
+    """The experiment, if it is one of `template`'s (else not found)."""
     experiment = c.meta.experiments.get(experiment_id)
     if experiment.template_id != template.id:
         raise ExperimentNotFound(f"experiment {experiment_id} not found")

@@ -3,14 +3,13 @@ pool) asking the tests' model server; the routes SPEC names, their bounds as 4xx
 the server-sent events of an experiment and of a run."""
 from __future__ import annotations
 
-import base64
 import json
 import time
 
 import httpx
 import pytest
 
-from tests.experiment_world import files
+from tests.experiment_world import make_via_api
 from tests.services import registry_server
 
 
@@ -35,17 +34,7 @@ def api(site, token: str | None = None) -> httpx.Client:
 
 def make(site, name: str, variants: dict[str, float], cases: int) -> None:
     with api(site) as c:
-        assert c.post("/templates", json={"name": name}).status_code == 201
-        parent = None
-        for branch, p in variants.items():
-            changes = [{"path": path, "content_base64": base64.b64encode(data).decode()}
-                       for path, data in files(p, cases).items()]
-            body = {"branch": "main", "parent": parent, "message": f"{branch}\n", "changes": changes}
-            if parent is not None:
-                body["new_branch"] = branch
-            made = c.post(f"/templates/alice/{name}/commits", json=body)
-            assert made.status_code == 201, made.text
-            parent = parent or made.json()["sha"]
+        make_via_api(c, "alice", name, variants, cases)
 
 
 def events(client: httpx.Client, path: str, timeout: float = 90) -> list[tuple[str, dict]]:
