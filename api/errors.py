@@ -26,6 +26,7 @@ STATUS: list[tuple[type[errors.RegistryError], int]] = [
     (errors.AlreadyExists, 409),
     (errors.Conflict, 409),
     (errors.PreconditionFailed, 412),
+    (errors.OverBudget, 402),
     (errors.TooLarge, 413),
     (errors.TooManyAttempts, 429),
     (errors.StorageError, 503),

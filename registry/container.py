@@ -31,6 +31,7 @@ DeliveryListener = Callable[[list[str]], None]
 EventListener = Callable[[int], None]
 DraftListener = Callable[[Note], None]
 UnitListener = Callable[[str, list[int]], None]  # an experiment's id, the units handed out
+ChecksListener = Callable[[str, str, list[str]], None]  # template id, sha, contexts
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Listeners:
     event: tuple[EventListener, ...] = ()  # events committed: the newest one's id (live feeds)
     draft: tuple[DraftListener, ...] = ()  # a draft's document or state changed (its rooms, everywhere)
     units: tuple[UnitListener, ...] = ()  # an experiment's units were handed out: queue them
+    checks: tuple[ChecksListener, ...] = ()  # checks owed without a push (a pull request's `eval`)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ class Container:
         every process hear of it; they read what was stored from the database."""
         for listener in self.listeners.draft:
             listener(note)
+
+    def announce_checks(self, template_id: str, sha: str, contexts: list[str]) -> None:
+        """Pending statuses were recorded outside a push (a pull request opened or moved): the queue
+        runs them (the reconciler would, later, if nobody hears)."""
+        for listener in self.listeners.checks:
+            listener(template_id, sha, contexts)
 
     def announce_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded (committed): the queue sends them."""

@@ -184,6 +184,12 @@ class MergeConflict(Conflict):
     code = "merge_conflict"
 
 
+class OverBudget(RegistryError):
+    """The owner's monthly model budget (REGISTRY_RUN_BUDGET_USD) is spent: runs are refused."""
+
+    code = "over_budget"
+
+
 class TooLarge(RegistryError):
     code = "too_large"
 

@@ -1,14 +1,23 @@
 """One frozen settings object, built once from the environment (see SPEC.md, Configuration)."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# List prices (USD per 1M input and output tokens) of common models, as published by their vendors
+# in 2025; a model missing here has no price, and its `cost` assertions say so.
+MODEL_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00), "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40), "o3-mini": (1.10, 4.40), "claude-3-5-haiku-latest": (0.80, 4.00),
+    "claude-3-5-sonnet-latest": (3.00, 15.00), "claude-sonnet-4-0": (3.00, 15.00), "claude-opus-4-0": (15.00, 75.00),
+}
 
 
 class Settings(BaseSettings):
@@ -81,6 +90,11 @@ class Settings(BaseSettings):
     # A model call's attempts (429s, 5xx and connection failures are retried) and first backoff.
     sandbox_provider_attempts: int = Field(default=4, ge=1, le=10)
     sandbox_provider_backoff_s: float = Field(default=0.5, ge=0, le=10)
+    # Model prices, USD per 1M tokens [input, output], by model (or kind:model): the one table
+    # runs, evaluations and experiments are priced from. REGISTRY_MODEL_PRICES (JSON) replaces it.
+    model_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(MODEL_PRICES))
+    # Monthly model spend per owner (UTC calendar month) past which runs are refused; unset = none.
+    run_budget_usd: float | None = Field(default=None, ge=0)
     # Signs browser session cookies; unset = a key kept in data_dir (set it when several api
     # processes serve the pages).
     secret_key: str | None = None
@@ -133,6 +147,12 @@ class Settings(BaseSettings):
     # line per request and per job, as text or as one JSON object per line.
     metrics_token: str | None = None
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _prices_from_json(cls, value: object) -> object:
+        """JSON text too (as the environment gives it to a caller that passes it on as a value)."""
+        return json.loads(value) if isinstance(value, str) else value
 
     @property
     def search_backend(self) -> str:

@@ -18,7 +18,7 @@ from .manifests import manifest_at
 from .mcp import client_config
 from .meta import Comment, Pull, Rating, Review, Run, Status, Template
 from .services import guard
-from .services.merging import mergeability
+from .services.merging import head_statuses, mergeability
 from .services.pulls import commits as pull_commits
 from .services.pulls import files as pull_files
 from .services.pulls import get_pull
@@ -273,7 +273,7 @@ def pull_page(c: Container, actor: Actor, owner: str, name: str, number: int) ->
             line_comments.setdefault((cm["path"], cm["line"], cm["side"]), []).append(cm)
     return PullPage(base, pull, pull_head(c, pull), pull_files(c, actor, owner, name, number),
                     pull_commits(c, actor, owner, name, number), comments, c.meta.pulls.reviews(base.id, number),
-                    c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha),
+                    head_statuses(c, base, pull),
                     mergeability(c, actor, owner, name, number), level(c.meta, actor, base), line_comments)
 
 

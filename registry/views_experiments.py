@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from .access import Actor
 from .container import Container
 from .experiments import stats, trials
+from .experiments.stats import VariantSummary
 from .meta import Experiment, Template
 from .services import guard
 from .services.experiments import of_template
+
+__all__ = ["ExperimentView", "VariantSummary", "experiment", "experiments", "state"]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def sandbox(system: System, template_id: str, sha: str) -> None:
     run_check(system.container, "sandbox", template_id, sha, _may_retry)
 
 
+def eval(system: System, template_id: str, sha: str) -> None:  # noqa: A001 (the job's name is its context's)
+    run_check(system.container, "eval", template_id, sha, _may_retry)
+
+
 def run(system: System, run_id: str) -> None:
     run_manual(system.container, run_id, _may_retry)
 

@@ -65,6 +65,10 @@ class Pipeline:
         except Exception as exc:
             log.warning("could not enqueue a repack of %s: %s", template_id, exc)
 
+    def on_checks(self, template_id: str, sha: str, contexts: list[str]) -> None:
+        """Checks owed outside a push (a pull request's `eval`): hand them over (or the reconciler will)."""
+        self._later(self.submit, template_id, sha, contexts)
+
     def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
         self._later(self.submit_run, run.id)

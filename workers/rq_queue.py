@@ -20,7 +20,7 @@ from registry.services import checks
 
 log = logging.getLogger(__name__)
 QUEUES = ("checks", "sandbox", "hooks")
-TIMEOUTS = {"validate": 120, "index": 120, "semver": 300, "sandbox": 900, "hook": 120, "repack": 900}
+TIMEOUTS = {"validate": 120, "index": 120, "semver": 300, "sandbox": 900, "eval": 1800, "hook": 120, "repack": 900}
 
 
 def connect(url: str) -> Redis:
@@ -60,7 +60,7 @@ class RQDispatcher:
                 checks.give_up(self.container, context, template_id, sha, RuntimeError("the job failed in the queue"))
                 existing.delete()
                 continue
-            queue = self.queues["sandbox" if context == "sandbox" else "checks"]
+            queue = self.queues["sandbox" if context in ("sandbox", "eval") else "checks"]
             try:
                 # Retries requeue at once: a scheduler-based backoff would wait on the scheduler
                 # lock of a worker that may be the one that died.

@@ -66,7 +66,7 @@ class RunOut(BaseModel):
     task: str | None = Field(description="the Fargate task ARN, once started")
     attempts: int
     summary: str
-    cost: dict[str, Any] = Field(description="compute_usd, calls_usd, total_usd and the per-case breakdown")
+    cost: dict[str, Any] = Field(description="compute_usd, calls_usd, model_usd (model calls, priced), total_usd")
     metrics: dict[str, Any] = Field(description="duration_s, cpu_s, peak_memory_mb, estimated_cost_usd")
     created_at: float
     started_at: float | None

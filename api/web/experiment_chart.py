@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from registry.experiments.stats import VariantSummary
+from registry.views_experiments import VariantSummary
 
 WIDTH, ROW, LEFT = 320, 22, 96
 AXIS = WIDTH - LEFT - 8

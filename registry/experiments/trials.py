@@ -1,8 +1,8 @@
 """From a sandbox report to an experiment's trials, and from its units to the verdict.
 
 A trial is one case of one variant, once: {case, file, passed, latency_ms, cost, tokens, error}.
-Latency is the model call's when there was one (else the whole case's); cost is the report's own
-per-case figure when the runner gives one, else the calls the manifest declares a price for.
+Latency is the model call's when there was one (else the whole case's); cost is what the runner
+priced the case's model calls at (the price table's) plus the calls the manifest declares a price for.
 A trial whose model call failed (after the provider's retries) tells nothing about the prompt: it
 is kept with its error and left out of the pass rate, so an overloaded provider cannot pick a winner.
 """
@@ -21,15 +21,17 @@ def from_report(report: dict[str, Any], declared_cost: float) -> list[dict[str, 
     trials = []
     for case in report.get("cases", []):
         steps = case.get("steps") or []
-        model = [s["duration_ms"] for s in steps if s.get("name") == "model call"]
-        latency = sum(model) if model else sum(float(s.get("duration_ms", 0.0)) for s in steps)
+        latency = case.get("latency_ms")
+        if not isinstance(latency, int | float):
+            model = [s["duration_ms"] for s in steps if s.get("name") == "model call"]
+            latency = sum(model) if model else sum(float(s.get("duration_ms", 0.0)) for s in steps)
         failures = [str(f) for f in case.get("failures") or []]
-        cost = case.get("cost_usd", case.get("cost"))
+        priced = case.get("cost_usd")
         tokens = case.get("tokens")
         trials.append({
             "case": str(case.get("name", "?")), "file": str(case.get("file", "")),
             "passed": case.get("outcome") == "passed", "latency_ms": round(float(latency), 3),
-            "cost": float(cost) if isinstance(cost, int | float) else declared_cost,
+            "cost": round((float(priced) if isinstance(priced, int | float) else 0.0) + declared_cost, 8),
             "tokens": tokens if isinstance(tokens, int | dict) else case.get("prompt_tokens"),
             "error": failures[0][:300] if failures else None,
             "counted": not (case.get("outcome") == "error" and failures and failures[0].startswith(PROVIDER_FAILED)),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from .records import (
     Comment,
+    EvalResult,
     Protection,
     Pull,
     Rating,
@@ -235,11 +236,24 @@ class ExperimentRepository(Protocol):
         """A queued unit (or a running one taken before `lost_before`: its worker died) taken to
         run, or None: final, cancelled, running elsewhere, out of attempts."""
     def finish_unit(self, experiment_id: str, seq: int, state: str, trials: list[dict[str, Any]],
-                    error: str | None = None) -> bool:
-        """A running unit's end recorded: False when it was not running any more."""
+                    error: str | None = None, spent_usd: float = 0.0) -> bool:
+        """A running unit's end recorded (with what its model calls cost, which the owner's monthly
+        budget counts): False when it was not running any more."""
     def units(self, experiment_id: str) -> list[Unit]: ...
     def stalled_units(self, older_than: float, limit: int = 200) -> list[tuple[str, int]]:
         """(experiment, seq) of units queued or running since before `older_than`."""
+class EvalRepository(Protocol):
+    """Evaluation results per (commit, case, parameters, provider, model), and what models cost
+    an owner: the monthly budget's figure."""
+
+    def results(self, template_id: str, sha: str, provider: str, model: str) -> list[EvalResult]:
+        """Every result recorded for the commit with this provider and model."""
+    def by_digest(self, template_id: str, digests: Sequence[str], provider: str, model: str) -> dict[str, EvalResult]:
+        """A result (of any commit) per input digest found."""
+    def add(self, results: Sequence[EvalResult]) -> int:
+        """Record results; one already there for its key stays. How many were added."""
+    def spent_since(self, owner: str, since: float) -> float:
+        """USD the models cost `owner`'s templates since `since`: evaluations, sandbox runs and experiments."""
 
 
 class MetaStore(Protocol):
@@ -254,6 +268,8 @@ class MetaStore(Protocol):
     def checks(self) -> CheckRepository: ...
     @property
     def pulls(self) -> PullRepository: ...
+    @property
+    def evals(self) -> EvalRepository: ...
     @property
     def activity(self) -> ActivityRepository: ...
     @property

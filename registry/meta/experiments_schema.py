@@ -36,8 +36,10 @@ experiment_units = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("trials", Text, nullable=False),  # JSON
     Column("error", Text),
+    Column("spent_usd", Float, nullable=False, server_default="0"),  # the model calls' cost (the budget's)
     Column("queued_at", Float),
     Column("finished_at", Float),
     PrimaryKeyConstraint("experiment_id", "seq"),
     Index("experiment_units_by_state", "state", "queued_at"),
+    Index("experiment_units_by_time", "finished_at"),
 )

@@ -152,7 +152,7 @@ class Run:
     logs: str = ""
     report: dict[str, Any] | None = None
     metrics: dict[str, Any] = field(default_factory=dict)  # duration_s, cpu_s, peak_memory_mb
-    cost: dict[str, Any] = field(default_factory=dict)  # compute_usd, calls_usd, total_usd
+    cost: dict[str, Any] = field(default_factory=dict)  # compute_usd, calls_usd, model_usd, total_usd
     created_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
@@ -192,3 +192,26 @@ class RefWrite:
     details: dict[str, Any] = field(default_factory=dict)
     state: str = "pending"
     created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """A test case's result at a commit for a provider and model (meta.evals): `params` is the
+    digest of its parameters, `digest` that of its whole input; `spent_usd` what its model calls
+    cost when they were made (0 when the result was reused from another commit)."""
+
+    template_id: str
+    sha: str
+    file: str
+    name: str
+    params: str
+    provider: str
+    model: str
+    digest: str
+    result: dict[str, Any]
+    spent_usd: float = 0.0
+    created_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.file, self.name, self.params

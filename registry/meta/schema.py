@@ -288,3 +288,22 @@ ref_writes = Table(
     Column("created_at", Float, nullable=False),
     Index("ref_writes_by_time", "created_at"),
 )
+
+# -- evaluation results of pull requests, per commit and case (migration 0016; services/evaluations.py)
+eval_results = Table(
+    "eval_results", metadata,
+    Column("template_id", Text, _template_fk(), nullable=False),
+    Column("sha", Text, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("params", Text, nullable=False),  # sha256 of the case's parameters, canonical JSON
+    Column("provider", Text, nullable=False),  # kind, or "" without a provider
+    Column("model", Text, nullable=False),
+    Column("digest", Text, nullable=False),  # of the whole input: a result of another commit with the same is reused
+    Column("result", Text, nullable=False),  # JSON
+    Column("spent_usd", Float, nullable=False, server_default="0"),  # what its model calls cost when made
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("template_id", "sha", "file", "name", "params", "provider", "model"),
+    Index("eval_results_by_digest", "template_id", "digest", "provider", "model"),
+    Index("eval_results_by_time", "created_at"),
+)

@@ -114,13 +114,13 @@ class SqlExperiments(SqlRepository):
         return _unit(row) if row is not None else None
 
     def finish_unit(self, experiment_id: str, seq: int, state: str, trials: list[dict[str, Any]],
-                    error: str | None = None) -> bool:
+                    error: str | None = None, spent_usd: float = 0.0) -> bool:
         """Record a running unit's end; False when it was no longer running (cancelled meanwhile)."""
         with self._tx() as c:
             return bool(c.execute(update(U).where(U.c.experiment_id == experiment_id, U.c.seq == seq,
                                                   U.c.state == "running")
                                   .values(state=state, trials=json.dumps(trials), error=error,
-                                          finished_at=time.time())).rowcount == 1)
+                                          spent_usd=spent_usd, finished_at=time.time())).rowcount == 1)
 
     def units(self, experiment_id: str) -> list[Unit]:
         with self._read() as c:

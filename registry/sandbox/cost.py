@@ -1,6 +1,7 @@
 """What a run costs, estimated: compute (task size x duration at Fargate's prices from settings)
 plus the calls the template declares a price for (`costEstimate` of MCP tools, `costTracking`
-of SaaS integrations), once per test case for every agent step that uses them."""
+of SaaS integrations), once per test case for every agent step that uses them; and the model calls
+at the price table's prices per 1M tokens."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -41,3 +42,17 @@ def estimate(settings: Settings, manifest: dict[str, Any], cases: int, duration_
 def budget(manifest: dict[str, Any]) -> float | None:
     value = (manifest.get("budget") or {}).get("maxRunUsd")
     return float(value) if value is not None else None
+
+
+def model_price(settings: Settings, kind: str | None = None, model: str | None = None) -> tuple[float, float] | None:
+    """USD per 1M input and output tokens of `model` (the configured provider's by default), from
+    the one price table (settings.model_prices): `kind:model` first, then the model's name."""
+    kind = kind or settings.sandbox_provider_kind
+    model = model or settings.sandbox_provider_model
+    return settings.model_prices.get(f"{kind}:{model}") or settings.model_prices.get(model)
+
+
+def with_model(price: dict[str, float], report: dict[str, Any] | None) -> dict[str, float]:
+    """A run's estimate plus what its model calls cost (the runner priced them: `model_usd`)."""
+    model = float((report or {}).get("model_usd") or 0.0)
+    return {**price, "model_usd": round(model, 8), "total_usd": round(price["total_usd"] + model, 8)}

@@ -11,10 +11,9 @@ they happen; the last line is `SANDBOX-REPORT {json}`, valid against sandbox-rep
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-import math
 import os
-import re
 import sys
 import time
 from typing import Any
@@ -22,34 +21,31 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import assertions as checks
 from . import provider as providers
+from .provider import estimate_tokens
 
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 REPORT_PREFIX = "SANDBOX-REPORT "
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters a token: the usual estimate for English with BPE tokenizers."""
-    return math.ceil(len(text) / 4)
+PROMPT_KEPT = 8000  # characters of the rendered prompts kept in a case's result
+OUTPUT_KEPT = 2000
+Price = tuple[float, float]  # USD per 1M input tokens, per 1M output tokens
 
 
-def _check(assertion: dict[str, Any], text: str) -> str | None:
-    kind: str = assertion["type"]
-    value: Any = assertion.get("value")
-    if kind == "contains" and str(value) not in text:
-        return f"contains {value!r}: not found"
-    if kind == "not-contains" and str(value) in text:
-        return f"not-contains {value!r}: found"
-    if kind == "regex" and not re.search(str(value), text):
-        return f"regex {value!r}: no match"
-    if kind == "max-tokens" and estimate_tokens(text) > int(value):
-        return f"max-tokens {value}: about {estimate_tokens(text)} tokens"
-    if kind == "json":
-        try:
-            json.loads(text)
-        except ValueError as exc:
-            return f"json: not valid JSON ({exc})"
-    return None
+def input_digest(system: str, user: str, constraints: dict[str, Any], wanted: list[Any]) -> str:
+    """What a case's result depends on besides the model: its rendered prompts, the constraints
+    sent with them and its assertions (a result with the same digest and model can be reused)."""
+    text = json.dumps([system, user, constraints, wanted], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def case_cost(price: Price | None, calls: list[providers.Completion]) -> float | None:
+    """What the model calls of a case cost at `price` (None: the model has no price)."""
+    if price is None:
+        return None if calls else 0.0
+    return round(sum(c.input_tokens * price[0] + c.output_tokens * price[1] for c in calls) / 1e6, 8)
 
 
 class _Steps:
@@ -71,21 +67,23 @@ class _Steps:
         self.started = None
 
 
-def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None) -> dict[str, Any]:
+def run_case(manifest: dict[str, Any], case: dict[str, Any], file: str, model: providers.Provider | None,
+             price: Price | None = None, render_only: bool = False) -> dict[str, Any]:
     config = manifest.get("promptConfig") or {}
     params = {p["name"]: p["default"] for p in config.get("parameters", []) if "default" in p}
     params.update(case.get("parameters") or {})
-    result: dict[str, Any] = {"name": case.get("name", "?"), "file": file, "failures": []}
+    result: dict[str, Any] = {"name": case.get("name", "?"), "file": file, "failures": [], "assertions": [],
+                              "tokens": {"input": 0, "output": 0}, "latency_ms": None, "cost_usd": 0.0}
     timer = _Steps(result)
     try:
-        return _run_case(config, params, case, model, result, timer)
+        return _run_case(config, params, case, model, price, result, timer, render_only)
     finally:
         if timer.started is not None:  # the step that failed ends where the case does
             timer.end(("render", "model call", "assertions")[len(timer.steps)])
 
 
 def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, Any], model: providers.Provider | None,
-              result: dict[str, Any], timer: _Steps) -> dict[str, Any]:
+              price: Price | None, result: dict[str, Any], timer: _Steps, render_only: bool) -> dict[str, Any]:
     timer.start()
     try:
         if config.get("format") == "text":  # literal text: parameters are not substituted
@@ -97,46 +95,53 @@ def _run_case(config: dict[str, Any], params: dict[str, Any], case: dict[str, An
         result.update(outcome="error", failures=[f"render failed: {type(exc).__name__}: {exc}"])
         return result
     result["prompt_tokens"] = estimate_tokens(system) + estimate_tokens(user)
+    result["prompt"] = f"{system}\n\n{user}"[:PROMPT_KEPT] if system else user[:PROMPT_KEPT]
+    result["tokens"]["input"] = result["prompt_tokens"]
+    result["input_digest"] = input_digest(system, user, config.get("constraints") or {}, case.get("assert") or [])
     timer.end("render")
-    output = None
-    if model is not None and any(a.get("target") == "output" for a in case.get("assert", [])):
+    if render_only:
+        result["outcome"] = "passed"
+        return result
+    seen = checks.Seen(system, user, model=model.model if model else "",
+                       grader=(lambda s, u: model.call(s, u, {})) if model else None)
+    wanted = case.get("assert") or []
+    if model is not None and any(checks.targets_output(a) for a in wanted):
         timer.start()
         try:
-            output = model.complete(system, user, config.get("constraints") or {})
+            done = model.call(system, user, config.get("constraints") or {})
         except providers.ProviderError as exc:
             result.update(outcome="error", failures=[f"model call failed: {exc}"])
             return result
-        result["output"] = output[:2000]
+        seen.output, seen.completion, seen.cost_usd = done.text, done, case_cost(price, [done])
+        result.update(output=done.text[:OUTPUT_KEPT], latency_ms=done.latency_ms,
+                      tokens={"input": done.input_tokens, "output": done.output_tokens})
         timer.end("model call")
     timer.start()
-    for assertion in case.get("assert", []):
-        if assertion.get("target") == "output":
-            if output is None:
-                result["failures"].append(f"{assertion['type']}: targets the model output, "
-                                          "but no model provider is configured")
-                continue
-            target = output
-        else:
-            target = user if assertion["type"] == "json" else f"{system}\n\n{user}"
-        problem = _check(assertion, target)
-        if problem:
-            result["failures"].append(problem)
+    for assertion in wanted:
+        checked = checks.check(assertion, seen)
+        result["assertions"].append(checked)
+        if not checked["passed"]:
+            result["failures"].append(checked["reason"])
     timer.end("assertions")
+    calls = ([seen.completion] if seen.completion else []) + seen.graded
+    result["cost_usd"] = case_cost(price, calls)
     result["outcome"] = "failed" if result["failures"] else "passed"
     return result
 
 
 def run(manifest: dict[str, Any], cases: list[tuple[str, dict[str, Any]]],
-        model: providers.Provider | None = None) -> dict[str, Any]:
+        model: providers.Provider | None = None, price: Price | None = None, render_only: bool = False) -> dict[str, Any]:
+    """Every case in order; `render_only`: rendered prompts and input digests, no model, no assertions."""
     results = []
     began = time.perf_counter()
     for file, case in cases:
         start_ms = round((time.perf_counter() - began) * 1000, 3)
-        results.append({**run_case(manifest, case, file, model), "start_ms": start_ms})
+        results.append({**run_case(manifest, case, file, model, price, render_only), "start_ms": start_ms})
         print(f"case {results[-1]['name']!r} ({file}): {results[-1]['outcome']}", flush=True)
     count = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "error")}
+    known = [r["cost_usd"] for r in results if r["cost_usd"] is not None]
     return {"cases": results, "passed": count["passed"], "failed": count["failed"], "errors": count["error"],
-            "provider": model.name if model else None}
+            "provider": model.name if model else None, "model_usd": round(sum(known), 8)}
 
 
 def confine(memory_mb: int, cpu_seconds: int, timeout_s: int) -> None:
@@ -190,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     payload = read_input(args.input)  # before the limits: fetching may need more than rendering
     confine(args.memory_mb, args.cpu_seconds, args.timeout)
-    report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], providers.from_env())
+    price = payload.get("price")
+    report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], providers.from_env(),
+                 (float(price[0]), float(price[1])) if price else None, bool(payload.get("render_only")))
     report["metrics"] = self_metrics()
     print(REPORT_PREFIX + json.dumps(report), flush=True)
     return 0

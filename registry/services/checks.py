@@ -20,12 +20,13 @@ from ..git.repo import TemplateRepo
 from ..graphs import semver
 from ..manifests import default_head, manifest_at
 from ..meta import FINAL, MetaStore, Status, Template
-from . import guard, runs, updates
+from . import evaluation_view, guard, runs, updates
 
 log = logging.getLogger(__name__)
 CONTEXTS = ("validate", "index", "sandbox")  # every branch and tag tip
 SEMVER = "semver"  # tags that look like versions, besides
-ORDER = ("validate", "index", SEMVER, "sandbox")  # the order one commit's checks run in
+EVAL = "eval"  # the head of an open pull request, besides (services/evaluations.py)
+ORDER = ("validate", "index", SEMVER, "sandbox", EVAL)  # the order one commit's checks run in
 
 
 class NotReady(RuntimeError):
@@ -212,7 +213,7 @@ def _tag_manifest(c: Container, template: Template, tag: str) -> Any:
 
 
 RUNNERS: dict[str, Callable[[Container, Template, str], Status]] = {
-    "validate": _validate, "index": _index, "sandbox": _sandbox, SEMVER: _semver}
+    "validate": _validate, "index": _index, "sandbox": _sandbox, SEMVER: _semver, EVAL: evaluation_view.check}
 
 
 def waiting(meta: MetaStore, older_than: float) -> dict[tuple[str, str], list[str]]:

@@ -23,7 +23,7 @@ from ..meta import Experiment, Run, Template, Unit
 from ..sandbox import cost, prepare, provider
 from ..sandbox.base import Backend
 from ..settings import Settings
-from . import guard
+from . import budget, guard
 from .checks import TRANSIENT
 
 MAX_ATTEMPTS = 3  # a unit's tries (a worker that died while running it)
@@ -39,6 +39,7 @@ def start(c: Container, actor: Actor, owner: str, name: str, variants: list[str]
     guard.writer(actor, "start an experiment")
     settings = c.settings
     _bounds(settings, variants, cases, repetitions, model)
+    budget.ensure(c, template.owner)
     resolved = _resolve(c, template, variants)
     available = _cases_of(c, template, resolved)
     chosen = cases if cases is not None else sorted(available)
@@ -128,18 +129,25 @@ def run_unit(c: Container, experiment_id: str, seq: int, backend: Backend | None
     if experiment.final:
         meta.experiments.finish_unit(experiment_id, seq, "cancelled", [])
         return []
+    template = meta.templates.get_by_id(experiment.template_id)
+    refused = budget.refusal(c, template.owner)
+    if refused is not None:  # the owner's monthly model budget ran out meanwhile: the rest is not run
+        meta.experiments.finish_unit(experiment_id, seq, "error", [], refused[:300])
+        meta.experiments.cancel(experiment_id)
+        meta.experiments.update(experiment_id, state="failed", summary=refused[:500])
+        return []
     meta.experiments.update(experiment_id, state="running", summary="running", started_at=time.time(),
                             expect=("queued",))
     try:
-        state, found, error = _carry_out(c, experiment, unit, backend)
+        state, found, error, spent = _carry_out(c, experiment, unit, backend)
     except TRANSIENT as exc:  # storage or database: queued again for the queue's retry, while attempts remain
         if unit.attempts < MAX_ATTEMPTS:
             meta.experiments.finish_unit(experiment_id, seq, "queued", [], str(exc)[:300])
             raise
-        state, found, error = "error", [], f"{type(exc).__name__}: {exc}"[:300]
+        state, found, error, spent = "error", [], f"{type(exc).__name__}: {exc}"[:300], 0.0
     except Exception as exc:
-        state, found, error = "error", [], f"{type(exc).__name__}: {exc}"[:300]
-    meta.experiments.finish_unit(experiment_id, seq, state, found, error)
+        state, found, error, spent = "error", [], f"{type(exc).__name__}: {exc}"[:300], 0.0
+    meta.experiments.finish_unit(experiment_id, seq, state, found, error, spent)
     return _advance(c, experiment_id)
 
 
@@ -149,12 +157,13 @@ def lease(settings: Settings) -> float:
 
 
 def _carry_out(c: Container, experiment: Experiment, unit: Unit,
-               backend: Backend | None) -> tuple[str, list[dict[str, Any]], str | None]:
+               backend: Backend | None) -> tuple[str, list[dict[str, Any]], str | None, float]:
+    """(state, trials, error, what the model calls cost) of one unit."""
     template = c.meta.templates.get_by_id(experiment.template_id)
     ref, sha = experiment.variants[unit.variant]
     manifest, cases, problems = prepare.load_cases(c, template, sha)
     if problems or manifest is None:
-        return "error", [], (problems[0]["message"] if problems else "no manifest")[:300]
+        return "error", [], (problems[0]["message"] if problems else "no manifest")[:300], 0.0
     if experiment.cases is not None:
         wanted = set(experiment.cases)
         cases = [(file, case) for file, case in cases if case.get("name") in wanted]
@@ -162,10 +171,13 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
     # Not a run of its own (no record, no status): the backend is handed one to name its task by.
     run = Run(f"{experiment.id}-{unit.seq}-{unit.attempts}", template.id, sha, ref, "experiment",
               experiment.requested_by, "running", backend.name)
-    outcome = backend.execute(run, {"manifest": manifest, "cases": cases}, lambda task: None)
+    price = cost.model_price(c.settings, model=experiment.provider) if c.settings.sandbox_provider_url else None
+    payload = {"manifest": manifest, "cases": cases, "price": list(price) if price else None}
+    outcome = backend.execute(run, payload, lambda task: None)
     if outcome.error or outcome.report is None:
-        return "error", [], f"{ref}: {outcome.error or 'no report'}"[:300]
-    return "done", judging.from_report(outcome.report, cost.calls_per_case(manifest)), None
+        return "error", [], f"{ref}: {outcome.error or 'no report'}"[:300], 0.0
+    spent = float(outcome.report.get("model_usd") or 0.0)
+    return "done", judging.from_report(outcome.report, cost.calls_per_case(manifest)), None, spent
 
 
 def _backend(c: Container, experiment: Experiment) -> Backend:

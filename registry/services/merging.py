@@ -16,7 +16,7 @@ from ..errors import Conflict, InvalidInput, MergeBlocked, MergeConflict, StaleH
 from ..events import recording
 from ..events.payloads import pull_payload
 from ..git.policy import RefUpdate
-from ..meta import Comment, Pull, RefWrite, Template
+from ..meta import Comment, Pull, RefWrite, Status, Template
 from ..treemerge import merged_tree
 from . import guard, landing, pulls
 
@@ -65,6 +65,14 @@ def review(c: Container, actor: Actor, owner: str, name: str, number: int, event
     return review_id
 
 
+def head_statuses(c: Container, base: Template, pull: Pull) -> list[Status]:
+    """The head commit's checks: the head template's, and those the base gives it (`eval`)."""
+    found = {s.context: s for s in c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha)}
+    if base.id != pull.head_template_id:
+        found.update({s.context: s for s in c.meta.checks.get_statuses(base.id, pull.head_sha)})
+    return sorted(found.values(), key=lambda s: s.context)
+
+
 def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     """Why `pull` may not be merged now (empty when it may)."""
     reasons = [] if pull.state == "open" else [f"the pull request is {pull.state}"]
@@ -80,8 +88,7 @@ def blocked_by(c: Container, base: Template, pull: Pull) -> list[str]:
     approvals = sum(1 for author, event in latest.items() if event == "APPROVE" and author != pull.author)
     if approvals < rule.required_approvals:
         reasons.append(f"needs {rule.required_approvals} approval(s) of the current head, has {approvals}")
-    states = {s.context: s.state for s in c.meta.checks.get_statuses(pull.head_template_id, pull.head_sha)}
-    states.update({s.context: s.state for s in c.meta.checks.get_statuses(base.id, pull.head_sha)})
+    states = {s.context: s.state for s in head_statuses(c, base, pull)}
     for check in rule.required_checks:
         if states.get(check) != "success":
             reasons.append(f"required check {check!r} is {states.get(check, 'missing')}")

@@ -20,7 +20,7 @@ from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..git.repo import TemplateRepo
 from ..meta import Pull, Template
-from . import guard
+from . import evaluations, guard
 
 STATES = ("open", "closed", "merged", "all")
 
@@ -73,6 +73,7 @@ def opened(c: Container, author: str, base: Template, head: Template, title: str
         pull = c.meta.pulls.add(base.id, title, body, author, head.id, head_branch, base_branch, head_sha)
         r.add(author, "pull_request.opened", base, pull_payload(pull))
     _set_pull_ref(c, base, head, pull.number, head_sha)
+    evaluations.owe(c, base, head_sha)
     return pull
 
 
@@ -97,6 +98,7 @@ def follow_push(c: Container, template: Template, updates: list[RefUpdate]) -> N
             base = c.meta.templates.get_by_id(pull.template_id)
             _set_pull_ref(c, base, template, pull.number, update.new)
             c.meta.pulls.update(pull.template_id, pull.number, head_sha=update.new)
+            evaluations.owe(c, base, update.new)
 
 
 def get_pull(c: Container, actor: Actor, owner: str, name: str, number: int) -> tuple[Template, Pull]:
@@ -132,6 +134,8 @@ def update_pull(c: Container, actor: Actor, owner: str, name: str, number: int, 
                 k for k, v in (("title", title), ("body", body)) if v is not None)))
         if action:
             r.add(actor.name, f"pull_request.{action}", base, pull_payload(changed))
+    if action == "reopened":
+        evaluations.owe(c, base, changed.head_sha)
     return changed
 
 

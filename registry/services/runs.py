@@ -19,7 +19,7 @@ from ..sandbox import cost, prepare
 from ..sandbox.base import Backend, Outcome
 from ..settings import Settings
 from ..storage import BlobNotFound
-from . import guard
+from . import budget, guard
 
 INLINE_INPUT_LIMIT = 6000  # ECS overrides carry at most 8 KiB in all
 
@@ -33,6 +33,7 @@ def for_push(c: Container, template: Template, sha: str) -> Run:
 def request(c: Container, actor: Actor, owner: str, name: str, ref: str) -> Run:
     """A run by hand of `ref` (branch, tag or sha), queued for the workers."""
     template = guard.template(c, actor, owner, name, Level.WRITE)
+    budget.ensure(c, template.owner)
     with c.open_repo(template) as repo:
         sha = browse.resolve_commit(repo, ref).id.decode()
     run = c.meta.checks.add_run(template.id, sha, ref, "manual", actor.name, c.settings.sandbox)
@@ -87,17 +88,26 @@ def _execute(c: Container, run_id: str, backend: Backend | None = None) -> Statu
     if limit is not None and planned["total_usd"] > limit:
         return _finish(c, run, "failure", f"over budget before running: declared calls "
                        f"${planned['total_usd']:.4f} > budget ${limit:.4f}", price=planned)
+    refused = budget.refusal(c, template.owner)
+    if refused is not None:
+        return _finish(c, run, "error", refused)
     run = meta.checks.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
                           started_at=run.started_at or time.time())
     backend = backend or backend_for(c, run_id)
     def record_task(task: str) -> None:  # before waiting, so a retry adopts or stops the task
         meta.checks.update_run(run_id, task_arn=task)
 
-    outcome = backend.execute(run, {"manifest": manifest, "cases": cases}, record_task)
-    price = cost.estimate(settings, manifest, len(cases), outcome.duration_s)
+    outcome = backend.execute(run, payload(settings, manifest, cases), record_task)
+    price = cost.with_model(cost.estimate(settings, manifest, len(cases), outcome.duration_s), outcome.report)
     state, summary, bad = judge(outcome, price, limit)
     problems = [{"path": case["file"], "message": f"{case['name']}: {'; '.join(case['failures'])}"} for case in bad]
     return _finish(c, run, state, summary, outcome=outcome, price=price, problems=problems)
+
+
+def payload(settings: Settings, manifest: dict[str, Any], cases: list[tuple[str, prepare.Case]]) -> dict[str, Any]:
+    """The runner's input: the resolved manifest, the cases, and the configured model's price."""
+    price = cost.model_price(settings) if settings.sandbox_provider_url else None
+    return {"manifest": manifest, "cases": cases, "price": list(price) if price else None}
 
 
 def abandon(c: Container, run: Run, error: BaseException) -> None:
@@ -144,10 +154,7 @@ def _finish(c: Container, run: Run, state: str, summary: str, outcome: Outcome |
             "id": run.id, "sha": run.sha, "ref": run.ref, "trigger": run.trigger, "state": run.state,
             "summary": run.summary, "metrics": run.metrics, "cost": run.cost}})
     if run.backend == "fargate":  # only Fargate runs stage an input blob (none when passed inline)
-        try:
-            c.blobs.delete(_input_key(run))
-        except (BlobNotFound, StorageError):
-            pass  # a leftover is harmless
+        discard_input(c, run)
     return _status(c.settings, run, problems)
 
 
@@ -155,6 +162,14 @@ def _status(settings: Settings, run: Run, problems: list[dict[str, Any]] | None 
     base = (settings.base_url or "").rstrip("/")
     return Status(run.template_id, run.sha, "sandbox", run.state if run.final else "pending", run.summary[:500],
                   problems or [], f"{base}/api/v1/runs/{run.id}")
+
+
+def discard_input(c: Container, run: Run) -> None:
+    """The staged input of a Fargate run, once it ended (a leftover is harmless)."""
+    try:
+        c.blobs.delete(_input_key(run))
+    except (BlobNotFound, StorageError):
+        pass
 
 
 def _input_key(run: Run) -> str:

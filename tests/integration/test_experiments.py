@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from registry import views_experiments as views
-from registry.errors import InvalidField
-from registry.services import experiments, templates
+from registry.errors import InvalidField, OverBudget
+from registry.services import budget, experiments, templates
 from tests.experiment_world import plant
 from tests.unit.usecases import World
 
@@ -124,3 +124,20 @@ def test_too_many_trials_and_a_bad_model_name(w):
         experiments.start(c, w.alice, "alice", "big", ["main", "b"], None, 3, None)
     with pytest.raises(InvalidField, match="provider"):
         experiments.start(w.c, w.alice, "alice", "big", ["main", "b"], None, 1, "bad model;rm")
+
+
+def test_model_cost_is_priced_counted_and_bounded_by_the_budget(w):
+    priced = w.c.settings.model_copy(update={"model_prices": {"test-model": (1000.0, 2000.0)}, "run_budget_usd": 1.0})
+    c = type(w.c)(priced, w.c.meta, w.c.blobs, w.c.repos)
+    t = templates.create(c, w.alice, "priced")
+    plant(w.commit, t, {"main": 0.5, "b": 0.6}, cases=2)
+    e = experiments.start(c, w.alice, "alice", "priced", ["main", "b"], None, 1, None)
+    drive(World(c, w.alice, w.bob, w.carol, w.carol_ro, w.admin), e.id)
+    view = views.experiment(c, w.alice, "alice", "priced", e.id)
+    assert all(v.cost is not None and v.cost > 0 for v in view.verdict.variants)  # tokens at the table's price
+    spent = budget.spent(c, "alice")
+    assert spent == pytest.approx(sum(t["cost"] for u in c.meta.experiments.units(e.id) for t in u.trials))
+    broke = c.settings.model_copy(update={"run_budget_usd": spent / 2})
+    over = type(c)(broke, c.meta, c.blobs, c.repos)
+    with pytest.raises(OverBudget, match="REGISTRY_RUN_BUDGET_USD"):
+        experiments.start(over, w.alice, "alice", "priced", ["main", "b"], None, 1, None)

@@ -77,6 +77,16 @@ class TestExperimentRepository:
         assert got.state == "cancelled" and got.final and got.finished_at is not None
         assert meta.experiments.hand_out(e.id, 4) == []
 
+    def test_what_units_spent_counts_toward_the_owners_budget(self, meta):
+        t = add_template(meta)
+        before = time.time() - 1
+        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], None, 1, None)
+        meta.experiments.hand_out(e.id, 2)
+        meta.experiments.start_unit(e.id, 0, 3, time.time())
+        assert meta.experiments.finish_unit(e.id, 0, "done", [], spent_usd=0.125)
+        assert meta.evals.spent_since("alice", before) == 0.125
+        assert meta.evals.spent_since("alice", time.time() + 1) == 0.0 and meta.evals.spent_since("bob", before) == 0.0
+
     def test_experiments_go_with_their_template(self, meta):
         t = add_template(meta)
         e = meta.experiments.add(t.id, "alice", VARIANTS[:2], None, 1, None)

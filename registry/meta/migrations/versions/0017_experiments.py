@@ -44,10 +44,12 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("trials", sa.Text, nullable=False),
         sa.Column("error", sa.Text),
+        sa.Column("spent_usd", sa.Float, nullable=False, server_default="0"),
         sa.Column("queued_at", sa.Float),
         sa.Column("finished_at", sa.Float),
         sa.PrimaryKeyConstraint("experiment_id", "seq"),
         sa.Index("experiment_units_by_state", "state", "queued_at"),
+        sa.Index("experiment_units_by_time", "finished_at"),
     )
 
 
