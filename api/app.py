@@ -28,7 +28,6 @@ from .routes import (
     admin,
     contents,
     drafts,
-    evaluations,
     events,
     experiments,
     gallery,
@@ -99,7 +98,6 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.include_router(graphs.router)
     app.include_router(gallery.router)
     app.include_router(pulls.router)
-    app.include_router(evaluations.router)
     app.include_router(contents.router)
     app.include_router(runs.router)
     app.include_router(experiments.router)

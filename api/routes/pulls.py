@@ -1,4 +1,5 @@
-"""/api/v1/templates/{owner}/{name}/pulls: open, list, read, edit; files and commits."""
+"""/api/v1/templates/{owner}/{name}/pulls: open, list, read, edit; files and commits; conflicts;
+the evaluation (each test case on the base and the head)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -10,11 +11,12 @@ from registry.access import Actor
 from registry.container import Container
 from registry.errors import InvalidInput
 from registry.meta.records import Pull
-from registry.services import merging, pulls, resolving
+from registry.services import evaluation_view, merging, pulls, resolving
 from registry.services.resolving import Choice, PullConflicts, Resolution
 
 from ..deps import PAGE, PER_PAGE, RowNumber, get_actor, get_container, get_signed_in
 from ..models.conflicts import ConflictsOut, ResolvedOut, ResolveRequest
+from ..models.evaluations import EvaluationOut
 from ..models.pulls import (
     CommentOut,
     MergeabilityOut,
@@ -155,3 +157,12 @@ def resolve_conflicts(owner: str, name: str, number: RowNumber, body: ResolveReq
                       actor: Actor = Depends(get_signed_in), c: Container = Depends(get_container)) -> ResolvedOut:
     """The same as POST .../resolve, at the conflicts' own address (as the page's form posts)."""
     return resolve(owner, name, number, body, actor, c)
+
+
+@router.get("/{number}/evaluation")
+def evaluation(owner: str, name: str, number: RowNumber, actor: Actor = Depends(get_actor),
+               c: Container = Depends(get_container)) -> EvaluationOut:
+    """Base and head per test case (prompt, answer, assertions, tokens, latency, cost) and the
+    change: same, changed, regression (passes on the base, fails on the head) or fixed. Cases the
+    `eval` check has not evaluated yet have no side, and their summary says `pending`."""
+    return EvaluationOut.model_validate(evaluation_view.evaluation(c, actor, owner, name, number))

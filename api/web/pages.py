@@ -1,4 +1,5 @@
-"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests, runs."""
+"""Server-rendered pages (readable without JavaScript): gallery, template, pull requests and their
+evaluation, runs."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,7 @@ from registry.access import Actor, Level
 from registry.container import Container
 from registry.errors import InvalidInput, NotFound
 from registry.meta.records import Template
-from registry.services import audit, gallery, graphs, merging, news, prompts, pulls
+from registry.services import audit, evaluation_view, gallery, graphs, merging, news, prompts, pulls
 from registry.services.gallery import MAX_QUERY
 from registry.services.graphs import Graph
 
@@ -142,6 +143,16 @@ def pull_page(request: Request, owner: str, name: str, number: RowNumber, view: 
                 reviews=v.reviews, statuses=v.statuses, mergeability=v.mergeability,
                 can_merge=v.level >= Level.MAINTAIN, can_review=actor.user is not None and actor.scope != "read",
                 view="split" if view == "split" else "unified", methods=merging.METHODS)
+
+
+@router.get("/{owner}/{name}/pulls/{number}/evaluation", response_class=HTMLResponse)
+def evaluation_page(request: Request, owner: str, name: str, number: RowNumber,
+                    show: str = Query("all", max_length=20), actor: Actor = Depends(_actor)):
+    """The Evaluation tab: base and head per test case with word diffs, a summary, and filters
+    (all, changed, failing, regressions) as plain links; it reads what the `eval` check computed."""
+    shown = evaluation_view.tab(_c(request), actor, owner, name, number, show)
+    return page(request, "evaluation.html", title=f"Evaluation · #{number} {shown['pull'].title} · {owner}/{name}",
+                owner=owner, name=name, show=show, filters=evaluation_view.FILTERS, **shown)
 
 
 @router.get("/{owner}/{name}/runs/{run_id}", response_class=HTMLResponse)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import worddiff
 from ..access import Actor
 from ..container import Container
-from ..errors import OverBudget
+from ..errors import InvalidInput, OverBudget
 from ..meta import Pull, Status, Template
 from . import evaluations as ev
 from . import guard, pulls
@@ -89,6 +90,24 @@ def shown(cases: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
     if which == "regressions":
         return [k for k in cases if k["change"] == "regression"]
     return cases
+
+
+def tab(c: Container, actor: Actor, owner: str, name: str, number: int, show: str) -> dict[str, Any]:
+    """What the Evaluation tab shows: the pull request, the summary, the count under each filter,
+    and the cases `show` keeps, each with word diffs of its prompt and answer per side."""
+    if show not in FILTERS:
+        raise InvalidInput(f"show must be one of {', '.join(FILTERS)}")
+    template, pull = pulls.get_pull(c, actor, owner, name, number)
+    found = compare(c, template, pull)
+    cases = []
+    for case in shown(found["cases"], show):
+        base, head = case["base"] or {}, case["head"] or {}
+        diffs: dict[str, dict[str, list[worddiff.Segment]]] = {"base": {}, "head": {}}
+        for what in ("prompt", "output"):  # a side alone: all of it is new, or gone
+            diffs["base"][what], diffs["head"][what] = worddiff.diff(base.get(what) or "", head.get(what) or "")
+        cases.append({**case, "diff": diffs})
+    return {"pull": pull, "summary": found["summary"], "cases": cases,
+            "counts": {which: len(shown(found["cases"], which)) for which in FILTERS}}
 
 
 def check(c: Container, template: Template, sha: str) -> Status:

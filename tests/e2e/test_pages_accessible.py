@@ -16,7 +16,8 @@ from tests.web_scenario import XSS_BRANCH, build, build_conflict
 pytestmark = pytest.mark.timeout(300)
 
 SIGNED_OUT = {"gallery": "/", "login": "/login", "template": "/alice/a11y", "pulls": "/alice/a11y/pulls",
-              "pull": "/alice/a11y/pulls/1", "tree": "/alice/a11y/tree/main/",
+              "pull": "/alice/a11y/pulls/1", "evaluation": "/alice/a11y/pulls/1/evaluation",
+              "tree": "/alice/a11y/tree/main/",
               "blob": "/alice/a11y/blob/main/template.json", "readme": "/alice/a11y/blob/main/README.md",
               "history": "/alice/a11y/commits/main/template.json", "blame": "/alice/a11y/blame/main/template.json",
               "use": "/alice/a11y?render=1", "graph": "/alice/a11y/graph", "versions": "/alice/a11y/versions",

@@ -5,88 +5,25 @@ and the monthly budget refuses runs once spent."""
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 import pytest
 
+from tests.eval_scenario import BASE_PROMPT, CASES, eval_status, manifest, prompt_change, served, settled
 from tests.gitcli import commit_file, git
-from tests.modelserver import model_server
-from tests.services import registry_server
-
-from .conftest import Env
 
 pytestmark = pytest.mark.timeout(300)
-MINIMAL = json.loads((Path(__file__).resolve().parents[3] / "shared/examples/minimal.template.json").read_text())
-PRICES = {"test-model": [100, 200]}  # USD per 1M tokens: a word in costs $0.0001, a word out $0.0002
-BUDGET = 1.0
-
-
-def manifest(user_prompt: str) -> dict:
-    config = {**MINIMAL["promptConfig"], "systemPrompt": "You answer.", "userPromptTemplate": user_prompt,
-              "parameters": [{"name": "topic", "type": "string", "required": True}]}
-    return {**MINIMAL, "promptConfig": config}
-
-
-def case(name: str, topic: str, *asserts: dict) -> dict:
-    return {"name": name, "parameters": {"topic": topic}, "assert": list(asserts)}
-
-
-CASES = [
-    case("cats", "cats", {"type": "contains", "value": "CATS", "target": "output"}),
-    case("dogs stay plain", "dogs", {"type": "not-contains", "value": "POLITELY", "target": "output"}),
-    case("owls are polite", "owls", {"type": "contains", "value": "POLITELY", "target": "output"}),
-    case("birds", "birds", {"type": "starts-with", "value": "SUMMARISE", "target": "output"},
-         {"type": "latency-ms", "value": 30000}, {"type": "cost", "value": 1}),
-]
-BASE_PROMPT = "Summarise {{ topic }}."
-HEAD_PROMPT = "Summarise {{ topic }}{% if topic != 'birds' %} politely{% endif %}."
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    with model_server() as models:
-        env_vars = {f"REGISTRY_{k}": v for k, v in models.env("openai", "test-model").items()}
-        env_vars |= {"REGISTRY_MODEL_PRICES": json.dumps(PRICES), "REGISTRY_RUN_BUDGET_USD": str(BUDGET),
-                     "REGISTRY_SANDBOX_PROVIDER_BACKOFF_S": "0.05"}
-        with registry_server(tmp_path_factory.mktemp("evals") / "data", env_vars) as server:
-            tokens = server.accounts(("alice", "bob", "carol"), {u: (u, "write") for u in ("alice", "bob", "carol")})
-            yield Env(server, "local", tokens), models
+def server(tmp_path_factory):
+    with served(tmp_path_factory.mktemp("evals")) as both:
+        yield both
 
 
-def _settled(env: Env, user: str, name: str, *shas: str) -> None:
-    for sha in shas:
-        assert env.check(name, sha, "sandbox", user=user, timeout=120)["state"] in ("success", "failure")
-
-
-def _eval_status(env: Env, user: str, name: str, sha: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    with env.api(user) as c:
-        while time.monotonic() < deadline:
-            found = {s["context"]: s for s in c.get(f"/templates/{user}/{name}/commits/{sha}/statuses").json()}
-            if found.get("eval", {}).get("state") not in (None, "pending"):
-                return found["eval"]
-            time.sleep(0.2)
-    raise AssertionError(f"eval of {sha} still pending: {found}")
-
-
-def test_a_prompt_change_shows_changed_cells_and_a_regression_fails_eval(served, tmp_path):
-    env, models = served
-    info = env.create("evaluated")
-    work = env.clone(info["clone_url"], "alice", tmp_path / "evaluated")
-    commit_file(work, "template.json", json.dumps(manifest(BASE_PROMPT)))
-    base_sha = commit_file(work, "tests/cases.json", json.dumps(CASES))
-    git("push", "-q", "origin", "HEAD:main", cwd=work)
-    with env.api() as c:
-        assert c.put("/templates/alice/evaluated/protection/main", json={"required_checks": ["eval"]}).status_code == 200
-    git("checkout", "-q", "-b", "polite", cwd=work)
-    head_sha = commit_file(work, "template.json", json.dumps(manifest(HEAD_PROMPT)))
-    git("push", "-q", "origin", "polite", cwd=work)
-    _settled(env, "alice", "evaluated", base_sha, head_sha)  # the pushes' sandbox checks ask the model too
-    models.reset()
-    with env.api() as c:
-        assert c.post("/templates/alice/evaluated/pulls", json={"title": "Politer", "head": "polite"}).status_code == 201
-    status = _eval_status(env, "alice", "evaluated", head_sha)
+def test_a_prompt_change_shows_changed_cells_and_a_regression_fails_eval(server, tmp_path):
+    env, models = server
+    work, base_sha, head_sha = prompt_change(env, models, "evaluated", tmp_path, protect=True)
+    status = eval_status(env, "alice", "evaluated", head_sha)
     assert status["state"] == "failure", status
     assert status["description"].startswith("regression: 'dogs stay plain' (tests/cases.json) passes on the base, "
                                             "fails on the head: not-contains 'POLITELY': found")
@@ -126,9 +63,9 @@ def test_a_prompt_change_shows_changed_cells_and_a_regression_fails_eval(served,
     fixed = {**CASES[1], "assert": [{"type": "contains", "value": "DOGS", "target": "output"}]}
     newer = commit_file(work, "tests/cases.json", json.dumps([CASES[0], fixed, *CASES[2:]]))
     git("push", "-q", "origin", "polite", cwd=work)
-    status = _eval_status(env, "alice", "evaluated", newer)
+    status = eval_status(env, "alice", "evaluated", newer)
     assert status["state"] == "success" and status["description"].startswith("#1: pass rate 75% -> 100%"), status
-    _settled(env, "alice", "evaluated", newer)
+    settled(env, "alice", "evaluated", newer)
     asked = [r["body"]["messages"][1]["content"] for r in models.model_calls()]
     sandbox = ["Summarise cats politely.", "Summarise dogs politely.", "Summarise owls politely.", "Summarise birds."]
     assert sorted(asked) == sorted([*sandbox, "Summarise dogs politely."])  # the push's sandbox check, and the eval
@@ -136,8 +73,8 @@ def test_a_prompt_change_shows_changed_cells_and_a_regression_fails_eval(served,
         assert c.get("/templates/alice/evaluated/pulls/1/mergeability").json()["mergeable"] is True
 
 
-def test_429s_are_retried_and_a_dead_provider_errors_the_check(served, tmp_path):
-    env, models = served
+def test_429s_are_retried_and_a_dead_provider_errors_the_check(server, tmp_path):
+    env, models = server
     info = env.create("flaky", user="bob")
     work = env.clone(info["clone_url"], "bob", tmp_path / "flaky")
     commit_file(work, "template.json", json.dumps(manifest(BASE_PROMPT)))
@@ -147,32 +84,32 @@ def test_429s_are_retried_and_a_dead_provider_errors_the_check(served, tmp_path)
     git("checkout", "-q", "-b", "change", cwd=work)
     head = commit_file(work, "template.json", json.dumps(manifest("Summarise {{ topic }} now.")))
     git("push", "-q", "origin", "change", cwd=work)
-    _settled(env, "bob", "flaky", base, head)
+    settled(env, "bob", "flaky", base, head)
     models.reset()
     models.fail(429, times=2, retry_after=0)
     with env.api("bob") as c:
         assert c.post("/templates/bob/flaky/pulls", json={"title": "Now", "head": "change"}).status_code == 201
-    assert _eval_status(env, "bob", "flaky", head)["state"] == "success"
+    assert eval_status(env, "bob", "flaky", head)["state"] == "success"
     assert [r["status"] for r in models.requests][:3] == [429, 429, 200]
 
     models.fail(503, times=100)
     head = commit_file(work, "template.json", json.dumps(manifest("Summarise {{ topic }} later.")))
     git("push", "-q", "origin", "change", cwd=work)
-    status = _eval_status(env, "bob", "flaky", head)
+    status = eval_status(env, "bob", "flaky", head)
     models.reset()
     assert status["state"] == "error" and "model call failed" in status["description"], status
     assert "HTTP 503 after 4 attempts" in status["description"]
 
 
-def test_runs_are_refused_once_the_monthly_budget_is_spent(served, tmp_path):
-    env, models = served
+def test_runs_are_refused_once_the_monthly_budget_is_spent(server, tmp_path):
+    env, models = server
     info = env.create("spender", user="carol")
     work = env.clone(info["clone_url"], "carol", tmp_path / "spender")
     commit_file(work, "template.json", json.dumps(manifest("{{ topic }} " * 4000)))  # 4,000 words each way
     commit_file(work, "tests/cases.json", json.dumps(CASES[:1]))
     sha = git("rev-parse", "HEAD", cwd=work).stdout.strip()
     git("push", "-q", "origin", "HEAD:main", cwd=work)
-    _settled(env, "carol", "spender", sha)
+    settled(env, "carol", "spender", sha)
     with env.api("carol") as c:
         run, = c.get("/templates/carol/spender/runs").json()
         assert run["cost"]["model_usd"] == pytest.approx(4002 * 100e-6 + 4000 * 200e-6, rel=1e-6)  # $1.2002
