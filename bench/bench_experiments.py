@@ -8,7 +8,7 @@ model server (tests/modelserver.py, over real HTTP, each answer delayed like a m
 - the evaluation tab (`/{owner}/{name}/pulls/{n}/evaluation`) of a pull request changing a prompt
   of 100 cases: p50 and p95 of the page over `--reads` reads, against the pull request's own page.
 
-    make bench   (or: python -m bench.bench_experiments [--delay-ms 50] [--reads 40] [--skip-eval])
+    make bench   (or: python -m bench.bench_experiments [--delay-ms 50] [--reads 40] [--skip-eval] [--skip-experiments])
 
 Figures on a shared machine are noisy: compare the ratios, and run it again to see the spread.
 """
@@ -123,8 +123,10 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--reads", type=int, default=40)
     parser.add_argument("--skip-eval", action="store_true")
+    parser.add_argument("--skip-experiments", action="store_true")
     args = parser.parse_args()
-    experiments(args.delay_ms, args.repetitions)
+    if not args.skip_experiments:
+        experiments(args.delay_ms, args.repetitions)
     if not args.skip_eval:
         evaluation_tab(args.reads, args.delay_ms)
     return 0
