@@ -34,8 +34,12 @@ router = APIRouter(prefix="/api/v1/templates/{owner}/{name}")
 POLL_SECONDS = 0.5
 STREAM_SECONDS = 25.0
 KEEPALIVE_SECONDS = 10.0
-SSE: dict[int | str, dict[str, Any]] = {200: {"description": "server-sent events: `state`, `log` (runs), `end`",
-             "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+EVENT = {"type": "object", "description": "one server-sent event; `data` is JSON text",
+         "properties": {"event": {"type": "string", "enum": ["state", "log", "reset", "end"]},
+                        "data": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"}}}
+SSE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "server-sent events: `state`, `log` and `reset` (runs), then `end`",
+    "content": {"text/event-stream": {"schema": EVENT}}}}
 
 
 def _who(request: Request, c: Container) -> Actor:
