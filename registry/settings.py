@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     experiment_max_repetitions: int = Field(default=20, ge=1)
     experiment_max_cases: int = Field(default=100, ge=1)
     experiment_max_trials: int = Field(default=5000, ge=1)  # variants x cases x repetitions
+    experiment_unit_cases: int = Field(default=10, ge=1)  # cases per unit: one sandbox run, within its timeout
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
     # Accounts: who may join at /join (open, with an admin's invite link, or nobody), mail for

@@ -42,7 +42,7 @@ class ExperimentOut(BaseModel):
     variants: list[VariantOut]
     winner: str | None = Field(default=None, description="present only when one variant is significantly better")
     p_value: float | None = Field(description="the Holm-adjusted p-value that decides (best vs the others)")
-    cases: list[str] | None
+    cases: list[str] = Field(description="the names of the cases run (every case the variants share, unless asked)")
     repetitions: int
     provider: str | None
     requested_by: str | None

@@ -27,7 +27,7 @@ def shape(view: views.ExperimentView) -> ExperimentOut:
                       "latency_ms_interval": list(v.latency_interval) if v.latency_interval else None,
                       "cost": v.cost, "cost_interval": list(v.cost_interval) if v.cost_interval else None}
                      for v, (_ref, sha) in zip(verdict.variants, e.variants, strict=True)],
-        "p_value": verdict.p_value, "cases": list(e.cases) if e.cases is not None else None,
+        "p_value": verdict.p_value, "cases": list(e.cases),
         "repetitions": e.repetitions, "provider": e.provider, "requested_by": e.requested_by,
         "progress": view.progress, "errors": view.errors,
         "created_at": e.created_at, "started_at": e.started_at, "finished_at": e.finished_at}

@@ -220,8 +220,9 @@ class ExperimentRepository(Protocol):
     takes every unit not yet running."""
 
     def add(self, template_id: str, requested_by: str | None, variants: Sequence[tuple[str, str]],
-            cases: Sequence[str] | None, repetitions: int, provider: str | None) -> Experiment:
-        """Record it "queued" with its variants x repetitions units "pending"."""
+            cases: Sequence[str], repetitions: int, provider: str | None, part_size: int = 0) -> Experiment:
+        """Record it "queued" with its units "pending": variants x repetitions x parts of at most
+        `part_size` cases (0: one part)."""
     def get(self, experiment_id: str) -> Experiment: ...
     def page(self, template_id: str, offset: int, limit: int) -> tuple[list[Experiment], int]: ...
     def update(self, experiment_id: str, *, state: str | None = None, summary: str | None = None,

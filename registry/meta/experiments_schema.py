@@ -14,7 +14,8 @@ experiments = Table(
     Column("template_id", Text, ForeignKey("templates.id", ondelete="CASCADE"), nullable=False),
     Column("requested_by", Text),
     Column("variants", Text, nullable=False),  # JSON [[ref, sha], ...]
-    Column("cases", Text),  # JSON [name, ...] or NULL: every case
+    Column("cases", Text, nullable=False),  # JSON [name, ...]: the cases run
+    Column("part_size", Integer, nullable=False),  # cases per unit
     Column("repetitions", Integer, nullable=False),
     Column("provider", Text),
     Column("state", Text, nullable=False),
@@ -32,6 +33,7 @@ experiment_units = Table(
     Column("seq", Integer, nullable=False),
     Column("variant", Integer, nullable=False),
     Column("repetition", Integer, nullable=False),
+    Column("part", Integer, nullable=False),
     Column("state", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("trials", Text, nullable=False),  # JSON

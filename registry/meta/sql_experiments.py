@@ -23,20 +23,23 @@ E, U = x.experiments, x.experiment_units
 
 class SqlExperiments(SqlRepository):
     def add(self, template_id: str, requested_by: str | None, variants: Sequence[tuple[str, str]],
-            cases: Sequence[str] | None, repetitions: int, provider: str | None) -> Experiment:
+            cases: Sequence[str], repetitions: int, provider: str | None, part_size: int = 0) -> Experiment:
         now = time.time()
+        parts = max(1, -(-len(cases) // part_size)) if part_size > 0 else 1
         experiment = Experiment(secrets.token_hex(8), template_id, requested_by, tuple((r, s) for r, s in variants),
-                                tuple(cases) if cases is not None else None, repetitions, provider, "queued",
-                                len(variants) * repetitions, 0, "queued", now)
+                                tuple(cases), repetitions, provider, "queued", len(variants) * repetitions * parts,
+                                0, "queued", now, part_size=part_size)
         with self._tx() as c:
             c.execute(E.insert().values(
                 id=experiment.id, template_id=template_id, requested_by=requested_by,
                 variants=json.dumps([list(v) for v in variants]),
-                cases=json.dumps(list(cases)) if cases is not None else None, repetitions=repetitions,
+                cases=json.dumps(list(cases)), part_size=part_size, repetitions=repetitions,
                 provider=provider, state="queued", units=experiment.units, summary="queued", created_at=now))
-            c.execute(U.insert(), [{"experiment_id": experiment.id, "seq": rep * len(variants) + v, "variant": v,
-                                    "repetition": rep, "state": "pending", "trials": "[]"}
-                                   for rep in range(repetitions) for v in range(len(variants))])
+            # Numbered so that the variants take turns: early results cover every variant.
+            order = [(rep, part, v) for rep in range(repetitions) for part in range(parts) for v in range(len(variants))]
+            c.execute(U.insert(), [{"experiment_id": experiment.id, "seq": seq, "variant": v, "repetition": rep,
+                                    "part": part, "state": "pending", "trials": "[]"}
+                                   for seq, (rep, part, v) in enumerate(order)])
         return experiment
 
     def get(self, experiment_id: str) -> Experiment:
@@ -137,12 +140,11 @@ class SqlExperiments(SqlRepository):
 
 
 def _experiment(row: Row[Any], done: int) -> Experiment:
-    cases = json.loads(row.cases) if row.cases is not None else None
     return Experiment(row.id, row.template_id, row.requested_by, tuple((v[0], v[1]) for v in json.loads(row.variants)),
-                      tuple(cases) if cases is not None else None, row.repetitions, row.provider, row.state,
-                      row.units, done, row.summary, row.created_at, row.started_at, row.finished_at)
+                      tuple(json.loads(row.cases)), row.repetitions, row.provider, row.state, row.units, done,
+                      row.summary, row.created_at, row.started_at, row.finished_at, row.part_size)
 
 
 def _unit(row: Row[Any]) -> Unit:
-    return Unit(row.experiment_id, row.seq, row.variant, row.repetition, row.state, row.attempts,
+    return Unit(row.experiment_id, row.seq, row.variant, row.repetition, row.state, row.attempts, row.part,
                 json.loads(row.trials), row.error, row.queued_at, row.finished_at)

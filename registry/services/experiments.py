@@ -1,12 +1,14 @@
 """A/B experiments as use cases: start one over a template's variants (refs), carry out its units
 on the worker pool, cancel it, and find the units whose hand-over or worker was lost.
 
-An experiment runs every variant x case x repetition. Its unit is one variant's chosen cases,
-once: one sandbox run (the configured backend, as a run's), so a template's Jinja never runs in
-the worker itself. At most `experiment_concurrency` units of an experiment are queued or running at
-once (`meta.experiments.hand_out`): that bounds its calls toward the model whatever the number of
-workers; each unit that ends hands out the next, which its caller queues. The provider's 429s and
-5xx are retried with backoff where the call is made (registry/sandbox/provider.py).
+An experiment runs every variant x case x repetition. Its unit is one part (at most
+`experiment_unit_cases`) of one variant's chosen cases, once: one sandbox run (the configured
+backend, as a run's), so a template's Jinja never runs in the worker itself, and each unit stays
+well within the sandbox's timeout. At most `experiment_concurrency` units of an experiment are
+queued or running at once (`meta.experiments.hand_out`): that bounds its calls toward the model
+whatever the number of workers; each unit that ends hands out the next, which its caller queues.
+The provider's 429s and 5xx are retried with backoff where the call is made
+(registry/sandbox/provider.py).
 """
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def start(c: Container, actor: Actor, owner: str, name: str, variants: list[str]
     if trials > settings.experiment_max_trials:
         raise InvalidField("repetitions", f"{len(variants)} variants x {len(chosen)} cases x {repetitions} repetitions "
                            f"is {trials} trials, over the limit of {settings.experiment_max_trials}")
-    experiment = c.meta.experiments.add(template.id, actor.name, resolved, cases, repetitions, model)
+    experiment = c.meta.experiments.add(template.id, actor.name, resolved, chosen, repetitions, model,
+                                        settings.experiment_unit_cases)
     c.announce_units(experiment.id, c.meta.experiments.hand_out(experiment.id, settings.experiment_concurrency))
     return experiment
 
@@ -164,9 +167,8 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
     manifest, cases, problems = prepare.load_cases(c, template, sha)
     if problems or manifest is None:
         return "error", [], (problems[0]["message"] if problems else "no manifest")[:300], 0.0
-    if experiment.cases is not None:
-        wanted = set(experiment.cases)
-        cases = [(file, case) for file, case in cases if case.get("name") in wanted]
+    wanted = set(experiment.part(unit.part))
+    cases = [(file, case) for file, case in cases if case.get("name") in wanted]
     backend = backend or _backend(c, experiment)
     # Not a run of its own (no record, no status): the backend is handed one to name its task by.
     run = Run(f"{experiment.id}-{unit.seq}-{unit.attempts}", template.id, sha, ref, "experiment",

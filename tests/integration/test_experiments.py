@@ -17,7 +17,7 @@ def w(tmp_path, model_server) -> World:
     world = World.make(tmp_path)
     settings = world.c.settings.model_copy(update={
         "sandbox_provider_url": model_server.url, "sandbox_provider_model": "test-model",
-        "sandbox_provider_backoff_s": 0.01, "experiment_concurrency": 2})
+        "sandbox_provider_backoff_s": 0.01, "experiment_concurrency": 2, "experiment_unit_cases": 4})
     return World(type(world.c)(settings, world.c.meta, world.c.blobs, world.c.repos), world.alice, world.bob,
                  world.carol, world.carol_ro, world.admin)
 
@@ -39,7 +39,7 @@ def test_three_variants_find_the_planted_winner(w, model_server):
     e = experiments.start(w.c, w.alice, "alice", "coins", ["main", "half", "also-half"], None, 3, None)
     assert drive(w, e.id) <= 2  # experiment_concurrency
     view = views.experiment(w.c, w.alice, "alice", "coins", e.id)
-    assert view.experiment.state == "finished" and view.experiment.done == 9
+    assert view.experiment.state == "finished" and view.experiment.done == 27  # 3 variants x 3 repetitions x 3 parts
     assert view.verdict.winner == "main" and view.verdict.p_value is not None and view.verdict.p_value < 0.05
     main, half, _ = view.verdict.variants
     assert main.trials == 30 and main.pass_rate is not None and main.pass_rate > 0.8
@@ -89,7 +89,7 @@ def test_cancel_stops_what_has_not_started(w):
     assert cancelled.state == "cancelled"
     assert drive(w, e.id) >= 0
     states = [u.state for u in w.c.meta.experiments.units(e.id)]
-    assert states.count("done") == 1 and states.count("cancelled") == 7
+    assert states.count("done") == 1 and states.count("cancelled") == 7  # 2 cases: one part
     with pytest.raises(Exception) as denied:
         experiments.cancel(w.c, w.bob, "alice", "stop", e.id)
     assert type(denied.value).__name__ in ("PermissionDenied", "TemplateNotFound")

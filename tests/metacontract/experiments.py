@@ -19,21 +19,23 @@ class TestExperimentRepository:
         e = meta.experiments.add(t.id, "alice", VARIANTS, ["greeting", "refusal"], 2, "test-model")
         assert (e.state, e.units, e.done, e.variants, e.cases, e.repetitions) == \
             ("queued", 6, 0, tuple(VARIANTS), ("greeting", "refusal"), 2)
-        assert meta.experiments.get(e.id) == e
+        assert meta.experiments.get(e.id) == e and e.part(0) == ("greeting", "refusal")
         units = meta.experiments.units(e.id)
-        assert [(u.seq, u.variant, u.repetition, u.state) for u in units] == \
-            [(0, 0, 0, "pending"), (1, 1, 0, "pending"), (2, 2, 0, "pending"),
-             (3, 0, 1, "pending"), (4, 1, 1, "pending"), (5, 2, 1, "pending")]
-        every = meta.experiments.add(t.id, None, VARIANTS[:2], None, 1, None)
-        assert every.cases is None and every.provider is None
+        assert [(u.seq, u.variant, u.repetition, u.part, u.state) for u in units] == \
+            [(0, 0, 0, 0, "pending"), (1, 1, 0, 0, "pending"), (2, 2, 0, 0, "pending"),
+             (3, 0, 1, 0, "pending"), (4, 1, 1, 0, "pending"), (5, 2, 1, 0, "pending")]
+        parted = meta.experiments.add(t.id, None, VARIANTS[:2], ["a", "b", "c"], 1, None, part_size=2)
+        assert parted.units == 4 and parted.provider is None and meta.experiments.get(parted.id).part_size == 2
+        assert parted.part(0) == ("a", "b") and parted.part(1) == ("c",)
+        assert [(u.variant, u.part) for u in meta.experiments.units(parted.id)] == [(0, 0), (1, 0), (0, 1), (1, 1)]
         page, total = meta.experiments.page(t.id, 0, 1)
-        assert total == 2 and [x.id for x in page] == [every.id]
+        assert total == 2 and [x.id for x in page] == [parted.id]
         with pytest.raises(ExperimentNotFound):
             meta.experiments.get("nope")
 
     def test_units_are_handed_out_within_the_bound_and_run_once(self, meta):
         t = add_template(meta)
-        e = meta.experiments.add(t.id, "alice", VARIANTS, None, 2, None)
+        e = meta.experiments.add(t.id, "alice", VARIANTS, ["a"], 2, None)
         assert meta.experiments.hand_out(e.id, 2) == [0, 1]
         assert meta.experiments.hand_out(e.id, 2) == []  # two in flight already
         now = time.time()
@@ -53,7 +55,7 @@ class TestExperimentRepository:
 
     def test_a_unit_whose_worker_died_is_taken_again_until_its_attempts_run_out(self, meta):
         t = add_template(meta)
-        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], None, 1, None)
+        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], ["a"], 1, None)
         meta.experiments.hand_out(e.id, 4)
         assert meta.experiments.start_unit(e.id, 1, 2, time.time() - 60) is not None
         assert meta.experiments.stalled_units(time.time() - 60) == []
@@ -65,7 +67,7 @@ class TestExperimentRepository:
 
     def test_cancel_takes_every_unit_not_yet_running(self, meta):
         t = add_template(meta)
-        e = meta.experiments.add(t.id, "alice", VARIANTS, None, 1, None)
+        e = meta.experiments.add(t.id, "alice", VARIANTS, ["a"], 1, None)
         meta.experiments.hand_out(e.id, 2)
         meta.experiments.start_unit(e.id, 0, 3, time.time())
         assert meta.experiments.cancel(e.id)
@@ -80,7 +82,7 @@ class TestExperimentRepository:
     def test_what_units_spent_counts_toward_the_owners_budget(self, meta):
         t = add_template(meta)
         before = time.time() - 1
-        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], None, 1, None)
+        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], ["a"], 1, None)
         meta.experiments.hand_out(e.id, 2)
         meta.experiments.start_unit(e.id, 0, 3, time.time())
         assert meta.experiments.finish_unit(e.id, 0, "done", [], spent_usd=0.125)
@@ -89,7 +91,7 @@ class TestExperimentRepository:
 
     def test_experiments_go_with_their_template(self, meta):
         t = add_template(meta)
-        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], None, 1, None)
+        e = meta.experiments.add(t.id, "alice", VARIANTS[:2], ["a"], 1, None)
         meta.templates.delete(t.id)
         with pytest.raises(ExperimentNotFound):
             meta.experiments.get(e.id)

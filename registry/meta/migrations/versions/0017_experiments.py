@@ -1,5 +1,5 @@
 """A/B experiments (issue 34): an experiment over a template's variants and its units, the
-pieces the worker pool carries out (one variant's cases, once), with their trials as JSON.
+pieces the worker pool carries out (one part of one variant's cases, once), with their trials as JSON.
 
 Frozen: the tables are spelled out here, not read from experiments_schema.py.
 
@@ -23,7 +23,8 @@ def upgrade() -> None:
         sa.Column("template_id", sa.Text, sa.ForeignKey("templates.id", ondelete="CASCADE"), nullable=False),
         sa.Column("requested_by", sa.Text),
         sa.Column("variants", sa.Text, nullable=False),
-        sa.Column("cases", sa.Text),
+        sa.Column("cases", sa.Text, nullable=False),
+        sa.Column("part_size", sa.Integer, nullable=False),
         sa.Column("repetitions", sa.Integer, nullable=False),
         sa.Column("provider", sa.Text),
         sa.Column("state", sa.Text, nullable=False),
@@ -40,6 +41,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("variant", sa.Integer, nullable=False),
         sa.Column("repetition", sa.Integer, nullable=False),
+        sa.Column("part", sa.Integer, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("trials", sa.Text, nullable=False),
