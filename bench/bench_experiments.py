@@ -1,7 +1,7 @@
 """Experiments on the worker pool, and the evaluation tab of a pull request, against the tests' own
 model server (tests/modelserver.py, over real HTTP, each answer delayed like a model's).
 
-- an experiment of 3 variants x 20 cases x 5 repetitions (300 model calls in 15 units), its wall
+- an experiment of 3 variants x 20 cases x 5 repetitions (300 model calls in 30 units of 10 cases), its wall
   time from `POST .../experiments` to `finished` with 1 and with 4 `registry worker` processes
   (RQ on a redis-server of its own; REGISTRY_EXPERIMENT_CONCURRENCY=4); the ratio is against the
   1-worker run of the same process;
@@ -75,8 +75,9 @@ def experiments(delay_ms: int, repetitions: int) -> None:
         calls = len(VARIANTS) * 20 * repetitions
         one, four = results[1][0], results[4][0]
         verdicts = {w: (b["winner"], b["p_value"]) for w, (_t, b) in results.items()}
+        units = results[1][1]["progress"]["units"]
         print(f"experiment 3 variants x 20 cases x {repetitions} repetitions ({calls} model calls of {delay_ms} ms, "
-              f"{len(VARIANTS) * repetitions} units): {one:.1f} s with 1 worker, {four:.1f} s with 4 workers "
+              f"{units} units): {one:.1f} s with 1 worker, {four:.1f} s with 4 workers "
               f"(x{one / four:.2f} faster; verdicts {verdicts})")
 
 
