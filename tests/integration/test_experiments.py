@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from registry import views_experiments as views
-from registry.errors import InvalidField, OverBudget
-from registry.services import budget, experiments, templates
+from registry.errors import InvalidField, InvalidInput, OverBudget, PermissionDenied
+from registry.services import budget, experiment_promotion, experiments, templates
 from tests.experiment_world import plant
 from tests.unit.usecases import World
 
@@ -141,3 +141,36 @@ def test_model_cost_is_priced_counted_and_bounded_by_the_budget(w):
     over = type(c)(broke, c.meta, c.blobs, c.repos)
     with pytest.raises(OverBudget, match="REGISTRY_RUN_BUDGET_USD"):
         experiments.start(over, w.alice, "alice", "priced", ["main", "b"], None, 1, None)
+
+
+def test_promote_opens_a_pull_request_with_the_winner_as_tested(w):
+    t = templates.create(w.c, w.alice, "promo")
+    plant(w.commit, t, {"main": 0.3, "better": 0.95}, cases=10)
+    with w.c.open_repo(t) as repo:
+        tested = repo.doc.refs["refs/heads/better"]
+    by_branch = experiments.start(w.c, w.alice, "alice", "promo", ["main", "better"], None, 3, None)
+    by_sha = experiments.start(w.c, w.alice, "alice", "promo", ["main", tested], None, 3, None)
+    with pytest.raises(InvalidInput, match="only a finished one"):
+        experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_branch.id)
+    drive(w, by_branch.id)
+    drive(w, by_sha.id)
+    with pytest.raises(PermissionDenied):
+        experiment_promotion.promote(w.c, w.carol_ro, "alice", "promo", by_branch.id)
+    pull = experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_branch.id)
+    assert (pull.head_branch, pull.base_branch, pull.head_sha) == ("better", "main", tested)
+    assert pull.title.startswith("Promote better") and "p = " in pull.body
+    from_sha = experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_sha.id)
+    assert (from_sha.head_branch, from_sha.head_sha) == (f"experiment-{by_sha.id}", tested)
+
+
+def test_promote_refuses_a_tie_and_the_default_branch(w):
+    t = templates.create(w.c, w.alice, "no-promo")
+    plant(w.commit, t, {"main": 0.95, "same": 0.9, "worse": 0.1}, cases=10)
+    tie = experiments.start(w.c, w.alice, "alice", "no-promo", ["main", "same"], None, 2, None)
+    top = experiments.start(w.c, w.alice, "alice", "no-promo", ["main", "worse"], None, 2, None)
+    drive(w, tie.id)
+    drive(w, top.id)
+    with pytest.raises(InvalidInput, match="no winner to promote"):
+        experiment_promotion.promote(w.c, w.alice, "alice", "no-promo", tie.id)
+    with pytest.raises(InvalidInput, match="is the tip of main already"):
+        experiment_promotion.promote(w.c, w.alice, "alice", "no-promo", top.id)
