@@ -128,3 +128,37 @@ def test_a_run_streams_its_log_lines(site):
         assert "case 'case-00' (tests/cases.json): passed" in text and "case-03" in text
         assert stream[-1][0] == "end" and [d for k, d in stream if k == "state"][-1]["state"] == "success"
         assert c.get(f"/templates/alice/other/runs/{run['id']}/events").status_code == 404
+
+
+def test_units_run_on_rq_workers(tmp_path):
+    """The same on the RQ queue: `registry worker` processes take the units from Redis, and each
+    unit that ends queues the next (at most REGISTRY_EXPERIMENT_CONCURRENCY in flight)."""
+    import os
+    import signal
+
+    from tests.modelserver import model_server
+    from tests.services import redis_server, start_worker
+
+    with redis_server() as redis_url, model_server() as models:
+        env = {"REGISTRY_REDIS_URL": redis_url, "REGISTRY_SANDBOX_PROVIDER_URL": models.url,
+               "REGISTRY_SANDBOX_PROVIDER_MODEL": "test-model", "REGISTRY_EXPERIMENT_CONCURRENCY": "2",
+               "REGISTRY_EXPERIMENT_UNIT_CASES": "2"}
+        with registry_server(tmp_path / "data", env) as server:
+            token = server.user("alice")
+            workers = [start_worker(server.env, tmp_path / f"w{i}.log") for i in range(2)]
+            try:
+                with httpx.Client(base_url=server.url + "/api/v1", headers={"Authorization": f"Bearer {token}"},
+                                  timeout=30) as c:
+                    make_via_api(c, "alice", "queued", {"main": 1.0, "b": 0.0}, cases=3)
+                    eid = c.post("/templates/alice/queued/experiments",
+                                 json={"variants": ["main", "b"], "repetitions": 2}).json()["id"]
+                    assert events(c, f"/templates/alice/queued/experiments/{eid}/events", timeout=120)[-1] == \
+                        ("end", {"state": "finished"})
+                    body = c.get(f"/templates/alice/queued/experiments/{eid}").json()
+            finally:
+                for proc in workers:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(30)
+    assert body["progress"]["units"] == 8 and body["progress"]["done"] == 8  # 2 variants x 2 repetitions x 2 parts
+    assert [v["pass_rate"] for v in body["variants"]] == [1.0, 0.0] and body["winner"] == "main"
+    assert [v["trials"] for v in body["variants"]] == [6, 6]  # 3 cases x 2 repetitions each
