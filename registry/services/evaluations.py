@@ -31,6 +31,7 @@ from . import budget, runs
 
 CONTEXT = "eval"
 MAX_CASES = 500  # per commit: more are not evaluated (the check says so)
+BATCH = 20  # cases per sandbox run that asks the model: each run stays within the sandbox's time limit
 Key = tuple[str, str, str]  # file, case name, digest of its parameters
 
 
@@ -119,7 +120,7 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     digests: dict[Key, str] = {}
     done: list[EvalResult] = []
     # Without a provider a run costs nothing: no rendering first, the run itself tells the digests.
-    rendered = _execute(c, template, loaded, wanted, render_only=True) if kind else None
+    rendered = run_cases(c, template, loaded.sha, loaded.manifest, wanted, render_only=True) if kind else None
     if rendered is not None and rendered.report is None:
         return [f"the run of {loaded.sha[:10]} failed: {rendered.error}"]
     for (file, case), result in zip(wanted, rendered.report["cases"] if rendered and rendered.report else [],
@@ -142,31 +143,38 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     refused = budget.refusal(c, template.owner)
     if refused is not None:
         raise OverBudget(refused, owner=template.owner)
-    outcome = _execute(c, template, loaded, left)
-    if outcome.report is None:
-        return [f"the run of {loaded.sha[:10]} failed: {outcome.error}"]
-    fresh, failed = [], []
-    for (file, case), result in zip(left, outcome.report["cases"], strict=False):
-        if result["outcome"] == "error" and result["failures"][0].startswith("model call failed"):
-            failed.append(f"{result['name']!r} ({file}) at {loaded.sha[:10]}: {result['failures'][0]}"[:300])
-            continue
-        key = case_key(file, case)
-        digest = digests.get(key) or _digest({"input": result.get("input_digest"), "price": price})
-        fresh.append(EvalResult(template.id, loaded.sha, *key, kind, model, digest, result,
-                                float(result.get("cost_usd") or 0.0), time.time()))
-    c.meta.evals.add(fresh)
+    failed: list[str] = []
+    for i in range(0, len(left), BATCH):  # each batch kept as it ends: a retry goes on from there
+        batch = left[i:i + BATCH]
+        outcome = run_cases(c, template, loaded.sha, loaded.manifest, batch)
+        if outcome.report is None:
+            return failed + [f"the run of {loaded.sha[:10]} failed: {outcome.error}"]
+        fresh = []
+        for (file, case), result in zip(batch, outcome.report["cases"], strict=False):
+            if result["outcome"] == "error" and result["failures"][0].startswith("model call failed"):
+                failed.append(f"{result['name']!r} ({file}) at {loaded.sha[:10]}: {result['failures'][0]}"[:300])
+                continue
+            key = case_key(file, case)
+            digest = digests.get(key) or _digest({"input": result.get("input_digest"), "price": price})
+            fresh.append(EvalResult(template.id, loaded.sha, *key, kind, model, digest, result,
+                                    float(result.get("cost_usd") or 0.0), time.time()))
+        c.meta.evals.add(fresh)
+        refused = budget.refusal(c, template.owner) if i + BATCH < len(left) else None
+        if refused is not None:  # spent meanwhile: the next batch is not asked
+            raise OverBudget(refused, owner=template.owner)
     return failed
 
 
-def _execute(c: Container, template: Template, loaded: Loaded, cases: list[tuple[str, dict[str, Any]]],
-             render_only: bool = False) -> Outcome:
-    """One sandbox run of `cases`, on the runs' backend, recorded nowhere but in the results."""
-    assert loaded.manifest is not None
+def run_cases(c: Container, template: Template, sha: str, manifest: dict[str, Any],
+              cases: list[tuple[str, dict[str, Any]]], render_only: bool = False, trigger: str = "eval") -> Outcome:
+    """One sandbox run of `cases` (of `manifest`, resolved at `sha`) on the runs' backend, with the
+    configured provider and its price, recorded nowhere: the caller keeps what it needs of the
+    report (evaluations keep results, experiments their samples)."""
     backend = runs.backend_for(c)
-    run = Run(f"eval-{secrets.token_hex(6)}", template.id, loaded.sha, None, "eval", None, "running", backend.name,
+    run = Run(f"{trigger}-{secrets.token_hex(6)}", template.id, sha, None, trigger, None, "running", backend.name,
               created_at=time.time())
     try:
-        payload = runs.payload(c.settings, loaded.manifest, cases)
+        payload = runs.payload(c.settings, manifest, cases)
         return backend.execute(run, {**payload, "render_only": render_only}, lambda task: None)
     finally:
         if backend.name == "fargate":

@@ -175,7 +175,13 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
               experiment.requested_by, "running", backend.name)
     price = cost.model_price(c.settings, model=experiment.provider) if c.settings.sandbox_provider_url else None
     payload = {"manifest": manifest, "cases": cases, "price": list(price) if price else None}
-    outcome = backend.execute(run, payload, lambda task: None)
+    try:
+        outcome = backend.execute(run, payload, lambda task: None)
+    finally:
+        if backend.name == "fargate":  # its staged input, once the task ended
+            from .runs import discard_input
+
+            discard_input(c, run)
     if outcome.error or outcome.report is None:
         return "error", [], f"{ref}: {outcome.error or 'no report'}"[:300], 0.0
     spent = float(outcome.report.get("model_usd") or 0.0)

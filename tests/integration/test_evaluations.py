@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from tests.eval_scenario import BASE_PROMPT, CASES, eval_status, manifest, prompt_change, served, settled
@@ -114,6 +115,9 @@ def test_runs_are_refused_once_the_monthly_budget_is_spent(server, tmp_path):
         run, = c.get("/templates/carol/spender/runs").json()
         assert run["cost"]["model_usd"] == pytest.approx(4002 * 100e-6 + 4000 * 200e-6, rel=1e-6)  # $1.2002
         assert run["cost"]["total_usd"] > run["cost"]["model_usd"]
+    shown = httpx.get(f"{env.url}/carol/spender/runs/{run['id']}").text  # its page names tokens and cost per case
+    assert "4002 tokens in, 4000 out" in shown and "model $1.200200" in shown and "$1.200200</div>" in shown
+    with env.api("carol") as c:
         refused = c.post("/templates/carol/spender/runs", json={"ref": "main"})
     assert refused.status_code == 402, refused.text
     error = refused.json()["error"]
