@@ -25,7 +25,7 @@ from ..meta import Experiment, Run, Template, Unit
 from ..sandbox import cost, prepare, provider
 from ..sandbox.base import Backend
 from ..settings import Settings
-from . import budget, guard
+from . import budget, guard, runs
 from .checks import TRANSIENT
 
 MAX_ATTEMPTS = 3  # a unit's tries (a worker that died while running it)
@@ -179,9 +179,7 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
         outcome = backend.execute(run, payload, lambda task: None)
     finally:
         if backend.name == "fargate":  # its staged input, once the task ended
-            from .runs import discard_input
-
-            discard_input(c, run)
+            runs.discard_input(c, run)
     if outcome.error or outcome.report is None:
         return "error", [], f"{ref}: {outcome.error or 'no report'}"[:300], 0.0
     spent = float(outcome.report.get("model_usd") or 0.0)
@@ -192,9 +190,7 @@ def _backend(c: Container, experiment: Experiment) -> Backend:
     from ..sandbox.local import LocalBackend
 
     if c.settings.sandbox != "local":
-        from .runs import backend_for
-
-        return backend_for(c)
+        return runs.backend_for(c)
     env = provider.env_from_settings(c.settings)
     if experiment.provider and env:
         env["SANDBOX_PROVIDER_MODEL"] = experiment.provider
