@@ -19,6 +19,8 @@ router = APIRouter(prefix="/api/v1/templates/{owner}/{name}/experiments")
 
 
 def shape(view: views.ExperimentView) -> ExperimentOut:
+    """SPEC's body; `winner` only where one variant is significantly better (the routes leave
+    unset fields out)."""
     e, verdict = view.experiment, view.verdict
     body: dict[str, Any] = {
         "id": e.id, "template": view.template.full_name, "state": e.state, "summary": e.summary,
@@ -43,7 +45,7 @@ def create(owner: str, name: str, body: NewExperiment, actor: Actor = Depends(ge
     return Started(id=found.id)
 
 
-@router.get("", responses=PAGED)
+@router.get("", responses=PAGED, response_model_exclude_unset=True)
 def index(owner: str, name: str, request: Request, response: Response, page: int = PAGE, per_page: int = PER_PAGE,
           actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> list[ExperimentOut]:
     _template, items, total = views.experiments(c, actor, owner, name, (page - 1) * per_page, per_page)
@@ -51,13 +53,13 @@ def index(owner: str, name: str, request: Request, response: Response, page: int
     return [shape(views.experiment(c, actor, owner, name, e.id)) for e in items]
 
 
-@router.get("/{experiment_id}")
+@router.get("/{experiment_id}", response_model_exclude_unset=True)
 def show(owner: str, name: str, experiment_id: str = Path(max_length=64), actor: Actor = Depends(get_actor),
          c: Container = Depends(get_container)) -> ExperimentOut:
     return shape(views.experiment(c, actor, owner, name, experiment_id))
 
 
-@router.post("/{experiment_id}/cancel", responses=WRITE)
+@router.post("/{experiment_id}/cancel", responses=WRITE, response_model_exclude_unset=True)
 def cancel(owner: str, name: str, experiment_id: str = Path(max_length=64), actor: Actor = Depends(get_signed_in),
            c: Container = Depends(get_container)) -> ExperimentOut:
     experiments.cancel(c, actor, owner, name, experiment_id)

@@ -84,7 +84,7 @@ async def experiment_events(request: Request, owner: str, name: str,
         key = (brief.state, brief.done)
         if last.get("key") != key:  # the figures only when a unit ended or the state moved
             last["key"], last["body"] = key, shape(views_experiments.experiment(c, actor, owner, name, experiment_id))
-        return {**last["body"].model_dump(mode="json", exclude_none=False), "final": brief.final}
+        return {**last["body"].model_dump(mode="json", exclude_unset=True), "final": brief.final}
 
     first = await run_in_threadpool(read)
     return _response(_follow(request, first, read, with_logs=False))

@@ -111,6 +111,7 @@ def test_cancel(site):
                 assert other.post(f"/templates/alice/stopping/experiments/{eid}/cancel").status_code == 403
             cancelled = c.post(f"/templates/alice/stopping/experiments/{eid}/cancel")
             assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+            assert "winner" not in cancelled.json() and "p_value" in cancelled.json()  # SPEC's `winner?`
             assert events(c, f"/templates/alice/stopping/experiments/{eid}/events")[-1] == ("end", {"state": "cancelled"})
             time.sleep(2)  # what was running ends; nothing else starts
             progress = c.get(f"/templates/alice/stopping/experiments/{eid}").json()["progress"]
