@@ -40,14 +40,17 @@ from .routes import (
     tokens,
     validation,
 )
+from .startup import Deferred, Gate
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests served", ["method", "status"])
 
 
-def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus | None = None) -> FastAPI:
+def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus | None = None,
+               startup: Deferred | None = None) -> FastAPI:
     """`processes`: how many serve on the port (`serve --workers N`); more than one without Redis
     keeps the rate-limit counters in a file of the data dir that all of them share. `bus`: what
-    carries drafts' notes to the other processes (none: this process's rooms only)."""
+    carries drafts' notes to the other processes (none: this process's rooms only). `startup`:
+    what the process must have done before it serves (api/startup.py): 503s until then."""
     rooms = _rooms(container, bus or NoBus(), processes)
 
     @asynccontextmanager
@@ -68,6 +71,8 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     # request limits, sign-in throttling and GraphQL's cost budgets count in one store
     store = app.state.counters = ratestore.storage_for(container.settings, processes)
     app.state.refusals = open_refusals(container.settings, processes)
+    if startup is not None:  # innermost: refused requests are limited, counted and logged as any
+        app.add_middleware(Gate, deferred=startup)
     # inside the counter: refusals are counted too
     app.add_middleware(Limits, container=container, store=store, refusals=app.state.refusals, processes=processes)
     app.add_middleware(_CountRequests)

@@ -118,10 +118,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from registry.services import maintenance
     from workers.bootstrap import bootstrap
     from workers.worker import run_worker
 
-    system = bootstrap(get_settings(), "worker")
+    from .startup import when_up
+
+    system = bootstrap(get_settings(), "worker", migrate=False)
+    when_up(lambda: maintenance.migrate(system.container))  # a database that is down: waited for
     redis_url = system.container.settings.redis_url
     print(f"worker on {', '.join(args.queues)} ({redis_url or 'no REGISTRY_REDIS_URL'})", flush=True)
     run_worker(system, args.queues, args.burst)

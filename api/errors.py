@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -54,6 +55,17 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+def refusal(exc: errors.StorageError, headers: Mapping[str, str], path: str) -> Response:
+    """The 503 for a request no route saw (a server process not yet started, api/startup.py), in
+    the form its client reads: text git prints as "remote: ...", a page, or the API's JSON."""
+    status, retry = status_for(exc), headers_for(exc, 503)
+    if headers.get("user-agent", "").startswith("git/"):
+        return PlainTextResponse(exc.message + "\n", status_code=status, headers=retry)
+    if "text/html" in headers.get("accept", "") and not path.startswith(("/api/", "/graphql")):
+        return _unavailable_page(exc.message, retry)
+    return error_response(status, exc.code, exc.message, retry, exc.details)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.RegistryError)
     async def registry_error(request: Request, exc: errors.RegistryError) -> Response:
@@ -97,12 +109,18 @@ def allowed_methods(request: Request) -> list[str]:
 
 def _page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The same error for a person: an HTML page (web routes mark their requests)."""
-    from .web.render import HEADERS, page
+    from .web.render import page
 
     if status == 503:  # the page would look up the session's user: not in a database that is down
-        body = f"<!doctype html><html lang=en><title>Error 503</title><h1>Error 503</h1><p>{html.escape(message)}</p>"
-        return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
+        return _unavailable_page(message, headers)
     response = page(request, "error.html", status_code=status, title=f"Error {status}", status=status,
                     message=message)
     response.headers.update(headers or {})
     return response
+
+
+def _unavailable_page(message: str, headers: dict[str, str] | None) -> Response:
+    from .web.render import HEADERS
+
+    body = f"<!doctype html><html lang=en><title>Error 503</title><h1>Error 503</h1><p>{html.escape(message)}</p>"
+    return HTMLResponse(body, status_code=503, headers={**HEADERS, **(headers or {})})

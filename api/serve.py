@@ -13,34 +13,41 @@ import os
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 from registry.container import Container
-from registry.services import gallery
+from registry.services import gallery, maintenance
 from registry.settings import Settings
 from workers.bootstrap import System, bootstrap
 
 from . import recycle
 from .app import create_app
 from .flushboard import FlushBoard
+from .startup import Deferred
 from .supervisor import bind, supervise
 from .web import session
 
 
-def prepare(system: System, host: str, port: int, first: bool) -> FastAPI:
+def prepare(system: System, host: str, port: int, first: bool, migrate: bool) -> tuple[FastAPI, Deferred]:
     """The app, with the system's pipeline running. `first`: the only process, or the one of N
     that claimed the start (with the embedded queue, everything pending is owed now: no one else
-    runs it)."""
-    settings = system.container.settings
+    runs it). `migrate`: the schema is this process's to migrate (alone, or its supervisor could
+    not: the database was down). Neither a database that is down nor one out of reach stops the
+    process: it answers 503 until the schema is migrated (api/startup.py), and the pipeline's
+    first reconcile is retried until it passes."""
+    container = system.container
+
+    startup = Deferred(functools.partial(_migrate, container) if migrate else lambda: None)
+    startup.run()
     # The first process: whatever checks are pending are owed now (a restart loses the embedded
     # queue). With Redis, or the other processes, only what has waited past the requeue delay.
-    system.queue.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
-    system.queue.start()
-    return create_app(system.container, settings.public_base_url(host, port), system.processes, system.bus)
+    system.queue.start(all_owed=first and not container.settings.redis_url)
+    app = create_app(container, container.settings.public_base_url(host, port), system.processes, system.bus,
+                     startup)
+    return app, startup
 
 
 def ws_max_size(settings: Settings) -> int:
@@ -49,22 +56,30 @@ def ws_max_size(settings: Settings) -> int:
     return 2 * settings.draft_max_message_bytes
 
 
+def _migrate(container: Container) -> None:
+    """The schema to its newest revision, and a search index a schema change made anew rebuilt."""
+    maintenance.migrate(container)
+    _ensure_index(container)
+
+
 def _ensure_index(container: Container) -> None:
     if (count := gallery.ensure_index(container)) is not None:
         print(f"search index rebuilt for a new schema: {count} templates", flush=True)
 
 
-def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, sock: socket.socket, slot: int,
-                   replacement: bool) -> int:
+def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, migrate: bool,
+                   sock: socket.socket, slot: int, replacement: bool) -> int:
     """Process `slot` of the N of `--workers N`, forked by the supervisor: its own container
     (database connections, search index writer) and pipeline, serving on the shared socket.
-    Returns recycle.RECYCLED when it ended to be replaced by a smaller one."""
-    # the supervisor migrated the schema; one of several: rate-limit counters in a shared file
+    `migrate`: the supervisor could not (the database was down), so each process does, once it
+    can (PostgreSQL's advisory lock has one migrate). Returns recycle.RECYCLED when it ended to be
+    replaced by a smaller one."""
+    # one of several: rate-limit counters in a shared file
     system = bootstrap(settings, "serve", processes=board.processes, peers=board.peers(slot), migrate=False)
     container, pipeline = system.container, system.queue
     # A replacement is never first: the others are running, with their own queues.
     first = not replacement and _claim_start(settings.data_dir)
-    app = prepare(system, host, port, first=first)
+    app, startup = prepare(system, host, port, first=first, migrate=migrate)
     stop = threading.Event()
     board.join(slot, lambda: container.usage.flush(container.meta), stop)
     server = recycle.Server(uvicorn.Config(app, log_level="warning", access_log=False, log_config=None,
@@ -80,6 +95,7 @@ def _serve_process(settings: Settings, host: str, port: int, board: FlushBoard, 
             pipeline.drain()
     finally:
         stop.set()
+        startup.stop()
         pipeline.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         if system.bus is not None:
             system.bus.close()  # the other processes stop sending it drafts' notes
@@ -109,23 +125,28 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
               f"queue: {queue}, data: {settings.data_dir}, processes: {workers})")
     hint = "create a user and a token: registry user add NAME && registry token create NAME"
     if workers == 1:
-        system = bootstrap(settings, "serve")
-        _ensure_index(system.container)  # once, before the process serves
-        app = prepare(system, host, port, first=True)
+        system = bootstrap(settings, "serve", migrate=False)  # migrated by prepare, or once the database is back
+        app, startup = prepare(system, host, port, first=True, migrate=True)
         print(banner, hint, sep="\n", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
                     ws_max_size=ws_max_size(settings))
+        startup.stop()
         system.queue.stop()  # stopped (SIGTERM): the reads counted since the last pass are kept
         if system.bus is not None:
             system.bus.close()
         return 0
     # The supervisor serves nothing: a container to migrate the schema and ensure the index, once,
     # before any process serves; the processes get the settings read here, not the environment.
-    container = bootstrap(settings, "cli").container
-    _ensure_index(container)
+    # A database that is down leaves that to the processes, which answer 503 until it is back.
+    container = bootstrap(settings, "cli", migrate=False).container
+    migrated = Deferred(functools.partial(_migrate, container))
+    if not migrated.attempt():  # in this thread: the supervisor forks, so it runs none of its own
+        print(f"{migrated.refusal.message}: each server process migrates the schema once it can, "
+              "answering 503 until then", flush=True)
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes
     print(banner, hint, sep="\n", flush=True)
     board = FlushBoard(workers)
-    return supervise(sock, workers, functools.partial(_serve_process, settings, host, port, board), ended=board.leave)
+    child = functools.partial(_serve_process, settings, host, port, board, not migrated.ready.is_set())
+    return supervise(sock, workers, child, ended=board.leave)

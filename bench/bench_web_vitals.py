@@ -108,9 +108,10 @@ def sign_in(browser: Browser, base: str, token: str) -> dict:
     context = browser.new_context(base_url=base)
     page = context.new_page()
     page.goto("/login")
-    page.fill("input[name=user]", "alice")
-    page.fill("input[name=token]", token)
-    page.click("button[type=submit]")
+    form = page.locator("#token-form")  # the token form, beside the password form
+    form.locator("input[name=user]").fill("alice")
+    form.locator("input[name=token]").fill(token)
+    form.locator("button[type=submit]").click()
     page.wait_for_url(base + "/")
     state = context.storage_state()
     context.close()

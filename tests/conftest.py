@@ -57,7 +57,7 @@ def smtp_server():
 
 # Files that take longest first, so that with xdist (--dist loadfile hands out files in this
 # order) no long file starts last and runs alone at the end. Measured with --durations=0.
-SLOW_FIRST = ("test_openapi_conformance", "test_serve_workers", "test_import", "test_s3_faults", "test_two_nodes",
+SLOW_FIRST = ("test_openapi_conformance", "test_openapi_conformance_b", "test_openapi_conformance_c", "test_serve_workers", "test_import", "test_s3_faults", "test_two_nodes",
               "test_queue_recovery", "test_postgres_node", "test_forks", "test_webhooks", "test_sandbox_fargate",
               "test_limits", "test_accounts_abuse", "test_accounts_in_browser", "test_accounts_web", "test_client", "test_pipeline", "test_events", "test_tokens", "test_push_race",
               "test_search_api", "test_database_restart", "test_review_in_browser", "test_social_in_browser")

@@ -149,14 +149,22 @@ class Pipeline:
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
         return handed + sum(self.submit_run(run.id) for run in self.container.meta.checks.queued_runs(older_than))
 
-    def start(self, full_every: float = 300.0) -> None:
-        """Reconcile in the background: quickly and often, fully now and then."""
+    def start(self, all_owed: bool = False, full_every: float = 300.0) -> None:
+        """Reconcile in the background: fully at once (a server's start), then quickly and often,
+        fully now and then. `all_owed`: every check still pending is owed now, not only those past
+        the requeue delay (the first process to start with the embedded queue: a restart lost what
+        it held). A pass the database or storage refuses (down at start, or later) is tried again
+        on the next tick, the first full one with its `all_owed` still, so a process that starts
+        while PostgreSQL is down serves (503s) and catches up once it is back, never dying of it."""
         def loop() -> None:
-            last_full = 0.0
-            while not self._stop.wait(self.container.settings.reconcile_seconds):
+            last_full: float | None = None  # no full pass has succeeded yet
+            wait = 0.0
+            while not self._stop.wait(wait):
+                wait = self.container.settings.reconcile_seconds
                 try:
-                    full = time.monotonic() - last_full > full_every
-                    self.reconcile(full=full)
+                    full = last_full is None or time.monotonic() - last_full > full_every
+                    owed_now = time.time() + 1 if all_owed and last_full is None else None
+                    self.reconcile(full=full, older_than=owed_now)
                     last_full = time.monotonic() if full else last_full
                 except StorageError as exc:  # the database or storage is down: the next pass tries again
                     log.warning("reconcile postponed: %s", exc.message)

@@ -146,6 +146,11 @@ def _write(store: BlobStore, repo_id: str, doc: RefsDocument, put: Callable[[byt
         if current is not None and current.write_id == mine.write_id:
             log.info("write of %s landed despite %s", doc_key(repo_id), error.code)
             return replace(mine, version=current.version)
+        if current is not None and current.wrote(wid):
+            # It landed and another writer has since written on top of it (its answer was lost
+            # or slow while another push went through): landed, and the stored document is newer.
+            log.info("write of %s landed despite %s, and was built on since", doc_key(repo_id), error.code)
+            return current
         if not unchanged(current):
             raise Conflict(lost)
         if attempt < ATTEMPTS - 1:

@@ -10,7 +10,6 @@ import io
 import logging
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from dulwich.errors import (
@@ -29,9 +28,9 @@ from dulwich.server import Backend, ReceivePackHandler
 from ..errors import Conflict, InvalidInput, RegistryError, StorageError, TooLarge
 from . import v2, wants
 from .clone import eligible, parse_clone_request, serve_clone
+from .context import PushContext, Received
 from .ingest import Budget, ObjectRejected, ObjectTooLarge, PackCorrupt
 from .policy import (
-    BranchRule,
     RefUpdate,
     connectivity_problem,
     content_problem,
@@ -39,7 +38,7 @@ from .policy import (
     ref_name_problem,
     update_problem,
 )
-from .refsdoc import ZERO_SHA, new_write_id
+from .refsdoc import ZERO_SHA
 from .repo import TemplateRepo
 from .v0 import ShallowUploadPack
 
@@ -48,36 +47,6 @@ log = logging.getLogger(__name__)
 SERVICES = ("git-upload-pack", "git-receive-pack")
 _UNPACK_ERRORS = (OSError, ChecksumMismatch, ApplyDeltaError, AssertionError, ObjectFormatException,
                   GitProtocolError, ValueError, KeyError, zlib.error)
-
-
-@dataclass
-class PushContext:
-    """What the caller decides about a push: limits, rules, and what happens after it lands."""
-
-    max_push_bytes: int
-    max_file_bytes: int = 1 << 62  # largest object, inflated: checked from headers before inflating
-    max_inflated_bytes: int = 1 << 62  # all objects of the push together, inflated
-    max_objects: int = 1 << 62  # objects in the push's pack (its header's count)
-    rule_for: Callable[[str], BranchRule | None] = lambda ref: None
-    inspect_blob: Callable[[bytes], str | None] | None = None  # why a new file may not be stored
-    inspect_manifest: Callable[[bytes], str | None] = lambda data: None  # where a manifest leaks a secret
-    # Journals the write about to be made (where a failure after it can find it), returning its id;
-    # raising refuses the push before anything is stored. `forget` drops it when it did not land.
-    journal: Callable[[list[RefUpdate]], str] = lambda updates: new_write_id()
-    forget: Callable[[str], None] = lambda write_id: None
-    on_pushed: Callable[[list[RefUpdate], str], None] = lambda updates, write_id: None
-    accepted: list[RefUpdate] = field(default_factory=list)  # set by `receive`: what landed
-    write_id: str = ""  # ... and the write that landed it
-
-    def announce(self, repo_id: str) -> None:
-        """What follows the landed updates (`accepted`): recorded, queued. Never raises: the refs
-        moved already, and the journal keeps whatever this could not do for the reconciler."""
-        if not self.accepted:
-            return
-        try:
-            self.on_pushed(list(self.accepted), self.write_id)
-        except Exception as exc:
-            log.warning("what follows the push to %s is owed to the reconciler: %s", repo_id, exc)
 
 
 class _Backend(Backend):
@@ -133,19 +102,6 @@ class _ReceivePack(ReceivePackHandler):
     def _on_post_receive(self, client_refs: list[tuple[ObjectID, ObjectID, Ref]]) -> None:
         # Runs after the CAS, before the client reads its report: only enqueue here (pitfall 6).
         self.ctx.announce(self.repo.repo_id)
-
-
-@dataclass
-class Received:
-    """What one push came to: git's `unpack` status, why each refused ref was refused, the
-    updates that landed, and, when the pack itself was refused, that refusal as a domain error."""
-
-    unpack: str = "ok"
-    reasons: dict[str, str] = field(default_factory=dict)
-    accepted: list[RefUpdate] = field(default_factory=list)
-    refused: RegistryError | None = None
-    write_error: Exception | None = None  # the refs write failed (its reasons say whether anything landed)
-    write_id: str = ""  # the write that landed `accepted`
 
 
 def receive(repo: TemplateRepo, ctx: PushContext, updates: list[RefUpdate], read: Callable[[int], bytes],

@@ -42,6 +42,13 @@ def open_store(settings: Settings, migrate: bool = True) -> SqlMetaStore:
     return SqlMetaStore(engine)
 
 
+def migrate(store: object, settings: Settings) -> None:
+    """Bring a store opened with `migrate=False` to the newest schema (a server that started while
+    its database was down does it once the database is back)."""
+    if isinstance(store, SqlMetaStore):
+        upgrade(store.engine, settings)
+
+
 def engine_of(store: object) -> Engine:
     """The engine behind a MetaStore (the PostgreSQL search index shares it)."""
     if not isinstance(store, SqlMetaStore):

@@ -33,6 +33,7 @@ from ..errors import (
     TooLarge,
 )
 from ..git import service
+from ..git.context import Received
 from ..git.paths import normalise
 from ..git.policy import PROTECTED, RefUpdate, ref_name_problem
 from ..git.refsdoc import ZERO_SHA
@@ -188,7 +189,7 @@ def tree_of(repo: TemplateRepo, parent: str | None, edits: dict[str, bytes | Non
     return tree
 
 
-def _refusal(repo: TemplateRepo, update: RefUpdate, got: service.Received) -> RegistryError:
+def _refusal(repo: TemplateRepo, update: RefUpdate, got: Received) -> RegistryError:
     """The push path's refusal of a commit as the domain error an adapter maps."""
     reason = got.reasons.get(update.ref, "refused")
     if got.refused is not None:

@@ -37,6 +37,12 @@ def db_upgrade(settings: Settings) -> tuple[str, str]:
         store.engine.dispose()
 
 
+def migrate(c: Container) -> None:
+    """The container's own metadata to the newest schema (a server that started while its
+    database was down does it once the database is back; Unavailable until then)."""
+    db.migrate(c.meta, c.settings)
+
+
 def db_copy(settings: Settings, to_url: str) -> tuple[dict[str, int], str]:
     """Copy every row into the (empty) database at `to_url`: (rows per table, target shown safely)."""
     source = db.open_store(settings)

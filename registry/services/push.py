@@ -9,8 +9,8 @@ from ..access import Actor, Level
 from ..container import Container
 from ..errors import InvalidName
 from ..git import service
+from ..git.context import PushContext
 from ..git.policy import BranchRule, RefUpdate
-from ..git.service import PushContext
 from ..meta import RefWrite, Template
 from ..names import check_name
 from . import guard, landing

@@ -60,7 +60,11 @@ class Env:
 
 
 def _start(tmp: Path, backend: str, moto: str | None, extra_env: dict[str, str] | None = None) -> Iterator[Env]:
-    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH), "REGISTRY_MAX_FILE_BYTES": str(MAX_FILE), **(extra_env or {})}
+    # one server per backend serves every module of an xdist worker: their anonymous requests (git asks
+    # without credentials first) would add up past 300 a minute, so the shared limit is high (test_limits
+    # and others that are about limits start servers of their own)
+    extra = {"REGISTRY_MAX_PUSH_BYTES": str(MAX_PUSH), "REGISTRY_MAX_FILE_BYTES": str(MAX_FILE),
+             "REGISTRY_RATE_LIMIT_ANONYMOUS": "100000", **(extra_env or {})}
     if backend == "s3":
         assert moto
         make_bucket(moto, "registry-it")

@@ -71,11 +71,14 @@ def test_two_processes_serve_git_api_and_checks_on_one_port(tmp_path):
         # so the kernel spreads them): about what the first answer says remains is all that is left
         first = httpx.get(server.url + "/api/v1/templates", timeout=30)
         remaining = int(first.headers["ratelimit-remaining"])
+        began = time.monotonic()
         codes = [httpx.get(server.url + "/api/v1/templates", timeout=30).status_code for _ in range(remaining + 10)]
+        took = time.monotonic() - began
         assert first.status_code == 200 and first.headers["ratelimit-limit"] == "60"
-        # (the sliding window lets the previous minute's hits fade during the loop: a few more may pass;
-        # counted per process, some 60 more would)
-        assert remaining <= codes.count(200) <= remaining + 3 and codes.count(429) >= 7, codes
+        # the sliding window lets the previous minute's hits (at most 60) fade while the loop runs: about one
+        # more may pass per second it takes (a loaded machine is slower); counted per process, some 60 more would
+        fade = 3 + int(took)
+        assert remaining <= codes.count(200) <= remaining + fade and codes.count(429) >= 10 - fade, (took, codes)
         bad = server.cli("serve", "--workers", "0", check=False)
         assert bad.returncode != 0 and "--workers" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -5,6 +5,7 @@ connection error (StorageError), or a 412 from the retry of a write that had lan
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,18 +24,25 @@ def _no_backoff(monkeypatch):
 
 class Flaky(LocalBlobStore):
     """Fails chosen conditional writes: 'lost' (landed, answer lost), 'after412' (landed, the retry
-    saw 412), 'down' (never landed, storage unreachable), per call in order of `plan`."""
+    saw 412), 'down' (never landed, storage unreachable), 'overtaken' (landed, then another writer
+    wrote on top before the lost answer was noticed), per call in order of `plan`."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.plan: list[str] = []
         self.reads_down = 0
 
-    def _fault(self, write) -> str:
+    def _fault(self, key, write) -> str:
         action = self.plan.pop(0) if self.plan else "ok"
         if action == "down":
             raise StorageError("S3 unreachable: connection reset")
         version = write()
+        if action == "overtaken":
+            ours = refsdoc.load(self, key.split("/")[1])
+            super().put_if_match(key, replace(ours, refs={**ours.refs, "refs/heads/other": "f" * 40},
+                                              write_id="theirs", recent=(*ours.recent, "theirs")).to_bytes(),
+                                 ours.version)
+            raise StorageError("S3 unreachable: read timeout")
         if action == "lost":
             raise StorageError("S3 unreachable: read timeout")
         if action == "after412":
@@ -42,10 +50,10 @@ class Flaky(LocalBlobStore):
         return version
 
     def put_if_match(self, key, data, version):
-        return self._fault(lambda: super(Flaky, self).put_if_match(key, data, version))
+        return self._fault(key, lambda: super(Flaky, self).put_if_match(key, data, version))
 
     def put_if_absent(self, key, data):
-        return self._fault(lambda: super(Flaky, self).put_if_absent(key, data))
+        return self._fault(key, lambda: super(Flaky, self).put_if_absent(key, data))
 
     def get(self, key):
         if self.reads_down:
@@ -73,6 +81,22 @@ def test_a_push_whose_answer_was_lost_is_reported_landed_and_stays_readable(flak
     assert fresh.object_store[c1.id].tree == c1.tree
     for pack in fresh.doc.packs:
         assert flaky.exists(pack + ".pack") and flaky.exists(pack + ".idx")
+
+
+def test_a_push_whose_answer_was_lost_while_another_landed_on_top_is_reported_landed(flaky, tmp_path):
+    """Issue 27's soak: a push to main answered `changed concurrently` (and its journal forgotten)
+    while its commit was in the refs: a push to another branch had written on top of it before
+    the read-back, so the stored document was not its own, though it named its write."""
+    repos = RepoStore(flaky, tmp_path / "cache")
+    repos.create("r1")
+    repo = repos.open("r1")
+    c1 = _commit(repo, b"{}")
+    flaky.plan = ["overtaken"]
+    doc = repo.commit_updates({"refs/heads/main": c1.id.decode()}, {"refs/heads/main": "0" * 40}, write_id="push-1")
+    stored = refsdoc.load(flaky, "r1")
+    assert stored.wrote("push-1") and stored.write_id == "theirs"
+    assert doc.refs == stored.refs == {"refs/heads/main": c1.id.decode(), "refs/heads/other": "f" * 40}
+    assert doc.version == stored.version  # the repo goes on from what is stored
 
 
 def test_a_write_that_never_landed_is_tried_again(flaky, tmp_path):

@@ -42,6 +42,13 @@ def alice(world) -> dict[str, str]:
     return bearer(world)
 
 
+@pytest.fixture(scope="module")
+def g_shared(world) -> str:
+    """A template the later tests read and star, made here so that each of them also runs alone."""
+    templates.create(world.c, world.alice, "g-shared", description="shared")
+    return "g-shared"
+
+
 def ask(client: TestClient, query: str, headers: dict[str, str] | None = None, **variables) -> dict:
     resp = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers or {})
     assert resp.status_code == 200, resp.text
@@ -182,8 +189,8 @@ def test_errors_never_leak_internals(world, client, alice, monkeypatch):
     assert "db.internal" not in str(got)
 
 
-def test_transport_refusals_are_json_errors_and_get_takes_no_mutation(client, alice):
-    mutation = 'mutation { setStar(owner: "alice", name: "g-one", starred: true) { stars } }'
+def test_transport_refusals_are_json_errors_and_get_takes_no_mutation(client, alice, g_shared):
+    mutation = 'mutation { setStar(owner: "alice", name: "g-shared", starred: true) { stars } }'
     over_get = client.get("/graphql", params={"query": mutation}, headers=alice)
     assert over_get.status_code in (400, 405) and over_get.json()["error"]["message"]
     query = client.get("/graphql", params={"query": "{ viewer { login } }"}, headers=alice)
@@ -194,7 +201,7 @@ def test_transport_refusals_are_json_errors_and_get_takes_no_mutation(client, al
     assert not_json.status_code == 400 and "error" in not_json.json()
 
 
-def test_a_cookie_session_asks_as_its_user_and_only_with_json(world, alice):
+def test_a_cookie_session_asks_as_its_user_and_only_with_json(world, alice, g_shared):
     fresh = TestClient(create_app(world.c, "http://testserver"))
     token = alice["Authorization"].split()[1]
     login = fresh.get("/login")
@@ -202,7 +209,7 @@ def test_a_cookie_session_asks_as_its_user_and_only_with_json(world, alice):
     fresh.post("/login", data={"user": "alice", "token": token, "csrf": csrf},
                headers={"origin": "http://testserver"}, follow_redirects=False)
     assert ask(fresh, "{ viewer { login } }")["data"]["viewer"]["login"] == "alice"
-    mutation = '{"query": "mutation { setStar(owner: \\"alice\\", name: \\"g-one\\", starred: true) { stars } }"}'
+    mutation = '{"query": "mutation { setStar(owner: \\"alice\\", name: \\"g-shared\\", starred: true) { stars errors { message } } }"}'
     as_form = fresh.post("/graphql", content=mutation.encode(), headers={"content-type": "text/plain"})
     assert as_form.status_code == 400 and "application/json" in as_form.json()["error"]["message"]
     cross = fresh.post("/graphql", content=mutation.encode(), headers={"content-type": "application/json",
@@ -210,15 +217,15 @@ def test_a_cookie_session_asks_as_its_user_and_only_with_json(world, alice):
     assert cross.status_code == 403
     same = fresh.post("/graphql", content=mutation.encode(), headers={"content-type": "application/json",
                                                                        "origin": "http://testserver"})
-    assert same.status_code == 200 and same.json()["data"]["setStar"]["stars"] == 1
-    by_get = fresh.get("/graphql", params={"query": 'mutation { setStar(owner: "alice", name: "g-one", '
+    assert same.status_code == 200 and same.json()["data"]["setStar"]["stars"] == 1, same.json()
+    by_get = fresh.get("/graphql", params={"query": 'mutation { setStar(owner: "alice", name: "g-shared", '
                                                     'starred: false) { stars } }'})
     assert by_get.status_code in (400, 405)
 
 
-def test_the_cost_is_in_extensions_and_drawn_from_the_callers_budget(world, client):
+def test_the_cost_is_in_extensions_and_drawn_from_the_callers_budget(world, client, g_shared):
     headers = bearer(world, "bob")
-    first = ask(client, '{ viewer { login } template(owner: "alice", name: "g-one") { pulls(first: 10) '
+    first = ask(client, '{ viewer { login } template(owner: "alice", name: "g-shared") { pulls(first: 10) '
                         '{ nodes { title reviews { body } } } } }', headers)
     cost = first["extensions"]["cost"]
     # template 1 + pulls 1 + 10 × (reviews 1): scalars are free
@@ -282,10 +289,10 @@ def test_a_page_of_pull_requests_reads_their_reviews_and_comments_in_constant_st
     assert counts[12] < 2 * 12, counts  # a statement or two per pull request would pass this; none is needed
 
 
-def test_the_same_template_asked_for_twice_is_read_once(world, client, alice):
-    one = count_statements(world, client, '{ template(owner: "alice", name: "g-one") { stars rating checks '
+def test_the_same_template_asked_for_twice_is_read_once(world, client, alice, g_shared):
+    one = count_statements(world, client, '{ template(owner: "alice", name: "g-shared") { stars rating checks '
                                           '{ state } } }', alice)
-    twice = count_statements(world, client, '{ a: template(owner: "alice", name: "g-one") { stars rating '
-                                            'checks { state } } b: template(owner: "alice", name: "g-one") '
+    twice = count_statements(world, client, '{ a: template(owner: "alice", name: "g-shared") { stars rating '
+                                            'checks { state } } b: template(owner: "alice", name: "g-shared") '
                                             '{ stars ratingsCount manifest } }', alice)
     assert twice <= one + 2, (one, twice)  # the second lookup, not a second read of its detail
