@@ -83,6 +83,7 @@ bench: install
 	$(PY) -m bench.bench_drafts
 	$(PY) -m bench.bench_backup
 	$(PY) -m bench.bench_tracing
+	$(PY) -m bench.bench_experiments
 	$(PY) -m bench.bench_metrics
 
 clean:

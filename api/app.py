@@ -29,9 +29,11 @@ from .routes import (
     contents,
     drafts,
     events,
+    experiments,
     gallery,
     graphs,
     hooks,
+    live,
     pulls,
     runs,
     templates,
@@ -103,6 +105,8 @@ def create_app(container: Container, base_url: str, processes: int = 1, bus: Bus
     app.include_router(pulls.router)
     app.include_router(contents.router)
     app.include_router(runs.router)
+    app.include_router(experiments.router)
+    app.include_router(live.router)
     app.include_router(tokens.router)
     app.include_router(account.router)
     app.include_router(validation.router)

@@ -30,6 +30,7 @@ RunListener = Callable[[Run], None]
 DeliveryListener = Callable[[list[str]], None]
 EventListener = Callable[[int], None]
 DraftListener = Callable[[Note], None]
+UnitListener = Callable[[str, list[int]], None]  # an experiment's id, the units handed out
 ChecksListener = Callable[[str, str, list[str]], None]  # template id, sha, contexts
 
 
@@ -42,6 +43,7 @@ class Listeners:
     delivery: tuple[DeliveryListener, ...] = ()
     event: tuple[EventListener, ...] = ()  # events committed: the newest one's id (live feeds)
     draft: tuple[DraftListener, ...] = ()  # a draft's document or state changed (its rooms, everywhere)
+    units: tuple[UnitListener, ...] = ()  # an experiment's units were handed out: queue them
     checks: tuple[ChecksListener, ...] = ()  # checks owed without a push (a pull request's `eval`)
 
 
@@ -102,6 +104,11 @@ class Container:
     def announce_run(self, run: Run) -> None:
         for listener in self.listeners.run:
             listener(run)
+
+    def announce_units(self, experiment_id: str, seqs: list[int]) -> None:
+        """Units of an experiment were handed out (recorded as queued): the queue runs them."""
+        for listener in self.listeners.units:
+            listener(experiment_id, seqs)
 
     def announce_events(self, newest_id: int) -> None:
         """Events were recorded (committed), up to `newest_id`: live feeds may read them now."""

@@ -71,6 +71,10 @@ class RunNotFound(NotFound):
     code = "run_not_found"
 
 
+class ExperimentNotFound(NotFound):
+    code = "experiment_not_found"
+
+
 class HookNotFound(NotFound):
     code = "hook_not_found"
 

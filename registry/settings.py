@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_backoff_seconds: float = Field(default=10.0, gt=0)
     webhook_max_attempts: int = Field(default=6, ge=1)
+    # A/B experiments: units (one variant's cases, once) of one experiment queued or running at
+    # once (the bound on its calls toward the model), and the bounds of what one may ask for.
+    experiment_concurrency: int = Field(default=4, ge=1)
+    experiment_max_variants: int = Field(default=5, ge=2)
+    experiment_max_repetitions: int = Field(default=20, ge=1)
+    experiment_max_cases: int = Field(default=100, ge=1)
+    experiment_max_trials: int = Field(default=5000, ge=1)  # variants x cases x repetitions
+    experiment_unit_cases: int = Field(default=10, ge=1)  # cases per unit: one sandbox run, within its timeout
     # Where immutable packs fetched from the blob store are kept between requests.
     pack_cache_dir: Path | None = None
     # Accounts: who may join at /join (open, with an admin's invite link, or nobody), mail for

@@ -46,6 +46,8 @@ def fixtures(unlimited_env, tmp_path_factory):
     info = env.create("demo", description="a public template")
     env.create("secret", visibility="private")
     work = env.clone(info["clone_url"], "alice", tmp_path_factory.mktemp("demo") / "w")
+    commit_file(work, "tests/cases.json", json.dumps([{"name": "asks", "parameters": {"portfolio": "p", "quarter": "q"},
+                                                       "assert": [{"type": "contains", "value": "risk"}]}]))
     commit_file(work, "template.json", json.dumps(MINIMAL))
     sha = commit_file(work, "notes.md", "first\n")
     git("tag", "-a", "v1.0.0", "-m", "first version", cwd=work)
@@ -64,8 +66,10 @@ def fixtures(unlimited_env, tmp_path_factory):
         deliveries = c.get(f"/templates/alice/demo/hooks/{hook['id']}/deliveries").json()
         draft = c.post("/templates/alice/demo/drafts", json={"branch": "main", "path": "notes.md"})
         assert draft.status_code == 201, draft.text
+        experiment = c.post("/templates/alice/demo/experiments", json={"variants": ["main", "feature"], "repetitions": 1})
+        assert experiment.status_code == 202, experiment.text
     return env, FIXED | {"sha": sha, "run_id": run.json()["id"], "hook_id": hook["id"], "delivery": deliveries[0]["id"],
-                         "draft_id": draft.json()["id"]}
+                         "draft_id": draft.json()["id"], "experiment_id": experiment.json()["id"]}
 
 
 def every_operation_keeps_its_contract(fixtures, shard: int) -> None:

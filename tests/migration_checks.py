@@ -35,7 +35,8 @@ def config(conn: Connection | None = None) -> Config:
 
 
 ACCOUNT_TABLES = {t.name for t in accounts_schema.TABLES}  # 0010
-LATER_TABLES = ACCOUNT_TABLES | {"dependencies", "ref_writes", "eval_results"} | {t.name for t in drafts_schema.TABLES}  # 0010-0016
+LATER_TABLES = ACCOUNT_TABLES | {"dependencies", "ref_writes", "eval_results"} | {t.name for t in drafts_schema.TABLES} \
+    | {"experiments", "experiment_units"}  # 0010-0017
 # Every revision, oldest first.
 REVISIONS = [s.revision for s in reversed(list(ScriptDirectory.from_config(config()).walk_revisions()))]
 # The revisions the old 0001 could leave a database below while holding what they add (db.PREMADE).

@@ -78,6 +78,7 @@ def bootstrap(settings: Settings, role: Role, *, processes: int = 1, peers: Peer
     listeners = Listeners(push=(lambda template, updates: pipeline.on_push(template, updates),
                                 lambda template, updates: follower.on_push(container, template, updates)),
                           run=(lambda run: pipeline.on_run(run),),
+                          units=(lambda experiment_id, seqs: pipeline.on_units(experiment_id, seqs),),
                           checks=(lambda template_id, sha, contexts: pipeline.on_checks(template_id, sha, contexts),),
                           delivery=(lambda delivery_ids: pipeline.on_deliveries(delivery_ids),), event=bells,
                           draft=(bus.announce,) if bus is not None else ())

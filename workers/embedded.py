@@ -13,7 +13,7 @@ from registry.container import Container
 from registry.services import checks
 
 from .observe import carried
-from .runtime import run_check, run_delivery, run_manual, run_repack
+from .runtime import run_check, run_delivery, run_manual, run_repack, run_unit
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -42,6 +42,11 @@ class EmbeddedDispatcher:
         self._queued_lock = threading.Lock()
         for i in range(HOOK_THREADS):
             threading.Thread(target=self._loop, args=(self._hooks,), name=f"embedded-hooks-{i}", daemon=True).start()
+        # Experiments' units: threads of their own (each waits on a sandbox child and the model),
+        # as many as one experiment may have running.
+        self._units: queue.Queue[Item] = queue.Queue()
+        for i in range(container.settings.experiment_concurrency):
+            threading.Thread(target=self._loop, args=(self._units,), name=f"embedded-units-{i}", daemon=True).start()
 
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None:
         self._queue.put((time.monotonic() + SETTLE, [carried(partial(run_check, self.container, context, template_id, sha))
@@ -49,6 +54,13 @@ class EmbeddedDispatcher:
 
     def enqueue_run(self, run_id: str) -> None:
         self._queue.put((time.monotonic() + SETTLE, [carried(partial(run_manual, self.container, run_id))]))
+
+    def enqueue_unit(self, experiment_id: str, seq: int) -> None:
+        self._units.put((time.monotonic() + SETTLE, [carried(partial(self._unit, experiment_id, seq))]))
+
+    def _unit(self, experiment_id: str, seq: int, may_retry: Callable[[], bool]) -> None:
+        for following in run_unit(self.container, experiment_id, seq, may_retry):
+            self.enqueue_unit(experiment_id, following)
 
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
         with self._queued_lock:
@@ -66,7 +78,8 @@ class EmbeddedDispatcher:
         self._queue.put((time.monotonic() + REPACK_SETTLE, [carried(partial(run_repack, self.container, template_id))]))
 
     def depths(self) -> dict[str, int]:
-        return {"checks": self._queue.qsize() + self._settling, "hooks": self._hooks.qsize()}
+        return {"checks": self._queue.qsize() + self._settling, "hooks": self._hooks.qsize(),
+                "experiments": self._units.qsize()}
 
     def recover(self) -> bool:
         return False  # the queue is this process's: what it holds, it has not lost
@@ -74,9 +87,12 @@ class EmbeddedDispatcher:
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until the queue is drained (tests, `registry checks requeue`)."""
         deadline = time.monotonic() + timeout
-        while (self._queue.unfinished_tasks or self._hooks.unfinished_tasks) and time.monotonic() < deadline:
+        def busy() -> int:
+            return self._queue.unfinished_tasks or self._hooks.unfinished_tasks or self._units.unfinished_tasks
+
+        while busy() and time.monotonic() < deadline:
             time.sleep(0.05)
-        return not (self._queue.unfinished_tasks or self._hooks.unfinished_tasks)
+        return not busy()
 
     def _loop(self, jobs_queue: queue.Queue[Item] | None = None) -> None:
         source = jobs_queue or self._queue

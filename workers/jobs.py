@@ -6,7 +6,7 @@ from rq import get_current_job
 
 from .bootstrap import System
 from .rq_queue import RQDispatcher
-from .runtime import run_check, run_delivery, run_manual, run_repack
+from .runtime import run_check, run_delivery, run_manual, run_repack, run_unit
 
 
 def _may_retry() -> bool:
@@ -48,3 +48,12 @@ def deliver(system: System, delivery_id: str) -> None:
 
 def repack(system: System, template_id: str) -> None:
     run_repack(system.container, template_id)
+
+
+def unit(system: System, experiment_id: str, seq: int) -> None:
+    following = run_unit(system.container, experiment_id, seq, _may_retry)
+    job = get_current_job()
+    assert job is not None
+    dispatcher = RQDispatcher(job.connection, system.container)
+    for next_seq in following:
+        dispatcher.enqueue_unit(experiment_id, next_seq)

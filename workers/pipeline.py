@@ -19,7 +19,7 @@ from registry.container import Container
 from registry.errors import StorageError
 from registry.git.policy import RefUpdate
 from registry.meta import Run, Template
-from registry.services import audit, checks, hooks, landing, operations, templates
+from registry.services import audit, checks, experiments, hooks, landing, operations, templates
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 class Dispatcher(Protocol):
     def enqueue(self, template_id: str, sha: str, contexts: list[str]) -> None: ...
     def enqueue_run(self, run_id: str) -> None: ...
+    def enqueue_unit(self, experiment_id: str, seq: int) -> None: ...
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None: ...
     def enqueue_repack(self, template_id: str) -> None: ...
     def depths(self) -> dict[str, int]: ...
@@ -71,6 +72,19 @@ class Pipeline:
     def on_run(self, run: Run) -> None:
         """A manual sandbox run was recorded: hand it over (the reconciler retries if this fails)."""
         self._later(self.submit_run, run.id)
+
+    def on_units(self, experiment_id: str, seqs: list[int]) -> None:
+        """An experiment's units were handed out: queue them (the reconciler retries if this fails)."""
+        for seq in seqs:
+            self._later(self.submit_unit, experiment_id, seq)
+
+    def submit_unit(self, experiment_id: str, seq: int) -> bool:
+        try:
+            self.dispatcher.enqueue_unit(experiment_id, seq)
+        except Exception as exc:
+            log.warning("could not enqueue unit %s of experiment %s: %s", seq, experiment_id, exc)
+            return False
+        return True
 
     def on_deliveries(self, delivery_ids: list[str]) -> None:
         """Webhook deliveries were recorded: hand them over (the reconciler retries if this fails)."""
@@ -130,6 +144,8 @@ class Pipeline:
                 operations.measure_storage(self.container)
             except Exception as exc:
                 log.warning("could not measure storage: %s", exc)
+        # Experiments' units whose hand-over or worker was lost (taken again only once their lease is over).
+        handed += sum(self.submit_unit(eid, seq) for eid, seq in experiments.stalled(self.container))
         # Manual runs still queued: the dispatcher's unique job ids make a re-submit harmless.
         return handed + sum(self.submit_run(run.id) for run in self.container.meta.checks.queued_runs(older_than))
 

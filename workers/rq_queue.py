@@ -92,6 +92,21 @@ class RQDispatcher:
         except DuplicateJobError:
             pass
 
+    def enqueue_unit(self, experiment_id: str, seq: int) -> None:
+        """A unit of an experiment, on the sandbox queue; the unit's own state (a compare-and-swap
+        when it starts) keeps a repeated job from running it twice."""
+        jid = f"unit-{experiment_id}-{seq}"
+        existing = self._existing(jid)
+        if existing is not None and existing.get_status() in (JobStatus.FINISHED, JobStatus.FAILED,
+                                                              JobStatus.STOPPED, JobStatus.CANCELED):
+            existing.delete()  # ended without finishing the unit (its worker was killed): again
+        try:
+            self.queues["sandbox"].enqueue("workers.jobs.unit", experiment_id, seq, job_id=jid, unique=True,
+                                           retry=Retry(max=2), job_timeout=TIMEOUTS["sandbox"],
+                                           result_ttl=600, failure_ttl=86400, meta=_traced())
+        except DuplicateJobError:
+            pass
+
     def enqueue_delivery(self, delivery_id: str, attempt: int) -> None:
         """A webhook delivery, once per attempt: the id names the attempt, so the resubmit of an
         attempt whose worker died is a new job while repeats of one attempt stay one job."""

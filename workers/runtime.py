@@ -11,7 +11,7 @@ from prometheus_client import Counter
 
 from registry.container import Container
 from registry.errors import RunNotFound, TemplateNotFound
-from registry.services import checks, hooks, maintenance, runs
+from registry.services import checks, experiments, hooks, maintenance, runs
 
 from . import observe
 
@@ -85,3 +85,18 @@ def run_manual(c: Container, run_id: str, may_retry: Callable[[], bool]) -> None
         _retrying(f"run {run_id}", lambda: checks.settle(c, c.meta.templates.get_by_id(run.template_id),
                                                           runs.execute(c, run_id)),
                   lambda exc: runs.abandon(c, run, exc), may_retry)
+
+
+def run_unit(c: Container, experiment_id: str, seq: int, may_retry: Callable[[], bool]) -> list[int]:
+    """One unit of an experiment; the units it handed out next (the caller queues them)."""
+    with observe.job("experiment", experiment_id=experiment_id, seq=str(seq)):
+        try:
+            return experiments.run_unit(c, experiment_id, seq)
+        except checks.TRANSIENT as exc:
+            if may_retry():
+                log.warning("unit %s of experiment %s: %s; will retry", seq, experiment_id, exc)
+                raise
+            log.exception("unit %s of experiment %s", seq, experiment_id)
+        except Exception:
+            log.exception("unit %s of experiment %s", seq, experiment_id)  # the reconciler takes it again
+        return []

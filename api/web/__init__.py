@@ -18,6 +18,7 @@ from . import (
     draft_conflicts,
     drafts,
     editing,
+    experiments,
     files,
     forms,
     join,
@@ -54,6 +55,7 @@ def install(app: FastAPI, store: Storage) -> None:
         app.include_router(module.router)
     app.include_router(authoring.router)  # /new, before /{owner}/{name}
     app.include_router(forms.router)
+    app.include_router(experiments.router)
     app.include_router(conflicts.router)
     app.include_router(files.router)
     app.include_router(editing.router)

@@ -160,5 +160,5 @@ def run_page(request: Request, owner: str, name: str, run_id: str, actor: Actor 
     run, template = views.run(_c(request), actor, run_id)
     if (template.owner, template.name) != (owner, name):
         raise NotFound(f"run {run_id} not found in {owner}/{name}")
-    return page(request, "run.html", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run,
+    return page(request, "run.html", script="live", title=f"Run {run.id} · {owner}/{name}", owner=owner, name=name, run=run,
                 timeline=run_timeline(run.report), slowest=slowest(run.report))

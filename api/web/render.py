@@ -172,7 +172,8 @@ def script_csp(nonce: str) -> str:
                        "connect-src 'self'")
 
 
-SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql", "drafts", "news", "conflicts")  # static/ (web/src/*.js)
+# the bundles in static/ (web/src/*.js)
+SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql", "drafts", "news", "conflicts", "live")
 
 
 def page(request: Request, template_name: str, /, status_code: int = 200,

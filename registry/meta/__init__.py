@@ -4,6 +4,7 @@ registry.meta.db opens and migrates it)."""
 from . import (
     accounts_schema,  # noqa: F401  (puts the accounts' tables on schema.metadata)
     drafts_schema,  # noqa: F401  (and the drafts')
+    experiments_schema,  # noqa: F401  (and the experiments')
 )
 from .base import (
     ActivityRepository,
@@ -11,6 +12,7 @@ from .base import (
     DraftRepository,
     EvalRepository,
     EventRepository,
+    ExperimentRepository,
     MetaStore,
     PullRepository,
     StatsRepository,
@@ -39,6 +41,7 @@ from .records import (
 )
 from .records_drafts import Draft, DraftConflict, DraftFile, StoredDoc
 from .records_events import USAGE_KINDS, Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
+from .records_experiments import EXPERIMENT_FINAL, Experiment, Unit
 from .sql import SqlMetaStore
 
 __all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", "DraftConflict", "DraftFile",
@@ -46,4 +49,6 @@ __all__ = ["ActivityRepository", "CheckRepository", "DraftRepository", "Draft", 
            "UserRepository", "WriteRepository",
            "EvalRepository", "EvalResult", "FINAL", "ROLES", "SCOPES", "Comment", "MetaStore", "Protection", "Pull",
            "Rating", "RefWrite", "Review", "Run", "RunChanges", "Status", "Template", "Token", "User", "Visibility",
-           "SqlMetaStore", "USAGE_KINDS", "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]
+           "SqlMetaStore", "USAGE_KINDS",
+           "ExperimentRepository", "EXPERIMENT_FINAL", "Experiment", "Unit",
+           "Delivery", "Event", "EventFilter", "Hook", "HookChanges", "Outgoing", "UsageDay"]

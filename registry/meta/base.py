@@ -33,6 +33,7 @@ from .records import (
 )
 from .records_drafts import Draft, DraftConflict, DraftFile, StoredDoc
 from .records_events import Delivery, Event, EventFilter, Hook, HookChanges, Outgoing, UsageDay
+from .records_experiments import Experiment, Unit
 from .records_stats import CheckOutcome, DeliveryFailure, TemplateCounts, TemplateUsage, UserCounts
 
 if TYPE_CHECKING:  # the accounts package reads meta records: a runtime import would be a cycle
@@ -213,6 +214,35 @@ class WriteRepository(Protocol):
         """Writes journalled before `older_than` and not done, oldest first."""
 
 
+class ExperimentRepository(Protocol):
+    """A/B experiments over a template's variants and their units (registry/services/experiments.py):
+    each unit moves pending -> queued -> running -> done|error by compare-and-swap, and a cancel
+    takes every unit not yet running."""
+
+    def add(self, template_id: str, requested_by: str | None, variants: Sequence[tuple[str, str]],
+            cases: Sequence[str], repetitions: int, provider: str | None, part_size: int = 0) -> Experiment:
+        """Record it "queued" with its units "pending": variants x repetitions x parts of at most
+        `part_size` cases (0: one part)."""
+    def get(self, experiment_id: str) -> Experiment: ...
+    def page(self, template_id: str, offset: int, limit: int) -> tuple[list[Experiment], int]: ...
+    def update(self, experiment_id: str, *, state: str | None = None, summary: str | None = None,
+               started_at: float | None = None, finished_at: float | None = None,
+               expect: Sequence[str] | None = None) -> bool:
+        """Change what is given (only while its state is in `expect`, when given): whether it changed."""
+    def cancel(self, experiment_id: str) -> bool:
+        """Cancel it and its units not yet running: False when it had already ended."""
+    def hand_out(self, experiment_id: str, limit: int) -> list[int]:
+        """Pending units moved to queued, lowest first, so that at most `limit` are queued or running."""
+    def start_unit(self, experiment_id: str, seq: int, max_attempts: int, lost_before: float) -> Unit | None:
+        """A queued unit (or a running one taken before `lost_before`: its worker died) taken to
+        run, or None: final, cancelled, running elsewhere, out of attempts."""
+    def finish_unit(self, experiment_id: str, seq: int, state: str, trials: list[dict[str, Any]],
+                    error: str | None = None, spent_usd: float = 0.0) -> bool:
+        """A running unit's end recorded (with what its model calls cost, which the owner's monthly
+        budget counts): False when it was not running any more."""
+    def units(self, experiment_id: str) -> list[Unit]: ...
+    def stalled_units(self, older_than: float, limit: int = 200) -> list[tuple[str, int]]:
+        """(experiment, seq) of units queued or running since before `older_than`."""
 class EvalRepository(Protocol):
     """Evaluation results per (commit, case, parameters, provider, model), and what models cost
     an owner: the monthly budget's figure."""
@@ -224,7 +254,7 @@ class EvalRepository(Protocol):
     def add(self, results: Sequence[EvalResult]) -> int:
         """Record results; one already there for its key stays. How many were added."""
     def spent_since(self, owner: str, since: float) -> float:
-        """USD the models cost `owner`'s templates since `since`: evaluations and sandbox runs."""
+        """USD the models cost `owner`'s templates since `since`: evaluations, sandbox runs and experiments."""
 
 
 class MetaStore(Protocol):
@@ -253,5 +283,7 @@ class MetaStore(Protocol):
     def stats(self) -> StatsRepository: ...
     @property
     def writes(self) -> WriteRepository: ...
+    @property
+    def experiments(self) -> ExperimentRepository: ...
 
     def atomic(self) -> AbstractContextManager[None]: ...

@@ -6,8 +6,9 @@ Each subject's queries are in its own module: users and tokens (sql_users.py), t
 collaborators and protection (sql_templates.py), statuses and runs (sql_checks.py), pull requests
 (sql_pulls.py), stars, ratings and usage (sql_activity.py), events, hooks and deliveries
 (sql_events.py), accounts (sql_accounts*.py), drafts and their documents (sql_drafts.py), journalled
-writes of refs (sql_writes.py), evaluation results (sql_evals.py); the engine, transactions and
-paging in sql_base.py. A new subject is one more repository here, never more methods on this class.
+writes of refs (sql_writes.py), evaluation results (sql_evals.py), A/B experiments and their units
+(sql_experiments.py); the engine, transactions and paging in sql_base.py. A new subject is one more
+repository here, never more methods on this class.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .base import (
     DraftRepository,
     EvalRepository,
     EventRepository,
+    ExperimentRepository,
     PullRepository,
     StatsRepository,
     TemplateRepository,
@@ -35,6 +37,7 @@ from .sql_checks import SqlChecks
 from .sql_drafts import SqlDrafts
 from .sql_evals import SqlEvals
 from .sql_events import SqlEvents
+from .sql_experiments import SqlExperiments
 from .sql_pulls import SqlPulls
 from .sql_stats import SqlStats
 from .sql_templates import SqlTemplates
@@ -57,6 +60,7 @@ class SqlMetaStore:
         self.drafts: DraftRepository = SqlDrafts(self.db)
         self.stats: StatsRepository = SqlStats(self.db)
         self.writes: WriteRepository = SqlWrites(self.db)
+        self.experiments: ExperimentRepository = SqlExperiments(self.db)
         self.evals: EvalRepository = SqlEvals(self.db)
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, select
 
+from . import experiments_schema as x
 from . import schema as s
 from .engine import insert_ignore
 from .records import EvalResult
@@ -61,10 +62,16 @@ class SqlEvals(SqlRepository):
                               .where(t.owner == owner, ev.created_at >= since)).scalar_one()
             costs = c.execute(select(run.cost).select_from(s.runs.join(s.templates, t.id == run.template_id))
                               .where(t.owner == owner, run.created_at >= since)).scalars().all()
+            unit, ex = x.experiment_units.c, x.experiments.c  # experiments' units (issue 34, part B)
+            experiments = c.execute(
+                select(func.coalesce(func.sum(unit.spent_usd), 0.0))
+                .select_from(x.experiment_units.join(x.experiments, ex.id == unit.experiment_id)
+                             .join(s.templates, t.id == ex.template_id))
+                .where(t.owner == owner, unit.finished_at >= since)).scalar_one()
         runs = 0.0
         for text in costs:
             try:
                 runs += float(json.loads(text or "{}").get("model_usd") or 0.0)
             except (ValueError, TypeError, AttributeError):
                 continue
-        return round(float(evals) + runs, 8)
+        return round(float(evals) + runs + float(experiments), 8)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..meta import Run
 from . import provider
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_SECONDS = 0.5  # how often a run's log lines so far are told while it runs
+OUTPUT_LIMIT = 64 * 1024  # past this, the logs wait for the end (and are cut there)
 
 
 @lru_cache(maxsize=1)
@@ -39,13 +41,16 @@ def _no_network_prefix() -> tuple[str, ...]:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, timeout_s: float = 30.0, memory_mb: int = 1024, extra_env: dict[str, str] | None = None):
+    def __init__(self, timeout_s: float = 30.0, memory_mb: int = 1024, extra_env: dict[str, str] | None = None,
+                 on_output: Callable[[str], None] | None = None):
         self.timeout_s, self.memory_mb = timeout_s, memory_mb
         self.extra_env = extra_env or {}
+        self.on_output = on_output  # hears the child's log lines so far, every OUTPUT_SECONDS while it runs
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LocalBackend:
-        return cls(settings.sandbox_timeout_seconds, settings.sandbox_memory_mb, provider.env_from_settings(settings))
+    def from_settings(cls, settings: Settings, on_output: Callable[[str], None] | None = None) -> LocalBackend:
+        return cls(settings.sandbox_timeout_seconds, settings.sandbox_memory_mb, provider.env_from_settings(settings),
+                   on_output)
 
     def execute(self, run: Run | None, payload: dict[str, Any],
                 record_task: Callable[[str], None] | None = None) -> Outcome:
@@ -66,7 +71,7 @@ class LocalBackend:
                 start = time.monotonic()
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=scratch,
                                         env=env, start_new_session=True)
-                status, usage, timed_out = self._wait(proc, start)
+                status, usage, timed_out = self._wait(proc, start, out)
                 duration = time.monotonic() - start
                 out.seek(0), err.seek(0)
                 stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
@@ -81,11 +86,19 @@ class LocalBackend:
             error, report = _why(status, stderr, problem), None
         return Outcome(report, error, round(duration, 3), cpu, peak, logs)
 
-    def _wait(self, proc: subprocess.Popen[bytes], start: float) -> tuple[int, struct_rusage, bool]:
+    def _wait(self, proc: subprocess.Popen[bytes], start: float, out: IO[bytes]) -> tuple[int, struct_rusage, bool]:
         """Wait for the child with os.wait4, which gives its own rusage (the worker's
-        RUSAGE_CHILDREN would mix in every other child); kill its group when time is up."""
-        timed_out = False
+        RUSAGE_CHILDREN would mix in every other child); kill its group when time is up. Meanwhile
+        `on_output` hears its log lines so far (the report line, which comes last, is not one)."""
+        timed_out, told, heard = False, 0, time.monotonic()
         while True:
+            if self.on_output is not None and time.monotonic() - heard >= OUTPUT_SECONDS:
+                heard = time.monotonic()
+                size = os.fstat(out.fileno()).st_size
+                if size != told and size <= OUTPUT_LIMIT:
+                    told = size
+                    text = os.pread(out.fileno(), size, 0).decode("utf-8", "replace")
+                    self.on_output("\n".join(line for line in text.splitlines() if not line.startswith("SANDBOX-REPORT ")))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break

@@ -41,7 +41,9 @@ def request(c: Container, actor: Actor, owner: str, name: str, ref: str) -> Run:
     return run
 
 
-def backend_for(c: Container) -> Backend:
+def backend_for(c: Container, run_id: str | None = None) -> Backend:
+    """The configured backend; for a run, one that records its log lines as they come (the run
+    page follows them: api/routes/live.py)."""
     settings = c.settings
     if settings.sandbox == "fargate":
         from ..sandbox.fargate import FargateBackend
@@ -49,7 +51,16 @@ def backend_for(c: Container) -> Backend:
         return FargateBackend(settings, lambda run, payload: _stage_input(c, run, payload))
     from ..sandbox.local import LocalBackend
 
-    return LocalBackend.from_settings(settings)
+    if run_id is None:
+        return LocalBackend.from_settings(settings)
+
+    def record_logs(text: str) -> None:
+        try:
+            c.meta.checks.update_run(run_id, logs=text)
+        except StorageError:
+            pass  # best effort: the whole log is recorded at the end
+
+    return LocalBackend.from_settings(settings, record_logs)
 
 
 def execute(c: Container, run_id: str, backend: Backend | None = None) -> Status:
@@ -82,7 +93,7 @@ def _execute(c: Container, run_id: str, backend: Backend | None = None) -> Statu
         return _finish(c, run, "error", refused)
     run = meta.checks.update_run(run.id, state="running", summary="running", attempts=run.attempts + 1,
                           started_at=run.started_at or time.time())
-    backend = backend or backend_for(c)
+    backend = backend or backend_for(c, run_id)
     def record_task(task: str) -> None:  # before waiting, so a retry adopts or stops the task
         meta.checks.update_run(run_id, task_arn=task)
 

@@ -10,7 +10,8 @@ transaction across repositories.
 import pytest
 
 # not test_*.py files: their asserts are rewritten (pytest's report of what differed) only if asked first
-PARTS = ("activity", "checks", "drafts", "evals", "events", "pulls", "stats", "support", "templates", "unit_of_work", "users",
+PARTS = ("activity", "checks", "drafts", "evals", "events", "experiments", "pulls", "stats", "support", "templates",
+         "unit_of_work", "users",
          "writes")
 pytest.register_assert_rewrite(*(f"{__name__}.{part}" for part in PARTS))
 
@@ -19,6 +20,7 @@ from .checks import TestCheckRepository  # noqa: E402
 from .drafts import TestDraftRepository  # noqa: E402
 from .evals import TestEvalRepository  # noqa: E402
 from .events import TestEventRepository  # noqa: E402
+from .experiments import TestExperimentRepository  # noqa: E402
 from .pulls import TestPullRepository  # noqa: E402
 from .stats import TestStatsRepository  # noqa: E402
 from .templates import TestTemplateRepository  # noqa: E402
@@ -26,6 +28,7 @@ from .unit_of_work import TestUnitOfWork  # noqa: E402
 from .users import TestUserRepository  # noqa: E402
 from .writes import TestWriteRepository  # noqa: E402
 
-__all__ = ["TestActivityRepository", "TestCheckRepository", "TestDraftRepository", "TestEvalRepository", "TestEventRepository",
-           "TestPullRepository", "TestStatsRepository", "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository",
+__all__ = ["TestActivityRepository", "TestCheckRepository", "TestDraftRepository", "TestEvalRepository",
+           "TestEventRepository", "TestExperimentRepository", "TestPullRepository", "TestStatsRepository",
+           "TestTemplateRepository", "TestUnitOfWork", "TestUserRepository",
            "TestWriteRepository"]

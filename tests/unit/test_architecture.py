@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # passkeys and identities the account pages list; records_drafts the drafts). Never meta stores,
 # git, storage or search. registry.drafts is the co-editing engine the WebSocket drives (rooms,
 # the y-websocket messages, limits): web-free, it stands to the socket as a use case to a route.
-API_ALLOWED = ("registry.services", "registry.views", "registry.errors", "registry.settings",
+API_ALLOWED = ("registry.services", "registry.views", "registry.views_experiments", "registry.errors", "registry.settings",
                "registry.container", "registry.access", "registry.meta.records", "registry.meta.records_events",
-               "registry.meta.records_accounts", "registry.meta.records_drafts", "registry.drafts",
+               "registry.meta.records_accounts", "registry.meta.records_drafts", "registry.meta.records_experiments",
+               "registry.drafts",
                # the process's own wiring, as settings are: its log lines and its traces
                "registry.logs", "registry.telemetry")
 # What the HTTP adapter may use of the workers: `bootstrap` (it wires each process: container,
