@@ -45,6 +45,10 @@ class SqlEvals(SqlRepository):
                     found.setdefault(row.digest, _result(row))
         return found
 
+    def spent_per_day(self, template_id: str | None, since: float, until: float) -> dict[str, float]:
+        with self._read() as c:
+            return per_day(c, self._db.engine.dialect.name, template_id, since, until)
+
     def add(self, results: Sequence[EvalResult]) -> int:
         added = 0
         with self._tx() as c:
@@ -70,7 +74,3 @@ class SqlEvals(SqlRepository):
             except (ValueError, TypeError, AttributeError):
                 continue
         return round(float(evals) + runs, 8)
-
-    def spent_per_day(self, template_id: str | None, since: float, until: float) -> dict[str, float]:
-        with self._read() as c:
-            return per_day(c, self._db.engine.dialect.name, template_id, since, until)
