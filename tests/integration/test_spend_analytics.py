@@ -91,6 +91,12 @@ def test_a_days_cost_is_what_the_runs_and_the_evaluation_asked_of_the_model(tmp_
         assert past["cost_usd"] == 0.0 and {d["cost_usd"] for d in past["days"]} == {0.0} and len(past["days"]) == 31
         assert bad.status_code == 200 and bad.json()["cost_usd"] == 0.0  # 30 days far off: nothing spent
 
+        query = '{ template(owner: "alice", name: "spent") { analytics { date costUsd runs } } }'
+        with env.api() as c:
+            graphed = c.post(env.url + "/graphql", json={"query": query}).json()["data"]["template"]["analytics"]
+        assert [(d["date"], d["costUsd"], d["runs"]) for d in graphed] == \
+            [(d["date"], d["cost_usd"], d["runs"]) for d in body["days"]]  # GraphQL's names, REST's figures
+
         with env.api("root") as c:
             stats = c.get("/admin/stats", params={"days": 2}).json()
         assert round(sum(d["cost_usd"] for d in stats["per_day"]), 8) == expected  # the site is this template
