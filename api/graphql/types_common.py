@@ -146,10 +146,11 @@ class UsageDay:
     runs: int
     stars: int
     forks: int
+    cost_usd: float = strawberry.field(description="what models cost the template that day (USD)")
 
     @staticmethod
     def of(d: UsageDayRecord) -> UsageDay:
-        return UsageDay(date=d.day, **{k: int(d.counts.get(k, 0)) for k in (
+        return UsageDay(date=d.day, cost_usd=d.cost_usd, **{k: int(d.counts.get(k, 0)) for k in (
             "views", "clones", "fetches", "api_reads", "runs", "stars", "forks")})
 
 

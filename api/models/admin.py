@@ -38,6 +38,8 @@ class DayStatsOut(BaseModel):
     runs: int
     stars: int
     forks: int
+    cost_usd: float = Field(ge=0, description="what models cost every template that day (USD): pull request "
+                                               "evaluations, and sandbox runs on the day they finished")
 
 
 class LatencyOut(BaseModel):

@@ -67,7 +67,11 @@ class DayOut(BaseModel):
     runs: int
     stars: int
     forks: int
+    cost_usd: float = Field(ge=0, examples=[0.0123],
+                            description="what models cost the template that day (USD at the price table's prices): "
+                                        "its sandbox runs (on the day they were created) and pull request evaluations")
 
 
 class AnalyticsOut(BaseModel):
     days: list[DayOut]
+    cost_usd: float = Field(ge=0, description="the days' model spend in all (USD)")

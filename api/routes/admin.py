@@ -40,7 +40,7 @@ def site_stats(request: Request, c: Container, actor: Actor, days: int) -> SiteS
 @router.get("/stats")
 def stats(request: Request, days: int = Query(30, ge=1, le=admin_stats.MAX_DAYS, description="the window, in days"),
           actor: Actor = Depends(get_signed_in), c: Container = Depends(get_container)) -> SiteStatsOut:
-    """Users, templates, storage, pushes and usage per day, queue depth, check latency, failing
+    """Users, templates, storage, pushes, usage and model spend per day, queue depth, check latency, failing
     checks, webhook failures, rate-limited clients and the most used templates."""
     return stats_out(site_stats(request, c, actor, days))
 
@@ -53,7 +53,8 @@ def stats_out(s: SiteStats) -> SiteStatsOut:
         storage=StorageOut(blob_count=st.blob_count, blob_bytes=st.blob_bytes, measured_at=iso(st.measured_at),
                            metadata_bytes=st.metadata_bytes, disk_free_bytes=st.disk_free_bytes,
                            disk_total_bytes=st.disk_total_bytes),
-        per_day=[DayStatsOut(date=d.day, pushes=d.pushes, **{k: d.counts.get(k, 0) for k in _KINDS}) for d in s.per_day],
+        per_day=[DayStatsOut(date=d.day, pushes=d.pushes, cost_usd=d.cost_usd,
+                                 **{k: d.counts.get(k, 0) for k in _KINDS}) for d in s.per_day],
         queue_depth=s.queue_depth,
         check_latency=[LatencyOut(**vars(lat)) for lat in s.check_latency],
         failing_checks=s.failing_checks,

@@ -66,6 +66,8 @@ def analytics(owner: str, name: str,
                                         description="YYYY-MM-DD; default 29 days before `to`"),
               last: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD; default today (UTC)"),
               actor: Actor = Depends(get_actor), c: Container = Depends(get_container)) -> AnalyticsOut:
-    """Usage per day, every day of the range (zeros included); anyone who may read the template."""
+    """Usage and model spend per day, every day of the range (zeros included), and the range's
+    spend in all; anyone who may read the template."""
     days = audit.analytics(c, actor, owner, name, first, last)
-    return AnalyticsOut(days=[DayOut(date=d.day, **d.counts) for d in days])
+    return AnalyticsOut(days=[DayOut(date=d.day, **d.counts, cost_usd=d.cost_usd) for d in days],
+                        cost_usd=round(sum(d.cost_usd for d in days), 8))

@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from registry.meta.records_events import UsageDay
 from registry.services.admin_stats import Day, Latency
 
-from .chart import usage_svg
+from .chart import spend_svg, usage_svg
 
 WIDTH, HEIGHT = 300, 80
 
@@ -33,6 +33,11 @@ def pushes_svg(days: list[Day]) -> Markup:
 def site_usage_svg(days: list[Day]) -> Markup:
     """Every template's usage summed per day (page views, API reads, clones, fetches)."""
     return usage_svg([UsageDay(d.day, d.counts) for d in days])
+
+
+def site_spend_svg(days: list[Day]) -> Markup:
+    """What models cost every template, per day."""
+    return spend_svg([(d.day, d.cost_usd) for d in days], "model spend")
 
 
 def latency_svg(latencies: list[Latency]) -> Markup:

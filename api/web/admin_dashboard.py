@@ -11,15 +11,15 @@ from registry.errors import Unauthenticated
 from registry.services import accounts_data, admin_stats
 
 from ..routes.admin import site_stats
-from . import admin_charts
+from . import admin_charts, chart
 from . import session as sessions
 from .pages import mark_web
 from .render import ENV, page
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
 ENV.globals.update(admin_pushes_svg=admin_charts.pushes_svg, admin_usage_svg=admin_charts.site_usage_svg,
-                   admin_latency_svg=admin_charts.latency_svg)
-ENV.filters.update(human_bytes=admin_charts.human_bytes)
+                   admin_latency_svg=admin_charts.latency_svg, admin_spend_svg=admin_charts.site_spend_svg)
+ENV.filters.update(human_bytes=admin_charts.human_bytes, usd=chart.usd)
 
 
 def _admin(request: Request) -> Actor:

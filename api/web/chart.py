@@ -38,3 +38,28 @@ def usage_svg(days: list[UsageDay]) -> Markup:
         f'<title>Usage {first} to {last}: {escape(summary)}</title>'
         f'<line x1="0" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}" stroke="#999" stroke-width="0.5"/>'
         f'{"".join(bars)}{legend}</svg>')
+
+
+def usd(value: float) -> str:
+    """A model spend as shown: with cents from a dollar on, else to the 8 places the API gives."""
+    return f"${value:,.2f}" if value >= 1 else "$" + (f"{value:.8f}".rstrip("0").rstrip(".") or "0")
+
+
+def spend_svg(days: list[tuple[str, float]], what: str = "model spend") -> Markup:
+    """One bar per day: what models cost (USD), with the range's total in its label and a <title>
+    per bar; a line of text instead when nothing was spent."""
+    total = round(sum(v for _, v in days), 8)
+    first, last = (days[0][0], days[-1][0]) if days else ("", "")
+    if total <= 0:
+        return Markup(f'<p class="muted spend">{escape(f"No {what} from {first} to {last}.")}</p>')
+    top = max(v for _, v in days)
+    step = WIDTH / max(len(days), 1)
+    bars = "".join(
+        f'<rect x="{i * step + 1:.1f}" y="{HEIGHT - v / top * (HEIGHT - 2):.1f}" width="{max(step - 2, 1):.1f}" '
+        f'height="{v / top * (HEIGHT - 2):.1f}" fill="#b5712f"><title>{escape(day)}: {usd(v)}</title></rect>'
+        for i, (day, v) in enumerate(days) if v > 0)
+    label = escape(f"{what} per day, {first} to {last}: {usd(total)} in all, at most {usd(top)} a day")
+    return Markup(f'<svg class="usage spend" role="img" viewBox="0 0 {WIDTH} {HEIGHT + 4}" width="100%" '
+                  f'xmlns="http://www.w3.org/2000/svg" aria-label="{label}"><title>{label}</title>'
+                  f'<line x1="0" y1="{HEIGHT}" x2="{WIDTH}" y2="{HEIGHT}" stroke="#999" stroke-width="0.5"/>'
+                  f'{bars}</svg><p class="spend-total">{usd(total)} in all</p>')

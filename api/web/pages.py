@@ -19,7 +19,7 @@ from registry.services.graphs import Graph
 
 from ..deps import RowNumber
 from . import session as sessions
-from .chart import usage_svg
+from .chart import spend_svg, usage_svg
 from .render import page
 from .timeline import run_timeline, slowest, versions_chart
 
@@ -65,7 +65,8 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     fork = views.fork_status(_c(request), actor, view.detail.template)
     checked = view.checked
     manifest = checked.manifest if checked else None
-    usage = usage_svg(audit.analytics(_c(request), actor, owner, name, flush=False))  # a view never writes
+    days = audit.analytics(_c(request), actor, owner, name, flush=False)  # a view never writes
+    usage, spend = usage_svg(days), spend_svg([(d.day, d.cost_usd) for d in days])
     resolved = manifest if isinstance(manifest, dict) else None
     given = {k[2:]: v for k, v in request.query_params.items() if k.startswith("p:")}
     asked = "render" in request.query_params  # a click may start the confined renderer; a view does not
@@ -74,7 +75,7 @@ def template_page(request: Request, owner: str, name: str, actor: Actor = Depend
     by_version = graphs.version_runs(_c(request), actor, owner, name)
     return page(request, "template.html", title=f"{owner}/{name}", script=("copy", "news"), t=view.detail.template,
                 news_since=news.since(_c(request)),
-                info=view.detail, usage=usage,
+                info=view.detail, usage=usage, spend=spend,
                 flow=flow, flow_svg=_svg(flow, "flow-svg"), deps=_dependency_view(request, actor, view.detail.template),
                 by_version=by_version, by_version_svg=versions_chart([vars(r) for r in by_version]),
                 prompts=prompts.prompts(resolved, view.detail.manifest if isinstance(view.detail.manifest, dict) else None),

@@ -86,3 +86,4 @@ class Delivery:
 class UsageDay:
     day: str  # YYYY-MM-DD (UTC)
     counts: dict[str, int]  # USAGE_KINDS
+    cost_usd: float = 0.0  # what models cost the template that day (meta.evals.spent_per_day)

@@ -1,5 +1,6 @@
-"""Evaluation results of pull requests per (commit, case, parameters, provider, model), and what
-models cost an owner this month, over SQLAlchemy Core (the EvalRepository)."""
+"""Evaluation results of pull requests per (commit, case, parameters, provider, model), what
+models cost an owner this month, and what they cost per day (sql_spend.py), over SQLAlchemy Core
+(the EvalRepository)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from . import schema as s
 from .engine import insert_ignore
 from .records import EvalResult
 from .sql_base import SqlRepository
+from .sql_spend import per_day
 
 DIGESTS_PER_QUERY = 500
 
@@ -43,6 +45,10 @@ class SqlEvals(SqlRepository):
                 for row in rows:
                     found.setdefault(row.digest, _result(row))
         return found
+
+    def spent_per_day(self, template_id: str | None, since: float, until: float) -> dict[str, float]:
+        with self._read() as c:
+            return per_day(c, self._db.engine.dialect.name, template_id, since, until)
 
     def add(self, results: Sequence[EvalResult]) -> int:
         added = 0

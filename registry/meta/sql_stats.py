@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, case, cast, func, select, union_all
+from sqlalchemy import ColumnElement, Float, case, cast, func, select, union_all
 
 from . import schema as s
 from .records import FINAL
 from .records_events import USAGE_KINDS
 from .records_stats import CheckOutcome, DeliveryFailure, TemplateCounts, TemplateUsage, UserCounts
 from .sql_base import SqlRepository
+from .sql_spend import day_number
 
 DAY = 86400
 
@@ -114,9 +115,7 @@ class SqlStats(SqlRepository):
 
     def _day(self, column: ColumnElement[float]) -> ColumnElement[Any]:
         """Days since the epoch (UTC) of an epoch-seconds column, floored alike in both dialects."""
-        if self._db.engine.dialect.name == "postgresql":
-            return cast(func.floor(column / DAY), Integer)
-        return cast(column / DAY, Integer)  # SQLite's cast truncates: the floor of a positive number
+        return day_number(self._db.engine.dialect.name, column)
 
 
 def _count(condition: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -2,7 +2,7 @@
 /api/v1/admin/stats` read the same figures from here.
 
 Counts of users and templates, storage used (blobs, as last measured; the metadata database;
-the data dir's disk), pushes and usage per day, queue depth and check latency, failing checks,
+the data dir's disk), pushes, usage and model spend per day, queue depth and check latency, failing checks,
 webhook failures, rate-limited clients and the most used templates. Every figure reads a
 bounded window (`days`, at most MAX_DAYS), so the dashboard costs the same at 200,000 templates
 as at 20. Rate-limited clients are counted by the adapter that refuses them (no metadata of
@@ -44,6 +44,7 @@ class Day:
     day: str  # YYYY-MM-DD (UTC)
     pushes: int
     counts: dict[str, int]  # usage kinds (views, clones, fetches, api_reads, runs, stars, forks)
+    cost_usd: float = 0.0  # what models cost every template that day: evaluations, finished runs
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,13 @@ def site_stats(c: Container, actor: Actor, days: int = 30, rate_limited: Sequenc
     c.usage.flush(c.meta)  # this process's reads of the last seconds count too
     pushes = stats.events_per_day("push", since)
     usage = stats.usage_per_day(first.isoformat())
+    spent = c.meta.evals.spent_per_day(None, since, since + days * 86400)
     per_day = []
     for i in range(days):
         day = first + dt.timedelta(days=i)
         number = (day - dt.date(1970, 1, 1)).days
-        per_day.append(Day(day.isoformat(), pushes.get(number, 0), usage.get(day.isoformat(), {})))
+        per_day.append(Day(day.isoformat(), pushes.get(number, 0), usage.get(day.isoformat(), {}),
+                           spent.get(day.isoformat(), 0.0)))
     outcomes = stats.check_outcomes(since, OUTCOMES)
     failed_counts, failed = stats.delivery_failures(since, RECENT)
     return SiteStats(

@@ -71,7 +71,8 @@ def _day(value: str | None, name: str, default: dt.date) -> dt.date:
 
 def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | None = None,
               last: str | None = None, flush: bool = True) -> list[UsageDay]:
-    """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included.
+    """Every day from `first` to `last` (default: the 30 days up to today, UTC), zeros included,
+    with what models cost the template that day (sandbox runs and evaluations: `cost_usd`).
     `flush`: the reads this process counted are added first (exact figures, one write); beside other
     server processes (`serve --workers N`), theirs too, so every read made before this request is in."""
     template = guard.template(c, actor, owner, name, Level.READ)
@@ -86,10 +87,16 @@ def analytics(c: Container, actor: Actor, owner: str, name: str, first: str | No
         c.usage.flush(c.meta)
         if c.usage.peers is not None:  # beside other server processes: theirs too
             c.usage.peers.flush_others()
-    found = {u.day: u for u in c.meta.activity.usage(template.id, start.isoformat(), end.isoformat())}
-    days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    found = {u.day: u.counts for u in c.meta.activity.usage(template.id, start.isoformat(), end.isoformat())}
+    spent = c.meta.evals.spent_per_day(template.id, midnight(start), midnight(end) + 86400)
+    days = [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     zero = dict.fromkeys(USAGE_KINDS, 0)
-    return [found.get(d.isoformat(), UsageDay(d.isoformat(), zero)) for d in days]
+    return [UsageDay(d, found.get(d, zero), spent.get(d, 0.0)) for d in days]
+
+
+def midnight(day: dt.date) -> float:
+    """The start of a UTC day, as epoch seconds."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
 
 
 def trending_scores(c: Container) -> dict[str, float]:

@@ -74,3 +74,23 @@ def test_filters_are_plain_links(evaluated, open_page, js):
             assert sorted(got) == sorted(s.split(" ")[0] for s in shown)
     page.goto("/alice/judged/pulls/1/evaluation?show=nonsense")
     expect(page.locator("main")).to_contain_text("show must be one of all, changed, failing, regressions")
+
+
+def test_the_template_page_shows_the_months_model_spend(evaluated, open_page):
+    """The pushes' sandbox runs and the evaluation asked the model: the page's spend chart says
+    what the analytics say, as a bar of that day and in words."""
+    with evaluated.api() as c:
+        analytics = c.get("/templates/alice/judged/analytics").json()
+    total, days = analytics["cost_usd"], analytics["days"]
+    shown = "$" + f"{total:.8f}".rstrip("0")
+    assert total > 0 and days[-1]["cost_usd"] == total  # spent today (the fixture's, minutes ago)
+    page = open_page(evaluated.url)
+    page.goto("/alice/judged")
+    expect(page.get_by_role("heading", name="Model spend last 30 days")).to_be_visible()
+    chart = page.locator("svg.spend")
+    expect(chart).to_have_attribute("aria-label", f"model spend per day, {days[0]['date']} to {days[-1]['date']}: {shown} in all, "
+                                             f"at most {shown} a day")
+    expect(chart.locator("rect")).to_have_count(1)
+    expect(page.locator(".spend-total")).to_have_text(f"{shown} in all")
+    assert_accessible(page)
+    assert_fits_width(page)
