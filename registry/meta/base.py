@@ -253,7 +253,7 @@ class EvalRepository(Protocol):
         """A result (of any commit) per input digest found."""
     def spent_per_day(self, template_id: str | None, since: float, until: float) -> dict[str, float]:
         """USD the models cost per UTC day (YYYY-MM-DD) in [since, until), of one template or of
-        the whole site (None): evaluations and sandbox runs; days without spend left out."""
+        the whole site (None): evaluations, sandbox runs and experiments; days without spend left out."""
     def add(self, results: Sequence[EvalResult]) -> int:
         """Record results; one already there for its key stays. How many were added."""
     def spent_since(self, owner: str, since: float) -> float:

@@ -2,10 +2,8 @@
 stats), summed from the rows that keep spend as they are written; no table of its own.
 
 - `KEPT`: rows that keep their spend as a number, summed per day in SQL: evaluation results
-  (`spent_usd` when made; 0 when reused). A later kind of row is one more line of KEPT, e.g.
-  experiments' units (issue 34, part B), with `unit, ex = x.experiment_units.c, x.experiments.c`:
-  `Kept(unit.finished_at, unit.spent_usd, ex.template_id,
-        x.experiment_units.join(x.experiments, ex.id == unit.experiment_id))`
+  (`spent_usd` when made; 0 when reused) and experiments' units (`spent_usd` when finished). A
+  later kind of row is one more line of KEPT.
 - sandbox runs keep theirs inside their JSON `cost` (`model_usd`), read per template from the runs
   (by `runs_by_template`, on the day they were created: the budget's day) and, site-wide, from the
   `run.finished` events (by `events_by_time`: the runs table has no index on time alone), on the
@@ -22,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Float, FromClause, Integer, and_, cast, func, select
 
+from . import experiments_schema as x
 from . import schema as s
 
 DAY = 86400
@@ -38,9 +37,11 @@ class Kept:
     rows: FromClause
 
 
-_ev = s.eval_results.c
+_ev, _unit, _ex = s.eval_results.c, x.experiment_units.c, x.experiments.c
 KEPT: tuple[Kept, ...] = (
     Kept(_ev.created_at, _ev.spent_usd, _ev.template_id, s.eval_results),
+    Kept(_unit.finished_at, _unit.spent_usd, _ex.template_id,
+         x.experiment_units.join(x.experiments, _ex.id == _unit.experiment_id)),
 )
 
 

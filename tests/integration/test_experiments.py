@@ -3,6 +3,8 @@ through real sandbox children against the tests' model server over HTTP, units c
 worker pool does (each one hands out the next, at most `experiment_concurrency` in flight)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from registry import views_experiments as views
@@ -137,6 +139,8 @@ def test_model_cost_is_priced_counted_and_bounded_by_the_budget(w):
     assert all(v.cost is not None and v.cost > 0 for v in view.verdict.variants)  # tokens at the table's price
     spent = budget.spent(c, "alice")
     assert spent == pytest.approx(sum(t["cost"] for u in c.meta.experiments.units(e.id) for t in u.trials))
+    per_day = c.meta.evals.spent_per_day(t.id, 0, time.time() + 86400)  # the template's analytics count it too
+    assert sum(per_day.values()) == pytest.approx(spent) and len(per_day) == 1
     broke = c.settings.model_copy(update={"run_budget_usd": spent / 2})
     over = type(c)(broke, c.meta, c.blobs, c.repos)
     with pytest.raises(OverBudget, match="REGISTRY_RUN_BUDGET_USD"):
