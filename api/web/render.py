@@ -170,8 +170,8 @@ def editor_language(path: str) -> str:
     return LANGUAGES.get(suffix, "markdown" if path.startswith("prompts/") else "")
 
 
-ENV.filters.update(json=_json, editor_language=editor_language, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html,
-                   field_label=_field_label)
+ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html,
+                   field_label=_field_label, editor_language=editor_language)
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 
