@@ -44,7 +44,7 @@ def _page(request: Request, actor: Actor, owner: str, name: str, number: int, st
           **context: Any) -> HTMLResponse:
     shown = resolving.pull_conflicts(_c(request), actor, owner, name, number)
     context.setdefault("message", shown.message)
-    return page(request, "conflicts.html", status_code=status_code, script="conflicts",
+    return page(request, "conflicts.html", status_code=status_code, script=True,
                 title=f"Conflicts · #{number} {shown.pull.title} · {owner}/{name}", owner=owner, name=name,
                 shown=shown, picks=PAGE_PICKS, kinds=KINDS, **{"kept": {}, "error": None, "error_at": None,
                                                                   "moved": False, **context})

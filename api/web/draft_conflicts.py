@@ -36,7 +36,7 @@ def url(owner: str, name: str, draft_id: int, path: str) -> str:
 def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, path: str, status_code: int = 200,
           **context: Any) -> HTMLResponse:
     shown = drafts_resolving.draft_conflict(container(request), actor, owner, name, draft_id, path)
-    return page(request, "draft_conflicts.html", status_code=status_code, script="conflicts",
+    return page(request, "draft_conflicts.html", status_code=status_code, script=True,
                 title=f"Conflict in {shown.file.path} · draft {draft_id} · {owner}/{name}", owner=owner, name=name,
                 shown=shown, f=shown.file, fi=0, can=shown.why_not is None, picks=PAGE_PICKS, kinds=KINDS,
                 ours_name="the draft", theirs_name=shown.draft.branch,

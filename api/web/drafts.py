@@ -63,7 +63,7 @@ def _page(request: Request, actor: Actor, owner: str, name: str, draft_id: int, 
     resolving = None  # the open file's conflict, resolved under its editor
     if view.can_write and path is not None and any(k.path == path for k in view.conflicts):
         resolving = drafts_resolving.draft_conflict(c, actor, owner, name, draft_id, path)
-    return page(request, "draft.html", status_code=status_code, script=("drafts", "conflicts") if resolving else "drafts",
+    return page(request, "draft.html", status_code=status_code, script="drafts",
                 resolving=resolving, picks=draft_conflicts.PAGE_PICKS, kinds=draft_conflicts.KINDS,
                 title=f"Draft {draft_id} · {owner}/{name}", owner=owner, name=name, view=view, d=view.draft,
                 files=files, path=path, text=text if shown.get("text") is None else shown["text"],

@@ -21,19 +21,13 @@ from . import session as sessions
 from .common import container, form_fields, signed_in
 from .pages import mark_web
 from .render import HEADERS, page
+from .render import editor_language as _language
 
 router = APIRouter(dependencies=[Depends(mark_web)], include_in_schema=False)
-LANGUAGES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".j2": "jinja2", ".jinja": "jinja2",
-             ".jinja2": "jinja2"}
 MAX_CHECK_BYTES = 1024 * 1024
 
 
 editor = signed_in("edit templates")
-
-
-def _language(path: str) -> str:
-    suffix = path[path.rfind("."):].lower() if "." in path else ""
-    return LANGUAGES.get(suffix, "markdown" if path.startswith("prompts/") else "")
 
 
 def _params(fields: dict[str, str]) -> dict[str, str]:

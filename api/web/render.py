@@ -160,8 +160,18 @@ def _field_label(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
 
+# The editor's highlighting by a file's path: JSON, Markdown (prompts/ without a known suffix), Jinja2.
+LANGUAGES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".j2": "jinja2", ".jinja": "jinja2",
+             ".jinja2": "jinja2"}
+
+
+def editor_language(path: str) -> str:
+    suffix = path[path.rfind("."):].lower() if "." in path else ""
+    return LANGUAGES.get(suffix, "markdown" if path.startswith("prompts/") else "")
+
+
 ENV.filters.update(json=_json, short=_short, markdown=markdown, when=_when, prompt_html=prompt_html,
-                   field_label=_field_label)
+                   field_label=_field_label, editor_language=editor_language)
 ENV.globals.update(diff_rows=diff_rows, split_rows=split_rows)
 
 
@@ -173,7 +183,7 @@ def script_csp(nonce: str) -> str:
 
 
 # the bundles in static/ (web/src/*.js)
-SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql", "drafts", "news", "conflicts", "live")
+SCRIPTS = ("editor", "copy", "form", "passkeys", "graphiql", "drafts", "news", "live")
 
 
 def page(request: Request, template_name: str, /, status_code: int = 200,

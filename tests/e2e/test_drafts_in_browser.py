@@ -256,10 +256,25 @@ def test_a_conflicting_push_opens_the_conflict_view_resolved_in_the_browser_then
     assert_fits_width(alice)
     alice.set_viewport_size({"width": 1280, "height": 900})
     hunk.get_by_label("Take theirs").check()
-    box = hunk.get_by_label("Edited text")
+    box = hunk.locator("textarea")  # the form's field, behind the editor
+    editor = hunk.get_by_role("textbox", name="Edited text", exact=True)  # CodeMirror's
+    expect(box).to_be_hidden()
     expect(box).to_have_value("Be short.\n")  # the edit box follows the side picked
-    box.fill("Be short, always.\n")
+    expect(editor).to_contain_text("Be short.")
+    tab_to(alice, "Edited text", role="textbox")  # from the choice just made, by keyboard
+    alice.keyboard.press("Control+Home")
+    alice.keyboard.press("End")
+    alice.keyboard.press("Backspace")
+    type_here(alice, ", always.")
+    expect(box).to_have_value("Be short, always.\n")
     expect(hunk.get_by_label("Edit the text below")).to_be_checked()  # typing picks the edit
+    alice.keyboard.press("Escape")
+    alice.keyboard.press("Tab")  # Escape, then Tab: out of the editor
+    expect(alice.get_by_role("button", name="Use this in the draft")).to_be_focused()
+    alice.set_viewport_size({"width": 375, "height": 800})
+    assert_accessible(alice)  # with the editor, on a phone
+    assert_fits_width(alice)
+    alice.set_viewport_size({"width": 1280, "height": 900})
     bob.locator(".cm-content").click()  # meanwhile, outside the conflict
     bob.keyboard.press("Control+Home")
     bob.keyboard.type("# System\n")

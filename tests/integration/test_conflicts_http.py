@@ -85,9 +85,11 @@ def test_resolved_through_the_form_then_merged(local_env, tmp_path):
     page = bob.get(f"/alice/{s.name}/pulls/{s.number}/conflicts")
     assert page.status_code == 200 and page.text.count('<fieldset class="hunk') == 3
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(&#39;ours&#39;)" in page.text
-    csp = page.headers["Content-Security-Policy"]  # the edit boxes' helper, from this site only
+    csp = page.headers["Content-Security-Policy"]  # the edit boxes' editor, from this site only
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert '<script src="/static/conflicts.js" defer></script>' in page.text
+    assert '<script src="/static/editor.js" defer></script>' in page.text  # the editor's bundle, cached
+    assert 'name="text:1:0" id="text-1-0" data-language="json"' in page.text  # template.json: by JSON path
+    assert 'name="text:0:0" id="text-0-0" data-language="markdown"' in page.text  # a prompt
     readers = carol.get(f"/alice/{s.name}/pulls/{s.number}/conflicts").text
     assert 'id="why-not"' in readers and 'id="resolve-form"' not in readers
     paths = dict(re.findall(r'name="(path:\d+)" value="([^"]+)"', page.text))

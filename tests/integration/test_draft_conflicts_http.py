@@ -77,7 +77,8 @@ def test_a_drafts_conflicts_resolved_by_form_per_json_path_and_line_then_committ
         assert f'href="{base}/drafts/{draft}/conflicts?path={path}"' in page
     under_editor = bob.get(f"{base}/drafts/{draft}?path=template.json").text  # the same form, under the editor
     assert 'id="resolve-here"' in under_editor and f'action="{base}/drafts/{draft}/conflicts"' in under_editor
-    assert under_editor.count('<fieldset class="hunk') == 1 and '<script src="/static/conflicts.js"' in under_editor
+    assert under_editor.count('<fieldset class="hunk') == 1 and '<script src="/static/drafts.js"' in under_editor
+    assert 'data-language="json"' in under_editor and '<script src="/static/editor.js"' not in under_editor
     assert 'id="resolve-here"' not in carol.get(f"{base}/drafts/{draft}?path=template.json").text
     shown = bob.get(f"{base}/drafts/{draft}/conflicts?path=template.json")
     assert shown.status_code == 200 and shown.text.count('<fieldset class="hunk') == 1

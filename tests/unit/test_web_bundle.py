@@ -38,6 +38,15 @@ def test_the_served_bundles_are_what_the_lockfile_builds(tmp_path):
     assert " ".join(FLAGS) in script and all(f"src/{b}" in script for b in BUNDLES)  # the same build as here
 
 
+def test_every_served_script_is_checked_here_and_none_is_left_over():
+    from api.web.render import SCRIPTS  # what pages may load
+
+    assert {f"{s}.js" for s in SCRIPTS} == {*BUNDLES, GRAPHIQL.name}
+    assert {p.name for p in STATIC.glob("*.js")} == {*BUNDLES, GRAPHIQL.name}  # no stale bundle (conflicts.js
+    # is inside editor.js and drafts.js: the pages that have its edit boxes load CodeMirror once)
+    assert b"fieldset.hunk" in (STATIC / "editor.js").read_bytes() and b"fieldset.hunk" in (STATIC / "drafts.js").read_bytes()
+
+
 @pytest.mark.parametrize("bundle", BUNDLES)
 def test_the_bundle_is_small_and_asks_for_no_eval(bundle):
     data = (STATIC / bundle).read_bytes()

@@ -12,27 +12,14 @@ import * as decoding from "lib0/decoding";
 import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, lineNumbers, highlightActiveLine,
          highlightActiveLineGutter, highlightSpecialChars, drawSelection } from "@codemirror/view";
 import { EditorState } from "@codemirror/state";
-import { json } from "@codemirror/lang-json";
-import { markdownLanguage } from "@codemirror/lang-markdown";
-import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
-import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
+import { syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
 import { defaultKeymap, indentWithTab } from "@codemirror/commands";
+import { language, nonce } from "./setup.js";
+import { attachConflicts } from "./conflicts.js";
 
 const SAVED = 4; // the server's "stored up to this state vector"
 const NOTICE = 5; // the server's JSON about the draft
 const PALETTE = ["#1f6feb", "#b35900", "#8250df", "#1a7f37", "#cf222e", "#9a6700", "#0969da", "#bf3989"];
-
-function language(name) {
-  if (name === "json") return json();
-  if (name === "markdown") return markdownLanguage; // alone: markdown() brings HTML, CSS and JS parsers
-  if (name === "jinja2") return StreamLanguage.define(jinja2);
-  return [];
-}
-
-function nonce() {
-  const meta = document.querySelector('meta[name="csp-nonce"]');
-  return meta ? meta.content : "";
-}
 
 function colourClass(user) {
   const at = user && PALETTE.indexOf(user.color);
@@ -269,3 +256,4 @@ function attach(textarea) {
 
 const textarea = document.querySelector("textarea[data-draft-ws]");
 if (textarea) attach(textarea);
+attachConflicts(); // the open file's conflict, resolved under its editor (conflicts.js)

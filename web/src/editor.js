@@ -3,35 +3,14 @@
 // JSON, Markdown or Jinja2 highlighting, the push-time problems shown at their lines as you type
 // (a debounced call of the server's check on the tree with this change applied), and a live
 // preview of the rendered prompts. Styles CodeMirror injects carry the page's CSP nonce.
-// A lean setup instead of codemirror's basicSetup, and Markdown's language alone (lang-markdown's
-// markdown() brings HTML, CSS and JavaScript parsers along for embedded code): the
-// script's first run is one long task, kept short (total blocking time, measured by
-// bench/bench_web_vitals.py).
-import { EditorState } from "@codemirror/state";
-import {
-  EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
-} from "@codemirror/view";
-import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
-import { json } from "@codemirror/lang-json";
-import { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
-import { markdownLanguage } from "@codemirror/lang-markdown";
-import { jinja2 } from "@codemirror/legacy-modes/mode/jinja2";
+// The CodeMirror setup is shared with the conflict pages (setup.js), whose edit boxes this bundle
+// also turns into editors (conflicts.js): those pages load this bundle, so the browser's cached
+// copy serves both and no second CodeMirror is downloaded.
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
+import { editorOver } from "./setup.js";
+import { attachConflicts } from "./conflicts.js";
 
 const DEBOUNCE_MS = 400;
-
-function language(name) {
-  if (name === "json") return json();
-  if (name === "markdown") return markdownLanguage;
-  if (name === "jinja2") return StreamLanguage.define(jinja2);
-  return [];
-}
-
-function nonce() {
-  const meta = document.querySelector('meta[name="csp-nonce"]');
-  return meta ? meta.content : "";
-}
 
 function showProblems(region, problems) {
   region.replaceChildren();
@@ -120,38 +99,12 @@ function attach(textarea) {
     timer = setTimeout(() => check(view), DEBOUNCE_MS);
   }
 
-  const view = new EditorView({
-    parent: textarea.parentNode,
-    state: EditorState.create({
-      doc: textarea.value,
-      extensions: [
-        lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),
-        bracketMatching(), highlightSelectionMatches(), syntaxHighlighting(defaultHighlightStyle),
-        keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap]),
-        lintGutter(),
-        language(textarea.dataset.language),
-        EditorView.cspNonce.of(nonce()),
-        EditorView.lineWrapping,
-        EditorView.contentAttributes.of({ "aria-label": textarea.getAttribute("aria-label") || "File contents",
-                                          "aria-describedby": "editor-help" }),
-        keymap.of([{ key: "Escape", run: (v) => { v.contentDOM.blur(); return true; } }]),
-        EditorView.updateListener.of((update) => {
-          if (!update.docChanged) return;
-          textarea.value = update.state.doc.toString();
-          later(update.view);
-        }),
-      ],
-    }),
-  });
-  textarea.parentNode.insertBefore(view.dom, textarea);
-  textarea.hidden = true;
-  textarea.setAttribute("aria-hidden", "true");
-  textarea.tabIndex = -1;
+  const view = editorOver(textarea, { extensions: [lintGutter()], changed: (update) => later(update.view) });
   for (const input of document.querySelectorAll("[data-param]")) input.addEventListener("input", () => later(view));
-  document.documentElement.classList.add("has-editor");
   check(view);
 }
 
 // The editor starts in a task of its own, after the script's evaluation: two shorter tasks block
 // the page less than one long one (total blocking time counts what each task spends past 50 ms).
 for (const textarea of document.querySelectorAll("textarea[data-editor]")) setTimeout(() => attach(textarea), 0);
+setTimeout(attachConflicts, 0);
