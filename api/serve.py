@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import gc
 import os
 import signal
 import socket
@@ -40,7 +41,38 @@ def prepare(system: System, host: str, port: int, first: bool) -> FastAPI:
     # queue). With Redis, or the other processes, only what has waited past the requeue delay.
     system.queue.reconcile(full=True, older_than=time.time() + 1 if first and not settings.redis_url else None)
     system.queue.start()
-    return create_app(system.container, settings.public_base_url(host, port), system.processes, system.bus)
+    app = create_app(system.container, settings.public_base_url(host, port), system.processes, system.bus)
+    warm_routes(app)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move what the process has built to start (modules, the app, its routes' schemas: some
+    hundreds of thousands of objects) out of the garbage collector's sight (gc.freeze). Else
+    every full collection walks all of them: a push allocates enough to trigger one now and
+    then, a pause of 0.1 s and more that made some pushes slow and not others (issue 29). Called
+    in the supervisor before it forks too, so a fork does not write to the pages it shares by
+    touching their collector headers."""
+    gc.collect()
+    gc.freeze()
+
+
+def warm_routes(app: FastAPI) -> int:
+    """Build now what FastAPI builds on the first request that passes each included router: its
+    routes' parameter models (pydantic schemas). Left lazy, a process's first push paid for every
+    router before git's, ~0.2 s of CPU (over 1 s on a loaded machine), again in each process of
+    `--workers N` and after every recycle (issue 29). Routers are found by the method FastAPI
+    builds them with; where a version has none, nothing is done. Returns how many were built."""
+    built, stack = 0, list(app.router.routes)
+    while stack:
+        route = stack.pop()
+        for method in ("effective_candidates", "effective_low_priority_routes"):
+            build = getattr(route, method, None)
+            if callable(build):
+                stack += [r for r in build() if hasattr(r, "effective_candidates")]
+                built += 1
+    return built
 
 
 def ws_max_size(settings: Settings) -> int:
@@ -126,6 +158,7 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes
+    settle_heap()
     print(banner, hint, sep="\n", flush=True)
     board = FlushBoard(workers)
     return supervise(sock, workers, functools.partial(_serve_process, settings, host, port, board), ended=board.leave)
