@@ -53,8 +53,12 @@ class GraphWriter:
         self._crc = zlib.crc32(data, self._crc)
 
     def add(self, raw_sha: bytes, type_num: int, raw: bytes) -> None:
-        self._put(_RECORD.pack(type_num, raw_sha, len(raw)))
-        self._put(raw)
+        head = _RECORD.pack(type_num, raw_sha, len(raw))
+        if len(raw) < 1 << 16:  # most objects: one write and one CRC step for the record
+            self._put(head + raw)
+        else:  # not copied to be joined
+            self._put(head)
+            self._put(raw)
         self.count += 1
 
     def getvalue(self) -> bytes:
