@@ -48,12 +48,11 @@ def prepare(system: System, host: str, port: int, first: bool) -> FastAPI:
 
 
 def settle_heap() -> None:
-    """Move what the process has built to start (modules, the app, its routes' schemas: some
-    hundreds of thousands of objects) out of the garbage collector's sight (gc.freeze). Else
-    every full collection walks all of them: a push allocates enough to trigger one now and
-    then, a pause of 0.1 s and more that made some pushes slow and not others (issue 29). Called
-    in the supervisor before it forks too, so a fork does not write to the pages it shares by
-    touching their collector headers."""
+    """Move what the process has built to start (its container, the app, its routes' schemas:
+    the supervisor froze the modules before it forked, api/supervisor.py) out of the garbage
+    collector's sight (gc.freeze). Else every full collection walks them all: a push allocates
+    enough to trigger one now and then, a pause of 0.1 s and more that made some pushes slow and
+    not others (issue 29)."""
     gc.collect()
     gc.freeze()
 
@@ -158,7 +157,6 @@ def run(settings: Settings, host: str, port: int, workers: int) -> int:
     session.secret_key(settings)  # made here when there is none, so all N read the same one
     sock = bind(host, port)
     container.close()  # no connection of the supervisor's is carried into the processes
-    settle_heap()
     print(banner, hint, sep="\n", flush=True)
     board = FlushBoard(workers)
     return supervise(sock, workers, functools.partial(_serve_process, settings, host, port, board), ended=board.leave)
