@@ -153,9 +153,12 @@ class Inspector:
                 seen.expects(declared.type_num, {unhexlify(target): who})
 
     def _tree(self, sha: bytes, raw: bytes, who: str) -> None:
-        if len(raw) > fsck.LARGE_TREE and (runs := fsck.tree_runs(raw)) is not None:
-            self._large_tree(sha, runs, who)
-            return
+        if len(raw) > fsck.LARGE_TREE:
+            if (runs := fsck.tree_runs(raw)) is not None:
+                self._large_tree(sha, runs, who)
+                return
+            # not WELL_FORMED: check_tree's verdict, without matching the whole tree first
+            _refuse(who, fsck.tree_problem(raw))
         split = fsck.split_tree(raw)
         if split is None:  # not as git writes trees: the rules one by one say why
             problem, entries = fsck.check_tree(raw)
