@@ -43,10 +43,12 @@ class Figure:
         if ratios := self.ratios():
             out += f" max {max(ratios):.2f}x (runs {' '.join(f'{r:.2f}' for r in ratios)})"
         out += f" ({self.note})" if self.note else ""
-        if self.ours_cpu:
-            out += f" server CPU median registry {statistics.median(self.ours_cpu):.3f}s"
+        if self.ours_cpu:  # each run's, to tell a slow run that worked more from one that waited
+            out += (f" server CPU median registry {statistics.median(self.ours_cpu):.3f}s"
+                    f" (runs {' '.join(f'{c:.2f}' for c in self.ours_cpu)})")
             if self.base_cpu:
-                out += f" http-backend {statistics.median(self.base_cpu):.3f}s"
+                out += (f" http-backend {statistics.median(self.base_cpu):.3f}s"
+                        f" (runs {' '.join(f'{c:.2f}' for c in self.base_cpu)})")
         if self.peak is not None:
             out += f" peak PSS {self.peak:.0f} MB"
             out += f" ({self.peak_files:.0f} MB of it mapped files)" if self.peak_files is not None else ""
