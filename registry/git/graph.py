@@ -30,10 +30,8 @@ MAGIC = b"RGGRAPH2"
 SUFFIX = ".graph"
 _RECORD = struct.Struct(">B20sI")
 # Inflated graphs kept in memory per process, least recently used out first. Small: a process
-# starts at ~43 MB private and is recycled past REGISTRY_SERVE_RECYCLE_MB (72), so a 64 MB cache
-# filled by a few history walks got processes replaced again and again (12 in one bench_git run,
-# each replacement starting beside a timed push or clone: issue 29); parsing a graph again costs
-# a few milliseconds per MB.
+# starts at ~43 MB private and is recycled past REGISTRY_SERVE_RECYCLE_MB (72), which a cache
+# allowed 64 MB could reach alone (issue 29); parsing a graph again costs a few ms per MB.
 CACHE_BYTES = 12 << 20
 
 Graph = dict[bytes, tuple[int, bytes]]  # hex sha -> (type number, raw object)
