@@ -9,15 +9,18 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.rss import PeakRSS
+from bench import githttp_baseline as baseline
+from bench.rss import PeakRSS, cpu_seconds
 from bench.stats import Figure, timed
 from tests.gitcli import authed, git
 
 Targets = dict[str, str]  # label -> remote url
+CPU = " cpu"  # took[label + CPU]: the server's CPU seconds of each run
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Servers:
     token: str
     rss: PeakRSS | None = None  # the registry's process tree
     base_rss: PeakRSS | None = None  # the git http-backend processes
+    profile: Path | None = None  # where bench.profiled_serve writes each push's profile (--profile)
+    profiles: list[tuple[float, Path]] = field(default_factory=list)  # (ratio of its run, its .txt)
 
     def targets(self, name: str) -> Targets:
         """An empty repo `name` on both servers, and each one's URL."""
@@ -71,11 +76,40 @@ class Servers:
             if sampler:
                 sampler.reset()
 
+    def timed(self, took: dict[str, list[float]], label: str, fn: Callable[[], object]) -> float:
+        """Seconds `fn` took, appended to `took[label]`; the CPU seconds the server `label` spent
+        meanwhile to `took[label + CPU]` (wall time on a shared machine is noisy, work is not)."""
+        if self.profile is not None and label == "registry":  # only this run's pushes are kept
+            for old in (self.profile / "raw").glob("*"):
+                old.unlink()
+        before = self._cpu(label)
+        took[label].append(seconds := timed(fn))
+        took.setdefault(label + CPU, []).append(self._cpu(label) - before)
+        if self.profile is not None and label == "registry":
+            self._keep_profiles(seconds / took["http-backend"][-1] if took.get("http-backend") else 0.0)
+        return seconds
+
+    def _keep_profiles(self, ratio: float) -> None:
+        """Name the profiles of the push just timed after its run's ratio (bench.profiled_serve
+        writes them under `profile/raw`)."""
+        assert self.profile is not None
+        for txt in sorted((self.profile / "raw").glob("*.txt")):
+            kept = self.profile / f"run{len(self.profiles):03d}-ratio{ratio:.2f}-{txt.stem}.txt"
+            txt.rename(kept)
+            txt.with_suffix(".html").rename(kept.with_suffix(".html"))
+            self.profiles.append((ratio, kept))
+
+    def _cpu(self, label: str) -> float:
+        return baseline.CPU[0] if label == "http-backend" else cpu_seconds(self.reg.proc.pid)
+
     def figure(self, took: dict[str, list[float]], note: str) -> Figure:
-        """The medians of `took` and the peak memory (PSS, bench.rss) of each server since `reset`."""
+        """The medians of `took` and the peak memory (PSS, bench.rss) of each server since `reset`;
+        each run's seconds (and CPU seconds, where `timed` measured them) beside."""
         return Figure(statistics.median(took["http-backend"]), statistics.median(took["registry"]), note,
                       self.rss.peak_mb() if self.rss else None, self.base_rss.peak_mb() if self.base_rss else None,
-                      self.rss.peak_files_mb() if self.rss else None)
+                      self.rss.peak_files_mb() if self.rss else None,
+                      base_runs=list(took["http-backend"]), ours_runs=list(took["registry"]),
+                      ours_cpu=list(took.get("registry" + CPU, [])), base_cpu=list(took.get("http-backend" + CPU, [])))
 
 
 def clones(tmp: Path, name: str, targets: Targets, bare: bool) -> dict[str, Path]:
@@ -106,7 +140,7 @@ def time_runs(tmp: Path, srv: Servers, name: str, copies: dict[str, Path], runs:
         for label, clone in copies.items():
             copy = tmp / f"{name}-{label}-run{run}"
             shutil.copytree(clone, copy, symlinks=True)
-            took[label].append(timed(lambda: git(*op, cwd=copy)))  # noqa: B023
+            srv.timed(took, label, lambda: git(*op, cwd=copy))  # noqa: B023
             got = git("rev-parse", "FETCH_HEAD" if op[0] == "fetch" else "HEAD", cwd=copy).stdout.split()[0]
             assert got == expect, (name, label, got, expect)
             if run == 0:

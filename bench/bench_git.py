@@ -5,12 +5,20 @@ registry vs C git http-backend, same run, with the registry's peak memory (PSS s
 processes, bench.rss) in each scenario (issue 14).
 
     make bench   (or: python -m bench.bench_git [--commits N] [--runs R] [--pushes P]
-                      [--only push|deletion|fetch|real|concurrent] [--real GITDIR] [--clients N])
+                      [--only push|pushes|deletion|fetch|real|concurrent] [--real GITDIR] [--clients N]
+                      [--serve-workers N] [--profile push [--profile-dir DIR]])
+
+Each line gives the median ratio, the maximum and every run's ratio (registry over http-backend,
+run by run), and the median CPU seconds each server spent per run (wall time on a shared machine
+is noisy; CPU shows the work). `--only pushes` runs every push path of issue 29; `--profile push`
+runs them against a registry whose every push is profiled (bench.profiled_serve) and keeps the
+slowest run's profile as DIR/slowest-push.txt and .html (default DIR: /tmp/bench-git-profile).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,10 +30,11 @@ from pathlib import Path
 from api.cli import cores
 from bench.bench_concurrent import concurrent_clones
 from bench.bench_fetch import Servers, fetch_scenarios
+from bench.bench_push import after_force_push, incremental_pushes
 from bench.bench_real import DEFAULT_MIRROR, real_scenarios
 from bench.githttp_baseline import serve_http_backend
 from bench.rss import PeakRSS
-from bench.stats import Figure, timed
+from bench.stats import Figure
 from tests.gitcli import git
 from tests.services import Server, registry_server
 
@@ -61,13 +70,29 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pushes", type=int, default=100, help="history as this many pushes (0: skip)")
-    parser.add_argument("--only", choices=("all", "push", "deletion", "fetch", "real", "concurrent"), default="all",
-                        help="push: push and clone only; deletion: clones after a branch deletion only; fetch: incremental scenarios only; real: the real repo only; concurrent: clones only")
+    parser.add_argument("--only", choices=("all", "push", "pushes", "deletion", "fetch", "real", "concurrent"),
+                        default="all", help="push: push and clone only; pushes: every push path (push and clone, "
+                        "incremental pushes, clones after a branch deletion and a force push, the real repo); "
+                        "deletion: clones after a branch deletion only; fetch: incremental fetches only; "
+                        "real: the real repo only; concurrent: clones only")
+    parser.add_argument("--serve-workers", type=int, default=None,
+                        help="processes of the registry (default: serve's own, one per core)")
+    parser.add_argument("--profile", choices=("push",), default=None,
+                        help="profile every push (implies --only pushes unless --only is given)")
+    parser.add_argument("--profile-dir", type=Path, default=Path("/tmp/bench-git-profile"))
     parser.add_argument("--real", type=Path, default=DEFAULT_MIRROR if DEFAULT_MIRROR.exists() else None,
                         help=f"a git dir with a real history on main (default: {DEFAULT_MIRROR} if present)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clones")
     args = parser.parse_args()
+    if args.profile and args.only == "all":
+        args.only = "pushes"
     only = args.only
+    serve_args = ("--workers", str(args.serve_workers)) if args.serve_workers else ()
+    module: tuple[str, ...] = ("api.cli",)
+    if args.profile:
+        shutil.rmtree(args.profile_dir, ignore_errors=True)
+        (args.profile_dir / "raw").mkdir(parents=True)
+        module = ("bench.profiled_serve", str(args.profile_dir / "raw"))
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         source = tmp / "source"
@@ -79,9 +104,13 @@ def main() -> int:
         root.mkdir()
         server, base_url = serve_http_backend(root)
         with PeakRSS(os.getpid(), only=b"http-backend") as base_rss:  # the CGI processes of the baseline
-            with _registry(tmp / "reg") as reg, PeakRSS(reg.proc.pid) as rss:  # serve's default: a process per core
-                srv = Servers(root, base_url, reg, _token(reg), rss, base_rss)
+            # serve's default: a process per core
+            with _registry(tmp / "reg", serve_args, module) as reg, PeakRSS(reg.proc.pid) as rss:
+                srv = Servers(root, base_url, reg, _token(reg), rss, base_rss,
+                              profile=args.profile_dir if args.profile else None)
                 _report(one_process(tmp, srv, source, args), srv.log())
+                if args.profile:
+                    _slowest(srv, args.profile_dir)
             if only in ("all", "concurrent"):
                 (tmp / "reg2").mkdir()
                 with _registry(tmp / "reg2" / "data", ("--workers", "1")) as reg2, PeakRSS(reg2.proc.pid) as rss2:
@@ -96,17 +125,21 @@ def main() -> int:
 def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace) -> dict[str, Figure]:
     """Every scenario against the registry started with its default settings (a process per core)."""
     only, out = args.only, {}
-    if only in ("all", "push"):
+    if only in ("all", "push", "pushes"):
         out.update(push_and_clone(tmp, srv, source, args.runs))
+    if only in ("all", "pushes"):
+        out.update(incremental_pushes(srv, source, args.runs))
     if only in ("all", "fetch"):
         out.update(fetch_scenarios(tmp, srv, source, args.runs, args.pushes))
-    if only in ("all", "deletion"):
+    if only in ("all", "deletion", "pushes"):
         out.update(after_deletion(tmp, srv, source, args.runs))
+    if only in ("all", "pushes"):
+        out.update(after_force_push(tmp, srv, source, args.runs))
     if only in ("all", "concurrent"):
         name = _pushed(srv, "concurrent", source)
         out[f"{args.clients} concurrent clones, --workers {cores()} (default)"] = concurrent_clones(
             tmp, srv, name, source, args.clients, args.runs)
-    if only in ("all", "real"):
+    if only in ("all", "real", "pushes"):
         if args.real is None or not args.real.exists():
             print(f"real repo: skipped ({DEFAULT_MIRROR} not found; pass --real GITDIR)")
         else:
@@ -117,20 +150,36 @@ def one_process(tmp: Path, srv: Servers, source: Path, args: argparse.Namespace)
 def _report(figures: dict[str, Figure], log: Path) -> None:
     for label, figure in figures.items():
         print(figure.line(label), flush=True)
-    bad = [line for line in log.read_text(errors="replace").splitlines()  # a server error is a finding
+    lines = log.read_text(errors="replace").splitlines()
+    bad = [line for line in lines  # a server error is a finding
            if "Traceback" in line or "ERROR" in line or "Error" in line]
+    if recycled := sum("replaced by a fresh one" in line for line in lines):
+        print(f"{log.name}: {recycled} server processes were recycled for their memory (api/recycle.py)")
     if bad:
         print(f"{log.name}: {len(bad)} error lines, first ones:\n  " + "\n  ".join(bad[:10]))
 
 
+def _slowest(srv: Servers, out: Path) -> None:
+    """Keep the profile of the push whose run had the highest ratio as out/slowest-push.*."""
+    if not srv.profiles:
+        print("profile: no push was profiled")
+        return
+    ratio, txt = max(srv.profiles)
+    shutil.copy(txt, out / "slowest-push.txt")
+    shutil.copy(txt.with_suffix(".html"), out / "slowest-push.html")
+    print(f"profile of the slowest push run (ratio {ratio:.2f}x): {out / 'slowest-push.txt'} (and .html); "
+          f"every profiled run under {out}")
+    print(txt.read_text().split("\n\n", 1)[0])
+
+
 @contextmanager
-def _registry(data_dir: Path, serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
+def _registry(data_dir: Path, serve_args: tuple[str, ...] = (), module: tuple[str, ...] = ("api.cli",)) -> Iterator[Server]:
     """registry_server, started again when a loaded machine makes the start outlast its 30 s wait
     (a busy 2-core machine)."""
     for attempt in range(3):
         with ExitStack() as stack:
             try:
-                reg = stack.enter_context(registry_server(data_dir, serve_args=serve_args))
+                reg = stack.enter_context(registry_server(data_dir, serve_args=serve_args, module=module))
             except RuntimeError as exc:
                 if attempt == 2:
                     raise
@@ -168,10 +217,10 @@ def push_and_clone(tmp: Path, srv: Servers, source: Path, runs: int) -> dict[str
             for label, url in urls.items():
                 if op == "push":
                     srv.quiesce()  # the previous push's checks done
-                    took[label].append(timed(lambda: git("push", "-q", url, "main", cwd=source)))  # noqa: B023
+                    srv.timed(took, label, lambda: git("push", "-q", url, "main", cwd=source))  # noqa: B023
                     continue
                 dest = tmp / f"clone-{label}-{run}"
-                took[label].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))  # noqa: B023
+                srv.timed(took, label, lambda: git("clone", "-q", "--bare", url, str(dest)))  # noqa: B023
                 assert git("rev-parse", "main", cwd=dest).stdout == tip
         out[op] = srv.figure(took, f"median of {runs}; local backend")
     return out
@@ -198,7 +247,7 @@ def after_deletion(tmp: Path, srv: Servers, source: Path, runs: int) -> dict[str
                 print(f"waited {srv.quiesce() + _sleep(2.0):.1f}s for the background repack")
             for name, url in targets.items():
                 dest = tmp / f"del-{name}-{label[0]}-{run}"
-                took[label][name].append(timed(lambda: git("clone", "-q", "--bare", url, str(dest))))  # noqa: B023
+                srv.timed(took[label], name, lambda: git("clone", "-q", "--bare", url, str(dest)))  # noqa: B023
     git("branch", "-q", "-D", "topic", cwd=source)
     return {f"clone {label}": srv.figure(took[label], f"median of {runs}") for label in labels}
 

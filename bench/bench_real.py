@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.bench_fetch import FETCH, PULL, Servers, behind, time_runs
-from bench.stats import Figure, timed
+from bench.stats import Figure
 from tests.gitcli import commit_file, git
 
 DEFAULT_MIRROR = Path("/work/.mirror/pallets+jinja/repo")
@@ -33,10 +33,10 @@ def _behind_by(source: Path, commits: int) -> tuple[int, int]:
     return best
 
 
-def _push(srv: Servers, url: str, label: str, source: Path) -> float:
-    """Seconds of the push of the whole main; a refused push shows the registry's log."""
+def _push(srv: Servers, took: dict[str, list[float]], url: str, label: str, source: Path) -> float:
+    """Seconds of the push of the whole main (into `took`); a refused push shows the registry's log."""
     try:
-        return timed(lambda: git("push", "-q", url, "main", cwd=source, timeout=900))
+        return srv.timed(took, label, lambda: git("push", "-q", url, "main", cwd=source, timeout=900))
     except AssertionError:
         if label == "registry":
             print(f"registry refused the push; its log ({srv.log()}) ends with:\n"
@@ -57,7 +57,7 @@ def real_scenarios(tmp: Path, srv: Servers, mirror: Path, runs: int) -> dict[str
     for run in range(runs):  # the whole main into an empty template, a new one each run
         for label, url in srv.targets(f"real{run}").items():
             srv.quiesce()  # the previous push's checks done
-            took[label].append(_push(srv, url, label, source))
+            _push(srv, took, url, label, source)
     out[f"push of {count} commits (real)"] = srv.figure(took, f"median of {runs}")
 
     took = {"http-backend": [], "registry": []}
@@ -66,7 +66,7 @@ def real_scenarios(tmp: Path, srv: Servers, mirror: Path, runs: int) -> dict[str
         dests = {}
         for label, url in srv.urls(f"real{run}").items():
             dests[label] = tmp / f"real-clone-{label}-{run}"
-            took[label].append(timed(lambda: git("clone", "-q", "--bare", url, str(dests[label]))))  # noqa: B023
+            srv.timed(took, label, lambda: git("clone", "-q", "--bare", url, str(dests[label])))  # noqa: B023
         assert _refs(dests["registry"]) == _refs(dests["http-backend"]), "clone refs differ"
         if run == 0:
             git("fsck", "--no-progress", "--strict", cwd=dests["registry"])

@@ -7,6 +7,34 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+CPU = [0.0]  # CPU seconds used by every `git http-backend` so far, with the git processes it waited for
+_cpu_lock = threading.Lock()
+
+
+def _run_counted(body: bytes, env: dict[str, str]) -> bytes:
+    """`git http-backend`'s output for `body`, its CPU time (wait4's rusage: it and the
+    receive-pack or upload-pack it ran) added to CPU."""
+    proc = subprocess.Popen(["git", "http-backend"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(body)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    out = proc.stdout.read()
+    writer.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    with _cpu_lock:
+        CPU[0] += usage.ru_utime + usage.ru_stime
+    return out
+
 
 def serve_http_backend(project_root: Path) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
@@ -38,7 +66,7 @@ def serve_http_backend(project_root: Path) -> tuple[ThreadingHTTPServer, str]:
                 "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),  # v2 when the client asks, as a web server passes it
                 "GIT_CONFIG_PARAMETERS": "'http.receivepack'='true'",
             }
-            out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
+            out = _run_counted(body, env)
             head, _, payload = out.partition(b"\r\n\r\n")
             status = 200
             headers = []

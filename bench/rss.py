@@ -11,6 +11,7 @@ one interval may be missed (the http-backend figure, short CGI processes, is a l
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def tree(pid: int, only: bytes | None = None) -> list[int]:
         out.append(p)
         stack += _children(p)
     return out
+
+
+def cpu_seconds(pid: int, only: bytes | None = None) -> float:
+    """User and system CPU seconds the live processes of `tree(pid, only)` have used (a process
+    that ended meanwhile, such as a recycled server process, takes its share with it)."""
+    total = 0
+    for p in tree(pid, only):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class PeakRSS:

@@ -173,8 +173,9 @@ class Server:
 @contextmanager
 def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
                     serve_args: tuple[str, ...] = (), workers: int | None | str = "tests",
-                    port: int | None = None) -> Iterator[Server]:
-    """`registry serve` with `workers` processes (None: serve's own default, one per core; by
+                    port: int | None = None, module: tuple[str, ...] = ("api.cli",)) -> Iterator[Server]:
+    """`registry serve` (`module`: the command before `serve`, for a wrapper such as
+    bench.profiled_serve) with `workers` processes (None: serve's own default, one per core; by
     default SERVE_WORKERS), unless `serve_args` names --workers itself. `port`: one chosen before
     (free_port()), when the environment must name the server's URL (an OpenID client's redirect URI)."""
     workers = SERVE_WORKERS if workers == "tests" else workers
@@ -184,7 +185,7 @@ def registry_server(data_dir: Path, extra_env: dict[str, str] | None = None,
     env.update(extra_env or {})
     proc = python_module(
         # One process unless the test is about several (serve's default is one per core).
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", *module, "serve", "--host", "127.0.0.1", "--port", str(port),
          *(("--workers", str(workers)) if workers and "--workers" not in serve_args else ()), *serve_args],
         env, data_dir.parent / f"server-{port}.log")
     url = f"http://127.0.0.1:{port}"

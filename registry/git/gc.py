@@ -55,7 +55,7 @@ def _write_reachable(store: BlobPackObjectStore, wants: list[bytes]) -> None:
     reads (from the .graph files, where there are any)."""
     reader = PackReader(newest_first(store))
     selection = select(reader, wants, [])
-    graph = GraphWriter()
+    graph = GraphWriter(store.staging_file(".graph"))
     for sha, type_num in selection.objects:
         if type_num != Blob.type_num:
             graph.add(bytes.fromhex(sha.decode("ascii")), type_num, reader.get_raw(sha)[1])

@@ -13,41 +13,80 @@ an object missing from it (a thin pack's appended bases) is read from the packs 
 """
 from __future__ import annotations
 
+import os
+import shutil
 import struct
+import tempfile
 import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from dulwich.objects import sha_to_hex
 
 MAGIC = b"RGGRAPH2"
 SUFFIX = ".graph"
 _RECORD = struct.Struct(">B20sI")
-CACHE_BYTES = 64 << 20  # inflated graphs kept in memory per process, least recently used out first
+# Inflated graphs kept in memory per process, least recently used out first. Small: a process
+# starts at ~43 MB private and is recycled past REGISTRY_SERVE_RECYCLE_MB (72), which a cache
+# allowed 64 MB could reach alone (issue 29); parsing a graph again costs a few ms per MB.
+CACHE_BYTES = 12 << 20
 
 Graph = dict[bytes, tuple[int, bytes]]  # hex sha -> (type number, raw object)
 
 
 class GraphWriter:
-    """Collects the non-blob objects of a pack as ingest resolves them."""
+    """Collects the non-blob objects of a pack as ingest resolves them, written to a file as they
+    come (with a running CRC), never held: a pack of large trees would otherwise keep every one
+    inflated until the end, and a copy or two more to join them (issue 29: 158 MiB for ten 4 MiB
+    trees). `path`: where to spool (the store's staging directory, so `write` is a rename);
+    without one, an anonymous temporary file."""
 
-    def __init__(self) -> None:
-        self._out = [MAGIC]
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._file: BinaryIO = open(path, "w+b") if path is not None else tempfile.TemporaryFile()  # noqa: SIM115
+        self._crc = 0
         self.count = 0
+        self._put(MAGIC)
+
+    def _put(self, data: bytes) -> None:
+        self._file.write(data)
+        self._crc = zlib.crc32(data, self._crc)
 
     def add(self, raw_sha: bytes, type_num: int, raw: bytes) -> None:
-        self._out += (_RECORD.pack(type_num, raw_sha, len(raw)), raw)
+        head = _RECORD.pack(type_num, raw_sha, len(raw))
+        if len(raw) < 1 << 16:  # most objects: one write and one CRC step for the record
+            self._put(head + raw)
+        else:  # not copied to be joined
+            self._put(head)
+            self._put(raw)
         self.count += 1
 
     def getvalue(self) -> bytes:
-        data = b"".join(self._out)
-        return data + zlib.crc32(data).to_bytes(4, "big")
+        """The whole file as `write` would leave it (for tests: small graphs only)."""
+        self._file.seek(0)
+        data = self._file.read()  # at the end again, where the next record goes
+        return data + self._crc.to_bytes(4, "big")
 
     def write(self, path: Path) -> None:
-        path.write_bytes(self.getvalue())
-        self._out = []
+        """Seal the file (its CRC) and put it at `path`; the writer is done."""
+        self._file.write(self._crc.to_bytes(4, "big"))
+        if self._path is not None:
+            self._file.close()
+            os.replace(self._path, path)
+            return
+        self._file.seek(0)
+        with open(path, "wb") as out:
+            shutil.copyfileobj(self._file, out)
+        self._file.close()
+
+    def close(self) -> None:
+        """Drop what was written (a refused push): the spool file closed and removed."""
+        self._file.close()
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
 
 
 def parse(data: bytes) -> Graph | None:

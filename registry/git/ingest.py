@@ -29,6 +29,7 @@ DIRECTORY = 0o040000
 KIND = {Commit.type_num: "commit", Tree.type_num: "tree", Blob.type_num: "blob", Tag.type_num: "tag"}
 UNBOUNDED = 1 << 62
 MANIFEST = b"template.json"
+_ENTRY_END = fsck._ENTRY_END  # noqa: SLF001  (one regex: a tree split as split_tree splits it)
 
 
 class ObjectRejected(RegistryError):
@@ -113,11 +114,13 @@ class Seen:
 class Inspector:
     """Checks every object of a pack as it is indexed (indexpack.Indexer calls `see`)."""
 
-    def __init__(self, inspect_blob: Callable[[bytes], str | None] | None = None) -> None:
+    def __init__(self, inspect_blob: Callable[[bytes], str | None] | None = None,
+                 graph: GraphWriter | None = None) -> None:
         self.seen = Seen()
         self.inspect_blob = inspect_blob
         self.blob_problems: dict[ObjectID, str] = {}
-        self.graph = GraphWriter()  # the commits, trees and tags, inflated, for walks (graph.py)
+        # the commits, trees and tags, inflated, for walks (graph.py): spooled to a file as they come
+        self.graph = graph if graph is not None else GraphWriter()
         self._shapes: set[bytes] = set()  # digests of the heads of trees that passed fsck (split_tree)
 
     def see(self, oid: RawObjectID, kind: int, raw: bytes) -> None:
@@ -150,6 +153,12 @@ class Inspector:
                 seen.expects(declared.type_num, {unhexlify(target): who})
 
     def _tree(self, sha: bytes, raw: bytes, who: str) -> None:
+        if len(raw) > fsck.LARGE_TREE:
+            if (runs := fsck.tree_runs(raw)) is not None:
+                self._large_tree(sha, runs, who)
+                return
+            # not WELL_FORMED: check_tree's verdict, without matching the whole tree first
+            _refuse(who, fsck.tree_problem(raw))
         split = fsck.split_tree(raw)
         if split is None:  # not as git writes trees: the rules one by one say why
             problem, entries = fsck.check_tree(raw)
@@ -164,6 +173,21 @@ class Inspector:
             _refuse(who, fsck.check_tree(raw)[0])
             self._shapes.add(key)
         self._entries(sha, heads, ids, who, shape)
+
+    def _large_tree(self, sha: bytes, runs: list[bytes], who: str) -> None:
+        """`_tree` a run of entries at a time (fsck.tree_runs): the same shape digest, checks
+        and expectations, without a list of every entry of a tree of megabytes (issue 29)."""
+        digest = blake2b(digest_size=16)
+        for i, run in enumerate(runs):
+            heads = _ENTRY_END.split(run)[0:-1:2]
+            digest.update(b"\0" + b"\0".join(heads) if i else b"\0".join(heads))
+        key = digest.digest()
+        if key not in self._shapes:
+            _refuse(who, fsck.large_tree_problem(runs))
+            self._shapes.add(key)
+        for run in runs:
+            parts = _ENTRY_END.split(run)
+            self._entries(sha, parts[0:-1:2], parts[1::2], who)
 
     def _entries(self, sha: bytes, heads: list[bytes], ids: list[bytes], who: str, shape: bytes | None = None) -> None:
         """What a tree's entries ("mode name" heads, raw ids) are said to be: files, unless a

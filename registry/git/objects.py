@@ -148,11 +148,12 @@ class BlobPackObjectStore(BucketBasedObjectStore):
 
     def _index(self, f: BinaryIO, path: Path, budget: Budget, inspect_blob: BlobInspector | None) -> Pack:
         """Index and check the pack in `f` (indexpack), note what it told us, stage it."""
-        inspector = Inspector(inspect_blob)
+        inspector = Inspector(inspect_blob, GraphWriter(self.staging_file(GRAPH)))
         try:
             found = Indexer(f, self.object_format.hash_func, budget, inspector.see, self.get_raw).run()
         except BaseException:
             f.close()
+            inspector.graph.close()
             raise
         self._learn(inspector)
         return self._stage(f, path, found.entries, found.ext_refs, inspector.graph)
@@ -200,6 +201,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
         except BaseException:
             f.close()
             path.unlink(missing_ok=True)
+            graph.close()
             raise
         return self._register(path, entries, pack_sha, graph)
 
@@ -228,6 +230,7 @@ class BlobPackObjectStore(BucketBasedObjectStore):
             pack.check_length_and_checksum()
         except BaseException:
             path.unlink(missing_ok=True)
+            graph.close()
             raise
         name = PENDING + base.name
         self._pending[name] = base
