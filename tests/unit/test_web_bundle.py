@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 STATIC = ROOT / "api" / "web" / "static"
-BUNDLES = ("editor.js", "copy.js", "form.js", "passkeys.js", "drafts.js", "news.js")
+BUNDLES = ("editor.js", "copy.js", "form.js", "passkeys.js", "drafts.js", "news.js", "live.js")
 GRAPHIQL = STATIC / "graphiql.js"
 MAX_GZIPPED = 300 * 1024
 MAX_GRAPHIQL_GZIPPED = 450 * 1024  # React, GraphiQL 3 and CodeMirror 5: 1.2 MB minified, ~380 KB gzipped
