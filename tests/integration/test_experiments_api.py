@@ -134,11 +134,8 @@ def test_a_run_streams_its_log_lines(site):
 def test_units_run_on_rq_workers(tmp_path):
     """The same on the RQ queue: `registry worker` processes take the units from Redis, and each
     unit that ends queues the next (at most REGISTRY_EXPERIMENT_CONCURRENCY in flight)."""
-    import os
-    import signal
-
     from tests.modelserver import model_server
-    from tests.services import redis_server, start_worker
+    from tests.services import redis_server, start_worker, stop_group
 
     with redis_server() as redis_url, model_server() as models:
         env = {"REGISTRY_REDIS_URL": redis_url, "REGISTRY_SANDBOX_PROVIDER_URL": models.url,
@@ -156,10 +153,9 @@ def test_units_run_on_rq_workers(tmp_path):
                     assert events(c, f"/templates/alice/queued/experiments/{eid}/events", timeout=120)[-1] == \
                         ("end", {"state": "finished"})
                     body = c.get(f"/templates/alice/queued/experiments/{eid}").json()
-            finally:
+            finally:  # the warm shutdown may wait on a sandbox run still going (a push's check): killed past 5 s
                 for proc in workers:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(30)
+                    stop_group(proc)
     assert body["progress"]["units"] == 8 and body["progress"]["done"] == 8  # 2 variants x 2 repetitions x 2 parts
     assert [v["pass_rate"] for v in body["variants"]] == [1.0, 0.0] and body["winner"] == "main"
     assert [v["trials"] for v in body["variants"]] == [6, 6]  # 3 cases x 2 repetitions each
