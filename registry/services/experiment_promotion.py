@@ -1,7 +1,8 @@
 """Promoting an experiment's winner: a pull request that brings the winning variant, as it was
 tested, into the default branch. The variant's branch is its head while it still points at the
 tested commit; otherwise (it moved, or the variant was a tag or a commit) a branch
-`experiment-{id}` is made at the tested commit first, as a push of that ref by the promoter."""
+`experiment-{id}` is made at the tested commit first, as a push of that ref by the promoter.
+Promoting again while that pull request is open answers it rather than opening another."""
 from __future__ import annotations
 
 from ..access import Actor, Level
@@ -30,6 +31,10 @@ def promote(c: Container, actor: Actor, owner: str, name: str, experiment_id: st
         if repo.head_sha == sha:
             raise InvalidInput(f"the winner {ref} is the tip of {default} already")
         head = ref if ref != default and repo.doc.refs.get(f"refs/heads/{ref}") == sha else f"experiment-{experiment.id}"
+        already = [p for p in c.meta.pulls.open_from(template.id, head)
+                   if p.template_id == template.id and p.base_branch == default and p.head_sha == sha]
+        if already:  # promoted before (a second click, a reload): that pull request, not another
+            return already[0]
         if f"refs/heads/{head}" not in repo.doc.refs:
             commits.push_objects(c, actor, template, repo, RefUpdate(f"refs/heads/{head}", ZERO_SHA, sha), [])
     winner = next(v for v in verdict.variants if v.ref == verdict.winner)

@@ -163,6 +163,8 @@ def test_promote_opens_a_pull_request_with_the_winner_as_tested(w):
     pull = experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_branch.id)
     assert (pull.head_branch, pull.base_branch, pull.head_sha) == ("better", "main", tested)
     assert pull.title.startswith("Promote better") and "p = " in pull.body
+    again = experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_branch.id)
+    assert again.number == pull.number  # promoted twice: the one pull request
     from_sha = experiment_promotion.promote(w.c, w.alice, "alice", "promo", by_sha.id)
     assert (from_sha.head_branch, from_sha.head_sha) == (f"experiment-{by_sha.id}", tested)
 
