@@ -40,7 +40,8 @@ def pass_rates_svg(variants: list[VariantSummary], winner: str | None) -> Markup
     height = len(variants) * ROW + 18
     ticks = "".join(f'<line x1="{LEFT + t * AXIS:.1f}" y1="2" x2="{LEFT + t * AXIS:.1f}" y2="{height - 14}" '
                     f'stroke="#ddd" stroke-width="0.5"/><text x="{LEFT + t * AXIS:.1f}" y="{height - 3}" '
-                    f'font-size="9" text-anchor="middle">{int(t * 100)}%</text>' for t in (0, 0.25, 0.5, 0.75, 1))
+                    f'font-size="9" text-anchor="{"end" if t == 1 else "middle"}">{int(t * 100)}%</text>'
+                    for t in (0, 0.25, 0.5, 0.75, 1))  # 100 % ends at the axis' end, inside the picture
     summary = escape("pass rate per variant: " + "; ".join(said))
     return Markup(f'<svg class="experiment" role="img" viewBox="0 0 {WIDTH} {height}" width="100%" '
                   f'xmlns="http://www.w3.org/2000/svg" aria-label="{summary}"><title>{summary}</title>'

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser import assert_accessible, assert_fits_width
+from tests.browser import assert_accessible, assert_fits_width, screenshot
 from tests.experiment_world import make_via_api
 from tests.integration.conftest import _start
 from tests.keyboard import fill_by_keyboard
@@ -75,6 +75,9 @@ def test_start_read_and_promote_with_plain_forms(site, open_page):
     assert page.locator("#experiment-variants tbody tr").count() == 3
     assert page.locator("#experiment-chart svg[role=img]").get_attribute("aria-label").startswith("pass rate per variant")
     failures += check_page(page, seen)
+    screenshot(seen, "experiment-phone")  # check_page left it on this page at 375 px
+    seen.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(seen, "experiment")
     page.get_by_role("button", name="Promote better: open a pull request into the default branch").click()
     page.wait_for_url("**/alice/exp-web/pulls/*", timeout=30_000)
     assert "Promote better" in page.locator("h1").inner_text() or "Promote better" in page.content()
