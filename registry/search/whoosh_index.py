@@ -40,10 +40,21 @@ class WhooshIndex:
                 else index.create_in(str(self.path), schema())
             # An index from before a schema change (lacking a field of today's schema) is made
             # anew, empty: `needs_rebuild` tells the caller to reindex (registry serve does at start).
-            self.needs_rebuild = not set(schema().names()) <= set(self.ix.schema.names())
-            if self.needs_rebuild:
+            # Owed is a file beside the index, not a flag of this process: a process that opens the
+            # index after it was made anew (a server process of `--workers N` whose supervisor could
+            # not migrate, the database being down) owes the rebuild too, until one is done.
+            if not set(schema().names()) <= set(self.ix.schema.names()):
                 self.ix = index.create_in(str(self.path), schema())
+                self._owed.touch()
         self._local = threading.local()
+
+    @property
+    def _owed(self) -> Path:
+        return self.path / ".rebuild-owed"
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return self._owed.exists()
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, doc: SearchDoc) -> None:
@@ -59,7 +70,7 @@ class WhooshIndex:
             raise
         writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
         if replace_all:
-            self.needs_rebuild = False  # it holds every template again
+            self._owed.unlink(missing_ok=True)  # it holds every template again
 
     def remove(self, template_id: str) -> None:
         writer = self.ix.writer(timeout=60.0)

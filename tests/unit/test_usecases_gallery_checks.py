@@ -192,6 +192,7 @@ def test_an_index_without_the_excerpt_is_rebuilt_and_then_shows_it(w, tmp_path):
     whoosh_index.create_in(str(old), Schema(**{name: field for name, field in schema().items() if name != "excerpt"}))
     w.c = replace(w.c, _search=[WhooshIndex(old)])
     assert w.c.search.needs_rebuild
+    assert WhooshIndex(old).needs_rebuild  # another process opening it after it was made anew owes it too
     assert gallery.ensure_index(w.c) == 1 and not WhooshIndex(old).needs_rebuild  # the next start keeps it
     [hit] = gallery.search(w.c, w.anon, q="risk").results
     assert hit.excerpt == "You are a careful credit risk analyst. Summarise the risk of {{ portfolio }} for {{ quarter }}."
