@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..meta import Run
 from . import provider
 from .base import Outcome, split_output
+from .runner import REPORT_PREFIX
 
 if TYPE_CHECKING:
     from resource import struct_rusage
@@ -98,7 +99,7 @@ class LocalBackend:
                 if size != told and size <= OUTPUT_LIMIT:
                     told = size
                     text = os.pread(out.fileno(), size, 0).decode("utf-8", "replace")
-                    self.on_output("\n".join(line for line in text.splitlines() if not line.startswith("SANDBOX-REPORT ")))
+                    self.on_output("\n".join(line for line in text.splitlines() if not line.startswith(REPORT_PREFIX)))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break

@@ -22,7 +22,6 @@ from dulwich.graph import find_merge_base
 from dulwich.objects import ObjectID
 
 from ..container import Container
-from ..errors import OverBudget
 from ..git.refsdoc import ZERO_SHA
 from ..meta import EvalResult, Pull, Run, Template
 from ..sandbox import prepare
@@ -140,9 +139,7 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
     left = [(f, k) for f, k in wanted if case_key(f, k) not in settled]
     if not left:
         return []
-    refused = budget.refusal(c, template.owner)
-    if refused is not None:
-        raise OverBudget(refused, owner=template.owner)
+    budget.ensure(c, template.owner)
     failed: list[str] = []
     for i in range(0, len(left), BATCH):  # each batch kept as it ends: a retry goes on from there
         batch = left[i:i + BATCH]
@@ -159,9 +156,8 @@ def evaluate(c: Container, template: Template, loaded: Loaded) -> list[str]:
             fresh.append(EvalResult(template.id, loaded.sha, *key, kind, model, digest, result,
                                     float(result.get("cost_usd") or 0.0), time.time()))
         c.meta.evals.add(fresh)
-        refused = budget.refusal(c, template.owner) if i + BATCH < len(left) else None
-        if refused is not None:  # spent meanwhile: the next batch is not asked
-            raise OverBudget(refused, owner=template.owner)
+        if i + BATCH < len(left):  # spent meanwhile: the next batch is not asked
+            budget.ensure(c, template.owner)
     return failed
 
 
