@@ -141,10 +141,6 @@ def from_env(environ: dict[str, str] | None = None) -> Provider | None:
                     env.get("SANDBOX_PROVIDER_KEY") or None, attempts=attempts, backoff_s=backoff)
 
 
-def from_settings(settings: Settings) -> Provider | None:
-    return from_env(env_from_settings(settings))
-
-
 def env_from_settings(settings: Settings) -> dict[str, str]:
     """The variables that configure a run's provider, from the registry's settings."""
     if not settings.sandbox_provider_url:

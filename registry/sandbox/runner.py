@@ -11,6 +11,7 @@ they happen; the last line is `SANDBOX-REPORT {json}`, valid against sandbox-rep
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -196,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     payload = read_input(args.input)  # before the limits: fetching may need more than rendering
     confine(args.memory_mb, args.cpu_seconds, args.timeout)
     price = payload.get("price")
-    report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], providers.from_env(),
+    model = providers.from_env()
+    if model is not None and payload.get("model"):  # the model asked for (an experiment's), at the configured endpoint
+        model = dataclasses.replace(model, model=str(payload["model"]))
+    report = run(payload["manifest"], [tuple(c) for c in payload["cases"]], model,
                  (float(price[0]), float(price[1])) if price else None, bool(payload.get("render_only")))
     report["metrics"] = self_metrics()
     print(REPORT_PREFIX + json.dumps(report), flush=True)

@@ -22,7 +22,7 @@ from ..errors import ExperimentNotFound, InvalidField, RefNotFound
 from ..experiments import trials as judging
 from ..git import browse
 from ..meta import Experiment, Run, Template, Unit
-from ..sandbox import cost, prepare, provider
+from ..sandbox import cost, prepare
 from ..sandbox.base import Backend
 from ..settings import Settings
 from . import budget, guard, runs
@@ -169,14 +169,13 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
         return "error", [], (problems[0]["message"] if problems else "no manifest")[:300], 0.0
     wanted = set(experiment.part(unit.part))
     cases = [(file, case) for file, case in cases if case.get("name") in wanted]
-    backend = backend or _backend(c, experiment)
+    backend = backend or runs.backend_for(c)
     # Not a run of its own (no record, no status): the backend is handed one to name its task by.
     run = Run(f"{experiment.id}-{unit.seq}-{unit.attempts}", template.id, sha, ref, "experiment",
               experiment.requested_by, "running", backend.name)
-    price = cost.model_price(c.settings, model=experiment.provider) if c.settings.sandbox_provider_url else None
-    payload = {"manifest": manifest, "cases": cases, "price": list(price) if price else None}
     try:
-        outcome = backend.execute(run, payload, lambda task: None)
+        outcome = backend.execute(run, runs.payload(c.settings, manifest, cases, experiment.provider),
+                                  lambda task: None)
     finally:
         if backend.name == "fargate":  # its staged input, once the task ended
             runs.discard_input(c, run)
@@ -184,17 +183,6 @@ def _carry_out(c: Container, experiment: Experiment, unit: Unit,
         return "error", [], f"{ref}: {outcome.error or 'no report'}"[:300], 0.0
     spent = float(outcome.report.get("model_usd") or 0.0)
     return "done", judging.from_report(outcome.report, cost.calls_per_case(manifest)), None, spent
-
-
-def _backend(c: Container, experiment: Experiment) -> Backend:
-    from ..sandbox.local import LocalBackend
-
-    if c.settings.sandbox != "local":
-        return runs.backend_for(c)
-    env = provider.env_from_settings(c.settings)
-    if experiment.provider and env:
-        env["SANDBOX_PROVIDER_MODEL"] = experiment.provider
-    return LocalBackend(c.settings.sandbox_timeout_seconds, c.settings.sandbox_memory_mb, env)
 
 
 def _advance(c: Container, experiment_id: str) -> list[int]:

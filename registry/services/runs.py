@@ -104,10 +104,13 @@ def _execute(c: Container, run_id: str, backend: Backend | None = None) -> Statu
     return _finish(c, run, state, summary, outcome=outcome, price=price, problems=problems)
 
 
-def payload(settings: Settings, manifest: dict[str, Any], cases: list[tuple[str, prepare.Case]]) -> dict[str, Any]:
-    """The runner's input: the resolved manifest, the cases, and the configured model's price."""
-    price = cost.model_price(settings) if settings.sandbox_provider_url else None
-    return {"manifest": manifest, "cases": cases, "price": list(price) if price else None}
+def payload(settings: Settings, manifest: dict[str, Any], cases: list[tuple[str, prepare.Case]],
+            model: str | None = None) -> dict[str, Any]:
+    """The runner's input: the resolved manifest, the cases, and the model's price: the configured
+    model's, or `model`'s, which the runner then asks instead (an experiment's, on any backend)."""
+    price = cost.model_price(settings, model=model) if settings.sandbox_provider_url else None
+    return {"manifest": manifest, "cases": cases, "price": list(price) if price else None} | (
+        {"model": model} if model else {})
 
 
 def abandon(c: Container, run: Run, error: BaseException) -> None:

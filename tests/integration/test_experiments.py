@@ -147,6 +147,21 @@ def test_model_cost_is_priced_counted_and_bounded_by_the_budget(w):
         experiments.start(over, w.alice, "alice", "priced", ["main", "b"], None, 1, None)
 
 
+def test_the_model_asked_for_is_the_one_asked_and_priced(w, model_server):
+    """`provider` names the model: the runner asks it at the configured endpoint (on any backend:
+    it travels in the runner's input) and its price is the one counted."""
+    priced = w.c.settings.model_copy(update={"model_prices": {"test-model": (1000.0, 2000.0), "other-model": (0.0, 0.0)}})
+    c = type(w.c)(priced, w.c.meta, w.c.blobs, w.c.repos)
+    t = templates.create(c, w.alice, "chosen")
+    plant(w.commit, t, {"main": 0.5, "b": 0.6}, cases=2)
+    e = experiments.start(c, w.alice, "alice", "chosen", ["main", "b"], None, 1, "other-model")
+    asked_before = len(model_server.model_calls())
+    drive(World(c, w.alice, w.bob, w.carol, w.carol_ro, w.admin), e.id)
+    asked = model_server.model_calls()[asked_before:]
+    assert asked and {r["body"]["model"] for r in asked} == {"other-model"}
+    assert all(v.cost == 0 for v in views.experiment(c, w.alice, "alice", "chosen", e.id).verdict.variants)
+
+
 def test_promote_opens_a_pull_request_with_the_winner_as_tested(w):
     t = templates.create(w.c, w.alice, "promo")
     plant(w.commit, t, {"main": 0.3, "better": 0.95}, cases=10)
