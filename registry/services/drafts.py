@@ -285,6 +285,12 @@ def text_at(c: Container, template: Template, sha: str, path: str) -> str | None
             data = browse.raw(repo, sha, path)
         except (PathNotFound, NotFound):
             return None
+    return draft_text(path, data)
+
+
+def draft_text(path: str, data: bytes) -> str:
+    """`data` as the text of a draft's file: InvalidInput when it is larger than a draft holds or
+    not UTF-8."""
     if len(data) > MAX_TEXT_BYTES:
         raise InvalidInput(f"{path} is larger than a draft holds ({MAX_TEXT_BYTES} bytes)", path=path)
     try:

@@ -109,10 +109,4 @@ def _text(c: Container, template: Template, draft: Draft, path: str, data: bytes
             raise InvalidInput(f"{path}: a draft cannot delete a file; take a side that keeps it, or edit it",
                                path=path)
         return ""
-    if len(data) > drafts.MAX_TEXT_BYTES:
-        raise InvalidInput(f"{path}: a file of a draft holds at most {drafts.MAX_TEXT_BYTES} bytes", path=path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: the chosen side is not UTF-8 text, which a draft cannot hold",
-                           path=path) from None
+    return drafts.draft_text(path, data)
