@@ -227,15 +227,10 @@ def resolve_conflict(c: Container, actor: Actor, owner: str, name: str, draft_id
         raise NotFound(f"{path} is not in conflict", path=path)
     if take not in ("ours", "theirs"):
         raise InvalidInput("take is ours (the draft's text) or theirs (the branch's)")
-    if take == "theirs":
-        doc, current = ydoc.load(c.meta.drafts.load(draft.id, path))
-        update = ydoc.replace_text(doc, current, (conflict.theirs or b"").decode("utf-8", "replace"))
-        if update is not None:
-            assert actor.user is not None
-            seq = c.meta.drafts.append(draft.id, path, [update], actor.user.id)[0]
-            c.announce_draft(Note(draft.id, path, "stored", seq))
-    c.meta.drafts.resolve(draft.id, path)
-    notice(c, draft.id, {"state": "resolved", "path": path, "by": actor.name})
+    assert actor.user is not None
+    theirs = (conflict.theirs or b"").decode("utf-8", "replace") if take == "theirs" else None
+    with drafts_rebase.locked(draft.id):
+        drafts_rebase.settle(c, draft.id, path, theirs, actor.user)
 
 
 def with_trailers(message: str, committer: str, editors: list[str]) -> str:

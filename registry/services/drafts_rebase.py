@@ -37,7 +37,7 @@ from ..git.policy import RefUpdate
 from ..git.refsdoc import ZERO_SHA
 from ..git.repo import TemplateRepo
 from ..git.write import edit_tree, make_commit
-from ..meta import Draft, DraftConflict, Template
+from ..meta import Draft, DraftConflict, Template, User
 from ..treemerge import merge_commits
 
 log = logging.getLogger(__name__)
@@ -228,6 +228,23 @@ def notice(c: Container, draft_id: int, body: dict[str, object]) -> None:
     c.announce_draft(Note(draft_id, "", "notice", 0, json.dumps(body, separators=(",", ":")).encode()))
 
 
+def settle(c: Container, draft_id: int, path: str, text: str | None, by: User) -> None:
+    """`path`'s conflict settled: its text made `text` (None: kept as it is), as a diff, so that
+    typing meanwhile elsewhere in the file stays, and the conflict marked resolved, in one
+    transaction; then every process's editors told. The caller holds `locked(draft_id)`."""
+    seq = None
+    with c.meta.atomic():
+        if text is not None:
+            doc, current = ydoc.load(c.meta.drafts.load(draft_id, path))
+            update = ydoc.replace_text(doc, current, text)
+            if update is not None:
+                seq = c.meta.drafts.append(draft_id, path, [update], by.id)[0]
+        c.meta.drafts.resolve(draft_id, path)
+    if seq is not None:
+        c.announce_draft(Note(draft_id, path, "stored", seq))
+    notice(c, draft_id, {"state": "resolved", "path": path, "by": by.name})
+
+
 def _text(repo: TemplateRepo, sha: str, path: str) -> str | None:
     try:
         return browse.raw(repo, sha, path).decode("utf-8", "replace")
@@ -239,4 +256,4 @@ def _bytes(text: str | None) -> bytes | None:
     return None if text is None else text.encode()
 
 
-__all__ = ["Merged", "conflict_view", "follow_push", "locked", "merge", "merge_text", "pin", "rebase"]
+__all__ = ["Merged", "conflict_view", "follow_push", "locked", "merge", "merge_text", "pin", "rebase", "settle"]

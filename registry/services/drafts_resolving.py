@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from ..access import Actor, Level, level
 from ..conflicts import FileConflict
 from ..container import Container
-from ..drafts import ydoc
-from ..drafts.bus import Note
 from ..errors import InvalidInput, NotFound, StaleDraft
 from ..git.paths import normalise
 from ..meta import Draft, DraftConflict, Template
@@ -69,17 +67,9 @@ def resolve_draft_conflict(c: Container, actor: Actor, owner: str, name: str, dr
         recorded, found = _conflict(c, draft, path)
         if shown and shown != fingerprint(found):
             raise StaleDraft(f"{path} changed where it conflicts since it was shown; look at it again", path=path)
-        data = content(found, chosen)
-        text = _text(c, template, draft, path, data)
-        doc, current = ydoc.load(c.meta.drafts.load(draft.id, path))
-        update = ydoc.replace_text(doc, current, text)
+        text = _text(c, template, draft, path, content(found, chosen))
         assert actor.user is not None
-        with c.meta.atomic():
-            seq = c.meta.drafts.append(draft.id, path, [update], actor.user.id)[0] if update is not None else None
-            c.meta.drafts.resolve(draft.id, path)
-    if seq is not None:
-        c.announce_draft(Note(draft.id, path, "stored", seq))
-    drafts.notice(c, draft.id, {"state": "resolved", "path": path, "by": actor.name})
+        drafts_rebase.settle(c, draft.id, path, text, actor.user)
     return text
 
 
