@@ -61,7 +61,11 @@ def _summary(loaded: ev.Loaded, found: dict[ev.Key, dict[str, Any]]) -> dict[str
 def compare(c: Container, template: Template, pull: Pull) -> dict[str, Any]:
     """The evaluation as the API answers it, from the results kept (no model is asked)."""
     base_sha, head_sha = ev.commits(c, template, pull)
-    base, head = ev.load(c, template, base_sha), ev.load(c, template, head_sha)
+    return _compared(c, template, ev.load(c, template, base_sha), ev.load(c, template, head_sha), head_sha)
+
+
+def _compared(c: Container, template: Template, base: ev.Loaded, head: ev.Loaded, head_sha: str) -> dict[str, Any]:
+    """`compare` of the base and head commits as loaded."""
     found = {"base": ev.results(c, template, base), "head": ev.results(c, template, head)}
     keys: dict[ev.Key, str] = {}
     for file, case in head.cases + base.cases:
@@ -120,15 +124,15 @@ def check(c: Container, template: Template, sha: str) -> Status:
     errors, regressions, lines = [], [], []
     for pull in heads:
         base_sha, head_sha = ev.commits(c, template, pull)
-        head = ev.load(c, template, head_sha)
+        base, head = ev.load(c, template, base_sha), ev.load(c, template, head_sha)
         try:
-            errors += ev.evaluate(c, template, ev.load(c, template, base_sha)) + ev.evaluate(c, template, head)
+            errors += ev.evaluate(c, template, base) + ev.evaluate(c, template, head)
         except OverBudget as exc:
             return Status(template.id, sha, ev.CONTEXT, "error", exc.message[:500], [], target)
         if head.problems:
             return Status(template.id, sha, ev.CONTEXT, "failure", f"the head's test cases: {head.problems[0]}"[:500],
                           [], target)
-        compared = compare(c, template, pull)
+        compared = _compared(c, template, base, head, head_sha)  # as loaded above
         regressions += [k for k in compared["cases"] if k["change"] == "regression"]
         s = compared["summary"]
         lines.append(f"#{pull.number}: pass rate {_rate(s['base'])} -> {_rate(s['head'])}, "
